@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+import {
+    AssetParams,
+    AssetStatus,
+    AssetTerms,
+    ICapacityRegistry,
+    PricingCurve,
+    ProtocolParams
+} from "./interfaces/ICapacityRegistry.sol";
+import {ILeaseMarket} from "./interfaces/ILeaseMarket.sol";
+import {CapacityShares} from "./CapacityShares.sol";
+import {CapacitySharesFactory} from "./CapacitySharesFactory.sol";
+
+/// @title CapacityRegistry
+/// @notice See {ICapacityRegistry}. Immutable; the LeaseMarket and MetricsOracle are wired in once.
+contract CapacityRegistry is ICapacityRegistry, AccessControl {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+    bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    uint256 public constant BPS = 10_000;
+    uint256 public constant MAX_ATTESTORS = 32;
+    uint256 public constant MAX_PROTOCOL_FEE_BPS = 2_000;
+    uint256 public constant MAX_OPERATOR_FEE_BPS = 5_000;
+    uint32 public constant MIN_EPOCH_LENGTH = 60;
+    uint32 public constant MAX_EPOCH_LENGTH = 30 days;
+    uint256 public constant MAX_INVESTORS = 64;
+
+    struct AssetInfo {
+        bytes32 siteId;
+        bytes32 gpuClass;
+    }
+
+    IERC20 private immutable _stablecoin;
+    CapacitySharesFactory public immutable sharesFactory;
+    address public override leaseMarket;
+    address public override metricsOracle;
+    ProtocolParams private _params;
+
+    uint256 private _assetCount;
+    mapping(uint256 assetId => AssetTerms) private _terms;
+    mapping(uint256 assetId => PricingCurve) private _curves;
+    mapping(uint256 assetId => AssetInfo) public info;
+    mapping(uint256 assetId => uint256) private _bonds;
+    mapping(uint256 assetId => address[]) private _attestors;
+    mapping(uint256 assetId => mapping(address attestor => uint8)) private _attestorIndex;
+
+    constructor(address admin, IERC20 stablecoin_, CapacitySharesFactory factory, ProtocolParams memory params) {
+        if (admin == address(0) || address(stablecoin_) == address(0) || address(factory) == address(0)) {
+            revert RegistryInvalidAddress();
+        }
+        _stablecoin = stablecoin_;
+        sharesFactory = factory;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(GOVERNOR_ROLE, admin);
+        _grantRole(ARBITER_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+        _setParams(params);
+    }
+
+    // ---------------------------------------------------------------- governance
+
+    /// @notice Wires the LeaseMarket and MetricsOracle, once.
+    function wire(address market, address oracle) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (leaseMarket != address(0)) revert RegistryAlreadyWired();
+        if (market == address(0) || oracle == address(0)) revert RegistryInvalidAddress();
+        leaseMarket = market;
+        metricsOracle = oracle;
+        emit ProtocolContractsWired(market, oracle);
+    }
+
+    function setProtocolParams(ProtocolParams calldata params) external onlyRole(GOVERNOR_ROLE) {
+        _setParams(params);
+    }
+
+    function _setParams(ProtocolParams memory params) private {
+        if (params.treasury == address(0)) revert RegistryInvalidAddress();
+        if (params.protocolFeeBps > MAX_PROTOCOL_FEE_BPS) {
+            revert RegistryFeeTooHigh(params.protocolFeeBps, MAX_PROTOCOL_FEE_BPS);
+        }
+        if (params.fraudSlashBps > BPS) revert RegistryInvalidBps(params.fraudSlashBps);
+        if (params.challengerRewardBps > BPS) revert RegistryInvalidBps(params.challengerRewardBps);
+        if (params.challengeWindow == 0) revert RegistryInvalidEpochLength(params.challengeWindow);
+        if (params.reportDeadline == 0) revert RegistryInvalidEpochLength(params.reportDeadline);
+        _params = params;
+        emit ProtocolParamsSet(params);
+    }
+
+    // ---------------------------------------------------------------- operator
+
+    /// @inheritdoc ICapacityRegistry
+    function registerAsset(AssetParams calldata p) external returns (uint256 assetId) {
+        address market = leaseMarket;
+        if (market == address(0)) revert RegistryNotWired();
+        _validate(p);
+
+        assetId = ++_assetCount;
+        uint64 genesis = uint64(block.timestamp);
+        address shares = sharesFactory.deploy(
+            CapacityShares.Init({
+                name: p.sharesName,
+                symbol: p.sharesSymbol,
+                assetId: assetId,
+                market: ILeaseMarket(market),
+                operator: msg.sender,
+                stablecoin: _stablecoin,
+                restricted: p.restrictedTransfers,
+                totalShares: p.totalShares,
+                investors: p.investors,
+                investorShares: p.investorShares
+            })
+        );
+
+        _terms[assetId] = AssetTerms({
+            operator: msg.sender,
+            genesis: genesis,
+            epochLength: p.epochLength,
+            shares: shares,
+            gpuCount: p.gpuCount,
+            maxWattsPerGpu: p.maxWattsPerGpu,
+            protocolFeeBps: _params.protocolFeeBps,
+            operatorFeeBps: p.operatorFeeBps,
+            slaTargetBps: p.slaTargetBps,
+            threshold: p.threshold,
+            attestorCount: uint8(p.attestors.length),
+            status: AssetStatus.Active
+        });
+        _curves[assetId] = p.curve;
+        info[assetId] = AssetInfo({siteId: p.siteId, gpuClass: p.gpuClass});
+        for (uint256 i; i < p.attestors.length; ++i) {
+            address a = p.attestors[i];
+            if (_attestorIndex[assetId][a] != 0) revert RegistryDuplicateAttestor(a);
+            // i < MAX_ATTESTORS (32), so i + 1 fits in uint8
+            _attestorIndex[assetId][a] = uint8(i + 1);
+        }
+        _attestors[assetId] = p.attestors;
+        ILeaseMarket(market).onAssetRegistered(assetId, shares);
+
+        emit AssetRegistered(
+            assetId,
+            msg.sender,
+            shares,
+            p.siteId,
+            p.gpuClass,
+            p.gpuCount,
+            p.maxWattsPerGpu,
+            p.epochLength,
+            genesis
+        );
+        emit AttestorsSet(assetId, p.attestors, p.threshold);
+        _depositBond(assetId, p.bond);
+    }
+
+    function _validate(AssetParams calldata p) private view {
+        if (p.gpuCount == 0) revert RegistryInvalidGpuCount(p.gpuCount);
+        if (p.maxWattsPerGpu == 0 || p.maxWattsPerGpu > 10_000) revert RegistryInvalidMaxWatts(p.maxWattsPerGpu);
+        if (p.epochLength < MIN_EPOCH_LENGTH || p.epochLength > MAX_EPOCH_LENGTH) {
+            revert RegistryInvalidEpochLength(p.epochLength);
+        }
+        uint256 n = p.attestors.length;
+        if (n > MAX_ATTESTORS) revert RegistryTooManyAttestors(n, MAX_ATTESTORS);
+        if (p.threshold == 0 || p.threshold > n) revert RegistryInvalidThreshold(p.threshold, n);
+        for (uint256 i; i < n; ++i) {
+            if (p.attestors[i] == address(0)) revert RegistryInvalidAttestor(address(0));
+        }
+        if (p.operatorFeeBps > MAX_OPERATOR_FEE_BPS) revert RegistryFeeTooHigh(p.operatorFeeBps, MAX_OPERATOR_FEE_BPS);
+        if (p.slaTargetBps > BPS) revert RegistryInvalidBps(p.slaTargetBps);
+        PricingCurve calldata c = p.curve;
+        if (c.basePricePerGpuHour == 0 || c.kinkBps == 0 || c.kinkBps > BPS) {
+            revert RegistryInvalidCurve(c.basePricePerGpuHour, c.kinkBps);
+        }
+        if (c.interruptibleDiscountBps >= BPS) revert RegistryInvalidBps(c.interruptibleDiscountBps);
+        if (p.bond < _params.minBond) revert RegistryBondTooSmall(p.bond, _params.minBond);
+        if (p.investors.length != p.investorShares.length) {
+            revert RegistryLengthMismatch(p.investors.length, p.investorShares.length);
+        }
+        if (p.investors.length > MAX_INVESTORS) revert RegistryTooManyAttestors(p.investors.length, MAX_INVESTORS);
+        uint256 allocated;
+        for (uint256 i; i < p.investorShares.length; ++i) {
+            allocated += p.investorShares[i];
+        }
+        if (p.totalShares == 0 || allocated > p.totalShares) revert RegistryInvalidShares(p.totalShares, allocated);
+    }
+
+    /// @inheritdoc ICapacityRegistry
+    function depositBond(uint256 assetId, uint256 amount) external {
+        _requireAsset(assetId);
+        _depositBond(assetId, amount);
+    }
+
+    function _depositBond(uint256 assetId, uint256 amount) private {
+        _stablecoin.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 bond = _bonds[assetId] + amount;
+        _bonds[assetId] = bond;
+        emit BondDeposited(assetId, msg.sender, amount, bond);
+    }
+
+    /// @inheritdoc ICapacityRegistry
+    function withdrawBond(uint256 assetId, address to) external {
+        AssetTerms storage t = _requireAsset(assetId);
+        if (msg.sender != t.operator) revert RegistryNotOperator(assetId, msg.sender);
+        uint32 committed = ILeaseMarket(leaseMarket).ledgerOf(assetId).committedGpus;
+        if (t.status != AssetStatus.Retired || committed != 0) revert RegistryBondLocked(assetId, t.status, committed);
+        uint256 amount = _bonds[assetId];
+        _bonds[assetId] = 0;
+        emit BondWithdrawn(assetId, to, amount);
+        _stablecoin.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc ICapacityRegistry
+    function setStatus(uint256 assetId, AssetStatus status) external {
+        AssetTerms storage t = _requireAsset(assetId);
+        AssetStatus from = t.status;
+        bool isOperator = msg.sender == t.operator;
+        bool isPauser = hasRole(PAUSER_ROLE, msg.sender);
+        if (!isOperator && !isPauser) revert RegistryNotOperator(assetId, msg.sender);
+        bool allowed = from != AssetStatus.Retired
+            && (
+                (status == AssetStatus.Paused && from == AssetStatus.Active)
+                    || (status == AssetStatus.Active && from == AssetStatus.Paused)
+                    || (status == AssetStatus.Retired && isOperator)
+            );
+        if (!allowed) revert RegistryInvalidStatusChange(assetId, from, status);
+        t.status = status;
+        emit AssetStatusChanged(assetId, from, status);
+    }
+
+    // ---------------------------------------------------------------- protocol
+
+    /// @inheritdoc ICapacityRegistry
+    function slashBond(uint256 assetId, uint256 amount, address to) external returns (uint256 slashed) {
+        if (msg.sender != leaseMarket && msg.sender != metricsOracle) revert RegistryUnauthorizedSlasher(msg.sender);
+        uint256 bond = _bonds[assetId];
+        slashed = amount < bond ? amount : bond;
+        if (slashed == 0) return 0;
+        // slashed <= bond
+        unchecked {
+            bond -= slashed;
+        }
+        _bonds[assetId] = bond;
+        emit BondSlashed(assetId, to, amount, slashed, bond);
+        _stablecoin.safeTransfer(to, slashed);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    function terms(uint256 assetId) external view returns (AssetTerms memory) {
+        return _terms[assetId];
+    }
+
+    function curve(uint256 assetId) external view returns (PricingCurve memory) {
+        return _curves[assetId];
+    }
+
+    function bondOf(uint256 assetId) external view returns (uint256) {
+        return _bonds[assetId];
+    }
+
+    function attestors(uint256 assetId) external view returns (address[] memory) {
+        return _attestors[assetId];
+    }
+
+    function attestorIndexes(uint256 assetId, address[] calldata signers)
+        external
+        view
+        returns (uint8[] memory indexes)
+    {
+        indexes = new uint8[](signers.length);
+        mapping(address => uint8) storage index = _attestorIndex[assetId];
+        for (uint256 i; i < signers.length; ++i) {
+            indexes[i] = index[signers[i]];
+        }
+    }
+
+    function protocolParams() external view returns (ProtocolParams memory) {
+        return _params;
+    }
+
+    function stablecoin() external view returns (address) {
+        return address(_stablecoin);
+    }
+
+    function assetCount() external view returns (uint256) {
+        return _assetCount;
+    }
+
+    function currentEpoch(uint256 assetId) external view returns (uint64) {
+        AssetTerms storage t = _requireAsset(assetId);
+        return uint64((block.timestamp - t.genesis) / t.epochLength);
+    }
+
+    function epochEnd(uint256 assetId, uint64 epoch) external view returns (uint64) {
+        AssetTerms storage t = _requireAsset(assetId);
+        return t.genesis + (epoch + 1) * t.epochLength;
+    }
+
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return interfaceId == type(ICapacityRegistry).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    function _requireAsset(uint256 assetId) private view returns (AssetTerms storage t) {
+        t = _terms[assetId];
+        if (t.status == AssetStatus.None) revert RegistryUnknownAsset(assetId);
+    }
+}

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {AssetStatus, AssetTerms, ICapacityRegistry, PricingCurve} from "./interfaces/ICapacityRegistry.sol";
+import {ICapacityShares} from "./interfaces/ICapacityShares.sol";
+import {IERC4907} from "./interfaces/IERC4907.sol";
+import {AssetLedger, EpochIndex, ILeaseMarket, Lease, LeaseClass} from "./interfaces/ILeaseMarket.sol";
+import {IMetricsOracle} from "./interfaces/IMetricsOracle.sol";
+import {PricingLib} from "./libraries/PricingLib.sol";
+
+/// @title LeaseMarket
+/// @notice See {ILeaseMarket}. Every stablecoin unit of lessees, operators, the treasury and share holders
+///         sits here until its owner pulls it, so a blocklisted account can only ever block itself.
+/// @dev Settlement math. A lease of rate r over epochs [s, t) is charged ceil(r * (I[last] - I[s-1]) / 1e8)
+///      where I is the asset's cumulative delivered-fraction index of the lease's class (scale 1e8 per
+///      epoch). An epoch moves floor(sum of rate x fraction / 1e8) from escrow to revenue, carrying the
+///      remainder. Since ceil of each part >= floor of the sum, revenue can never exceed what leases are
+///      charged: escrow stays solvent, and no lessee pays more than one base unit above the exact value.
+contract LeaseMarket is ILeaseMarket, ERC721 {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    uint256 private constant BPS = 10_000;
+    uint256 private constant SCALE = 1e8; // fractions: bps x bps
+    uint64 public constant MAX_LEASE_EPOCHS = 1_000_000;
+
+    /// @dev Changes to the per-class active rate that take effect when an epoch is settled, and the GPUs
+    ///      released once that epoch is final (leases whose last epoch it is).
+    struct Bucket {
+        uint128 firmStart;
+        uint128 interruptibleStart;
+        uint128 firmEnd;
+        uint128 interruptibleEnd;
+        uint32 gpusReleased;
+    }
+
+    /// @dev Working values of one epoch's settlement.
+    struct EpochOutcome {
+        bool proven;
+        uint32 uptimeBps;
+        uint32 curtailedBps;
+        uint256 firmRate;
+        uint256 interruptibleRate;
+        uint256 firmFraction;
+        uint256 interruptibleFraction;
+        uint256 creditFraction;
+        uint256 delivered;
+        uint256 protocolFee;
+        uint256 operatorFee;
+        uint256 holders;
+    }
+
+    struct UserInfo {
+        address user;
+        uint64 expires;
+    }
+
+    ICapacityRegistry public immutable registry;
+    IMetricsOracle public immutable oracle;
+    IERC20 public immutable stablecoin;
+
+    uint256 private _leaseCount;
+    uint256 public override protocolFees;
+    mapping(uint256 leaseId => Lease) private _leases;
+    mapping(uint256 leaseId => UserInfo) private _users;
+    mapping(uint256 assetId => AssetLedger) private _ledgers;
+    mapping(uint256 assetId => address) private _shares;
+    mapping(uint256 assetId => mapping(uint64 epoch => Bucket)) private _buckets;
+    mapping(uint256 assetId => mapping(uint64 epoch => EpochIndex)) private _indices;
+    mapping(address account => uint256) private _fees;
+
+    constructor(ICapacityRegistry registry_, IMetricsOracle oracle_) ERC721("Wellhead GPU Lease", "WHLEASE") {
+        registry = registry_;
+        oracle = oracle_;
+        stablecoin = IERC20(registry_.stablecoin());
+    }
+
+    // ---------------------------------------------------------------- leases
+
+    /// @inheritdoc ILeaseMarket
+    function openLease(uint256 assetId, uint32 gpus, uint64 epochs, LeaseClass class, uint256 maxPricePerGpuHour)
+        external
+        returns (uint256 leaseId)
+    {
+        AssetTerms memory t = registry.terms(assetId);
+        if (t.status != AssetStatus.Active) revert MarketAssetNotLeasable(assetId);
+        if (gpus == 0) revert MarketZeroGpus();
+        if (epochs == 0 || epochs > MAX_LEASE_EPOCHS) revert MarketInvalidDuration(epochs, MAX_LEASE_EPOCHS);
+        (uint256 price, uint128 rate) = _reserve(assetId, t, gpus, class);
+        if (price > maxPricePerGpuHour) revert MarketPriceAboveMax(price, maxPricePerGpuHour);
+
+        uint64 start = _currentEpoch(t) + 1;
+        uint64 end = start + epochs;
+        _schedule(assetId, class, rate, gpus, start, end);
+        leaseId = ++_leaseCount;
+        _leases[leaseId] = Lease({
+            assetId: assetId,
+            gpus: gpus,
+            class: class,
+            startEpoch: start,
+            endEpoch: end,
+            ratePerEpoch: rate,
+            refundPaid: 0,
+            creditPaid: 0
+        });
+        uint256 prepaid = uint256(rate) * epochs;
+        emit LeaseOpened(leaseId, assetId, msg.sender, class, gpus, start, end, price, rate, prepaid);
+        stablecoin.safeTransferFrom(msg.sender, address(this), prepaid);
+        _mint(msg.sender, leaseId);
+    }
+
+    /// @dev Commits `gpus` of capacity. Leases always start at the next epoch and no lease starts later,
+    ///      so the busiest epoch of a new lease is its first: checking the commitment now is enough.
+    function _reserve(uint256 assetId, AssetTerms memory t, uint32 gpus, LeaseClass class)
+        private
+        returns (uint256 price, uint128 rate)
+    {
+        AssetLedger storage ledger = _ledgers[assetId];
+        uint32 committed = ledger.committedGpus;
+        // committed <= gpuCount always holds: it is checked here on every increase
+        uint32 available = t.gpuCount - committed;
+        if (gpus > available) revert MarketCapacityExceeded(assetId, gpus, available);
+        ledger.committedGpus = committed + gpus;
+        price = PricingLib.price(registry.curve(assetId), t.gpuCount, committed + gpus, class);
+        rate = Math.mulDiv(uint256(gpus) * price, t.epochLength, 3600, Math.Rounding.Ceil).toUint128();
+    }
+
+    function _schedule(uint256 assetId, LeaseClass class, uint128 rate, uint32 gpus, uint64 start, uint64 end)
+        private
+    {
+        mapping(uint64 => Bucket) storage buckets = _buckets[assetId];
+        if (class == LeaseClass.Firm) {
+            buckets[start].firmStart += rate;
+            buckets[end].firmEnd += rate;
+        } else {
+            buckets[start].interruptibleStart += rate;
+            buckets[end].interruptibleEnd += rate;
+        }
+        buckets[end - 1].gpusReleased += gpus;
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function closeLease(uint256 leaseId) external returns (uint256 refunded) {
+        address owner = _requireLeaseOwner(leaseId);
+        Lease storage l = _leases[leaseId];
+        uint256 assetId = l.assetId;
+        AssetTerms memory t = registry.terms(assetId);
+        uint64 oldEnd = l.endEpoch;
+        uint64 newEnd = _currentEpoch(t) + 1;
+        if (newEnd < l.startEpoch) newEnd = l.startEpoch;
+        if (newEnd >= oldEnd) revert MarketLeaseEnded(leaseId, oldEnd);
+
+        uint128 rate = l.ratePerEpoch;
+        uint32 gpus = l.gpus;
+        bool firm = l.class == LeaseClass.Firm;
+        mapping(uint64 => Bucket) storage buckets = _buckets[assetId];
+        // Every bucket touched here is at an epoch >= the current one, which cannot be settled yet.
+        if (firm) buckets[oldEnd].firmEnd -= rate;
+        else buckets[oldEnd].interruptibleEnd -= rate;
+        buckets[oldEnd - 1].gpusReleased -= gpus;
+        if (newEnd == l.startEpoch) {
+            // Not started: cancel outright and free the capacity now.
+            if (firm) buckets[newEnd].firmStart -= rate;
+            else buckets[newEnd].interruptibleStart -= rate;
+            _ledgers[assetId].committedGpus -= gpus;
+        } else {
+            if (firm) buckets[newEnd].firmEnd += rate;
+            else buckets[newEnd].interruptibleEnd += rate;
+            buckets[newEnd - 1].gpusReleased += gpus;
+        }
+        l.endEpoch = newEnd;
+        refunded = uint256(rate) * (oldEnd - newEnd);
+        emit LeaseClosed(leaseId, oldEnd, newEnd, refunded);
+        stablecoin.safeTransfer(owner, refunded);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function claimRefund(uint256 leaseId, address to) external returns (uint256 refund, uint256 credit) {
+        _requireLeaseOwner(leaseId);
+        (refund, credit) = refundable(leaseId);
+        uint256 total = refund + credit;
+        if (total == 0) revert MarketNothingToRefund(leaseId);
+        Lease storage l = _leases[leaseId];
+        l.refundPaid += refund.toUint128();
+        l.creditPaid += credit.toUint128();
+        emit LeaseRefunded(leaseId, to, refund, credit);
+        stablecoin.safeTransfer(to, total);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function refundable(uint256 leaseId) public view returns (uint256 refund, uint256 credit) {
+        Lease memory l = _leases[leaseId];
+        uint64 next = _ledgers[l.assetId].nextEpochToFinalize;
+        // Only finalized epochs count: [start, min(next, end)).
+        uint64 stop = next < l.endEpoch ? next : l.endEpoch;
+        if (stop <= l.startEpoch) return (0, 0);
+        EpochIndex memory last = _indices[l.assetId][stop - 1];
+        EpochIndex memory before = _indices[l.assetId][l.startEpoch - 1];
+        uint256 owed = uint256(l.ratePerEpoch) * (stop - l.startEpoch);
+        uint256 deliveredFraction;
+        if (l.class == LeaseClass.Firm) {
+            deliveredFraction = last.firmDelivered - before.firmDelivered;
+            credit = Math.mulDiv(l.ratePerEpoch, last.serviceCredit - before.serviceCredit, SCALE);
+        } else {
+            deliveredFraction = last.interruptibleDelivered - before.interruptibleDelivered;
+        }
+        uint256 charged = Math.mulDiv(l.ratePerEpoch, deliveredFraction, SCALE, Math.Rounding.Ceil);
+        // charged <= owed since each epoch's fraction is at most SCALE; both totals only grow with epochs
+        refund = owed - charged - l.refundPaid;
+        credit -= l.creditPaid;
+    }
+
+    // ---------------------------------------------------------------- settlement
+
+    /// @inheritdoc ILeaseMarket
+    function finalizeEpoch(uint256 assetId, uint64 epoch) external {
+        uint64 expected = _ledgers[assetId].nextEpochToFinalize;
+        if (epoch != expected) revert MarketEpochOutOfOrder(assetId, epoch, expected);
+        if (!_finalize(assetId, epoch, registry.terms(assetId))) revert MarketEpochNotFinalizable(assetId, epoch);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function finalizeEpochs(uint256 assetId, uint64 count) external returns (uint64 finalized) {
+        AssetTerms memory t = registry.terms(assetId);
+        uint64 epoch = _ledgers[assetId].nextEpochToFinalize;
+        while (finalized < count && _finalize(assetId, epoch, t)) {
+            ++finalized;
+            ++epoch;
+        }
+    }
+
+    /// @return settled false if the epoch's outcome is not final yet (nothing changed)
+    function _finalize(uint256 assetId, uint64 epoch, AssetTerms memory t) private returns (bool settled) {
+        if (t.status == AssetStatus.None) revert MarketAssetNotLeasable(assetId);
+        EpochOutcome memory o;
+        bool ready;
+        (ready, o.proven, o.uptimeBps, o.curtailedBps) = oracle.outcome(assetId, epoch);
+        if (!ready) return false;
+
+        AssetLedger memory ledger = _ledgers[assetId];
+        Bucket memory b = _buckets[assetId][epoch];
+        delete _buckets[assetId][epoch];
+        o.firmRate = uint256(ledger.firmRate) + b.firmStart - b.firmEnd;
+        o.interruptibleRate = uint256(ledger.interruptibleRate) + b.interruptibleStart - b.interruptibleEnd;
+        if (o.proven) {
+            o.firmFraction = uint256(o.uptimeBps) * BPS;
+            o.interruptibleFraction = uint256(o.uptimeBps) * (BPS - o.curtailedBps);
+        }
+        o.creditFraction = _serviceCredit(assetId, t, o.firmRate, o.uptimeBps);
+        _writeIndex(assetId, epoch, o);
+
+        uint256 scaled =
+            ledger.deliveredRemainder + o.firmRate * o.firmFraction + o.interruptibleRate * o.interruptibleFraction;
+        o.delivered = scaled / SCALE;
+        o.protocolFee = o.delivered * t.protocolFeeBps / BPS;
+        o.operatorFee = o.delivered * t.operatorFeeBps / BPS;
+        // protocol + operator fee bps <= 7,000 < 10,000, so this cannot underflow
+        o.holders = o.delivered - o.protocolFee - o.operatorFee;
+
+        ledger.nextEpochToFinalize = epoch + 1;
+        ledger.committedGpus -= b.gpusReleased;
+        ledger.firmRate = o.firmRate.toUint128();
+        ledger.interruptibleRate = o.interruptibleRate.toUint128();
+        ledger.deliveredRemainder = uint32(scaled % SCALE);
+        ledger.holdersRevenue += o.holders.toUint128();
+        _ledgers[assetId] = ledger;
+        if (o.protocolFee != 0) protocolFees += o.protocolFee;
+        if (o.operatorFee != 0) _fees[t.operator] += o.operatorFee;
+        if (o.holders != 0) ICapacityShares(t.shares).distribute(o.holders);
+        _emitSettled(assetId, epoch, o);
+        return true;
+    }
+
+    function _writeIndex(uint256 assetId, uint64 epoch, EpochOutcome memory o) private {
+        EpochIndex memory prev = epoch == 0 ? EpochIndex(0, 0, 0, 0) : _indices[assetId][epoch - 1];
+        _indices[assetId][epoch] = EpochIndex({
+            firmDelivered: (prev.firmDelivered + o.firmFraction).toUint64(),
+            interruptibleDelivered: (prev.interruptibleDelivered + o.interruptibleFraction).toUint64(),
+            serviceCredit: (prev.serviceCredit + o.creditFraction).toUint64(),
+            finalizedAt: uint64(block.timestamp)
+        });
+    }
+
+    function _emitSettled(uint256 assetId, uint64 epoch, EpochOutcome memory o) private {
+        emit EpochSettled(
+            assetId,
+            epoch,
+            o.proven,
+            o.uptimeBps,
+            o.curtailedBps,
+            o.delivered,
+            o.protocolFee,
+            o.operatorFee,
+            o.holders,
+            Math.mulDiv(o.firmRate, o.creditFraction, SCALE, Math.Rounding.Ceil)
+        );
+    }
+
+    /// @dev Below the SLA target, firm lessees are credited the shortfall again from the operator's bond,
+    ///      as far as the bond goes. Returns the credit fraction (scale 1e8) recorded in the index.
+    function _serviceCredit(uint256 assetId, AssetTerms memory t, uint256 firmRate, uint32 uptimeBps)
+        private
+        returns (uint256 creditFraction)
+    {
+        if (firmRate == 0 || uptimeBps >= t.slaTargetBps) return 0;
+        creditFraction = uint256(t.slaTargetBps - uptimeBps) * BPS;
+        uint256 needed = Math.mulDiv(firmRate, creditFraction, SCALE, Math.Rounding.Ceil);
+        uint256 bond = registry.bondOf(assetId);
+        if (needed > bond) {
+            creditFraction = bond * SCALE / firmRate;
+            needed = Math.mulDiv(firmRate, creditFraction, SCALE, Math.Rounding.Ceil);
+        }
+        if (needed != 0) registry.slashBond(assetId, needed, address(this));
+    }
+
+    // ---------------------------------------------------------------- payouts
+
+    /// @inheritdoc ILeaseMarket
+    function withdrawFees(address to) external returns (uint256 amount) {
+        amount = _fees[msg.sender];
+        _fees[msg.sender] = 0;
+        if (msg.sender == registry.protocolParams().treasury) {
+            amount += protocolFees;
+            protocolFees = 0;
+        }
+        if (amount == 0) revert MarketNothingToClaim(msg.sender);
+        emit FeesWithdrawn(msg.sender, to, amount);
+        stablecoin.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function payHolderRevenue(uint256 assetId, address to, uint256 amount) external {
+        if (msg.sender != _shares[assetId]) revert MarketOnlyShares(assetId, msg.sender);
+        AssetLedger storage ledger = _ledgers[assetId];
+        uint256 available = ledger.holdersRevenue;
+        if (amount > available) revert MarketInsufficientHolderRevenue(assetId, amount, available);
+        // amount <= available
+        unchecked {
+            ledger.holdersRevenue = uint128(available - amount);
+        }
+        stablecoin.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function onAssetRegistered(uint256 assetId, address shares) external {
+        if (msg.sender != address(registry)) revert MarketOnlyRegistry(msg.sender);
+        _shares[assetId] = shares;
+    }
+
+    // ---------------------------------------------------------------- ERC-4907
+
+    /// @inheritdoc IERC4907
+    function setUser(uint256 tokenId, address user, uint64 expires) external {
+        _requireLeaseOwner(tokenId);
+        _users[tokenId] = UserInfo({user: user, expires: expires});
+        emit UpdateUser(tokenId, user, expires);
+    }
+
+    /// @inheritdoc IERC4907
+    function userOf(uint256 tokenId) external view returns (address) {
+        UserInfo memory u = _users[tokenId];
+        return u.expires >= block.timestamp ? u.user : address(0);
+    }
+
+    /// @inheritdoc IERC4907
+    function userExpires(uint256 tokenId) external view returns (uint256) {
+        return _users[tokenId].expires;
+    }
+
+    /// @dev A transfer of the position clears its user (ERC-4907).
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
+        from = super._update(to, tokenId, auth);
+        if (from != to && _users[tokenId].user != address(0)) {
+            delete _users[tokenId];
+            emit UpdateUser(tokenId, address(0), 0);
+        }
+    }
+
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return interfaceId == type(IERC4907).interfaceId || interfaceId == type(ILeaseMarket).interfaceId
+            || super.supportsInterface(interfaceId);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc ILeaseMarket
+    function quote(uint256 assetId, uint32 gpus, LeaseClass class) external view returns (uint256) {
+        AssetTerms memory t = registry.terms(assetId);
+        uint32 committed = _ledgers[assetId].committedGpus;
+        uint32 available = t.gpuCount - committed;
+        if (gpus == 0) revert MarketZeroGpus();
+        if (gpus > available) revert MarketCapacityExceeded(assetId, gpus, available);
+        return PricingLib.price(registry.curve(assetId), t.gpuCount, committed + gpus, class);
+    }
+
+    function leaseOf(uint256 leaseId) external view returns (Lease memory) {
+        return _leases[leaseId];
+    }
+
+    function ledgerOf(uint256 assetId) external view returns (AssetLedger memory) {
+        return _ledgers[assetId];
+    }
+
+    function epochIndexOf(uint256 assetId, uint64 epoch) external view returns (EpochIndex memory) {
+        return _indices[assetId][epoch];
+    }
+
+    function feesOf(address account) external view returns (uint256) {
+        return _fees[account];
+    }
+
+    function availableGpus(uint256 assetId) external view returns (uint32) {
+        return registry.terms(assetId).gpuCount - _ledgers[assetId].committedGpus;
+    }
+
+    function leaseCount() external view returns (uint256) {
+        return _leaseCount;
+    }
+
+    function _currentEpoch(AssetTerms memory t) private view returns (uint64) {
+        return uint64((block.timestamp - t.genesis) / t.epochLength);
+    }
+
+    function _requireLeaseOwner(uint256 leaseId) private view returns (address owner) {
+        owner = _ownerOf(leaseId);
+        if (owner == address(0) || !_isAuthorized(owner, msg.sender, leaseId)) {
+            revert MarketNotLeaseOwner(leaseId, msg.sender);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.27;
+
+/// @notice Lifecycle of a registered GPU cluster.
+/// @dev Active: leases may open. Paused: no new leases (existing ones settle). Retired: permanent, no new leases.
+enum AssetStatus {
+    None,
+    Active,
+    Paused,
+    Retired
+}
+
+/// @notice Price of one GPU-hour as a function of utilization: a kinked curve, like a lending rate model.
+/// @dev multiplier(u) = 1 + u*slope1 (u <= kink), then + (u-kink)*slope2 above the kink, all in bps.
+struct PricingCurve {
+    uint128 basePricePerGpuHour; // stablecoin base units per GPU-hour at zero utilization
+    uint16 kinkBps; // utilization where the steep slope starts
+    uint32 slope1Bps; // multiplier increase across [0, kink], in bps of base
+    uint32 slope2Bps; // multiplier increase across [kink, 100 %], in bps of base
+    uint16 interruptibleDiscountBps; // discount for interruptible leases
+}
+
+/// @notice The terms that settlement, pricing and the oracle read on every call (three storage slots).
+struct AssetTerms {
+    address operator;
+    uint64 genesis; // timestamp where epoch 0 starts
+    uint32 epochLength; // seconds
+    address shares;
+    uint32 gpuCount;
+    uint32 maxWattsPerGpu;
+    uint16 protocolFeeBps; // snapshot of the protocol fee at registration
+    uint16 operatorFeeBps;
+    uint16 slaTargetBps; // uptime below this pays firm lessees a service credit from the bond
+    uint8 threshold; // distinct attestor signatures needed for a report
+    uint8 attestorCount;
+    AssetStatus status;
+}
+
+/// @notice What an operator supplies to register a GPU cluster.
+struct AssetParams {
+    bytes32 siteId;
+    bytes32 gpuClass; // e.g. "H100-SXM"
+    uint32 gpuCount;
+    uint32 maxWattsPerGpu;
+    uint32 epochLength;
+    uint16 operatorFeeBps;
+    uint16 slaTargetBps;
+    uint8 threshold;
+    address[] attestors;
+    PricingCurve curve;
+    uint256 bond; // stablecoin pulled from the operator
+    string sharesName;
+    string sharesSymbol;
+    uint256 totalShares; // fixed supply, 18 decimals
+    address[] investors; // initial allocations; the rest goes to the operator (to sell or keep)
+    uint256[] investorShares;
+    bool restrictedTransfers; // holders must be on the asset's allowlist
+}
+
+/// @notice Protocol-wide parameters set by governance.
+struct ProtocolParams {
+    address treasury;
+    uint16 protocolFeeBps;
+    uint256 minBond;
+    uint256 challengeBond;
+    uint32 challengeWindow; // seconds after a report is accepted during which it can be challenged
+    uint32 reportDeadline; // seconds after an epoch ends during which its report can be submitted
+    uint16 fraudSlashBps; // share of the operator bond slashed on proven fraud
+    uint16 challengerRewardBps; // share of the slashed amount paid to the successful challenger
+}
+
+/// @title CapacityRegistry
+/// @notice One record per GPU cluster (asset): specs, attestors, fees, pricing curve, SLA, status, and the
+///         operator's stablecoin bond, which SLA credits and proven fraud draw on. Holds governance roles.
+interface ICapacityRegistry {
+    // ---------------------------------------------------------------- errors
+    error RegistryInvalidGpuCount(uint32 gpuCount);
+    error RegistryInvalidEpochLength(uint32 epochLength);
+    error RegistryInvalidMaxWatts(uint32 maxWattsPerGpu);
+    error RegistryInvalidThreshold(uint8 threshold, uint256 attestorCount);
+    error RegistryInvalidAttestor(address attestor);
+    error RegistryDuplicateAttestor(address attestor);
+    error RegistryTooManyAttestors(uint256 count, uint256 max);
+    error RegistryFeeTooHigh(uint256 feeBps, uint256 maxBps);
+    error RegistryInvalidBps(uint256 valueBps);
+    error RegistryInvalidCurve(uint128 basePrice, uint16 kinkBps);
+    error RegistryBondTooSmall(uint256 bond, uint256 minBond);
+    error RegistryInvalidShares(uint256 totalShares, uint256 allocated);
+    error RegistryLengthMismatch(uint256 investors, uint256 amounts);
+    error RegistryUnknownAsset(uint256 assetId);
+    error RegistryNotOperator(uint256 assetId, address caller);
+    error RegistryInvalidStatusChange(uint256 assetId, AssetStatus from, AssetStatus to);
+    error RegistryBondLocked(uint256 assetId, AssetStatus status, uint32 committedGpus);
+    error RegistryAlreadyWired();
+    error RegistryNotWired();
+    error RegistryInvalidAddress();
+    error RegistryUnauthorizedSlasher(address caller);
+
+    // ---------------------------------------------------------------- events
+    event AssetRegistered(
+        uint256 indexed assetId,
+        address indexed operator,
+        address shares,
+        bytes32 siteId,
+        bytes32 gpuClass,
+        uint32 gpuCount,
+        uint32 maxWattsPerGpu,
+        uint32 epochLength,
+        uint64 genesis
+    );
+    event AttestorsSet(uint256 indexed assetId, address[] attestors, uint8 threshold);
+    event AssetStatusChanged(uint256 indexed assetId, AssetStatus from, AssetStatus to);
+    event BondDeposited(uint256 indexed assetId, address indexed from, uint256 amount, uint256 bond);
+    event BondSlashed(uint256 indexed assetId, address indexed to, uint256 requested, uint256 slashed, uint256 bond);
+    event BondWithdrawn(uint256 indexed assetId, address indexed to, uint256 amount);
+    event ProtocolParamsSet(ProtocolParams params);
+    event ProtocolContractsWired(address leaseMarket, address metricsOracle);
+
+    // ---------------------------------------------------------------- operator
+    /// @notice Registers a GPU cluster, deploys its CapacityShares and pulls the bond from the caller.
+    /// @dev The caller becomes the operator. Epoch 0 starts at this block's timestamp.
+    function registerAsset(AssetParams calldata params) external returns (uint256 assetId);
+
+    /// @notice Adds stablecoin to an asset's bond (anyone may top it up).
+    function depositBond(uint256 assetId, uint256 amount) external;
+
+    /// @notice Returns a retired asset's bond to its operator once every lease has ended and settled.
+    function withdrawBond(uint256 assetId, address to) external;
+
+    /// @notice Operator pauses/resumes its asset or retires it for good. PAUSER_ROLE may pause any asset.
+    function setStatus(uint256 assetId, AssetStatus status) external;
+
+    // ---------------------------------------------------------------- protocol
+    /// @notice Moves up to `amount` of the bond to `to`; callable by the LeaseMarket (SLA credits) and the
+    ///         MetricsOracle (fraud). Slashes what is there when the bond is short; never reverts for that.
+    /// @return slashed the amount actually moved
+    function slashBond(uint256 assetId, uint256 amount, address to) external returns (uint256 slashed);
+
+    // ---------------------------------------------------------------- views
+    function terms(uint256 assetId) external view returns (AssetTerms memory);
+    function curve(uint256 assetId) external view returns (PricingCurve memory);
+    function bondOf(uint256 assetId) external view returns (uint256);
+    function attestors(uint256 assetId) external view returns (address[] memory);
+    /// @notice 1-based index of each signer in the asset's attestor set, 0 for a non-attestor.
+    function attestorIndexes(uint256 assetId, address[] calldata signers) external view returns (uint8[] memory);
+    function protocolParams() external view returns (ProtocolParams memory);
+    function stablecoin() external view returns (address);
+    function leaseMarket() external view returns (address);
+    function metricsOracle() external view returns (address);
+    function assetCount() external view returns (uint256);
+    function currentEpoch(uint256 assetId) external view returns (uint64);
+    function epochEnd(uint256 assetId, uint64 epoch) external view returns (uint64);
+}

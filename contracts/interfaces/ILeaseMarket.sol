@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.27;
+
+import {IERC4907} from "./IERC4907.sol";
+
+enum LeaseClass {
+    Firm, // baseload, SLA-backed, never curtailed
+    Interruptible // cheaper, not charged for curtailed time
+}
+
+/// @notice A lease position (its ERC-721 token id is the lease id).
+struct Lease {
+    uint256 assetId;
+    uint32 gpus;
+    LeaseClass class;
+    uint64 startEpoch; // first leased epoch
+    uint64 endEpoch; // first epoch no longer leased
+    uint128 ratePerEpoch; // stablecoin base units owed per fully delivered epoch
+    uint128 refundPaid; // undelivered value already paid back
+    uint128 creditPaid; // service credits already paid
+}
+
+/// @notice Per-asset settlement state, updated once per finalized epoch.
+/// @dev Two storage slots, written once per finalized epoch.
+struct AssetLedger {
+    uint64 nextEpochToFinalize; // every epoch below it is final
+    uint32 committedGpus; // GPUs of leases not yet released (release happens as their last epoch finalizes)
+    uint128 firmRate; // sum of ratePerEpoch of firm leases active in the last finalized epoch
+    uint32 deliveredRemainder; // sub-unit remainder of delivered value (scale 1e8) carried to the next epoch
+    uint128 interruptibleRate;
+    uint128 holdersRevenue; // revenue owed to the asset's share holders, paid on their claims
+}
+
+/// @notice Cumulative per-epoch indices a lease reads at its start and end (one slot per epoch).
+/// @dev Each is a sum over epochs of a fraction scaled by 1e8; leases charge rate x difference / 1e8.
+struct EpochIndex {
+    uint64 firmDelivered; // cumulative uptime x 1e4
+    uint64 interruptibleDelivered; // cumulative uptime x (1e4 - curtailed)
+    uint64 serviceCredit; // cumulative credit fraction paid to firm leases from the bond
+    uint64 finalizedAt; // timestamp; zero while not finalized
+}
+
+/// @title LeaseMarket
+/// @notice Leases of GPU capacity paid upfront into stablecoin escrow, settled per epoch against the
+///         MetricsOracle: delivered value goes to the treasury, the operator and the share holders; the
+///         undelivered value stays the lessee's. Each lease is an ERC-721 position with an ERC-4907 user.
+///         Nothing here loops over leases or holders: per-asset rate buckets and cumulative indices.
+interface ILeaseMarket is IERC4907 {
+    error MarketAssetNotLeasable(uint256 assetId);
+    error MarketZeroGpus();
+    error MarketInvalidDuration(uint64 epochs, uint64 max);
+    error MarketCapacityExceeded(uint256 assetId, uint32 requested, uint32 available);
+    error MarketPriceAboveMax(uint256 pricePerGpuHour, uint256 maxPricePerGpuHour);
+    error MarketNotLeaseOwner(uint256 leaseId, address caller);
+    error MarketLeaseEnded(uint256 leaseId, uint64 endEpoch);
+    error MarketEpochNotFinalizable(uint256 assetId, uint64 epoch);
+    error MarketEpochOutOfOrder(uint256 assetId, uint64 epoch, uint64 expected);
+    error MarketEpochNotEnded(uint256 assetId, uint64 epoch);
+    error MarketNothingToClaim(address account);
+    error MarketNothingToRefund(uint256 leaseId);
+    error MarketOnlyRegistry(address caller);
+    error MarketOnlyShares(uint256 assetId, address caller);
+    error MarketInsufficientHolderRevenue(uint256 assetId, uint256 requested, uint256 available);
+
+    event LeaseOpened(
+        uint256 indexed leaseId,
+        uint256 indexed assetId,
+        address indexed lessee,
+        LeaseClass class,
+        uint32 gpus,
+        uint64 startEpoch,
+        uint64 endEpoch,
+        uint256 pricePerGpuHour,
+        uint256 ratePerEpoch,
+        uint256 prepaid
+    );
+    event LeaseClosed(uint256 indexed leaseId, uint64 oldEndEpoch, uint64 newEndEpoch, uint256 refunded);
+    event LeaseRefunded(uint256 indexed leaseId, address indexed to, uint256 refund, uint256 serviceCredit);
+    event EpochSettled(
+        uint256 indexed assetId,
+        uint64 indexed epoch,
+        bool proven,
+        uint32 uptimeBps,
+        uint32 curtailedBps,
+        uint256 delivered,
+        uint256 protocolFee,
+        uint256 operatorFee,
+        uint256 holdersRevenue,
+        uint256 serviceCredit
+    );
+    event FeesWithdrawn(address indexed account, address indexed to, uint256 amount);
+
+    /// @notice Leases `gpus` of an asset for `epochs` epochs from the next epoch, prepaying all of it.
+    /// @param maxPricePerGpuHour slippage guard on the curve price
+    function openLease(uint256 assetId, uint32 gpus, uint64 epochs, LeaseClass class, uint256 maxPricePerGpuHour)
+        external
+        returns (uint256 leaseId);
+
+    /// @notice Ends a lease at the next epoch boundary (or cancels it if it has not started) and returns
+    ///         the prepayment of every epoch not yet begun. Started epochs settle as usual.
+    function closeLease(uint256 leaseId) external returns (uint256 refunded);
+
+    /// @notice Pays the lease owner the undelivered value and service credits of its finalized epochs.
+    function claimRefund(uint256 leaseId, address to) external returns (uint256 refund, uint256 credit);
+
+    /// @notice Settles one epoch of one asset; epochs settle in order. Anyone may call.
+    function finalizeEpoch(uint256 assetId, uint64 epoch) external;
+
+    /// @notice Settles up to `count` epochs of one asset in order from the next unsettled one; stops at
+    ///         the first epoch that is not ready. Loops over epochs, never over leases.
+    function finalizeEpochs(uint256 assetId, uint64 count) external returns (uint64 finalized);
+
+    /// @notice Sends the caller's accrued fees to `to`: operator fees, plus the protocol fees if the
+    ///         caller is the treasury.
+    function withdrawFees(address to) external returns (uint256 amount);
+
+    /// @notice Price of one GPU-hour for a new lease of `gpus` GPUs of `class` now.
+    function quote(uint256 assetId, uint32 gpus, LeaseClass class) external view returns (uint256 pricePerGpuHour);
+
+    /// @notice Refund and credit the lease's owner could claim now.
+    function refundable(uint256 leaseId) external view returns (uint256 refund, uint256 credit);
+
+    function leaseOf(uint256 leaseId) external view returns (Lease memory);
+    function ledgerOf(uint256 assetId) external view returns (AssetLedger memory);
+    function epochIndexOf(uint256 assetId, uint64 epoch) external view returns (EpochIndex memory);
+
+    /// @notice Pays `amount` of an asset's holder revenue to `to`; only that asset's CapacityShares.
+    function payHolderRevenue(uint256 assetId, address to, uint256 amount) external;
+
+    /// @notice Records an asset's shares contract; only the registry, once per asset.
+    function onAssetRegistered(uint256 assetId, address shares) external;
+    function feesOf(address account) external view returns (uint256);
+    function protocolFees() external view returns (uint256);
+    function availableGpus(uint256 assetId) external view returns (uint32);
+    function leaseCount() external view returns (uint256);
+}
