@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import {CapacityRegistry} from "../../../contracts/CapacityRegistry.sol";
+import {CapacityShares} from "../../../contracts/CapacityShares.sol";
+import {CapacitySharesFactory} from "../../../contracts/CapacitySharesFactory.sol";
+import {LeaseMarket} from "../../../contracts/LeaseMarket.sol";
+import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
+import {
+    AssetParams, AssetTerms, PricingCurve, ProtocolParams
+} from "../../../contracts/interfaces/ICapacityRegistry.sol";
+import {LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
+import {Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
+import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
+import {Test} from "./Test.sol";
+
+/// @notice A deployed protocol with one registered asset: 8 GPUs, hourly epochs, 3 attestors (2 needed).
+abstract contract Fixture is Test {
+    uint256 internal constant USDC = 1e6;
+    uint32 internal constant EPOCH = 3600;
+    uint32 internal constant GPUS = 8;
+    uint128 internal constant BASE_PRICE = 2e6; // 2 USDC per GPU-hour
+    uint32 internal constant WINDOW = 1800;
+    uint32 internal constant DEADLINE = 3600;
+
+    address internal admin = address(0xA11CE);
+    address internal treasury = address(0x7EA5);
+    address internal operator = address(0x0BE);
+    address internal investor = address(0x1417);
+    address internal lessee = address(0x1E55);
+    address internal lessee2 = address(0x1E56);
+    address internal challenger = address(0xC4A1);
+
+    uint256[3] internal attestorKeys = [uint256(0xA77E51), uint256(0xA77E52), uint256(0xA77E53)];
+    address[] internal attestorAddrs;
+
+    TestStablecoin internal usdc;
+    CapacityRegistry internal registry;
+    MetricsOracle internal oracle;
+    LeaseMarket internal market;
+    CapacityShares internal shares;
+    uint256 internal assetId;
+
+    function setUp() public virtual {
+        vm.warp(1_700_000_000);
+        usdc = new TestStablecoin(admin);
+        registry = new CapacityRegistry(admin, IERC20(address(usdc)), new CapacitySharesFactory(), defaultParams());
+        oracle = new MetricsOracle(registry);
+        market = new LeaseMarket(registry, oracle);
+        vm.prank(admin);
+        registry.wire(address(market), address(oracle));
+        for (uint256 i; i < attestorKeys.length; ++i) {
+            attestorAddrs.push(vm.addr(attestorKeys[i]));
+        }
+        address[5] memory funded = [operator, investor, lessee, lessee2, challenger];
+        vm.startPrank(admin);
+        for (uint256 i; i < funded.length; ++i) {
+            usdc.mint(funded[i], 1_000_000 * USDC);
+        }
+        vm.stopPrank();
+        for (uint256 i; i < funded.length; ++i) {
+            approveAll(funded[i]);
+        }
+        assetId = registerDefault();
+        shares = CapacityShares(registry.terms(assetId).shares);
+    }
+
+    function defaultParams() internal view returns (ProtocolParams memory) {
+        return ProtocolParams({
+            treasury: treasury,
+            protocolFeeBps: 500,
+            minBond: 1_000 * USDC,
+            challengeBond: 100 * USDC,
+            challengeWindow: WINDOW,
+            reportDeadline: DEADLINE,
+            fraudSlashBps: 5_000,
+            challengerRewardBps: 5_000
+        });
+    }
+
+    function defaultAsset() internal view returns (AssetParams memory p) {
+        address[] memory investors = new address[](1);
+        investors[0] = investor;
+        uint256[] memory amounts = new uint256[](1);
+        amounts[0] = 600e18;
+        p = AssetParams({
+            siteId: bytes32("TX-ABILENE-1"),
+            gpuClass: bytes32("H100-SXM"),
+            gpuCount: GPUS,
+            maxWattsPerGpu: 700,
+            epochLength: EPOCH,
+            operatorFeeBps: 1_000,
+            slaTargetBps: 9_900,
+            threshold: 2,
+            attestors: attestorAddrs,
+            curve: PricingCurve({
+                basePricePerGpuHour: BASE_PRICE,
+                kinkBps: 8_000,
+                slope1Bps: 2_000,
+                slope2Bps: 20_000,
+                interruptibleDiscountBps: 3_000
+            }),
+            bond: 10_000 * USDC,
+            sharesName: "Wellhead Abilene H100",
+            sharesSymbol: "whABL1",
+            totalShares: 1_000e18,
+            investors: investors,
+            investorShares: amounts,
+            restrictedTransfers: false
+        });
+    }
+
+    function registerDefault() internal returns (uint256) {
+        vm.prank(operator);
+        return registry.registerAsset(defaultAsset());
+    }
+
+    function approveAll(address who) internal {
+        vm.startPrank(who);
+        usdc.approve(address(registry), type(uint256).max);
+        usdc.approve(address(market), type(uint256).max);
+        usdc.approve(address(oracle), type(uint256).max);
+        vm.stopPrank();
+    }
+
+    // ---------------------------------------------------------------- time
+
+    function epochStart(uint64 epoch) internal view returns (uint256) {
+        AssetTerms memory t = registry.terms(assetId);
+        return uint256(t.genesis) + uint256(epoch) * t.epochLength;
+    }
+
+    function currentEpoch() internal view returns (uint64) {
+        return registry.currentEpoch(assetId);
+    }
+
+    // ---------------------------------------------------------------- reports
+
+    function makeReport(uint64 epoch, uint32 uptimeBps) internal view returns (Report memory r) {
+        r = Report({
+            assetId: assetId,
+            epoch: epoch,
+            uptimeBps: uptimeBps,
+            curtailedBps: 0,
+            gridEventId: bytes32(0),
+            gpuEnergyWh: 4_000,
+            facilityEnergyWh: 5_000,
+            renewableBps: 6_000,
+            carbonGramsPerKwh: 200,
+            evidenceHash: keccak256(abi.encode("evidence", epoch))
+        });
+    }
+
+    /// @dev Memory structs alias on assignment; each slot of a report array needs its own copy.
+    function copy(Report memory r) internal pure returns (Report memory) {
+        return abi.decode(abi.encode(r), (Report));
+    }
+
+    function sign(uint256 key, Report memory r) internal view returns (bytes memory) {
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, oracle.hashReport(r));
+        return abi.encodePacked(rr, s, v);
+    }
+
+    /// @dev The same report signed by the first `n` attestors.
+    function signed(Report memory r, uint256 n) internal view returns (Report[] memory rs, bytes[] memory sigs) {
+        rs = new Report[](n);
+        sigs = new bytes[](n);
+        for (uint256 i; i < n; ++i) {
+            rs[i] = copy(r);
+            sigs[i] = sign(attestorKeys[i], r);
+        }
+    }
+
+    /// @dev Warps past the epoch's end, submits the report with 2 signatures, warps past the window.
+    function reportAndFinalize(uint64 epoch, uint32 uptimeBps) internal {
+        uint256 end = epochStart(epoch + 1);
+        if (block.timestamp < end) vm.warp(end);
+        (Report[] memory rs, bytes[] memory sigs) = signed(makeReport(epoch, uptimeBps), 2);
+        oracle.submitReport(rs, sigs);
+        vm.warp(block.timestamp + WINDOW);
+        market.finalizeEpoch(assetId, epoch);
+    }
+
+    function skipAndFinalize(uint64 epoch) internal {
+        uint256 late = epochStart(epoch + 1) + DEADLINE + 1;
+        if (block.timestamp < late) vm.warp(late);
+        market.finalizeEpoch(assetId, epoch);
+    }
+
+    function openLease(address who, uint32 gpus, uint64 epochs, LeaseClass class) internal returns (uint256 id) {
+        vm.prank(who);
+        id = market.openLease(assetId, gpus, epochs, class, type(uint256).max);
+    }
+}
