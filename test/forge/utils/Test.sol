@@ -69,6 +69,10 @@ abstract contract Test {
         vm.assertEq(a, b, m);
     }
 
+    function assertEq(bytes32 a, bytes32 b, string memory m) internal pure {
+        vm.assertEq(a, b, m);
+    }
+
     function assertLe(uint256 a, uint256 b, string memory m) internal pure {
         vm.assertLe(a, b, m);
     }
