@@ -1,0 +1,1 @@
+"""Chain client: shipped ABIs, EIP-712 report types, connection, deployment records, deploy."""

@@ -1,0 +1,98 @@
+"""Sending transactions signed by a local key, with reverts decoded into named errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.types import TxReceipt
+
+from wellhead.chain.artifacts import abi, decode_error
+from wellhead.chain.deployment import Deployment
+from wellhead.errors import ContractRevertError, InsufficientFundsError
+
+
+def revert_from(exc: ContractLogicError) -> ContractRevertError:
+    """The named custom error inside a web3 revert exception."""
+    data = exc.data if isinstance(exc.data, str) else None
+    if data and data.startswith("0x") and len(data) >= 10:
+        name, args = decode_error(bytes.fromhex(data[2:]))
+        return ContractRevertError(name, args, data)
+    return ContractRevertError("Reverted", {"message": str(exc)})
+
+
+def send(w3: Web3, account: LocalAccount, fn: ContractFunction, value: int = 0) -> TxReceipt:
+    """Estimate, sign locally, send and wait for `fn`; raise ContractRevertError on a revert."""
+    try:
+        tx = fn.build_transaction(
+            {
+                "from": account.address,
+                "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+                "value": value,
+                "chainId": w3.eth.chain_id,
+            }
+        )
+    except (ContractCustomError, ContractLogicError) as exc:
+        raise revert_from(exc) from None
+    return send_tx(w3, account, dict(tx))
+
+
+def send_tx(w3: Web3, account: LocalAccount, tx: dict[str, Any]) -> TxReceipt:
+    cost = int(tx.get("gas", 0)) * int(tx.get("maxFeePerGas", tx.get("gasPrice", 0))) + int(tx.get("value", 0))
+    balance = w3.eth.get_balance(account.address)
+    if balance < cost:
+        raise InsufficientFundsError(
+            f"{account.address} holds {balance} wei but the transaction may cost {cost} wei; fund it"
+        )
+    signed = account.sign_transaction(tx)
+    tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+    if receipt["status"] != 1:
+        raise ContractRevertError("Reverted", {"tx": tx_hash.hex()})
+    return receipt
+
+
+def deploy_contract(w3: Web3, account: LocalAccount, name: str, *args: Any) -> tuple[Contract, TxReceipt]:
+    from wellhead.chain.artifacts import artifact
+
+    factory = w3.eth.contract(abi=abi(name), bytecode=artifact(name)["bytecode"])
+    tx = factory.constructor(*args).build_transaction(
+        {
+            "from": account.address,
+            "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+            "chainId": w3.eth.chain_id,
+        }
+    )
+    receipt = send_tx(w3, account, dict(tx))
+    address = receipt["contractAddress"]
+    assert address is not None
+    return w3.eth.contract(address=address, abi=abi(name)), receipt
+
+
+class Protocol:
+    """The deployed contracts of one network, as web3 contract objects."""
+
+    def __init__(self, w3: Web3, deployment: Deployment) -> None:
+        self.w3 = w3
+        self.deployment = deployment
+        self.registry = self._at("CapacityRegistry")
+        self.market = self._at("LeaseMarket")
+        self.oracle = self._at("MetricsOracle")
+        self.stablecoin = w3.eth.contract(
+            address=Web3.to_checksum_address(deployment.address("Stablecoin")), abi=abi("TestStablecoin")
+        )
+
+    def _at(self, name: str) -> Contract:
+        return self.w3.eth.contract(address=Web3.to_checksum_address(self.deployment.address(name)), abi=abi(name))
+
+    def shares(self, asset_id: int) -> Contract:
+        address = self.registry.functions.terms(asset_id).call()[3]
+        return self.w3.eth.contract(address=address, abi=abi("CapacityShares"))
+
+    @property
+    def chain_id(self) -> int:
+        return self.deployment.chain_id

@@ -1,0 +1,109 @@
+"""Deploying the protocol to any JSON-RPC network and writing its deployment record."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from pydantic import BaseModel, Field
+from web3 import Web3
+
+from wellhead.chain.client import deploy_contract, send
+from wellhead.chain.deployment import DeployedContract, Deployment
+from wellhead.errors import InsufficientFundsError
+
+USDC = 10**6
+MIN_DEPLOYER_WEI = 10**16  # enough for ~6 contracts at devnet/L2 gas prices
+
+
+class ProtocolParams(BaseModel):
+    """Governance parameters at deployment (see ICapacityRegistry.ProtocolParams)."""
+
+    treasury: str
+    protocol_fee_bps: int = Field(default=500, ge=0, le=2_000)
+    min_bond: int = Field(default=1_000 * USDC, ge=0)
+    challenge_bond: int = Field(default=100 * USDC, ge=0)
+    challenge_window: int = Field(default=600, gt=0)
+    report_deadline: int = Field(default=1_800, gt=0)
+    fraud_slash_bps: int = Field(default=5_000, ge=0, le=10_000)
+    challenger_reward_bps: int = Field(default=5_000, ge=0, le=10_000)
+
+    def as_tuple(self) -> tuple[object, ...]:
+        return (
+            Web3.to_checksum_address(self.treasury),
+            self.protocol_fee_bps,
+            self.min_bond,
+            self.challenge_bond,
+            self.challenge_window,
+            self.report_deadline,
+            self.fraud_slash_bps,
+            self.challenger_reward_bps,
+        )
+
+
+def git_commit(root: Path | None = None) -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def deploy_protocol(
+    w3: Web3,
+    deployer: LocalAccount,
+    network: str,
+    params: ProtocolParams,
+    stablecoin: str | None = None,
+) -> Deployment:
+    """Deploys stablecoin (devnets only, when none is given), shares factory, registry, oracle, market.
+
+    The deployer becomes the registry's admin, governor, arbiter and pauser; hand those roles to a
+    multisig with AccessControl's grantRole/renounceRole once the deployment is checked.
+    """
+    balance = w3.eth.get_balance(deployer.address)
+    if balance < MIN_DEPLOYER_WEI:
+        raise InsufficientFundsError(
+            f"deployer {deployer.address} holds {balance} wei on chain {w3.eth.chain_id}; "
+            f"it needs at least {MIN_DEPLOYER_WEI} wei to deploy"
+        )
+    admin = deployer.address
+    records: dict[str, DeployedContract] = {}
+
+    def record(name: str, address: str, receipt: dict[str, object]) -> None:
+        records[name] = DeployedContract(
+            address=address, tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),  # type: ignore[arg-type]
+            block=int(receipt["blockNumber"]),  # type: ignore[call-overload]
+        )
+
+    if stablecoin is None:
+        coin, receipt = deploy_contract(w3, deployer, "TestStablecoin", admin)
+        stablecoin = coin.address
+        record("Stablecoin", coin.address, dict(receipt))
+    else:
+        records["Stablecoin"] = DeployedContract(address=Web3.to_checksum_address(stablecoin), tx_hash="", block=0)
+    factory, receipt = deploy_contract(w3, deployer, "CapacitySharesFactory")
+    record("CapacitySharesFactory", factory.address, dict(receipt))
+    registry, receipt = deploy_contract(
+        w3, deployer, "CapacityRegistry", admin, Web3.to_checksum_address(stablecoin), factory.address,
+        params.as_tuple(),
+    )
+    record("CapacityRegistry", registry.address, dict(receipt))
+    oracle, receipt = deploy_contract(w3, deployer, "MetricsOracle", registry.address)
+    record("MetricsOracle", oracle.address, dict(receipt))
+    market, receipt = deploy_contract(w3, deployer, "LeaseMarket", registry.address, oracle.address)
+    record("LeaseMarket", market.address, dict(receipt))
+    send(w3, deployer, registry.functions.wire(market.address, oracle.address))
+
+    first_block = min(r.block for r in records.values() if r.block)
+    return Deployment(
+        network=network,
+        chain_id=w3.eth.chain_id,
+        deployer=deployer.address,
+        git_commit=git_commit(),
+        block=first_block,
+        contracts=records,
+    )

@@ -1,0 +1,158 @@
+"""`wellhead` command line: devnet, deploy, demo.
+
+Every deliberate failure prints one line `wellhead: error: ...` on stderr and exits 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from wellhead.errors import ConfigError, WellheadError
+
+DEFAULT_DEPLOYMENTS = Path("deployments")
+
+
+def _load_key(args: argparse.Namespace) -> LocalAccount:
+    if args.keystore:
+        if not args.password_file:
+            raise ConfigError("--keystore needs --password-file")
+        try:
+            keystore = Path(args.keystore).read_text()
+            password = Path(args.password_file).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read key material: {exc}") from None
+        try:
+            key = Account.decrypt(keystore, password)
+        except ValueError as exc:
+            raise ConfigError(f"cannot decrypt keystore {args.keystore}: {exc}") from None
+        account: LocalAccount = Account.from_key(key)
+        return account
+    raw = os.environ.get(args.key_env, "")
+    if not raw:
+        raise ConfigError(f"no deployer key: set ${args.key_env} or pass --keystore and --password-file")
+    try:
+        account = Account.from_key(raw)
+    except (ValueError, TypeError):
+        raise ConfigError(f"${args.key_env} is not a valid private key") from None
+    return account
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from wellhead.chain.connection import connect
+    from wellhead.chain.deploy import ProtocolParams, deploy_protocol
+    from wellhead.chain.deployment import Deployment
+
+    deployer = _load_key(args)
+    w3 = connect(args.rpc_url)
+    record_path = Path(args.deployments) / f"{args.network}.json"
+    if record_path.exists() and not args.force:
+        existing = Deployment.load(record_path)
+        existing.check_chain(w3)
+        raise ConfigError(f"{record_path} exists for chain {existing.chain_id}; pass --force to redeploy")
+    params = ProtocolParams(treasury=args.treasury or deployer.address)
+    deployment = deploy_protocol(w3, deployer, args.network, params, stablecoin=args.stablecoin)
+    path = deployment.save(Path(args.deployments))
+    print(f"deployed to chain {deployment.chain_id}; record written to {path}")
+    for name, c in deployment.contracts.items():
+        print(f"  {name:<22} {c.address}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from wellhead.chain.client import Protocol
+    from wellhead.chain.connection import connect
+    from wellhead.chain.deployment import Deployment
+    from wellhead.demo import Actors, Demo, render
+    from wellhead.devnet import dev_accounts
+
+    deployment = Deployment.load(Path(args.deployments) / f"{args.network}.json")
+    w3 = connect(args.rpc_url)
+    deployment.check_chain(w3)
+    result = Demo(w3, Protocol(w3, deployment), Actors.from_dev_accounts(dev_accounts())).run()
+    print(render(result))
+    return 0
+
+
+def cmd_devnet(args: argparse.Namespace) -> int:
+    from wellhead.chain.client import Protocol
+    from wellhead.chain.connection import connect
+    from wellhead.chain.deploy import ProtocolParams, deploy_protocol
+    from wellhead.demo import Actors, Demo, render
+    from wellhead.devnet import Anvil, dev_accounts
+
+    anvil = Anvil(port=args.port) if args.port else Anvil()
+    with anvil:
+        print(f"anvil listening at {anvil.url}")
+        w3 = connect(anvil.url)
+        accounts = dev_accounts()
+        deployment = deploy_protocol(w3, accounts[0], "devnet", ProtocolParams(treasury=accounts[0].address))
+        path = deployment.save(Path(args.deployments))
+        print(f"protocol deployed on chain {deployment.chain_id}; record at {path}")
+        for name, c in deployment.contracts.items():
+            print(f"  {name:<22} {c.address}")
+        print()
+        result = Demo(w3, Protocol(w3, deployment), Actors.from_dev_accounts(accounts)).run()
+        print(render(result))
+        if args.keep_running:
+            print(f"\ndevnet running at {anvil.url}; Ctrl-C to stop")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wellhead", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    devnet = sub.add_parser("devnet", help="start anvil, deploy, run the demo and print the settlement")
+    devnet.add_argument("--port", type=int, default=0, help="anvil port (default: a free one)")
+    devnet.add_argument("--deployments", default=str(DEFAULT_DEPLOYMENTS))
+    devnet.add_argument("--keep-running", action="store_true", help="keep anvil up after the demo")
+    devnet.set_defaults(func=cmd_devnet)
+
+    deploy = sub.add_parser("deploy", help="deploy the protocol to a JSON-RPC network")
+    deploy.add_argument("--rpc-url", required=True)
+    deploy.add_argument("--network", required=True, help="name of the deployment record")
+    deploy.add_argument("--deployments", default=str(DEFAULT_DEPLOYMENTS))
+    deploy.add_argument("--key-env", default="WELLHEAD_DEPLOYER_KEY", help="env var holding the deployer key")
+    deploy.add_argument("--keystore", help="v3 keystore of the deployer (instead of --key-env)")
+    deploy.add_argument("--password-file", help="file holding the keystore password")
+    deploy.add_argument("--stablecoin", help="the chain's USDC; omitted: deploy a test stablecoin")
+    deploy.add_argument("--treasury", help="protocol fee recipient (default: the deployer)")
+    deploy.add_argument("--force", action="store_true", help="overwrite an existing record")
+    deploy.set_defaults(func=cmd_deploy)
+
+    demo = sub.add_parser("demo", help="run the scripted demo against a deployed dev chain")
+    demo.add_argument("--rpc-url", required=True)
+    demo.add_argument("--network", default="devnet")
+    demo.add_argument("--deployments", default=str(DEFAULT_DEPLOYMENTS))
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+        return result
+    except WellheadError as exc:
+        print(f"wellhead: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("wellhead: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

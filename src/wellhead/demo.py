@@ -1,0 +1,274 @@
+"""The devnet demo: one GPU cluster's life through leases, signed reports and settlement.
+
+Registers an asset, sells shares, opens a firm and an interruptible lease, posts signed reports for
+several epochs (a grid curtailment, downtime below the SLA, a missing report), settles every epoch and
+prints who paid and who earned what. Needs a dev chain that can move time (anvil).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from web3 import Web3
+from web3.logs import DISCARD
+
+from wellhead.chain.client import Protocol, send
+from wellhead.chain.connection import rpc
+from wellhead.chain.eip712 import Report, sign_report
+from wellhead.units import fmt_units
+
+USDC = 10**6
+SHARE = 10**18
+FIRM, INTERRUPTIBLE = 0, 1
+
+
+@dataclass
+class Actors:
+    admin: LocalAccount
+    operator: LocalAccount
+    investor_a: LocalAccount
+    investor_b: LocalAccount
+    lessee_firm: LocalAccount
+    lessee_interruptible: LocalAccount
+    attestors: list[LocalAccount]
+
+    @classmethod
+    def from_dev_accounts(cls, accounts: list[LocalAccount]) -> Actors:
+        return cls(accounts[0], accounts[1], accounts[2], accounts[3], accounts[4], accounts[5], accounts[6:9])
+
+
+@dataclass
+class EpochPlan:
+    epoch: int
+    uptime_bps: int | None  # None: no report reaches the chain
+    curtailed_bps: int = 0
+    grid_event: str = ""
+    signers: int = 2
+    note: str = ""
+
+
+@dataclass
+class EpochRow:
+    epoch: int
+    proven: bool
+    uptime_bps: int
+    curtailed_bps: int
+    delivered: int
+    protocol_fee: int
+    operator_fee: int
+    holders: int
+    credit: int
+    note: str
+
+
+@dataclass
+class DemoResult:
+    asset_id: int
+    epochs: list[EpochRow] = field(default_factory=list)
+    lessees: dict[str, dict[str, int]] = field(default_factory=dict)
+    holders: dict[str, dict[str, int]] = field(default_factory=dict)
+    operator_fees: int = 0
+    sale_proceeds: int = 0
+    bond_used: int = 0
+    treasury: int = 0
+    market_dust: int = 0
+
+
+PLAN = [
+    EpochPlan(1, 9_995, signers=3, note="healthy"),
+    EpochPlan(2, 9_990, curtailed_bps=2_500, grid_event="ERCOT-EEA-2026-08-14", note="grid curtailment"),
+    EpochPlan(3, 9_600, signers=3, note="downtime below the 99 % SLA"),
+    EpochPlan(4, None, note="no report: nothing delivered"),
+]
+
+
+class Demo:
+    def __init__(self, w3: Web3, protocol: Protocol, actors: Actors) -> None:
+        self.w3 = w3
+        self.p = protocol
+        self.a = actors
+        self.asset_id = 0
+
+    # ------------------------------------------------------------ helpers
+    def _send(self, who: LocalAccount, fn: object) -> dict[str, object]:
+        return dict(send(self.w3, who, fn))  # type: ignore[arg-type]
+
+    def _warp_to(self, timestamp: int) -> None:
+        now = self.w3.eth.get_block("latest")["timestamp"]
+        if timestamp > now:
+            rpc(self.w3, "evm_setNextBlockTimestamp", [timestamp])
+            rpc(self.w3, "evm_mine", [])
+
+    def _balance(self, who: str) -> int:
+        result: int = self.p.stablecoin.functions.balanceOf(who).call()
+        return result
+
+    def _epoch_end(self, epoch: int) -> int:
+        result: int = self.p.registry.functions.epochEnd(self.asset_id, epoch).call()
+        return result
+
+    # ------------------------------------------------------------ steps
+    def fund(self) -> None:
+        coin = self.p.stablecoin.functions
+        for who in (self.a.operator, self.a.investor_a, self.a.investor_b, self.a.lessee_firm,
+                    self.a.lessee_interruptible):
+            self._send(self.a.admin, coin.mint(who.address, 1_000_000 * USDC))
+            for spender in (self.p.registry.address, self.p.market.address, self.p.oracle.address):
+                self._send(who, coin.approve(spender, 2**256 - 1))
+
+    def register(self) -> int:
+        params = (
+            b"TX-ABILENE-1".ljust(32, b"\0"),
+            b"H100-SXM".ljust(32, b"\0"),
+            64,  # GPUs
+            700,  # max W per GPU
+            3600,  # epoch length
+            1_000,  # operator fee bps
+            9_900,  # SLA target bps
+            2,  # threshold
+            [a.address for a in self.a.attestors],
+            (2 * USDC, 8_000, 2_000, 20_000, 3_000),  # 2 USDC/GPU-h, kink 80 %, +20 %, +200 %, -30 %
+            50_000 * USDC,  # bond
+            "Wellhead Abilene H100",
+            "whABL1",
+            1_000_000 * SHARE,
+            [self.a.investor_a.address],
+            [300_000 * SHARE],
+            False,
+        )
+        receipt = self._send(self.a.operator, self.p.registry.functions.registerAsset(params))
+        event = self.p.registry.events.AssetRegistered().process_receipt(receipt, errors=DISCARD)[0]  # type: ignore[arg-type]
+        self.asset_id = int(event["args"]["assetId"])
+        return self.asset_id
+
+    def sell_shares(self) -> None:
+        shares = self.p.shares(self.asset_id)
+        deadline = self.w3.eth.get_block("latest")["timestamp"] + 7 * 86_400
+        self._send(self.a.operator, shares.functions.openSale(200_000 * SHARE, 1 * USDC, deadline))
+        self._send(self.a.investor_b, self.p.stablecoin.functions.approve(shares.address, 2**256 - 1))
+        self._send(self.a.investor_b, shares.functions.buy(150_000 * SHARE, 1 * USDC))
+
+    def open_leases(self) -> dict[str, int]:
+        market = self.p.market.functions
+        ids = {}
+        for label, who, gpus, cls in (
+            ("firm 32 GPUs", self.a.lessee_firm, 32, FIRM),
+            ("interruptible 16 GPUs", self.a.lessee_interruptible, 16, INTERRUPTIBLE),
+        ):
+            quote = market.quote(self.asset_id, gpus, cls).call()
+            receipt = self._send(who, market.openLease(self.asset_id, gpus, 4, cls, quote))
+            event = self.p.market.events.LeaseOpened().process_receipt(receipt, errors=DISCARD)[0]  # type: ignore[arg-type]
+            ids[label] = int(event["args"]["leaseId"])
+        return ids
+
+    def report(self, plan: EpochPlan) -> None:
+        self._warp_to(self._epoch_end(plan.epoch))
+        if plan.uptime_bps is None:
+            return
+        reports, signatures = [], []
+        for i, attestor in enumerate(self.a.attestors[: plan.signers]):
+            # each attestor signs its own measurement; the contract takes the median
+            report = Report(
+                assetId=self.asset_id,
+                epoch=plan.epoch,
+                uptimeBps=max(0, plan.uptime_bps - 3 * i),
+                curtailedBps=plan.curtailed_bps,
+                gridEventId=keccak(text=plan.grid_event) if plan.grid_event else b"\0" * 32,
+                gpuEnergyWh=30_000 - 50 * i,
+                facilityEnergyWh=36_000,
+                renewableBps=6_200,
+                carbonGramsPerKwh=180,
+                evidenceHash=keccak(text=f"evidence:{self.asset_id}:{plan.epoch}:{i}"),
+            )
+            reports.append(report.as_tuple())
+            signatures.append(sign_report(report, self.p.chain_id, self.p.oracle.address, attestor))
+        self._send(self.a.attestors[0], self.p.oracle.functions.submitReport(reports, signatures))
+
+    def finalize(self, epoch: int, note: str, result: DemoResult) -> None:
+        params = self.p.registry.functions.protocolParams().call()
+        window, deadline = params[4], params[5]
+        report = self.p.oracle.functions.reportOf(self.asset_id, epoch).call()
+        ready_at = report[2] + window if report[4] else self._epoch_end(epoch) + deadline + 1
+        self._warp_to(ready_at)
+        receipt = self._send(self.a.admin, self.p.market.functions.finalizeEpoch(self.asset_id, epoch))
+        ev = self.p.market.events.EpochSettled().process_receipt(receipt, errors=DISCARD)[0]["args"]  # type: ignore[arg-type]
+        result.epochs.append(
+            EpochRow(epoch, ev["proven"], ev["uptimeBps"], ev["curtailedBps"], ev["delivered"],
+                     ev["protocolFee"], ev["operatorFee"], ev["holdersRevenue"], ev["serviceCredit"], note)
+        )
+
+    def run(self) -> DemoResult:
+        self.fund()
+        self.register()
+        result = DemoResult(self.asset_id)
+        bond_before = self.p.registry.functions.bondOf(self.asset_id).call()
+        self.sell_shares()
+        leases = self.open_leases()
+        prepaid = {label: self._prepaid(i) for label, i in leases.items()}
+        self.report(EpochPlan(0, 10_000))
+        self.finalize(0, "before the leases start", result)
+        for plan in PLAN:
+            self.report(plan)
+            self.finalize(plan.epoch, plan.note, result)
+        self._claim_all(leases, prepaid, result)
+        result.bond_used = bond_before - self.p.registry.functions.bondOf(self.asset_id).call()
+        result.market_dust = self._balance(self.p.market.address)
+        return result
+
+    def _prepaid(self, lease_id: int) -> int:
+        lease = self.p.market.functions.leaseOf(lease_id).call()
+        return int(lease[5]) * (lease[4] - lease[3])
+
+    def _claim_all(self, leases: dict[str, int], prepaid: dict[str, int], result: DemoResult) -> None:
+        market = self.p.market.functions
+        owners = {"firm 32 GPUs": self.a.lessee_firm, "interruptible 16 GPUs": self.a.lessee_interruptible}
+        for label, lease_id in leases.items():
+            refund, credit = market.refundable(lease_id).call()
+            self._send(owners[label], market.claimRefund(lease_id, owners[label].address))
+            result.lessees[label] = {
+                "prepaid": prepaid[label], "charged": prepaid[label] - refund, "refund": refund, "credit": credit,
+            }
+        shares = self.p.shares(self.asset_id)
+        for label, who in (("investor A", self.a.investor_a), ("investor B", self.a.investor_b),
+                           ("operator", self.a.operator)):
+            amount = shares.functions.claimable(who.address).call()
+            if amount:
+                self._send(who, shares.functions.claim(who.address))
+            result.holders[label] = {"shares": shares.functions.balanceOf(who.address).call(), "revenue": amount}
+        result.operator_fees = market.feesOf(self.a.operator.address).call()
+        self._send(self.a.operator, market.withdrawFees(self.a.operator.address))
+        result.sale_proceeds = shares.functions.proceeds().call()
+        self._send(self.a.operator, shares.functions.withdrawProceeds(self.a.operator.address))
+        treasury = self.w3.eth.account.from_key(self.a.admin.key)  # the devnet treasury is the admin
+        result.treasury = market.protocolFees().call()
+        self._send(treasury, market.withdrawFees(treasury.address))
+
+
+def render(result: DemoResult) -> str:
+    u = fmt_units
+    lines = [f"Settlement of asset #{result.asset_id} (64 x H100-SXM at TX-ABILENE-1), amounts in tUSDC", ""]
+    lines.append(f"{'epoch':>5} {'report':<8} {'uptime':>7} {'curtail':>7} {'delivered':>14} {'protocol':>12} "
+                 f"{'operator':>12} {'holders':>14} {'SLA credit':>12}  note")
+    for r in result.epochs:
+        lines.append(
+            f"{r.epoch:>5} {'signed' if r.proven else 'missing':<8} {r.uptime_bps / 100:>6.2f}% "
+            f"{r.curtailed_bps / 100:>6.2f}% {u(r.delivered):>14} {u(r.protocol_fee):>12} {u(r.operator_fee):>12} "
+            f"{u(r.holders):>14} {u(r.credit):>12}  {r.note}"
+        )
+    lines += ["", f"{'lessee':<24} {'prepaid':>14} {'charged':>14} {'refunded':>14} {'SLA credit':>12}"]
+    for label, v in result.lessees.items():
+        lines.append(f"{label:<24} {u(v['prepaid']):>14} {u(v['charged']):>14} {u(v['refund']):>14} "
+                     f"{u(v['credit']):>12}")
+    lines += ["", f"{'share holder':<24} {'shares':>14} {'revenue':>14}"]
+    for label, v in result.holders.items():
+        lines.append(f"{label:<24} {v['shares'] // 10**18:>14,} {u(v['revenue']):>14}")
+    lines += [
+        "",
+        f"operator fees {u(result.operator_fees)}, share sale proceeds {u(result.sale_proceeds)}, "
+        f"bond drawn for SLA credits {u(result.bond_used)}",
+        f"treasury (protocol fee) {u(result.treasury)}",
+        f"left in the market after every claim: {result.market_dust} base units of rounding dust",
+    ]
+    return "\n".join(lines)
