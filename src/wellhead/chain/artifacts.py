@@ -8,7 +8,7 @@ from importlib import resources
 from typing import Any
 
 from eth_abi import decode as abi_decode
-from eth_utils import function_signature_to_4byte_selector
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 CONTRACT_NAMES = (
     "CapacityRegistry",
@@ -67,5 +67,11 @@ def decode_error(data: bytes) -> tuple[str, dict[str, object]]:
         return "UnknownError", {"data": "0x" + data.hex()}
     name, names, types = known
     values = abi_decode(types, payload)
-    rendered = {n: ("0x" + v.hex() if isinstance(v, bytes) else v) for n, v in zip(names, values, strict=True)}
+    rendered: dict[str, object] = {}
+    for arg, typ, value in zip(names, types, values, strict=True):
+        if typ == "address":
+            value = to_checksum_address(value)
+        elif isinstance(value, bytes):
+            value = "0x" + value.hex()
+        rendered[arg] = value
     return name, rendered

@@ -1,0 +1,72 @@
+# Wellhead: `make demo` and `make test` install everything they need themselves (npm + a venv).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BIN    := node_modules/.bin
+STAMPS := .stamps
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
+export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
+export APE_DATA_FOLDER := $(CURDIR)/.ape
+
+.PHONY: help setup build abi test test-forge test-ape test-py test-deep check-abi demo deploy-ape lint gas clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMPS)/npm: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(STAMPS)/venv: pyproject.toml requirements/dev.txt
+	@mkdir -p $(STAMPS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+setup: $(STAMPS)/npm $(STAMPS)/venv ## install the pinned toolchain (npm: solc, OpenZeppelin, forge/anvil; venv)
+
+build: setup ## compile the contracts with forge through the solc-js launcher
+	$(BIN)/forge build
+
+abi: build ## export ABIs and bytecode into the Python package
+	$(PY) scripts/export_abis.py
+
+check-abi: build ## fail if the package's ABIs are stale
+	$(PY) scripts/export_abis.py --check
+
+test-forge: build ## forge unit, fuzz and invariant tests (256 runs x depth 32)
+	$(BIN)/forge test
+
+test-ape: setup ## ape contract tests (its fixtures, anvil through ape-foundry)
+	$(VENV)/bin/ape test tests/ape -o addopts="-p no:cacheprovider"
+
+test-py: setup ## pytest against anvil: EIP-712 vectors, life cycle, bad input, CLI
+	$(PY) -m pytest
+
+test: build check-abi test-forge test-ape test-py ## everything CI runs (pytest last)
+
+deploy-ape: setup ## `ape run deploy` on a throwaway local anvil (NETWORK=ethereum:local:foundry)
+	$(VENV)/bin/ape run deploy --network $${NETWORK:-ethereum:local:foundry}
+
+test-deep: build ## invariants at depth (2,048 runs x 64) and 10,000 fuzz runs
+	FOUNDRY_PROFILE=deep $(BIN)/forge test
+
+gas: build ## forge gas report of the protocol contracts
+	$(BIN)/forge test --gas-report
+
+demo: setup ## local chain, deploy, a demo asset through leases, reports and settlement
+	$(VENV)/bin/wellhead devnet
+
+lint: setup ## ruff and mypy
+	$(VENV)/bin/ruff check src tests scripts
+	$(VENV)/bin/ruff format --check src tests scripts
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf out cache .stamps .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,88 @@
+"""`ape run deploy --network <ecosystem:network:provider>`: deploy Wellhead with any ape account.
+
+Uses ape's account management (keyfiles, hardware wallets) for the deployer; on a local network the first
+test account deploys. Writes the same `deployments/<network>.json` record as `wellhead deploy`.
+Fails with one line and exit 1 for an unreachable node, an unfunded deployer or an existing record of
+another chain.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from ape import accounts, chain, networks, project
+from ape.cli import ConnectedProviderCommand, network_option
+
+from wellhead.chain.deploy import MIN_DEPLOYER_WEI, git_commit
+from wellhead.chain.deployment import DeployedContract, Deployment
+from wellhead.errors import ChainMismatchError, InsufficientFundsError, WellheadError
+
+USDC = 10**6
+
+
+def _fail(message: str) -> None:
+    click.echo(f"deploy: error: {message}", err=True)
+    sys.exit(1)
+
+
+def deploy(deployer, network_name: str, out: Path, stablecoin: str | None) -> Deployment:  # type: ignore[no-untyped-def]
+    chain_id = chain.chain_id
+    record = out / f"{network_name}.json"
+    if record.exists():
+        existing = Deployment.load(record)
+        if existing.chain_id != chain_id:
+            raise ChainMismatchError(
+                f"{record} is for chain {existing.chain_id} but the node serves chain {chain_id}"
+            )
+    if deployer.balance < MIN_DEPLOYER_WEI:
+        raise InsufficientFundsError(f"deployer {deployer.address} holds {deployer.balance} wei on chain {chain_id}")
+    contracts: dict[str, DeployedContract] = {}
+
+    def keep(name: str, instance) -> None:  # type: ignore[no-untyped-def]
+        receipt = instance.creation_metadata.receipt
+        contracts[name] = DeployedContract(
+            address=instance.address, tx_hash=receipt.txn_hash, block=receipt.block_number
+        )
+
+    if stablecoin is None:
+        coin = project.TestStablecoin.deploy(deployer.address, sender=deployer)
+        keep("Stablecoin", coin)
+        stablecoin = coin.address
+    else:
+        contracts["Stablecoin"] = DeployedContract(address=stablecoin, tx_hash="", block=0)
+    factory = project.CapacitySharesFactory.deploy(sender=deployer)
+    keep("CapacitySharesFactory", factory)
+    params = (deployer.address, 500, 1_000 * USDC, 100 * USDC, 600, 1_800, 5_000, 5_000)
+    registry = project.CapacityRegistry.deploy(deployer.address, stablecoin, factory.address, params, sender=deployer)
+    keep("CapacityRegistry", registry)
+    oracle = project.MetricsOracle.deploy(registry.address, sender=deployer)
+    keep("MetricsOracle", oracle)
+    market = project.LeaseMarket.deploy(registry.address, oracle.address, sender=deployer)
+    keep("LeaseMarket", market)
+    registry.wire(market.address, oracle.address, sender=deployer)
+    deployment = Deployment(
+        network=network_name, chain_id=chain_id, deployer=deployer.address, git_commit=git_commit(),
+        block=min(c.block for c in contracts.values() if c.block), contracts=contracts,
+    )
+    deployment.save(out)
+    return deployment
+
+
+@click.command(cls=ConnectedProviderCommand)
+@network_option()
+@click.option("--account", "alias", default=None, help="ape account alias (default: test account 0 locally)")
+@click.option("--name", "network_name", default=None, help="record name (default: the ape network name)")
+@click.option("--out", default="deployments", type=click.Path(path_type=Path))
+@click.option("--stablecoin", default=None, help="the chain's USDC; omitted: deploy a test stablecoin")
+def cli(alias: str | None, network_name: str | None, out: Path, stablecoin: str | None) -> None:
+    name = network_name or networks.provider.network.name
+    deployer = accounts.load(alias) if alias else accounts.test_accounts[0]
+    try:
+        deployment = deploy(deployer, name, out, stablecoin)
+    except WellheadError as exc:
+        _fail(str(exc))
+    click.echo(f"deployed to chain {deployment.chain_id}; record at {out / (name + '.json')}")
+    for contract, c in deployment.contracts.items():
+        click.echo(f"  {contract:<22} {c.address}")

@@ -1,0 +1,62 @@
+"""Fixtures: one anvil node and one deployed protocol per session; each test runs in a snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from wellhead.chain.client import Protocol
+from wellhead.chain.connection import connect, rpc
+from wellhead.chain.deploy import ProtocolParams, deploy_protocol
+from wellhead.chain.deployment import Deployment
+from wellhead.demo import Actors
+from wellhead.devnet import Anvil, dev_accounts
+
+
+@pytest.fixture(scope="session")
+def anvil() -> Iterator[Anvil]:
+    with Anvil() as node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def w3(anvil: Anvil) -> Web3:
+    return connect(anvil.url)
+
+
+@pytest.fixture(scope="session")
+def dev_keys() -> list[LocalAccount]:
+    return dev_accounts(12)
+
+
+@pytest.fixture(scope="session")
+def deployment(w3: Web3, dev_keys: list[LocalAccount], tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    d = deploy_protocol(w3, dev_keys[0], "test", ProtocolParams(treasury=dev_keys[0].address))
+    d.save(Path(tmp_path_factory.mktemp("deployments")))
+    return d
+
+
+@pytest.fixture(scope="session")
+def protocol(w3: Web3, deployment: Deployment) -> Protocol:
+    return Protocol(w3, deployment)
+
+
+@pytest.fixture(scope="session")
+def actors(dev_keys: list[LocalAccount]) -> Actors:
+    return Actors.from_dev_accounts(dev_keys)
+
+
+@pytest.fixture(autouse=True)
+def isolated_chain(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests that touch the chain run inside an anvil snapshot, reverted afterwards."""
+    if "w3" not in request.fixturenames:
+        yield
+        return
+    chain: Web3 = request.getfixturevalue("w3")
+    snapshot = rpc(chain, "evm_snapshot", [])
+    yield
+    rpc(chain, "evm_revert", [snapshot])

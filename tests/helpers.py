@@ -1,0 +1,77 @@
+"""Test helpers: a registered asset, signed reports, time travel on anvil."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from web3 import Web3
+
+from wellhead.chain.client import Protocol, send
+from wellhead.chain.connection import rpc
+from wellhead.chain.eip712 import Report, sign_report
+from wellhead.demo import Actors, Demo
+
+FIRM, INTERRUPTIBLE = 0, 1
+USDC = 10**6
+
+
+class Site:
+    """One registered demo asset (64 GPUs, hourly epochs, attestors 2 of 3) and the hands to drive it."""
+
+    def __init__(self, w3: Web3, protocol: Protocol, actors: Actors) -> None:
+        self.w3 = w3
+        self.p = protocol
+        self.a = actors
+        self.demo = Demo(w3, protocol, actors)
+        self.demo.fund()
+        self.asset_id = self.demo.register()
+        self.shares = protocol.shares(self.asset_id)
+
+    def epoch_end(self, epoch: int) -> int:
+        result: int = self.p.registry.functions.epochEnd(self.asset_id, epoch).call()
+        return result
+
+    def warp_to(self, timestamp: int) -> None:
+        self.demo._warp_to(timestamp)
+
+    def report(self, epoch: int, uptime_bps: int = 10_000, **overrides: object) -> Report:
+        fields: dict[str, object] = {
+            "assetId": self.asset_id, "epoch": epoch, "uptimeBps": uptime_bps, "gpuEnergyWh": 30_000,
+            "facilityEnergyWh": 36_000, "evidenceHash": keccak(text=f"ev-{epoch}"),
+        }
+        fields.update(overrides)
+        return Report.model_validate(fields)
+
+    def submit(self, reports: Sequence[Report], signers: Sequence[LocalAccount]) -> dict[str, object]:
+        sigs = [sign_report(r, self.p.chain_id, self.p.oracle.address, s) for r, s in zip(reports, signers, strict=True)]
+        fn = self.p.oracle.functions.submitReport([r.as_tuple() for r in reports], sigs)
+        return dict(send(self.w3, self.a.attestors[0], fn))
+
+    def report_and_finalize(self, epoch: int, uptime_bps: int) -> None:
+        self.warp_to(self.epoch_end(epoch))
+        r = self.report(epoch, uptime_bps)
+        self.submit([r, r], self.a.attestors[:2])
+        self.warp_to(self.epoch_end(epoch) + 600 + 1)
+        send(self.w3, self.a.admin, self.p.market.functions.finalizeEpoch(self.asset_id, epoch))
+
+    def skip_and_finalize(self, epoch: int) -> None:
+        self.warp_to(self.epoch_end(epoch) + 1_800 + 1)
+        send(self.w3, self.a.admin, self.p.market.functions.finalizeEpoch(self.asset_id, epoch))
+
+    def open_lease(self, who: LocalAccount, gpus: int, epochs: int, cls: int, max_price: int = 2**256 - 1) -> int:
+        receipt = send(self.w3, who, self.p.market.functions.openLease(self.asset_id, gpus, epochs, cls, max_price))
+        from web3.logs import DISCARD
+
+        ev = self.p.market.events.LeaseOpened().process_receipt(receipt, errors=DISCARD)[0]
+        return int(ev["args"]["leaseId"])
+
+
+def now(w3: Web3) -> int:
+    ts: int = w3.eth.get_block("latest")["timestamp"]
+    return ts
+
+
+def mine(w3: Web3) -> None:
+    rpc(w3, "evm_mine", [])

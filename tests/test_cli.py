@@ -1,0 +1,75 @@
+"""The CLI fails with one clear line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from eth_account import Account
+
+from wellhead.chain.deployment import Deployment
+from wellhead.devnet import Anvil, free_port
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wellhead.cli", *args],
+        capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wellhead: error: "), proc.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_deploy_unreachable_rpc(tmp_path: Path) -> None:
+    key = Account.create().key.hex()
+    proc = run("deploy", "--rpc-url", f"http://127.0.0.1:{free_port()}", "--network", "x",
+               "--deployments", str(tmp_path), env={"WELLHEAD_DEPLOYER_KEY": key})
+    assert_one_line_error(proc, "cannot reach the RPC node")
+
+
+def test_deploy_without_key(tmp_path: Path) -> None:
+    proc = run("deploy", "--rpc-url", "http://127.0.0.1:1", "--network", "x", "--deployments", str(tmp_path),
+               env={"WELLHEAD_DEPLOYER_KEY": ""})
+    assert_one_line_error(proc, "WELLHEAD_DEPLOYER_KEY")
+
+
+def test_deploy_unfunded_deployer(anvil: Anvil, tmp_path: Path) -> None:
+    proc = run("deploy", "--rpc-url", anvil.url, "--network", "x", "--deployments", str(tmp_path),
+               env={"WELLHEAD_DEPLOYER_KEY": Account.create().key.hex()})
+    assert_one_line_error(proc, "holds 0 wei")
+
+
+def test_demo_missing_deployment_record(anvil: Anvil, tmp_path: Path) -> None:
+    proc = run("demo", "--rpc-url", anvil.url, "--network", "nowhere", "--deployments", str(tmp_path))
+    assert_one_line_error(proc, "no deployment record", "nowhere.json")
+
+
+def test_chain_id_mismatch(anvil: Anvil, deployment: Deployment, tmp_path: Path) -> None:
+    record = json.loads(deployment.model_dump_json())
+    record["chain_id"] = 1
+    (tmp_path / "devnet.json").write_text(json.dumps(record))
+    proc = run("demo", "--rpc-url", anvil.url, "--deployments", str(tmp_path))
+    assert_one_line_error(proc, "serves chain 31337", "on chain 1")
+
+
+def test_deploy_writes_record(anvil: Anvil, tmp_path: Path) -> None:
+    dev_key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil account 1
+    proc = run("deploy", "--rpc-url", anvil.url, "--network", "local", "--deployments", str(tmp_path),
+               env={"WELLHEAD_DEPLOYER_KEY": dev_key})
+    assert proc.returncode == 0, proc.stderr
+    record = Deployment.load(tmp_path / "local.json")
+    assert record.chain_id == 31337
+    assert set(record.contracts) >= {"CapacityRegistry", "LeaseMarket", "MetricsOracle", "Stablecoin"}
+    again = run("deploy", "--rpc-url", anvil.url, "--network", "local", "--deployments", str(tmp_path),
+                env={"WELLHEAD_DEPLOYER_KEY": dev_key})
+    assert_one_line_error(again, "--force")

@@ -1,0 +1,106 @@
+"""A full life cycle on a deployed system, with every payout checked against the protocol's formulas."""
+
+from __future__ import annotations
+
+from math import ceil
+
+import pytest
+from web3 import Web3
+
+from helpers import FIRM, INTERRUPTIBLE, USDC, Site
+from wellhead.chain.client import Protocol, send
+from wellhead.demo import Actors, Demo
+from wellhead.errors import ContractRevertError
+
+SCALE = 10**8
+
+
+def test_demo_lifecycle_settles_by_the_formulas(w3: Web3, protocol: Protocol, actors: Actors) -> None:
+    result = Demo(w3, protocol, actors).run()
+    by_epoch = {row.epoch: row for row in result.epochs}
+    # medians of the attestors' values (each signs u, u-3, u-6; lower median)
+    assert [by_epoch[e].uptime_bps for e in (1, 2, 3, 4)] == [9_992, 9_987, 9_597, 0]
+    assert by_epoch[4].proven is False and by_epoch[4].delivered == 0
+
+    firm_rate = 32 * 2_250_000  # 50 % utilization: 2 USDC x 1.125 per GPU-hour, hourly epochs
+    int_rate = 16 * ceil(2_375_000 * 7_000 / 10_000)  # 75 %: x 1.1875, interruptible -30 %
+    firm_fraction = (9_992 + 9_987 + 9_597) * 10_000  # never curtailed
+    int_fraction = 9_992 * 10_000 + 9_987 * 7_500 + 9_597 * 10_000  # not charged for the 25 % curtailed
+    firm = result.lessees["firm 32 GPUs"]
+    intr = result.lessees["interruptible 16 GPUs"]
+    assert firm["prepaid"] == 4 * firm_rate and intr["prepaid"] == 4 * int_rate
+    assert firm["charged"] == ceil(firm_rate * firm_fraction / SCALE)
+    assert intr["charged"] == ceil(int_rate * int_fraction / SCALE)
+    # SLA 99 %: credit (99 % - 95.97 %) of epoch 3 and 99 % of the unreported epoch 4, from the bond
+    assert firm["credit"] == firm_rate * (9_900 - 9_597) // 10_000 + firm_rate * 9_900 // 10_000
+    assert intr["credit"] == 0
+    assert result.bond_used >= firm["credit"]
+
+    delivered = sum(r.delivered for r in result.epochs)
+    assert delivered <= firm["charged"] + intr["charged"] <= delivered + 2
+    assert sum(r.protocol_fee for r in result.epochs) == result.treasury
+    assert sum(r.operator_fee for r in result.epochs) == result.operator_fees
+    holders = sum(r.holders for r in result.epochs)
+    paid = sum(h["revenue"] for h in result.holders.values())
+    assert holders - 3 <= paid <= holders
+    # investor A holds 30 %, B 15 %, the operator the rest
+    assert result.holders["investor A"]["revenue"] == pytest.approx(holders * 0.30, abs=2)
+    assert result.market_dust <= 4, "every unit but rounding dust was paid out"
+
+
+def test_lease_nft_transfer_moves_refunds_and_user(w3: Web3, protocol: Protocol, actors: Actors) -> None:
+    site = Site(w3, protocol, actors)
+    lessee, buyer = actors.lessee_firm, actors.lessee_interruptible
+    lease_id = site.open_lease(lessee, 8, 2, FIRM)
+    market = protocol.market.functions
+    send(w3, lessee, market.setUser(lease_id, actors.investor_a.address, 2**63))
+    assert market.userOf(lease_id).call() == actors.investor_a.address
+    send(w3, lessee, market.transferFrom(lessee.address, buyer.address, lease_id))
+    assert market.ownerOf(lease_id).call() == buyer.address
+    assert market.userOf(lease_id).call() == "0x" + "00" * 20
+    site.skip_and_finalize(0)
+    site.report_and_finalize(1, 10_000)
+    site.skip_and_finalize(2)
+    with pytest.raises(ContractRevertError) as err:
+        send(w3, lessee, market.claimRefund(lease_id, lessee.address))
+    assert err.value.error == "MarketNotLeaseOwner"
+    before = protocol.stablecoin.functions.balanceOf(buyer.address).call()
+    rate = market.leaseOf(lease_id).call()[5]
+    send(w3, buyer, market.claimRefund(lease_id, buyer.address))
+    refund_and_credit = protocol.stablecoin.functions.balanceOf(buyer.address).call() - before
+    assert refund_and_credit == rate + rate * 9_900 // 10_000  # epoch 2 unreported: refund + SLA credit
+
+
+def test_challenge_proven_fraud_refunds_lessee_and_pays_challenger(
+    w3: Web3, protocol: Protocol, actors: Actors
+) -> None:
+    site = Site(w3, protocol, actors)
+    lease_id = site.open_lease(actors.lessee_firm, 16, 1, FIRM)
+    site.skip_and_finalize(0)
+    site.warp_to(site.epoch_end(1))
+    r = site.report(1, 10_000)
+    site.submit([r, r], actors.attestors[:2])
+    challenger = actors.investor_b
+    oracle = protocol.oracle.functions
+    send(w3, challenger, oracle.challenge(site.asset_id, 1))
+    bond = protocol.registry.functions.bondOf(site.asset_id).call()
+    with pytest.raises(ContractRevertError) as err:
+        send(w3, challenger, oracle.resolveChallenge(site.asset_id, 1, True))
+    assert err.value.error == "OracleNotArbiter"
+    send(w3, actors.admin, oracle.resolveChallenge(site.asset_id, 1, True))
+    assert protocol.registry.functions.bondOf(site.asset_id).call() == bond - bond // 2
+    send(w3, actors.admin, protocol.market.functions.finalizeEpoch(site.asset_id, 1))
+    refund, _credit = protocol.market.functions.refundable(lease_id).call()
+    assert refund == protocol.market.functions.leaseOf(lease_id).call()[5], "no proof, no pay"
+    assert oracle.creditOf(challenger.address).call() == 100 * USDC + (bond // 2) // 2
+
+
+def test_interruptible_and_firm_capacity_never_oversold(w3: Web3, protocol: Protocol, actors: Actors) -> None:
+    site = Site(w3, protocol, actors)
+    site.open_lease(actors.lessee_firm, 40, 3, FIRM)
+    site.open_lease(actors.lessee_interruptible, 24, 3, INTERRUPTIBLE)
+    assert protocol.market.functions.availableGpus(site.asset_id).call() == 0
+    with pytest.raises(ContractRevertError) as err:
+        site.open_lease(actors.investor_a, 1, 1, FIRM)
+    assert err.value.error == "MarketCapacityExceeded"
+    assert err.value.error_args == {"assetId": site.asset_id, "requested": 1, "available": 0}
