@@ -118,11 +118,11 @@ class Demo:
             for spender in (self.p.registry.address, self.p.market.address, self.p.oracle.address):
                 self._send(who, coin.approve(spender, 2**256 - 1))
 
-    def register(self) -> int:
+    def register(self, gpus: int = 64) -> int:
         params = (
             b"TX-ABILENE-1".ljust(32, b"\0"),
             b"H100-SXM".ljust(32, b"\0"),
-            64,  # GPUs
+            gpus,
             700,  # max W per GPU
             3600,  # epoch length
             1_000,  # operator fee bps

@@ -1,0 +1,109 @@
+"""Gas of each protocol action, from real transaction receipts on a fresh anvil.
+
+`make gas` prints a table and writes bench/results/gas-core.json. Finalize is measured with 1 and with
+200 active leases: settlement must cost the same whatever the number of leases.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.logs import DISCARD
+
+from wellhead.chain.client import Protocol, send
+from wellhead.chain.connection import connect, rpc
+from wellhead.chain.deploy import ProtocolParams, deploy_protocol
+from wellhead.chain.eip712 import Report, sign_report
+from wellhead.demo import Actors, Demo
+from wellhead.devnet import Anvil, dev_accounts
+
+USDC = 10**6
+FIRM = 0
+
+
+def gas(receipt: object) -> int:
+    return int(receipt["gasUsed"])  # type: ignore[index]
+
+
+def w3_now(w3: Web3) -> int:
+    return int(w3.eth.get_block("latest")["timestamp"])
+
+
+def report_and_finalize(demo: Demo, asset_id: int, epoch: int, signers: list[LocalAccount]) -> tuple[int, int]:
+    p = demo.p
+    demo.asset_id = asset_id
+    demo._warp_to(demo._epoch_end(epoch))
+    r = Report(assetId=asset_id, epoch=epoch, uptimeBps=9_990, gpuEnergyWh=10_000, facilityEnergyWh=12_000,
+               evidenceHash=b"\x11" * 32)
+    sigs = [sign_report(r, p.chain_id, p.oracle.address, s) for s in signers]
+    submit = send(demo.w3, signers[0], p.oracle.functions.submitReport([r.as_tuple()] * len(signers), sigs))
+    demo._warp_to(w3_now(demo.w3) + 601)
+    final = send(demo.w3, demo.a.admin, p.market.functions.finalizeEpoch(asset_id, epoch))
+    return gas(submit), gas(final)
+
+
+def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
+    demo = Demo(w3, protocol, actors)
+    demo.fund()
+    results: dict[str, int] = {}
+    before = w3.eth.block_number
+    small = demo.register(64)
+    results["register asset (deploys its shares)"] = gas(w3.eth.get_transaction_receipt(
+        w3.eth.get_block(before + 1)["transactions"][0]))
+    big = demo.register(256)
+    market = protocol.market.functions
+    shares = protocol.shares(small)
+
+    deadline = w3.eth.get_block("latest")["timestamp"] + 86_400
+    send(w3, actors.operator, shares.functions.openSale(10_000 * 10**18, USDC, deadline))
+    send(w3, actors.investor_b, protocol.stablecoin.functions.approve(shares.address, 2**256 - 1))
+    results["buy shares"] = gas(send(w3, actors.investor_b, shares.functions.buy(1_000 * 10**18, USDC)))
+
+    receipt = send(w3, actors.lessee_firm, market.openLease(small, 4, 3, FIRM, 2**255))
+    results["open lease"] = gas(receipt)
+    lease_id = protocol.market.events.LeaseOpened().process_receipt(receipt, errors=DISCARD)[0]["args"]["leaseId"]
+    for _ in range(200):
+        send(w3, actors.lessee_interruptible, market.openLease(big, 1, 3, FIRM, 2**255))
+
+    demo.asset_id = small
+    demo._warp_to(demo._epoch_end(0) + 1_801)
+    send(w3, actors.admin, market.finalizeEpoch(small, 0))
+    send(w3, actors.admin, market.finalizeEpoch(big, 0))
+    submit3, final1 = report_and_finalize(demo, small, 1, actors.attestors[:3])
+    results["submit report, 3 signatures"] = submit3
+    results["finalize epoch, 1 active lease"] = final1
+    _submit, final200 = report_and_finalize(demo, big, 1, actors.attestors[:2])
+    results["finalize epoch, 200 active leases"] = final200
+
+    results["claim revenue"] = gas(send(w3, actors.investor_a, shares.functions.claim(actors.investor_a.address)))
+    results["share transfer"] = gas(send(w3, actors.investor_a,
+                                         shares.functions.transfer(actors.investor_b.address, 10**18)))
+    results["lease transfer (ERC-721)"] = gas(send(w3, actors.lessee_firm, market.transferFrom(
+        actors.lessee_firm.address, actors.investor_a.address, lease_id)))
+    results["claim refund"] = gas(send(w3, actors.investor_a, market.claimRefund(lease_id, actors.investor_a.address)))
+    return results
+
+
+def main() -> None:
+    with Anvil() as node:
+        w3 = connect(node.url)
+        keys = dev_accounts(12)
+        deployment = deploy_protocol(w3, keys[0], "gas", ProtocolParams(treasury=keys[0].address))
+        rpc(w3, "evm_mine", [])
+        results = measure(w3, Protocol(w3, deployment), Actors.from_dev_accounts(keys))
+    width = max(map(len, results))
+    print(f"{'action':<{width}}  {'gas':>9}")
+    for action, used in results.items():
+        print(f"{action:<{width}}  {used:>9,}")
+    ratio = results["finalize epoch, 200 active leases"] / results["finalize epoch, 1 active lease"]
+    print(f"finalize with 200 leases / with 1 lease: {ratio:.3f}")
+    out = Path("bench/results/gas-core.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"gas": results, "finalize_200_over_1": round(ratio, 4)}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
