@@ -49,7 +49,7 @@ test-ape: setup ## ape contract tests (its fixtures, anvil through ape-foundry)
 test-py: setup ## pytest against anvil: EIP-712 vectors, life cycle, bad input, CLI
 	$(PY) -m pytest
 
-test: build check-abi test-forge test-ape test-py ## everything CI runs (pytest last)
+test: build check-abi lint test-forge test-ape test-py ## everything CI runs (pytest last)
 
 deploy-ape: setup ## `ape run deploy` on a throwaway local anvil (NETWORK=ethereum:local:foundry)
 	$(VENV)/bin/ape run deploy --network $${NETWORK:-ethereum:local:foundry}

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import click
-from ape import accounts, chain, networks, project
 from ape.cli import ConnectedProviderCommand, network_option
 
+from ape import accounts, chain, networks, project
 from wellhead.chain.deploy import MIN_DEPLOYER_WEI, git_commit
 from wellhead.chain.deployment import DeployedContract, Deployment
 from wellhead.errors import ChainMismatchError, InsufficientFundsError, WellheadError
@@ -37,7 +37,9 @@ def deploy(deployer, network_name: str, out: Path, stablecoin: str | None) -> De
                 f"{record} is for chain {existing.chain_id} but the node serves chain {chain_id}"
             )
     if deployer.balance < MIN_DEPLOYER_WEI:
-        raise InsufficientFundsError(f"deployer {deployer.address} holds {deployer.balance} wei on chain {chain_id}")
+        raise InsufficientFundsError(
+            f"deployer {deployer.address} holds {deployer.balance} wei on chain {chain_id}"
+        )
     contracts: dict[str, DeployedContract] = {}
 
     def keep(name: str, instance) -> None:  # type: ignore[no-untyped-def]
@@ -55,7 +57,9 @@ def deploy(deployer, network_name: str, out: Path, stablecoin: str | None) -> De
     factory = project.CapacitySharesFactory.deploy(sender=deployer)
     keep("CapacitySharesFactory", factory)
     params = (deployer.address, 500, 1_000 * USDC, 100 * USDC, 600, 1_800, 5_000, 5_000)
-    registry = project.CapacityRegistry.deploy(deployer.address, stablecoin, factory.address, params, sender=deployer)
+    registry = project.CapacityRegistry.deploy(
+        deployer.address, stablecoin, factory.address, params, sender=deployer
+    )
     keep("CapacityRegistry", registry)
     oracle = project.MetricsOracle.deploy(registry.address, sender=deployer)
     keep("MetricsOracle", oracle)
@@ -63,8 +67,12 @@ def deploy(deployer, network_name: str, out: Path, stablecoin: str | None) -> De
     keep("LeaseMarket", market)
     registry.wire(market.address, oracle.address, sender=deployer)
     deployment = Deployment(
-        network=network_name, chain_id=chain_id, deployer=deployer.address, git_commit=git_commit(),
-        block=min(c.block for c in contracts.values() if c.block), contracts=contracts,
+        network=network_name,
+        chain_id=chain_id,
+        deployer=deployer.address,
+        git_commit=git_commit(),
+        block=min(c.block for c in contracts.values() if c.block),
+        contracts=contracts,
     )
     deployment.save(out)
     return deployment

@@ -32,12 +32,20 @@ def w3_now(w3: Web3) -> int:
     return int(w3.eth.get_block("latest")["timestamp"])
 
 
-def report_and_finalize(demo: Demo, asset_id: int, epoch: int, signers: list[LocalAccount]) -> tuple[int, int]:
+def report_and_finalize(
+    demo: Demo, asset_id: int, epoch: int, signers: list[LocalAccount]
+) -> tuple[int, int]:
     p = demo.p
     demo.asset_id = asset_id
     demo._warp_to(demo._epoch_end(epoch))
-    r = Report(assetId=asset_id, epoch=epoch, uptimeBps=9_990, gpuEnergyWh=10_000, facilityEnergyWh=12_000,
-               evidenceHash=b"\x11" * 32)
+    r = Report(
+        assetId=asset_id,
+        epoch=epoch,
+        uptimeBps=9_990,
+        gpuEnergyWh=10_000,
+        facilityEnergyWh=12_000,
+        evidenceHash=b"\x11" * 32,
+    )
     sigs = [sign_report(r, p.chain_id, p.oracle.address, s) for s in signers]
     submit = send(demo.w3, signers[0], p.oracle.functions.submitReport([r.as_tuple()] * len(signers), sigs))
     demo._warp_to(w3_now(demo.w3) + 601)
@@ -51,8 +59,9 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
     results: dict[str, int] = {}
     before = w3.eth.block_number
     small = demo.register(64)
-    results["register asset (deploys its shares)"] = gas(w3.eth.get_transaction_receipt(
-        w3.eth.get_block(before + 1)["transactions"][0]))
+    results["register asset (deploys its shares)"] = gas(
+        w3.eth.get_transaction_receipt(w3.eth.get_block(before + 1)["transactions"][0])
+    )
     big = demo.register(256)
     market = protocol.market.functions
     shares = protocol.shares(small)
@@ -64,7 +73,9 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
 
     receipt = send(w3, actors.lessee_firm, market.openLease(small, 4, 3, FIRM, 2**255))
     results["open lease"] = gas(receipt)
-    lease_id = protocol.market.events.LeaseOpened().process_receipt(receipt, errors=DISCARD)[0]["args"]["leaseId"]
+    lease_id = protocol.market.events.LeaseOpened().process_receipt(receipt, errors=DISCARD)[0]["args"][
+        "leaseId"
+    ]
     for _ in range(200):
         send(w3, actors.lessee_interruptible, market.openLease(big, 1, 3, FIRM, 2**255))
 
@@ -78,12 +89,22 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
     _submit, final200 = report_and_finalize(demo, big, 1, actors.attestors[:2])
     results["finalize epoch, 200 active leases"] = final200
 
-    results["claim revenue"] = gas(send(w3, actors.investor_a, shares.functions.claim(actors.investor_a.address)))
-    results["share transfer"] = gas(send(w3, actors.investor_a,
-                                         shares.functions.transfer(actors.investor_b.address, 10**18)))
-    results["lease transfer (ERC-721)"] = gas(send(w3, actors.lessee_firm, market.transferFrom(
-        actors.lessee_firm.address, actors.investor_a.address, lease_id)))
-    results["claim refund"] = gas(send(w3, actors.investor_a, market.claimRefund(lease_id, actors.investor_a.address)))
+    results["claim revenue"] = gas(
+        send(w3, actors.investor_a, shares.functions.claim(actors.investor_a.address))
+    )
+    results["share transfer"] = gas(
+        send(w3, actors.investor_a, shares.functions.transfer(actors.investor_b.address, 10**18))
+    )
+    results["lease transfer (ERC-721)"] = gas(
+        send(
+            w3,
+            actors.lessee_firm,
+            market.transferFrom(actors.lessee_firm.address, actors.investor_a.address, lease_id),
+        )
+    )
+    results["claim refund"] = gas(
+        send(w3, actors.investor_a, market.claimRefund(lease_id, actors.investor_a.address))
+    )
     return results
 
 

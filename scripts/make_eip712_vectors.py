@@ -23,15 +23,31 @@ ORACLE = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 def main() -> None:
     account = Account.from_key(KEY)
     cases = [
-        Report(assetId=1, epoch=0, uptimeBps=10_000, gpuEnergyWh=0, facilityEnergyWh=0, evidenceHash=b"\0" * 32),
         Report(
-            assetId=7, epoch=4242, uptimeBps=9_612, curtailedBps=2_500, gridEventId=keccak(text="ERCOT-EEA-1"),
-            gpuEnergyWh=1_234_567, facilityEnergyWh=1_500_000, renewableBps=6_200, carbonGramsPerKwh=180,
+            assetId=1, epoch=0, uptimeBps=10_000, gpuEnergyWh=0, facilityEnergyWh=0, evidenceHash=b"\0" * 32
+        ),
+        Report(
+            assetId=7,
+            epoch=4242,
+            uptimeBps=9_612,
+            curtailedBps=2_500,
+            gridEventId=keccak(text="ERCOT-EEA-1"),
+            gpuEnergyWh=1_234_567,
+            facilityEnergyWh=1_500_000,
+            renewableBps=6_200,
+            carbonGramsPerKwh=180,
             evidenceHash=keccak(text="evidence"),
         ),
         Report(
-            assetId=2**256 - 1, epoch=2**64 - 1, uptimeBps=1, curtailedBps=10_000, gridEventId=b"\xff" * 32,
-            gpuEnergyWh=2**64 - 1, facilityEnergyWh=2**64 - 1, renewableBps=10_000, carbonGramsPerKwh=2**32 - 1,
+            assetId=2**256 - 1,
+            epoch=2**64 - 1,
+            uptimeBps=1,
+            curtailedBps=10_000,
+            gridEventId=b"\xff" * 32,
+            gpuEnergyWh=2**64 - 1,
+            facilityEnergyWh=2**64 - 1,
+            renewableBps=10_000,
+            carbonGramsPerKwh=2**32 - 1,
             evidenceHash=b"\xff" * 32,
         ),
     ]
@@ -47,8 +63,7 @@ def main() -> None:
         "cases": [
             {
                 "report": {
-                    k: ("0x" + v.hex() if isinstance(v, bytes) else str(v))
-                    for k, v in r.message().items()
+                    k: ("0x" + v.hex() if isinstance(v, bytes) else str(v)) for k, v in r.message().items()
                 },
                 "digest": "0x" + digest(r, CHAIN_ID, ORACLE).hex(),
                 "signature": "0x" + sign_report(r, CHAIN_ID, ORACLE, account).hex(),

@@ -61,7 +61,10 @@ def test_impossible_energy(site: Site) -> None:
     max_wh = 64 * 700  # 64 GPUs x 700 W x 1 h
     r = site.report(1, gpuEnergyWh=max_wh + 1, facilityEnergyWh=max_wh * 2)
     err = _rejects(site, [r, r], site.a.attestors[:2])
-    assert (err.error, err.error_args) == ("OracleEnergyAboveCapacity", {"gpuEnergyWh": max_wh + 1, "maxWh": max_wh})
+    assert (err.error, err.error_args) == (
+        "OracleEnergyAboveCapacity",
+        {"gpuEnergyWh": max_wh + 1, "maxWh": max_wh},
+    )
     r = site.report(1, gpuEnergyWh=1_000, facilityEnergyWh=999)
     err = _rejects(site, [r, r], site.a.attestors[:2])
     assert err.error == "OracleFacilityBelowGpuEnergy"

@@ -17,7 +17,10 @@ from wellhead.devnet import Anvil, free_port
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "wellhead.cli", *args],
-        capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -32,20 +35,44 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str)
 
 def test_deploy_unreachable_rpc(tmp_path: Path) -> None:
     key = Account.create().key.hex()
-    proc = run("deploy", "--rpc-url", f"http://127.0.0.1:{free_port()}", "--network", "x",
-               "--deployments", str(tmp_path), env={"WELLHEAD_DEPLOYER_KEY": key})
+    proc = run(
+        "deploy",
+        "--rpc-url",
+        f"http://127.0.0.1:{free_port()}",
+        "--network",
+        "x",
+        "--deployments",
+        str(tmp_path),
+        env={"WELLHEAD_DEPLOYER_KEY": key},
+    )
     assert_one_line_error(proc, "cannot reach the RPC node")
 
 
 def test_deploy_without_key(tmp_path: Path) -> None:
-    proc = run("deploy", "--rpc-url", "http://127.0.0.1:1", "--network", "x", "--deployments", str(tmp_path),
-               env={"WELLHEAD_DEPLOYER_KEY": ""})
+    proc = run(
+        "deploy",
+        "--rpc-url",
+        "http://127.0.0.1:1",
+        "--network",
+        "x",
+        "--deployments",
+        str(tmp_path),
+        env={"WELLHEAD_DEPLOYER_KEY": ""},
+    )
     assert_one_line_error(proc, "WELLHEAD_DEPLOYER_KEY")
 
 
 def test_deploy_unfunded_deployer(anvil: Anvil, tmp_path: Path) -> None:
-    proc = run("deploy", "--rpc-url", anvil.url, "--network", "x", "--deployments", str(tmp_path),
-               env={"WELLHEAD_DEPLOYER_KEY": Account.create().key.hex()})
+    proc = run(
+        "deploy",
+        "--rpc-url",
+        anvil.url,
+        "--network",
+        "x",
+        "--deployments",
+        str(tmp_path),
+        env={"WELLHEAD_DEPLOYER_KEY": Account.create().key.hex()},
+    )
     assert_one_line_error(proc, "holds 0 wei")
 
 
@@ -64,12 +91,28 @@ def test_chain_id_mismatch(anvil: Anvil, deployment: Deployment, tmp_path: Path)
 
 def test_deploy_writes_record(anvil: Anvil, tmp_path: Path) -> None:
     dev_key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil account 1
-    proc = run("deploy", "--rpc-url", anvil.url, "--network", "local", "--deployments", str(tmp_path),
-               env={"WELLHEAD_DEPLOYER_KEY": dev_key})
+    proc = run(
+        "deploy",
+        "--rpc-url",
+        anvil.url,
+        "--network",
+        "local",
+        "--deployments",
+        str(tmp_path),
+        env={"WELLHEAD_DEPLOYER_KEY": dev_key},
+    )
     assert proc.returncode == 0, proc.stderr
     record = Deployment.load(tmp_path / "local.json")
     assert record.chain_id == 31337
     assert set(record.contracts) >= {"CapacityRegistry", "LeaseMarket", "MetricsOracle", "Stablecoin"}
-    again = run("deploy", "--rpc-url", anvil.url, "--network", "local", "--deployments", str(tmp_path),
-                env={"WELLHEAD_DEPLOYER_KEY": dev_key})
+    again = run(
+        "deploy",
+        "--rpc-url",
+        anvil.url,
+        "--network",
+        "local",
+        "--deployments",
+        str(tmp_path),
+        env={"WELLHEAD_DEPLOYER_KEY": dev_key},
+    )
     assert_one_line_error(again, "--force")

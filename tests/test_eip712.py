@@ -32,7 +32,9 @@ def test_vectors_match_eth_account() -> None:
         assert "0x" + d.hex() == case["digest"]
         sig = sign_report(report, VECTORS["chainId"], VECTORS["verifyingContract"], account)
         assert "0x" + sig.hex() == case["signature"]  # RFC 6979: deterministic
-        assert recover_signer(report, VECTORS["chainId"], VECTORS["verifyingContract"], sig) == account.address
+        assert (
+            recover_signer(report, VECTORS["chainId"], VECTORS["verifyingContract"], sig) == account.address
+        )
 
 
 def test_contract_hashes_like_eth_account(protocol: Protocol) -> None:

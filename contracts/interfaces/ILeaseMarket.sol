@@ -55,7 +55,6 @@ interface ILeaseMarket is IERC4907 {
     error MarketLeaseEnded(uint256 leaseId, uint64 endEpoch);
     error MarketEpochNotFinalizable(uint256 assetId, uint64 epoch);
     error MarketEpochOutOfOrder(uint256 assetId, uint64 epoch, uint64 expected);
-    error MarketEpochNotEnded(uint256 assetId, uint64 epoch);
     error MarketNothingToClaim(address account);
     error MarketNothingToRefund(uint256 leaseId);
     error MarketOnlyRegistry(address caller);

@@ -8,10 +8,12 @@ prints who paid and who earned what. Needs a dev chain that can move time (anvil
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from web3 import Web3
+from web3.contract.contract import ContractFunction
 from web3.logs import DISCARD
 
 from wellhead.chain.client import Protocol, send
@@ -36,7 +38,9 @@ class Actors:
 
     @classmethod
     def from_dev_accounts(cls, accounts: list[LocalAccount]) -> Actors:
-        return cls(accounts[0], accounts[1], accounts[2], accounts[3], accounts[4], accounts[5], accounts[6:9])
+        return cls(
+            accounts[0], accounts[1], accounts[2], accounts[3], accounts[4], accounts[5], accounts[6:9]
+        )
 
 
 @dataclass
@@ -92,8 +96,8 @@ class Demo:
         self.asset_id = 0
 
     # ------------------------------------------------------------ helpers
-    def _send(self, who: LocalAccount, fn: object) -> dict[str, object]:
-        return dict(send(self.w3, who, fn))  # type: ignore[arg-type]
+    def _send(self, who: LocalAccount, fn: ContractFunction) -> dict[str, Any]:
+        return dict(send(self.w3, who, fn))
 
     def _warp_to(self, timestamp: int) -> None:
         now = self.w3.eth.get_block("latest")["timestamp"]
@@ -112,8 +116,13 @@ class Demo:
     # ------------------------------------------------------------ steps
     def fund(self) -> None:
         coin = self.p.stablecoin.functions
-        for who in (self.a.operator, self.a.investor_a, self.a.investor_b, self.a.lessee_firm,
-                    self.a.lessee_interruptible):
+        for who in (
+            self.a.operator,
+            self.a.investor_a,
+            self.a.investor_b,
+            self.a.lessee_firm,
+            self.a.lessee_interruptible,
+        ):
             self._send(self.a.admin, coin.mint(who.address, 1_000_000 * USDC))
             for spender in (self.p.registry.address, self.p.market.address, self.p.oracle.address):
                 self._send(who, coin.approve(spender, 2**256 - 1))
@@ -139,7 +148,7 @@ class Demo:
             False,
         )
         receipt = self._send(self.a.operator, self.p.registry.functions.registerAsset(params))
-        event = self.p.registry.events.AssetRegistered().process_receipt(receipt, errors=DISCARD)[0]  # type: ignore[arg-type]
+        event = self.p.registry.events.AssetRegistered().process_receipt(receipt, errors=DISCARD)[0]
         self.asset_id = int(event["args"]["assetId"])
         return self.asset_id
 
@@ -159,7 +168,7 @@ class Demo:
         ):
             quote = market.quote(self.asset_id, gpus, cls).call()
             receipt = self._send(who, market.openLease(self.asset_id, gpus, 4, cls, quote))
-            event = self.p.market.events.LeaseOpened().process_receipt(receipt, errors=DISCARD)[0]  # type: ignore[arg-type]
+            event = self.p.market.events.LeaseOpened().process_receipt(receipt, errors=DISCARD)[0]
             ids[label] = int(event["args"]["leaseId"])
         return ids
 
@@ -193,10 +202,20 @@ class Demo:
         ready_at = report[2] + window if report[4] else self._epoch_end(epoch) + deadline + 1
         self._warp_to(ready_at)
         receipt = self._send(self.a.admin, self.p.market.functions.finalizeEpoch(self.asset_id, epoch))
-        ev = self.p.market.events.EpochSettled().process_receipt(receipt, errors=DISCARD)[0]["args"]  # type: ignore[arg-type]
+        ev = self.p.market.events.EpochSettled().process_receipt(receipt, errors=DISCARD)[0]["args"]
         result.epochs.append(
-            EpochRow(epoch, ev["proven"], ev["uptimeBps"], ev["curtailedBps"], ev["delivered"],
-                     ev["protocolFee"], ev["operatorFee"], ev["holdersRevenue"], ev["serviceCredit"], note)
+            EpochRow(
+                epoch,
+                ev["proven"],
+                ev["uptimeBps"],
+                ev["curtailedBps"],
+                ev["delivered"],
+                ev["protocolFee"],
+                ev["operatorFee"],
+                ev["holdersRevenue"],
+                ev["serviceCredit"],
+                note,
+            )
         )
 
     def run(self) -> DemoResult:
@@ -219,7 +238,7 @@ class Demo:
 
     def _prepaid(self, lease_id: int) -> int:
         lease = self.p.market.functions.leaseOf(lease_id).call()
-        return int(lease[5]) * (lease[4] - lease[3])
+        return int(lease[5]) * (int(lease[4]) - int(lease[3]))
 
     def _claim_all(self, leases: dict[str, int], prepaid: dict[str, int], result: DemoResult) -> None:
         market = self.p.market.functions
@@ -228,15 +247,24 @@ class Demo:
             refund, credit = market.refundable(lease_id).call()
             self._send(owners[label], market.claimRefund(lease_id, owners[label].address))
             result.lessees[label] = {
-                "prepaid": prepaid[label], "charged": prepaid[label] - refund, "refund": refund, "credit": credit,
+                "prepaid": prepaid[label],
+                "charged": prepaid[label] - refund,
+                "refund": refund,
+                "credit": credit,
             }
         shares = self.p.shares(self.asset_id)
-        for label, who in (("investor A", self.a.investor_a), ("investor B", self.a.investor_b),
-                           ("operator", self.a.operator)):
+        for label, who in (
+            ("investor A", self.a.investor_a),
+            ("investor B", self.a.investor_b),
+            ("operator", self.a.operator),
+        ):
             amount = shares.functions.claimable(who.address).call()
             if amount:
                 self._send(who, shares.functions.claim(who.address))
-            result.holders[label] = {"shares": shares.functions.balanceOf(who.address).call(), "revenue": amount}
+            result.holders[label] = {
+                "shares": shares.functions.balanceOf(who.address).call(),
+                "revenue": amount,
+            }
         result.operator_fees = market.feesOf(self.a.operator.address).call()
         self._send(self.a.operator, market.withdrawFees(self.a.operator.address))
         result.sale_proceeds = shares.functions.proceeds().call()
@@ -246,21 +274,30 @@ class Demo:
         self._send(treasury, market.withdrawFees(treasury.address))
 
 
+def pct(bps: int) -> str:
+    """Basis points as a percentage, exactly: 9992 -> '99.92%'."""
+    return f"{bps // 100}.{bps % 100:02d}%"
+
+
 def render(result: DemoResult) -> str:
     u = fmt_units
     lines = [f"Settlement of asset #{result.asset_id} (64 x H100-SXM at TX-ABILENE-1), amounts in tUSDC", ""]
-    lines.append(f"{'epoch':>5} {'report':<8} {'uptime':>7} {'curtail':>7} {'delivered':>14} {'protocol':>12} "
-                 f"{'operator':>12} {'holders':>14} {'SLA credit':>12}  note")
+    lines.append(
+        f"{'epoch':>5} {'report':<8} {'uptime':>7} {'curtail':>7} {'delivered':>14} {'protocol':>12} "
+        f"{'operator':>12} {'holders':>14} {'SLA credit':>12}  note"
+    )
     for r in result.epochs:
         lines.append(
-            f"{r.epoch:>5} {'signed' if r.proven else 'missing':<8} {r.uptime_bps / 100:>6.2f}% "
-            f"{r.curtailed_bps / 100:>6.2f}% {u(r.delivered):>14} {u(r.protocol_fee):>12} {u(r.operator_fee):>12} "
-            f"{u(r.holders):>14} {u(r.credit):>12}  {r.note}"
+            f"{r.epoch:>5} {'signed' if r.proven else 'missing':<8} {pct(r.uptime_bps):>7} "
+            f"{pct(r.curtailed_bps):>7} {u(r.delivered):>14} {u(r.protocol_fee):>12} "
+            f"{u(r.operator_fee):>12} {u(r.holders):>14} {u(r.credit):>12}  {r.note}"
         )
     lines += ["", f"{'lessee':<24} {'prepaid':>14} {'charged':>14} {'refunded':>14} {'SLA credit':>12}"]
     for label, v in result.lessees.items():
-        lines.append(f"{label:<24} {u(v['prepaid']):>14} {u(v['charged']):>14} {u(v['refund']):>14} "
-                     f"{u(v['credit']):>12}")
+        lines.append(
+            f"{label:<24} {u(v['prepaid']):>14} {u(v['charged']):>14} {u(v['refund']):>14} "
+            f"{u(v['credit']):>12}"
+        )
     lines += ["", f"{'share holder':<24} {'shares':>14} {'revenue':>14}"]
     for label, v in result.holders.items():
         lines.append(f"{label:<24} {v['shares'] // 10**18:>14,} {u(v['revenue']):>14}")

@@ -22,4 +22,5 @@ def parse_units(text: str, decimals: int = USDC_DECIMALS) -> int:
         raise ValueError(f"not a non-negative decimal amount: {text!r}")
     if len(frac) > decimals:
         raise ValueError(f"{text!r} has {len(frac)} decimals; the token has {decimals}")
-    return int(whole or "0") * 10**decimals + int(frac.ljust(decimals, "0") or "0")
+    scale: int = 10**decimals
+    return int(whole or "0") * scale + int(frac.ljust(decimals, "0") or "0")

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-import ape
 import pytest
+
+import ape
 
 USDC = 10**6
 
 
 def _asset(operator, attestors):  # type: ignore[no-untyped-def]
     return (
-        b"SITE-APE".ljust(32, b"\0"), b"H200".ljust(32, b"\0"), 16, 700, 3600, 1_000, 9_900, 1,
-        [a.address for a in attestors], (3 * USDC, 8_000, 2_000, 20_000, 3_000), 5_000 * USDC,
-        "Ape test shares", "whAPE", 1_000 * 10**18, [], [], False,
+        b"SITE-APE".ljust(32, b"\0"),
+        b"H200".ljust(32, b"\0"),
+        16,
+        700,
+        3600,
+        1_000,
+        9_900,
+        1,
+        [a.address for a in attestors],
+        (3 * USDC, 8_000, 2_000, 20_000, 3_000),
+        5_000 * USDC,
+        "Ape test shares",
+        "whAPE",
+        1_000 * 10**18,
+        [],
+        [],
+        False,
     )
 
 

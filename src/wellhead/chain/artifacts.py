@@ -7,8 +7,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_abi.abi import decode as abi_decode
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
 
 CONTRACT_NAMES = (
     "CapacityRegistry",

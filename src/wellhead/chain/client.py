@@ -9,7 +9,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError
-from web3.types import TxReceipt
+from web3.types import TxParams, TxReceipt, Wei
 
 from wellhead.chain.artifacts import abi, decode_error
 from wellhead.chain.deployment import Deployment
@@ -28,21 +28,22 @@ def revert_from(exc: ContractLogicError) -> ContractRevertError:
 def send(w3: Web3, account: LocalAccount, fn: ContractFunction, value: int = 0) -> TxReceipt:
     """Estimate, sign locally, send and wait for `fn`; raise ContractRevertError on a revert."""
     try:
-        tx = fn.build_transaction(
-            {
-                "from": account.address,
-                "nonce": w3.eth.get_transaction_count(account.address, "pending"),
-                "value": value,
-                "chainId": w3.eth.chain_id,
-            }
-        )
+        params: TxParams = {
+            "from": account.address,
+            "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+            "value": Wei(value),
+            "chainId": w3.eth.chain_id,
+        }
+        tx = fn.build_transaction(params)
     except (ContractCustomError, ContractLogicError) as exc:
         raise revert_from(exc) from None
     return send_tx(w3, account, dict(tx))
 
 
 def send_tx(w3: Web3, account: LocalAccount, tx: dict[str, Any]) -> TxReceipt:
-    cost = int(tx.get("gas", 0)) * int(tx.get("maxFeePerGas", tx.get("gasPrice", 0))) + int(tx.get("value", 0))
+    cost = int(tx.get("gas", 0)) * int(tx.get("maxFeePerGas", tx.get("gasPrice", 0))) + int(
+        tx.get("value", 0)
+    )
     balance = w3.eth.get_balance(account.address)
     if balance < cost:
         raise InsufficientFundsError(
@@ -87,11 +88,14 @@ class Protocol:
         )
 
     def _at(self, name: str) -> Contract:
-        return self.w3.eth.contract(address=Web3.to_checksum_address(self.deployment.address(name)), abi=abi(name))
+        address = Web3.to_checksum_address(self.deployment.address(name))
+        contract: Contract = self.w3.eth.contract(address=address, abi=abi(name))
+        return contract
 
     def shares(self, asset_id: int) -> Contract:
         address = self.registry.functions.terms(asset_id).call()[3]
-        return self.w3.eth.contract(address=address, abi=abi("CapacityShares"))
+        contract: Contract = self.w3.eth.contract(address=address, abi=abi("CapacityShares"))
+        return contract
 
     @property
     def chain_id(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel, Field
@@ -73,10 +74,11 @@ def deploy_protocol(
     admin = deployer.address
     records: dict[str, DeployedContract] = {}
 
-    def record(name: str, address: str, receipt: dict[str, object]) -> None:
+    def record(name: str, address: str, receipt: dict[str, Any]) -> None:
         records[name] = DeployedContract(
-            address=address, tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),  # type: ignore[arg-type]
-            block=int(receipt["blockNumber"]),  # type: ignore[call-overload]
+            address=address,
+            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+            block=int(receipt["blockNumber"]),
         )
 
     if stablecoin is None:
@@ -84,11 +86,18 @@ def deploy_protocol(
         stablecoin = coin.address
         record("Stablecoin", coin.address, dict(receipt))
     else:
-        records["Stablecoin"] = DeployedContract(address=Web3.to_checksum_address(stablecoin), tx_hash="", block=0)
+        records["Stablecoin"] = DeployedContract(
+            address=Web3.to_checksum_address(stablecoin), tx_hash="", block=0
+        )
     factory, receipt = deploy_contract(w3, deployer, "CapacitySharesFactory")
     record("CapacitySharesFactory", factory.address, dict(receipt))
     registry, receipt = deploy_contract(
-        w3, deployer, "CapacityRegistry", admin, Web3.to_checksum_address(stablecoin), factory.address,
+        w3,
+        deployer,
+        "CapacityRegistry",
+        admin,
+        Web3.to_checksum_address(stablecoin),
+        factory.address,
         params.as_tuple(),
     )
     record("CapacityRegistry", registry.address, dict(receipt))

@@ -11,7 +11,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict, Field
 
 DOMAIN_NAME = "Wellhead MetricsOracle"

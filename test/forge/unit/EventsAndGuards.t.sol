@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import {CapacityRegistry} from "../../../contracts/CapacityRegistry.sol";
+import {CapacitySharesFactory} from "../../../contracts/CapacitySharesFactory.sol";
+import {AssetStatus, ICapacityRegistry, ProtocolParams} from "../../../contracts/interfaces/ICapacityRegistry.sol";
+import {ICapacityShares} from "../../../contracts/interfaces/ICapacityShares.sol";
+import {ILeaseMarket, LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
+import {IMetricsOracle, Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
+import {Fixture} from "../utils/Fixture.sol";
+
+/// @notice The events and guards not covered by the per-contract suites.
+contract EventsAndGuardsTest is Fixture {
+    function test_wiring_EmitsAndGuards() public {
+        CapacitySharesFactory factory = new CapacitySharesFactory();
+        ProtocolParams memory params = defaultParams();
+        vm.expectRevert(ICapacityRegistry.RegistryInvalidAddress.selector);
+        new CapacityRegistry(address(0), IERC20(address(usdc)), factory, params);
+        CapacityRegistry fresh =
+            new CapacityRegistry(admin, IERC20(address(usdc)), new CapacitySharesFactory(), defaultParams());
+        vm.prank(operator);
+        vm.expectRevert(ICapacityRegistry.RegistryNotWired.selector);
+        fresh.registerAsset(defaultAsset());
+        vm.expectEmit(false, false, false, true, address(fresh));
+        emit ICapacityRegistry.ProtocolContractsWired(address(market), address(oracle));
+        vm.prank(admin);
+        fresh.wire(address(market), address(oracle));
+    }
+
+    function test_setProtocolParams_Emits() public {
+        ProtocolParams memory p = defaultParams();
+        p.challengeWindow = 99;
+        vm.expectEmit(false, false, false, true, address(registry));
+        emit ICapacityRegistry.ProtocolParamsSet(p);
+        vm.prank(admin);
+        registry.setProtocolParams(p);
+    }
+
+    function test_register_EmitsAttestorsSet() public {
+        vm.expectEmit(true, false, false, true, address(registry));
+        emit ICapacityRegistry.AttestorsSet(2, attestorAddrs, 2);
+        registerDefault();
+    }
+
+    function test_settlement_EmitsPayoutEvents() public {
+        openLease(lessee, 4, 2, LeaseClass.Firm);
+        skipAndFinalize(0);
+        uint256 rate = market.leaseOf(1).ratePerEpoch;
+        uint256 holders = rate - rate * 500 / 10_000 - rate / 10;
+        vm.warp(epochStart(2));
+        (Report[] memory rs, bytes[] memory sigs) = signed(makeReport(1, 10_000), 2);
+        oracle.submitReport(rs, sigs);
+        vm.warp(block.timestamp + WINDOW);
+        vm.expectEmit(false, false, false, true, address(shares));
+        emit ICapacityShares.RevenueDistributed(holders, holders * 1e36 / 1_000e18);
+        market.finalizeEpoch(assetId, 1);
+        // epoch 2 unreported: the firm lessee's SLA credit is slashed from the bond
+        uint256 credit = rate * 9_900 / 10_000;
+        vm.warp(epochStart(3) + DEADLINE + 1);
+        vm.expectEmit(true, true, false, true, address(registry));
+        emit ICapacityRegistry.BondSlashed(assetId, address(market), credit, credit, 10_000e6 - credit);
+        market.finalizeEpoch(assetId, 2);
+
+        vm.expectEmit(true, true, false, true, address(market));
+        emit ILeaseMarket.FeesWithdrawn(operator, operator, rate / 10);
+        vm.prank(operator);
+        market.withdrawFees(operator);
+    }
+
+    function test_oracleCredit_EmitsWithdrawn() public {
+        vm.warp(epochStart(1));
+        (Report[] memory rs, bytes[] memory sigs) = signed(makeReport(0, 10_000), 2);
+        oracle.submitReport(rs, sigs);
+        vm.prank(challenger);
+        oracle.challenge(assetId, 0);
+        vm.prank(admin);
+        oracle.resolveChallenge(assetId, 0, false);
+        vm.expectEmit(true, true, false, true, address(oracle));
+        emit IMetricsOracle.CreditWithdrawn(operator, operator, 100e6);
+        vm.prank(operator);
+        oracle.withdraw(operator);
+    }
+
+    function test_sale_EmitsProceedsWithdrawn() public {
+        vm.prank(operator);
+        shares.openSale(10e18, 2e6, uint64(block.timestamp + 1 days));
+        vm.prank(lessee);
+        usdc.approve(address(shares), type(uint256).max);
+        vm.prank(lessee);
+        shares.buy(5e18, 2e6);
+        vm.expectEmit(true, true, false, true, address(shares));
+        emit ICapacityShares.ProceedsWithdrawn(operator, lessee2, 10e6);
+        vm.prank(operator);
+        shares.withdrawProceeds(lessee2);
+    }
+
+    function test_bondWithdrawn_Emits() public {
+        vm.startPrank(operator);
+        registry.setStatus(assetId, AssetStatus.Retired);
+        vm.expectEmit(true, true, false, true, address(registry));
+        emit ICapacityRegistry.BondWithdrawn(assetId, operator, 10_000e6);
+        registry.withdrawBond(assetId, operator);
+        vm.stopPrank();
+    }
+
+    function test_payHolderRevenue_RevertWhen_MoreThanOwed() public {
+        vm.prank(address(shares));
+        vm.expectRevert(
+            abi.encodeWithSelector(ILeaseMarket.MarketInsufficientHolderRevenue.selector, assetId, 1, 0)
+        );
+        market.payHolderRevenue(assetId, lessee, 1);
+    }
+}
