@@ -57,8 +57,9 @@ deploy-ape: setup ## `ape run deploy` on a throwaway local anvil (NETWORK=ethere
 test-deep: build ## invariants at depth (2,048 runs x 64) and 10,000 fuzz runs
 	FOUNDRY_PROFILE=deep $(BIN)/forge test
 
-gas: build ## forge gas report of the protocol contracts
-	$(BIN)/forge test --gas-report
+gas: setup ## gas of each protocol action from real receipts on anvil (and forge's per-function report)
+	$(PY) scripts/gas_report.py
+	$(BIN)/forge test --gas-report --match-path 'test/forge/unit/*' | grep -E '^\|' | head -80
 
 demo: setup ## local chain, deploy, a demo asset through leases, reports and settlement
 	$(VENV)/bin/wellhead devnet

@@ -9,6 +9,7 @@ import {AssetStatus, ICapacityRegistry, ProtocolParams} from "../../../contracts
 import {ICapacityShares} from "../../../contracts/interfaces/ICapacityShares.sol";
 import {ILeaseMarket, LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {IMetricsOracle, Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
+import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
 import {Fixture} from "../utils/Fixture.sol";
 
 /// @notice The events and guards not covered by the per-contract suites.
@@ -111,5 +112,59 @@ contract EventsAndGuardsTest is Fixture {
             abi.encodeWithSelector(ILeaseMarket.MarketInsufficientHolderRevenue.selector, assetId, 1, 0)
         );
         market.payHolderRevenue(assetId, lessee, 1);
+    }
+}
+
+/// @notice The stablecoin's hard cases and the shares' permit.
+contract StablecoinCasesTest is Fixture {
+    bytes32 internal constant PERMIT_TYPEHASH =
+        keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
+
+    function test_pausedStablecoin_DelaysSettlementLosesNothing() public {
+        openLease(lessee, 4, 1, LeaseClass.Firm);
+        skipAndFinalize(0);
+        vm.warp(epochStart(2));
+        (Report[] memory rs, bytes[] memory sigs) = signed(makeReport(1, 10_000), 2);
+        oracle.submitReport(rs, sigs);
+        vm.warp(block.timestamp + WINDOW);
+        vm.prank(admin);
+        usdc.pause();
+        // settlement moves no tokens: it goes through while the stablecoin is paused
+        market.finalizeEpoch(assetId, 1);
+        uint256 owed = shares.claimable(investor);
+        assertTrue(owed > 0, "revenue accrued");
+        vm.prank(investor);
+        vm.expectRevert(); // EnforcedPause from the token
+        shares.claim(investor);
+        vm.prank(admin);
+        usdc.unpause();
+        vm.prank(investor);
+        assertEq(shares.claim(investor), owed, "claimed in full after the pause");
+    }
+
+    function test_stablecoin_IsUsdcShaped() public {
+        assertEq(usdc.decimals(), 6, "6 decimals");
+        vm.prank(admin);
+        usdc.setBlocklisted(lessee, true);
+        assertTrue(usdc.isBlocklisted(lessee), "blocklisted");
+        vm.prank(investor);
+        vm.expectRevert(abi.encodeWithSelector(TestStablecoin.StablecoinBlocklisted.selector, lessee));
+        usdc.transfer(lessee, 1);
+    }
+
+    function test_shares_PermitThenTransferFrom() public {
+        uint256 key = 0xB0B;
+        address owner = vm.addr(key);
+        vm.prank(investor);
+        shares.transfer(owner, 10e18);
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes32 structHash = keccak256(abi.encode(PERMIT_TYPEHASH, owner, lessee, 10e18, 0, deadline));
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", shares.DOMAIN_SEPARATOR(), structHash));
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        shares.permit(owner, lessee, 10e18, deadline, v, r, s);
+        assertEq(shares.allowance(owner, lessee), 10e18, "allowance from a signature");
+        vm.prank(lessee);
+        shares.transferFrom(owner, lessee, 10e18);
+        assertEq(shares.balanceOf(lessee), 10e18, "moved");
     }
 }

@@ -65,6 +65,10 @@ abstract contract Test {
         return min + (x % size);
     }
 
+    function assertFalse(bool c, string memory m) internal pure {
+        vm.assertFalse(c, m);
+    }
+
     function assertTrue(bool c, string memory m) internal pure {
         vm.assertTrue(c, m);
     }
