@@ -33,13 +33,9 @@ def deploy(deployer, network_name: str, out: Path, stablecoin: str | None) -> De
     if record.exists():
         existing = Deployment.load(record)
         if existing.chain_id != chain_id:
-            raise ChainMismatchError(
-                f"{record} is for chain {existing.chain_id} but the node serves chain {chain_id}"
-            )
+            raise ChainMismatchError(f"{record} is for chain {existing.chain_id} but the node serves chain {chain_id}")
     if deployer.balance < MIN_DEPLOYER_WEI:
-        raise InsufficientFundsError(
-            f"deployer {deployer.address} holds {deployer.balance} wei on chain {chain_id}"
-        )
+        raise InsufficientFundsError(f"deployer {deployer.address} holds {deployer.balance} wei on chain {chain_id}")
     contracts: dict[str, DeployedContract] = {}
 
     def keep(name: str, instance) -> None:  # type: ignore[no-untyped-def]
@@ -57,9 +53,7 @@ def deploy(deployer, network_name: str, out: Path, stablecoin: str | None) -> De
     factory = project.CapacitySharesFactory.deploy(sender=deployer)
     keep("CapacitySharesFactory", factory)
     params = (deployer.address, 500, 1_000 * USDC, 100 * USDC, 600, 1_800, 5_000, 5_000)
-    registry = project.CapacityRegistry.deploy(
-        deployer.address, stablecoin, factory.address, params, sender=deployer
-    )
+    registry = project.CapacityRegistry.deploy(deployer.address, stablecoin, factory.address, params, sender=deployer)
     keep("CapacityRegistry", registry)
     oracle = project.MetricsOracle.deploy(registry.address, sender=deployer)
     keep("MetricsOracle", oracle)

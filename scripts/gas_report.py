@@ -32,9 +32,7 @@ def w3_now(w3: Web3) -> int:
     return int(w3.eth.get_block("latest")["timestamp"])
 
 
-def report_and_finalize(
-    demo: Demo, asset_id: int, epoch: int, signers: list[LocalAccount]
-) -> tuple[int, int]:
+def report_and_finalize(demo: Demo, asset_id: int, epoch: int, signers: list[LocalAccount]) -> tuple[int, int]:
     p = demo.p
     demo.asset_id = asset_id
     demo._warp_to(demo._epoch_end(epoch))
@@ -73,9 +71,7 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
 
     receipt = send(w3, actors.lessee_firm, market.openLease(small, 4, 3, FIRM, 2**255))
     results["open lease"] = gas(receipt)
-    lease_id = protocol.market.events.LeaseOpened().process_receipt(receipt, errors=DISCARD)[0]["args"][
-        "leaseId"
-    ]
+    lease_id = protocol.market.events.LeaseOpened().process_receipt(receipt, errors=DISCARD)[0]["args"]["leaseId"]
     for _ in range(200):
         send(w3, actors.lessee_interruptible, market.openLease(big, 1, 3, FIRM, 2**255))
 
@@ -89,9 +85,7 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
     _submit, final200 = report_and_finalize(demo, big, 1, actors.attestors[:2])
     results["finalize epoch, 200 active leases"] = final200
 
-    results["claim revenue"] = gas(
-        send(w3, actors.investor_a, shares.functions.claim(actors.investor_a.address))
-    )
+    results["claim revenue"] = gas(send(w3, actors.investor_a, shares.functions.claim(actors.investor_a.address)))
     results["share transfer"] = gas(
         send(w3, actors.investor_a, shares.functions.transfer(actors.investor_b.address, 10**18))
     )
@@ -102,9 +96,7 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
             market.transferFrom(actors.lessee_firm.address, actors.investor_a.address, lease_id),
         )
     )
-    results["claim refund"] = gas(
-        send(w3, actors.investor_a, market.claimRefund(lease_id, actors.investor_a.address))
-    )
+    results["claim refund"] = gas(send(w3, actors.investor_a, market.claimRefund(lease_id, actors.investor_a.address)))
     return results
 
 

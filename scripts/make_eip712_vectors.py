@@ -23,9 +23,7 @@ ORACLE = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 def main() -> None:
     account = Account.from_key(KEY)
     cases = [
-        Report(
-            assetId=1, epoch=0, uptimeBps=10_000, gpuEnergyWh=0, facilityEnergyWh=0, evidenceHash=b"\0" * 32
-        ),
+        Report(assetId=1, epoch=0, uptimeBps=10_000, gpuEnergyWh=0, facilityEnergyWh=0, evidenceHash=b"\0" * 32),
         Report(
             assetId=7,
             epoch=4242,
@@ -62,9 +60,7 @@ def main() -> None:
         "signer": account.address,
         "cases": [
             {
-                "report": {
-                    k: ("0x" + v.hex() if isinstance(v, bytes) else str(v)) for k, v in r.message().items()
-                },
+                "report": {k: ("0x" + v.hex() if isinstance(v, bytes) else str(v)) for k, v in r.message().items()},
                 "digest": "0x" + digest(r, CHAIN_ID, ORACLE).hex(),
                 "signature": "0x" + sign_report(r, CHAIN_ID, ORACLE, account).hex(),
             }

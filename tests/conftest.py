@@ -34,9 +34,7 @@ def dev_keys() -> list[LocalAccount]:
 
 
 @pytest.fixture(scope="session")
-def deployment(
-    w3: Web3, dev_keys: list[LocalAccount], tmp_path_factory: pytest.TempPathFactory
-) -> Deployment:
+def deployment(w3: Web3, dev_keys: list[LocalAccount], tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     d = deploy_protocol(w3, dev_keys[0], "test", ProtocolParams(treasury=dev_keys[0].address))
     d.save(Path(tmp_path_factory.mktemp("deployments")))
     return d

@@ -50,8 +50,7 @@ class Site:
 
     def submit(self, reports: Sequence[Report], signers: Sequence[LocalAccount]) -> dict[str, object]:
         sigs = [
-            sign_report(r, self.p.chain_id, self.p.oracle.address, s)
-            for r, s in zip(reports, signers, strict=True)
+            sign_report(r, self.p.chain_id, self.p.oracle.address, s) for r, s in zip(reports, signers, strict=True)
         ]
         fn = self.p.oracle.functions.submitReport([r.as_tuple() for r in reports], sigs)
         return dict(send(self.w3, self.a.attestors[0], fn))
@@ -67,12 +66,8 @@ class Site:
         self.warp_to(self.epoch_end(epoch) + 1_800 + 1)
         send(self.w3, self.a.admin, self.p.market.functions.finalizeEpoch(self.asset_id, epoch))
 
-    def open_lease(
-        self, who: LocalAccount, gpus: int, epochs: int, cls: int, max_price: int = 2**256 - 1
-    ) -> int:
-        receipt = send(
-            self.w3, who, self.p.market.functions.openLease(self.asset_id, gpus, epochs, cls, max_price)
-        )
+    def open_lease(self, who: LocalAccount, gpus: int, epochs: int, cls: int, max_price: int = 2**256 - 1) -> int:
+        receipt = send(self.w3, who, self.p.market.functions.openLease(self.asset_id, gpus, epochs, cls, max_price))
         from web3.logs import DISCARD
 
         ev = self.p.market.events.LeaseOpened().process_receipt(receipt, errors=DISCARD)[0]

@@ -15,9 +15,7 @@ VECTORS = json.loads((Path(__file__).parent / "vectors" / "report_eip712.json").
 
 
 def _report(raw: dict[str, str]) -> Report:
-    return Report.model_validate(
-        {k: (bytes.fromhex(v[2:]) if v.startswith("0x") else int(v)) for k, v in raw.items()}
-    )
+    return Report.model_validate({k: (bytes.fromhex(v[2:]) if v.startswith("0x") else int(v)) for k, v in raw.items()})
 
 
 def test_vectors_match_eth_account() -> None:
@@ -32,9 +30,7 @@ def test_vectors_match_eth_account() -> None:
         assert "0x" + d.hex() == case["digest"]
         sig = sign_report(report, VECTORS["chainId"], VECTORS["verifyingContract"], account)
         assert "0x" + sig.hex() == case["signature"]  # RFC 6979: deterministic
-        assert (
-            recover_signer(report, VECTORS["chainId"], VECTORS["verifyingContract"], sig) == account.address
-        )
+        assert recover_signer(report, VECTORS["chainId"], VECTORS["verifyingContract"], sig) == account.address
 
 
 def test_contract_hashes_like_eth_account(protocol: Protocol) -> None:

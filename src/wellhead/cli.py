@@ -1,4 +1,4 @@
-"""`wellhead` command line: devnet, deploy, demo.
+"""`wellhead` command line: devnet, deploy, demo, agent.
 
 Every deliberate failure prints one line `wellhead: error: ...` on stderr and exits 1; usage errors exit 2.
 """
@@ -138,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--network", default="devnet")
     demo.add_argument("--deployments", default=str(DEFAULT_DEPLOYMENTS))
     demo.set_defaults(func=cmd_demo)
+
+    from wellhead.agent.main import add_agent_parser
+
+    add_agent_parser(sub)
     return parser
 
 

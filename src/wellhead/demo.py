@@ -38,9 +38,7 @@ class Actors:
 
     @classmethod
     def from_dev_accounts(cls, accounts: list[LocalAccount]) -> Actors:
-        return cls(
-            accounts[0], accounts[1], accounts[2], accounts[3], accounts[4], accounts[5], accounts[6:9]
-        )
+        return cls(accounts[0], accounts[1], accounts[2], accounts[3], accounts[4], accounts[5], accounts[6:9])
 
 
 @dataclass
@@ -295,8 +293,7 @@ def render(result: DemoResult) -> str:
     lines += ["", f"{'lessee':<24} {'prepaid':>14} {'charged':>14} {'refunded':>14} {'SLA credit':>12}"]
     for label, v in result.lessees.items():
         lines.append(
-            f"{label:<24} {u(v['prepaid']):>14} {u(v['charged']):>14} {u(v['refund']):>14} "
-            f"{u(v['credit']):>12}"
+            f"{label:<24} {u(v['prepaid']):>14} {u(v['charged']):>14} {u(v['refund']):>14} {u(v['credit']):>12}"
         )
     lines += ["", f"{'share holder':<24} {'shares':>14} {'revenue':>14}"]
     for label, v in result.holders.items():

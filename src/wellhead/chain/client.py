@@ -41,9 +41,7 @@ def send(w3: Web3, account: LocalAccount, fn: ContractFunction, value: int = 0) 
 
 
 def send_tx(w3: Web3, account: LocalAccount, tx: dict[str, Any]) -> TxReceipt:
-    cost = int(tx.get("gas", 0)) * int(tx.get("maxFeePerGas", tx.get("gasPrice", 0))) + int(
-        tx.get("value", 0)
-    )
+    cost = int(tx.get("gas", 0)) * int(tx.get("maxFeePerGas", tx.get("gasPrice", 0))) + int(tx.get("value", 0))
     balance = w3.eth.get_balance(account.address)
     if balance < cost:
         raise InsufficientFundsError(

@@ -86,9 +86,7 @@ def deploy_protocol(
         stablecoin = coin.address
         record("Stablecoin", coin.address, dict(receipt))
     else:
-        records["Stablecoin"] = DeployedContract(
-            address=Web3.to_checksum_address(stablecoin), tx_hash="", block=0
-        )
+        records["Stablecoin"] = DeployedContract(address=Web3.to_checksum_address(stablecoin), tx_hash="", block=0)
     factory, receipt = deploy_contract(w3, deployer, "CapacitySharesFactory")
     record("CapacitySharesFactory", factory.address, dict(receipt))
     registry, receipt = deploy_contract(

@@ -56,6 +56,5 @@ class Deployment(BaseModel):
         chain_id = w3.eth.chain_id
         if chain_id != self.chain_id:
             raise ChainMismatchError(
-                f"the node serves chain {chain_id} but the {self.network} deployment "
-                f"is on chain {self.chain_id}"
+                f"the node serves chain {chain_id} but the {self.network} deployment is on chain {self.chain_id}"
             )

@@ -101,3 +101,13 @@ def sign_report(report: Report, chain_id: int, oracle: str, account: LocalAccoun
 
 def recover_signer(report: Report, chain_id: int, oracle: str, signature: bytes) -> str:
     return str(Account.recover_message(signable(report, chain_id, oracle), signature=signature))
+
+
+def report_to_json(report: Report) -> dict[str, object]:
+    """The report as JSON-safe values (bytes as 0x-hex), Solidity field names."""
+    return {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in report.message().items()}
+
+
+def report_from_json(data: dict[str, object]) -> Report:
+    values = {k: (bytes.fromhex(v[2:]) if isinstance(v, str) and v.startswith("0x") else v) for k, v in data.items()}
+    return Report.model_validate(values)

@@ -1,0 +1,195 @@
+"""From sampling ticks to one epoch's report values, with the raw evidence behind them.
+
+Uptime is healthy GPU-time over expected GPU-time. The epoch is cut into slots of the sampling interval;
+a GPU counts healthy in a slot only if a sample for that slot says so. A slot without a sample, or a GPU
+missing from it, is unproven time: it never counts as healthy. Energy comes from counter deltas; the
+delta from the last tick before the epoch to the first inside it belongs to the epoch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from wellhead.agent.counters import CounterTracker, ScalarCounter
+from wellhead.agent.samples import HEALTHY, MISSING, Tick
+
+MJ_PER_WH = 3_600_000
+BPS = 10_000
+
+
+@dataclass(frozen=True)
+class EpochWindow:
+    asset_id: int
+    epoch: int
+    start: int  # unix seconds, inclusive
+    end: int  # exclusive
+    interval: int  # sampling interval, seconds
+    gpus: int
+    max_watts_per_gpu: int
+
+    @property
+    def slots(self) -> int:
+        return -(-(self.end - self.start) // self.interval)
+
+    def slot_of(self, ts: int) -> int | None:
+        if ts < self.start or ts >= self.end:
+            return None
+        return (ts - self.start) // self.interval
+
+
+@dataclass
+class EpochMeasurement:
+    """What the agent measured for one epoch; the report fields plus what an auditor needs."""
+
+    asset_id: int
+    epoch: int
+    uptime_bps: int
+    gpu_energy_wh: int
+    facility_energy_wh: int
+    healthy_gpu_slots: int
+    expected_gpu_slots: int
+    unhealthy_gpu_slots: int
+    missing_gpu_slots: int
+    sampled_slots: int
+    rejected_counter_readings: int
+    meter_missing_slots: int
+    pue_milli: int | None  # facility / GPU energy x 1000, None without GPU energy
+    flags: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class Aggregation:
+    measurement: EpochMeasurement
+    ts: npt.NDArray[np.int64]
+    power_w: npt.NDArray[np.float32]
+    energy_mj: npt.NDArray[np.int64]
+    health: npt.NDArray[np.int8]
+    meter_wh: npt.NDArray[np.int64]
+
+
+def aggregate(window: EpochWindow, ticks: Iterable[Tick], pue_band: tuple[float, float] = (1.0, 2.5)) -> Aggregation:
+    """Aggregates `ticks` (sorted by time, may start one interval before the window) into the epoch."""
+    g, n = window.gpus, window.slots
+    gpu_counter = CounterTracker(g, reset_floor=window.max_watts_per_gpu * window.interval * 1_000 * 2)
+    meter_counter = ScalarCounter(reset_floor=g * window.max_watts_per_gpu * window.interval)
+    health = np.full((n, g), MISSING, dtype=np.int8)
+    power = np.full((n, g), np.nan, dtype=np.float32)
+    energy = np.full((n, g), -1, dtype=np.int64)
+    meter = np.full(n, -1, dtype=np.int64)
+    slot_ts = window.start + np.arange(n, dtype=np.int64) * window.interval
+    energy_mj = 0
+    meter_wh = 0
+    rejected = 0
+    meter_seen = np.zeros(n, dtype=bool)
+    for tick in ticks:
+        slot = window.slot_of(tick.ts)
+        if tick.gpus is not None:
+            delta, glitch = gpu_counter.update(tick.gpus.energy_mj)
+            if slot is not None:
+                energy_mj += int(delta.sum())
+                rejected += int(glitch.sum())
+                h = tick.gpus.health.copy()
+                h[glitch] = MISSING  # a counter going backwards makes the whole reading suspect
+                health[slot] = h
+                power[slot] = tick.gpus.power_w
+                energy[slot] = tick.gpus.energy_mj
+        if tick.meter is not None:
+            m_delta, m_glitch = meter_counter.update(tick.meter.energy_wh)
+            if slot is not None and tick.meter.energy_wh is not None and not m_glitch:
+                meter_wh += m_delta
+                meter[slot] = tick.meter.energy_wh
+                meter_seen[slot] = True
+
+    healthy = int(np.count_nonzero(health == HEALTHY))
+    missing = int(np.count_nonzero(health == MISSING))
+    expected = g * n
+    flags: list[str] = []
+    gpu_wh = energy_mj // MJ_PER_WH
+    max_wh = g * window.max_watts_per_gpu * (window.end - window.start) // 3600
+    if gpu_wh > max_wh:
+        flags.append(f"gpu energy {gpu_wh} Wh above the physical maximum {max_wh} Wh: capped")
+        gpu_wh = max_wh
+    facility_wh = meter_wh
+    meter_missing = int(n - np.count_nonzero(meter_seen))
+    if meter_missing:
+        flags.append(f"facility meter missing in {meter_missing} of {n} slots")
+    if facility_wh < gpu_wh:
+        flags.append(f"facility energy {facility_wh} Wh below GPU energy {gpu_wh} Wh: reported as GPU energy")
+        facility_wh = gpu_wh
+    pue = None
+    if gpu_wh > 0:
+        pue = facility_wh * 1000 // gpu_wh
+        low, high = pue_band
+        if not (low * 1000 <= pue <= high * 1000):
+            flags.append(f"PUE {pue / 1000:.3f} outside the plausible band {low}-{high}")
+    measurement = EpochMeasurement(
+        asset_id=window.asset_id,
+        epoch=window.epoch,
+        uptime_bps=healthy * BPS // expected if expected else 0,
+        gpu_energy_wh=int(gpu_wh),
+        facility_energy_wh=int(facility_wh),
+        healthy_gpu_slots=healthy,
+        expected_gpu_slots=expected,
+        unhealthy_gpu_slots=int(np.count_nonzero(health == 0)),
+        missing_gpu_slots=missing,
+        sampled_slots=int(np.count_nonzero((health != MISSING).any(axis=1))),
+        rejected_counter_readings=rejected,
+        meter_missing_slots=meter_missing,
+        pue_milli=pue,
+        flags=flags,
+    )
+    return Aggregation(measurement, slot_ts, power, energy, health, meter)
+
+
+def write_evidence(agg: Aggregation, window: EpochWindow, directory: Path, extra: dict[str, object]) -> bytes:
+    """Writes the evidence file (numpy .npz: the raw per-slot arrays and a JSON manifest), named by its
+    sha-256, and returns the digest: the report's evidence hash."""
+    manifest = {
+        "format": "wellhead-evidence/1",
+        "window": asdict(window),
+        "measurement": agg.measurement.summary(),
+        "arrays": {
+            "ts": "slot start, unix s",
+            "power_w": "[slot, gpu] W, NaN missing",
+            "energy_mj": "[slot, gpu] cumulative counter, -1 missing",
+            "health": "[slot, gpu] 1 healthy, 0 unhealthy, -1 missing/unproven",
+            "meter_wh": "[slot] facility import counter Wh, -1 missing",
+        },
+        **extra,
+    }
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer,
+        manifest=np.frombuffer(json.dumps(manifest, sort_keys=True).encode(), dtype=np.uint8),
+        ts=agg.ts,
+        power_w=agg.power_w,
+        energy_mj=agg.energy_mj,
+        health=agg.health,
+        meter_wh=agg.meter_wh,
+    )
+    data = buffer.getvalue()
+    digest = hashlib.sha256(data).digest()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{digest.hex()}.npz"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return digest
+
+
+def read_manifest(path: Path) -> dict[str, object]:
+    with np.load(path) as data:
+        manifest: dict[str, object] = json.loads(bytes(data["manifest"]).decode())
+        return manifest

@@ -1,0 +1,122 @@
+"""NVML through nvidia-ml-py: per-GPU power, total energy counter, utilization, temperature, XID and ECC
+health, UUID and serial.
+
+Health: a GPU is unhealthy in a tick when it raised a critical XID event since the last tick, when its
+volatile uncorrected ECC count grew, or when it is above its slowdown temperature; a GPU NVML cannot read
+(lost, not responding) is missing. A field the board does not support is missing, never zero.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from wellhead.agent.collectors import CollectorError, Reading
+from wellhead.agent.samples import HEALTHY, MISSING, UNHEALTHY, GpuTick
+
+
+def _load_pynvml() -> ModuleType:
+    import pynvml
+
+    module: ModuleType = pynvml
+    return module
+
+
+@dataclass
+class NvmlCollector:
+    gpus: int
+    slowdown_celsius: int = 87
+    nvml: ModuleType | None = None  # injected in tests: the pynvml module boundary
+    name: str = "nvml"
+    replayable: bool = False
+    identities: list[dict[str, str]] = field(default_factory=list)
+    _handles: list[Any] = field(default_factory=list, repr=False)
+    _events: Any = None
+    _last_ecc: dict[int, int] = field(default_factory=dict)
+
+    def _start(self) -> ModuleType:
+        nv = self.nvml or _load_pynvml()
+        self.nvml = nv
+        try:
+            nv.nvmlInit()
+            count = nv.nvmlDeviceGetCount()
+        except nv.NVMLError as exc:
+            raise CollectorError(f"NVML unavailable: {exc}") from None
+        if count < self.gpus:
+            raise CollectorError(f"NVML sees {count} GPUs, the site config says {self.gpus}")
+        self._handles = [nv.nvmlDeviceGetHandleByIndex(i) for i in range(self.gpus)]
+        self.identities = []
+        for h in self._handles:
+            self.identities.append(
+                {
+                    "uuid": self._safe(nv.nvmlDeviceGetUUID, h, ""),
+                    "serial": self._safe(nv.nvmlDeviceGetSerial, h, ""),
+                }
+            )
+        try:
+            self._events = nv.nvmlEventSetCreate()
+            for h in self._handles:
+                nv.nvmlDeviceRegisterEvents(h, nv.nvmlEventTypeXidCriticalError, self._events)
+        except nv.NVMLError:
+            self._events = None  # XID events not supported: ECC and temperature still count
+        return nv
+
+    def _safe(self, fn: Any, handle: Any, default: Any) -> Any:
+        assert self.nvml is not None
+        try:
+            return fn(handle)
+        except self.nvml.NVMLError:
+            return default
+
+    def _xid_gpus(self, nv: ModuleType) -> set[int]:
+        if self._events is None:
+            return set()
+        hit: set[int] = set()
+        while True:
+            try:
+                event = nv.nvmlEventSetWait_v2(self._events, 0)
+            except nv.NVMLError:
+                return hit  # timeout: no more events
+            if event.eventType & nv.nvmlEventTypeXidCriticalError:
+                for i, h in enumerate(self._handles):
+                    if event.device == h:
+                        hit.add(i)
+
+    def collect(self, ts: int) -> Reading:
+        nv = self.nvml if self._handles else self._start()
+        assert nv is not None
+        tick = GpuTick.missing(self.gpus)
+        xid = self._xid_gpus(nv)
+        for i, h in enumerate(self._handles):
+            try:
+                power_mw = nv.nvmlDeviceGetPowerUsage(h)
+                temperature = nv.nvmlDeviceGetTemperature(h, nv.NVML_TEMPERATURE_GPU)
+            except nv.NVMLError:
+                continue  # this GPU did not answer: missing
+            tick.power_w[i] = power_mw / 1000
+            tick.energy_mj[i] = self._safe(nv.nvmlDeviceGetTotalEnergyConsumption, h, -1)
+            util = self._safe(nv.nvmlDeviceGetUtilizationRates, h, None)
+            tick.util_pct[i] = util.gpu if util is not None else -1
+            try:
+                ecc = int(
+                    nv.nvmlDeviceGetTotalEccErrors(h, nv.NVML_MEMORY_ERROR_TYPE_UNCORRECTED, nv.NVML_VOLATILE_ECC)
+                )
+            except nv.NVMLError:
+                ecc = self._last_ecc.get(i, 0)
+            ecc_grew = ecc > self._last_ecc.get(i, ecc)
+            self._last_ecc[i] = ecc
+            bad = i in xid or ecc_grew or temperature >= self.slowdown_celsius
+            tick.health[i] = UNHEALTHY if bad else HEALTHY
+        if np.all(tick.health == MISSING):
+            raise CollectorError("NVML answered for none of the GPUs")
+        return Reading(gpus=tick)
+
+    def close(self) -> None:
+        if self.nvml is not None and self._handles:
+            with contextlib.suppress(self.nvml.NVMLError):
+                self.nvml.nvmlShutdown()
+            self._handles = []

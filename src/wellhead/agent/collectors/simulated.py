@@ -1,0 +1,121 @@
+"""A simulated GPU site for the devnet and tests: seeded, deterministic in time, and realistic enough to
+exercise everything the real collectors see.
+
+- a daily load curve (power between idle and the GPU's maximum);
+- GPU faults: some GPU-hours have an XID fault for part of the hour (idle power, unhealthy);
+- a node (8 GPUs) that goes dark for part of some hours (no readings at all);
+- energy counters that reset when the "driver reloads" (every few days per GPU);
+- a facility meter at a PUE around 1.25 plus a base load.
+
+Every reading is a pure function of (seed, time), so the simulation can be replayed for any past instant.
+`hide_faults` makes a dishonest site that reports faulty GPUs as healthy (for checker tests);
+`noise_bps` adds a measurement error, as an independent checker's instruments would have.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from wellhead.agent.collectors import Reading
+from wellhead.agent.samples import HEALTHY, MISSING, UNHEALTHY, GpuTick, MeterTick
+
+DAY = 86_400
+T0 = 1_600_000_000
+IDLE_W = 70.0
+
+
+def _unit(seed: int, *keys: int) -> float:
+    """A deterministic uniform number in [0, 1) from (seed, keys)."""
+    h = hashlib.blake2b(repr((seed, *keys)).encode(), digest_size=8).digest()
+    return int.from_bytes(h, "big") / 2**64
+
+
+@dataclass
+class SimulatedSite:
+    name: str = "simulated"
+    seed: int = 7
+    gpus: int = 64
+    max_watts: int = 700
+    fault_rate: float = 0.02  # share of GPU-hours with an XID fault
+    dark_rate: float = 0.05  # share of node-hours in which one node goes dark for a while
+    reset_days: float = 3.0
+    pue: float = 1.25
+    base_load_w: float = 2_000.0
+    hide_faults: bool = False
+    noise_bps: int = 0
+    replayable: bool = True
+
+    def __post_init__(self) -> None:
+        idx = np.arange(self.gpus)
+        self._phase = np.array([_unit(self.seed, 1, int(i)) for i in idx]) * self.reset_days * DAY
+        self._load_offset = np.array([_unit(self.seed, 2, int(i)) for i in idx]) * 0.1
+
+    # ------------------------------------------------------------------ physics
+    def _energy_j(self, t: npt.NDArray[np.float64] | float) -> npt.NDArray[np.float64]:
+        """Integral of power from T0 to t (J), per GPU: load(t) = 0.55 + offset + 0.3 sin(2 pi t / day)."""
+        s = np.asarray(t, dtype=np.float64) - T0
+        span = self.max_watts - IDLE_W
+        mean = 0.55 + self._load_offset
+        wave = 0.3 * DAY / (2 * math.pi) * (1 - np.cos(2 * math.pi * s / DAY))
+        energy: npt.NDArray[np.float64] = IDLE_W * s + span * (mean * s + wave)
+        return energy
+
+    def _power_w(self, ts: int) -> npt.NDArray[np.float64]:
+        load = 0.55 + self._load_offset + 0.3 * math.sin(2 * math.pi * (ts - T0) / DAY)
+        return IDLE_W + (self.max_watts - IDLE_W) * load
+
+    def _faulty(self, ts: int) -> npt.NDArray[np.bool_]:
+        hour = ts // 3600
+        out = np.zeros(self.gpus, dtype=bool)
+        for g in range(self.gpus):
+            if _unit(self.seed, 3, g, hour) < self.fault_rate:
+                start = _unit(self.seed, 4, g, hour) * 3600
+                length = 300 + _unit(self.seed, 5, g, hour) * 1800
+                out[g] = start <= ts % 3600 < start + length
+        return out
+
+    def _dark(self, ts: int) -> npt.NDArray[np.bool_]:
+        hour = ts // 3600
+        out = np.zeros(self.gpus, dtype=bool)
+        nodes = max(1, self.gpus // 8)
+        if _unit(self.seed, 6, hour) < self.dark_rate:
+            node = int(_unit(self.seed, 7, hour) * nodes)
+            start = _unit(self.seed, 8, hour) * 2400
+            if start <= ts % 3600 < start + 1200:
+                out[node * 8 : node * 8 + 8] = True
+        return out
+
+    # ------------------------------------------------------------------ collector
+    def collect(self, ts: int) -> Reading:
+        power = self._power_w(ts)
+        faulty = self._faulty(ts)
+        dark = self._dark(ts)
+        last_reset = np.floor((ts - T0 - self._phase) / (self.reset_days * DAY)) * self.reset_days * DAY
+        last_reset = last_reset + T0 + self._phase
+        counter_j = self._energy_j(ts) - self._energy_j(last_reset)
+        if self.noise_bps:
+            wobble = (
+                1 + (np.array([_unit(self.seed, 9, g, ts) for g in range(self.gpus)]) - 0.5) * 2e-4 * self.noise_bps
+            )
+            counter_j = counter_j * wobble
+        energy_mj = (counter_j * 1000).astype(np.int64)
+        health = np.where(faulty & ~self.hide_faults, UNHEALTHY, HEALTHY).astype(np.int8)
+        power = np.where(faulty, IDLE_W, power)
+        util = np.where(faulty, 0, (100 * (power - IDLE_W) / (self.max_watts - IDLE_W))).astype(np.int64)
+        health[dark] = MISSING
+        power = np.where(dark, np.nan, power)
+        energy_mj[dark] = -1
+        util[dark] = -1
+        gpus = GpuTick(power_w=power.astype(np.float64), energy_mj=energy_mj, util_pct=util, health=health)
+        total_j = float(self._energy_j(ts).sum())
+        meter_wh = int((total_j * self.pue + self.base_load_w * (ts - T0)) / 3600) % 2**32
+        meter_power = float(np.nansum(power) * self.pue + self.base_load_w)
+        return Reading(gpus=gpus, meter=MeterTick(power_w=meter_power, energy_wh=meter_wh))
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,192 @@
+"""Agent configuration: a YAML file, overridden by environment variables (`WELLHEAD_AGENT_<FIELD>`, nested
+with `__`, e.g. `WELLHEAD_AGENT_LISTEN__PORT=9200`). A bad config fails at start with one line naming the
+field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from wellhead.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SimulatedConfig(_Strict):
+    type: Literal["simulated"]
+    seed: int = 7
+    fault_rate: float = Field(default=0.02, ge=0, le=1)
+    dark_rate: float = Field(default=0.05, ge=0, le=1)
+    pue: float = Field(default=1.25, ge=1, le=3)
+    hide_faults: bool = False
+    noise_bps: int = Field(default=0, ge=0, le=1_000)
+
+
+class DcgmConfig(_Strict):
+    type: Literal["dcgm"]
+    url: str
+    hostname: str | None = None
+    timeout: float = Field(default=3.0, gt=0)
+
+
+class RedfishConfig(_Strict):
+    type: Literal["redfish"]
+    base_url: str
+    chassis: list[str] = ["1"]
+    username: str | None = None
+    password_env: str | None = None
+    verify: bool | str = True
+    timeout: float = Field(default=5.0, gt=0)
+
+
+class SunSpecConfig(_Strict):
+    type: Literal["sunspec"]
+    host: str
+    port: int = Field(default=502, gt=0, lt=65536)
+    unit_id: int = Field(default=1, ge=0, le=247)
+    timeout: float = Field(default=3.0, gt=0)
+
+
+class NvmlConfig(_Strict):
+    type: Literal["nvml"]
+    slowdown_celsius: int = Field(default=87, gt=0)
+
+
+CollectorConfig = Annotated[
+    SimulatedConfig | DcgmConfig | RedfishConfig | SunSpecConfig | NvmlConfig, Field(discriminator="type")
+]
+
+
+class KeystoreConfig(_Strict):
+    keystore: str
+    password_file: str | None = None
+    password_env: str | None = None
+
+    @model_validator(mode="after")
+    def _password_source(self) -> KeystoreConfig:
+        if not (self.password_file or self.password_env):
+            raise ValueError("give password_file or password_env")
+        return self
+
+
+class Pkcs11Config(_Strict):
+    module: str = "/usr/lib/softhsm/libsofthsm2.so"
+    token_label: str
+    key_label: str
+    pin_env: str = "WELLHEAD_PKCS11_PIN"
+
+
+class SignerConfig(_Strict):
+    keystore: KeystoreConfig | None = None
+    pkcs11: Pkcs11Config | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SignerConfig:
+        if (self.keystore is None) == (self.pkcs11 is None):
+            raise ValueError("give exactly one of keystore or pkcs11")
+        return self
+
+
+class ListenConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=9108, ge=0, lt=65536)
+
+
+class Tolerances(_Strict):
+    uptime_bps: int = Field(default=100, ge=0, le=10_000)
+    energy_pct: float = Field(default=5.0, ge=0)
+    facility_pct: float = Field(default=5.0, ge=0)
+
+
+class GreenConfig(_Strict):
+    renewable_bps: int = Field(default=0, ge=0, le=10_000)
+    carbon_g_per_kwh: int = Field(default=0, ge=0, le=2_000)
+
+
+class AgentSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WELLHEAD_AGENT_", env_nested_delimiter="__", extra="forbid")
+    yaml_path: ClassVar[Path | None] = None
+
+    mode: Literal["site", "checker"] = "site"
+    asset_id: int = Field(ge=1)
+    deployment: Path
+    rpc_urls: list[str] = Field(min_length=1)
+    confirmations: int = Field(default=2, ge=0, le=64)
+    clock: Literal["wall", "chain"] = "wall"
+    sample_interval: int = Field(default=10, ge=1, le=3_600)
+    poll_interval: float = Field(default=1.0, gt=0, le=60)
+    first_epoch: int | None = Field(default=None, ge=0)
+    data_dir: Path = Path("/var/lib/wellhead-agent")
+    listen: ListenConfig = ListenConfig()
+    signer: SignerConfig
+    submitter: KeystoreConfig | None = None  # pays gas; defaults to the signer's keystore
+    peers: list[str] = []
+    site_peer: str | None = None  # checker mode: the site agent whose reports it checks
+    submit_delay: float = Field(default=30.0, ge=0)
+    tolerances: Tolerances = Tolerances()
+    challenge_on_disagreement: bool = False
+    pue_band: tuple[float, float] = (1.0, 2.5)
+    green: GreenConfig = GreenConfig()
+    collectors: list[CollectorConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AgentSettings:
+        for url in self.rpc_urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"rpc_urls: {url!r} is not an http(s) URL")
+        if self.mode == "checker" and not self.site_peer:
+            raise ValueError("site_peer: a checker needs the site agent's URL")
+        if self.submitter is None and self.signer.keystore is None:
+            raise ValueError("submitter: an HSM signer needs a keystore that pays gas")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, _YamlSource(settings_cls, cls.yaml_path), init_settings)
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self.data: dict[str, Any] = {}
+        if path is not None:
+            try:
+                loaded = yaml.safe_load(path.read_text())
+            except OSError as exc:
+                raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"config {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+            if loaded is not None and not isinstance(loaded, dict):
+                raise ConfigError(f"config {path} must be a mapping of settings")
+            self.data = loaded or {}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.data)
+
+
+def load_settings(path: Path) -> AgentSettings:
+    AgentSettings.yaml_path = path
+    try:
+        return AgentSettings()  # type: ignore[call-arg]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "config"
+        raise ConfigError(f"config {path}: {where}: {first['msg']}") from None
+    finally:
+        AgentSettings.yaml_path = None

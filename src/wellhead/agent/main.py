@@ -1,0 +1,103 @@
+"""`wellhead agent ...` commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+from pathlib import Path
+from types import FrameType
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from wellhead.agent.config import AgentSettings, load_settings
+from wellhead.agent.logs import setup_json_logging
+from wellhead.agent.signer import KeystoreSigner, Pkcs11Signer, ReportSigner, load_keystore, read_secret
+from wellhead.errors import ConfigError
+
+
+def build_signers(settings: AgentSettings) -> tuple[ReportSigner, LocalAccount]:
+    submitter_cfg = settings.submitter or settings.signer.keystore
+    assert submitter_cfg is not None  # validated by AgentSettings
+    submitter = load_keystore(
+        submitter_cfg.keystore,
+        read_secret(submitter_cfg.password_file, submitter_cfg.password_env, "keystore password"),
+    )
+    if settings.signer.pkcs11 is not None:
+        p = settings.signer.pkcs11
+        pin = read_secret(None, p.pin_env, "PKCS#11 PIN")
+        return Pkcs11Signer(p.module, p.token_label, p.key_label, pin), submitter
+    ks = settings.signer.keystore
+    assert ks is not None
+    if ks.keystore == submitter_cfg.keystore:
+        return KeystoreSigner(submitter), submitter
+    return KeystoreSigner(
+        load_keystore(ks.keystore, read_secret(ks.password_file, ks.password_env, "password"))
+    ), submitter
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from wellhead.agent.runtime import Agent
+
+    settings = load_settings(Path(args.config))
+    setup_json_logging(args.log_level)
+    signer, submitter = build_signers(settings)
+    agent = Agent(settings, signer, submitter)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        agent.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    agent.run()
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = load_settings(Path(args.config))
+    signer, submitter = build_signers(settings)
+    print(
+        json.dumps(
+            {
+                "mode": settings.mode,
+                "asset_id": settings.asset_id,
+                "signer": signer.address,
+                "submitter": submitter.address,
+                "collectors": [c.type for c in settings.collectors],
+            }
+        )
+    )
+    return 0
+
+
+def cmd_keystore(args: argparse.Namespace) -> int:
+    """Writes a v3 keystore (scrypt) for a new key, or for the key in --key-env."""
+    password = read_secret(args.password_file, None, "password")
+    raw = os.environ.get(args.key_env or "", "") if args.key_env else ""
+    account = Account.from_key(raw) if raw else Account.create()
+    out = Path(args.out)
+    if out.exists():
+        raise ConfigError(f"{out} exists; refusing to overwrite a keystore")
+    out.write_text(json.dumps(Account.encrypt(account.key, password)))
+    out.chmod(0o600)
+    print(account.address)
+    return 0
+
+
+def add_agent_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    agent = sub.add_parser("agent", help="the site oracle agent")
+    agent_sub = agent.add_subparsers(dest="agent_command", required=True)
+    run = agent_sub.add_parser("run", help="run the agent (site or checker, as the config says)")
+    run.add_argument("--config", required=True, help="YAML config; WELLHEAD_AGENT_* variables override it")
+    run.add_argument("--log-level", default="INFO")
+    run.set_defaults(func=cmd_run)
+    check = agent_sub.add_parser("check-config", help="validate a config and its keys, print a summary")
+    check.add_argument("--config", required=True)
+    check.set_defaults(func=cmd_check_config)
+    ks = agent_sub.add_parser("keystore", help="create a v3 keystore for the agent")
+    ks.add_argument("--out", required=True)
+    ks.add_argument("--password-file", required=True)
+    ks.add_argument("--key-env", help="import the private key in this variable instead of a new one")
+    ks.set_defaults(func=cmd_keystore)

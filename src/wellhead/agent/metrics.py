@@ -1,0 +1,36 @@
+"""Prometheus metrics of one agent (its own registry, served at /metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+
+class AgentMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.samples = Counter("wellhead_agent_samples", "Readings taken, per collector", ["collector"], registry=r)
+        self.missing = Counter(
+            "wellhead_agent_samples_missing",
+            "Readings missing or rejected (peer down, malformed, exception, counter glitch), per collector",
+            ["collector"],
+            registry=r,
+        )
+        self.collector_errors = Counter(
+            "wellhead_agent_collector_errors", "Collector failures, per collector", ["collector"], registry=r
+        )
+        self.last_reported_epoch = Gauge(
+            "wellhead_agent_last_reported_epoch", "Last epoch whose report is confirmed on chain", registry=r
+        )
+        self.last_measured_epoch = Gauge("wellhead_agent_last_measured_epoch", "Last epoch aggregated", registry=r)
+        self.epoch_uptime = Gauge("wellhead_agent_epoch_uptime_bps", "Uptime measured for the last epoch", registry=r)
+        self.outbox_depth = Gauge("wellhead_agent_outbox_depth", "Reports not yet confirmed on chain", registry=r)
+        self.rpc_errors = Counter("wellhead_agent_rpc_errors", "RPC transport failures, per URL", ["url"], registry=r)
+        self.signer_balance = Gauge(
+            "wellhead_agent_signer_balance_wei",
+            "Balance of the account that pays for submissions",
+            registry=r,
+        )
+        self.submissions = Counter("wellhead_agent_submissions", "Report transactions sent", registry=r)
+        self.disagreements = Counter("wellhead_agent_disagreements", "Epochs a checker refused to co-sign", registry=r)
+        self.abandoned = Counter("wellhead_agent_reports_abandoned", "Reports past their deadline", registry=r)

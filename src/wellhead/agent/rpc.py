@@ -1,0 +1,53 @@
+"""Several JSON-RPC URLs with failover: a call goes to the last URL that worked, then to the others."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+import requests
+from web3 import HTTPProvider, Web3
+from web3.contract import Contract
+
+from wellhead.agent.metrics import AgentMetrics
+from wellhead.chain.artifacts import abi
+from wellhead.chain.deployment import Deployment
+from wellhead.errors import RpcUnavailableError
+
+T = TypeVar("T")
+log = logging.getLogger("wellhead.agent.rpc")
+TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, OSError)
+
+
+class RpcPool:
+    def __init__(self, urls: list[str], deployment: Deployment, metrics: AgentMetrics, timeout: float = 5.0) -> None:
+        self.urls = urls
+        self.deployment = deployment
+        self.metrics = metrics
+        self._w3 = {u: Web3(HTTPProvider(u, request_kwargs={"timeout": timeout})) for u in urls}
+        self._current = 0
+
+    def call(self, fn: Callable[[Web3], T]) -> T:
+        """Runs fn on the current node; on a transport error, on the next ones in turn."""
+        for i in range(len(self.urls)):
+            index = (self._current + i) % len(self.urls)
+            url = self.urls[index]
+            try:
+                result = fn(self._w3[url])
+            except TRANSPORT_ERRORS as exc:
+                self.metrics.rpc_errors.labels(url=url).inc()
+                log.warning("rpc failed, trying the next URL", extra={"url": url, "error": type(exc).__name__})
+                continue
+            if index != self._current:
+                log.info("rpc failover", extra={"url": url})
+                self._current = index
+            return result
+        raise RpcUnavailableError(f"none of {len(self.urls)} RPC URLs answered")
+
+    def contract(self, w3: Web3, name: str) -> Contract:
+        key = "Stablecoin" if name == "TestStablecoin" else name
+        artifact = "TestStablecoin" if name in ("Stablecoin", "TestStablecoin") else name
+        address = Web3.to_checksum_address(self.deployment.address(key))
+        c: Contract = w3.eth.contract(address=address, abi=abi(artifact))
+        return c

@@ -1,0 +1,627 @@
+"""The agent loop: sample -> close ended epochs -> exchange signatures -> check (checker) -> submit/track.
+
+Every state change is in the SQLite store first, so the loop can be killed at any instruction and resume.
+
+How attestors' signatures meet: every agent serves its own signed report at
+`/v1/signed-reports/<asset>/<epoch>` and fetches its peers'. The site agent signs what it measured; a
+checker measures from outside and co-signs (its own values) only when they agree with the site's report
+within tolerance; if the site stays silent past `submit_delay`, checkers sign their own measurements, so a
+quorum of checkers still reports an epoch with the site agent down. Any agent holding `threshold`
+signatures submits (the site at once, checkers after `submit_delay`); the oracle accepts one report per
+epoch, and an agent that finds the report already on chain only tracks it to its confirmation depth.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import requests
+from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
+
+from wellhead.agent.aggregate import EpochWindow, aggregate, write_evidence
+from wellhead.agent.collectors import Collector, CollectorError, Reading
+from wellhead.agent.config import AgentSettings
+from wellhead.agent.metrics import AgentMetrics
+from wellhead.agent.rpc import RpcPool
+from wellhead.agent.samples import GpuTick, Tick
+from wellhead.agent.server import AgentServer
+from wellhead.agent.signer import ReportSigner
+from wellhead.agent.store import AgentStore, OutboxRow
+from wellhead.chain.client import revert_from
+from wellhead.chain.deployment import Deployment
+from wellhead.chain.eip712 import Report, digest, recover_signer, report_from_json, report_to_json
+from wellhead.errors import ConfigError, ContractRevertError, RpcUnavailableError, WellheadError
+
+log = logging.getLogger("wellhead.agent")
+GPU_COLLECTORS = {"nvml", "dcgm", "simulated"}
+MAX_BACKFILL_EPOCHS = 3
+
+
+@dataclass(frozen=True)
+class SiteTerms:
+    genesis: int
+    epoch_length: int
+    gpus: int
+    max_watts: int
+    threshold: int
+    attestors: tuple[str, ...]
+    report_deadline: int
+    challenge_window: int
+    challenge_bond: int
+
+    def bounds(self, epoch: int) -> tuple[int, int]:
+        start = self.genesis + epoch * self.epoch_length
+        return start, start + self.epoch_length
+
+    def epoch_at(self, ts: int) -> int:
+        return max(0, (ts - self.genesis) // self.epoch_length)
+
+
+class Agent:
+    def __init__(
+        self,
+        settings: AgentSettings,
+        signer: ReportSigner,
+        submitter: LocalAccount,
+        collectors: list[Collector] | None = None,
+    ) -> None:
+        self.s = settings
+        self.metrics = AgentMetrics()
+        self.deployment = Deployment.load(settings.deployment)
+        self.pool = RpcPool(settings.rpc_urls, self.deployment, self.metrics)
+        self.store = AgentStore(settings.data_dir / "agent.sqlite")
+        self.evidence_dir = settings.data_dir / "evidence"
+        self.signer = signer
+        self.submitter = submitter
+        self._collectors = collectors
+        self.collectors: list[Collector] = []
+        self.terms: SiteTerms | None = None
+        self.server = AgentServer(
+            settings.listen.host,
+            settings.listen.port,
+            self.metrics,
+            self.store,
+            signer.address,
+            self.evidence_dir,
+        )
+        self._peer_backoff: dict[str, float] = {}
+        self._last_log: dict[str, float] = {}
+        self._last_balance = 0.0
+        self.stopping = threading.Event()
+
+    # ------------------------------------------------------------------ lifecycle
+    def run(self) -> None:
+        self.server.start()
+        log.info(
+            "agent started",
+            extra={
+                "mode": self.s.mode,
+                "asset": self.s.asset_id,
+                "signer": self.signer.address,
+                "port": self.server.port,
+            },
+        )
+        try:
+            while not self.stopping.is_set():
+                started = time.monotonic()
+                self.step()
+                self.stopping.wait(max(0.0, self.s.poll_interval - (time.monotonic() - started)))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.server.stop()
+        for c in self.collectors:
+            c.close()
+        self.store.close()
+
+    def step(self) -> None:
+        """One pass of the loop. RPC outages are survived: the step ends and the next one retries."""
+        try:
+            if not self._ready():
+                return
+            now = self._now()
+            self.sample(now)
+            self.close_epochs(now)
+            self.exchange()
+            if self.s.mode == "checker":
+                self.check(now)
+            self.submit(now)
+            self.refresh_metrics()
+        except RpcUnavailableError as exc:
+            self._warn("rpc", "all RPC URLs failing; will retry", error=str(exc))
+
+    def _ready(self) -> bool:
+        if self.terms is not None:
+            return True
+        self.terms = self.pool.call(self._load_terms)
+        self.collectors = self._collectors if self._collectors is not None else build_collectors(self.s, self.terms)
+        if self.store.get("next_epoch") is None:
+            first = self.s.first_epoch
+            if first is None:
+                first = self.terms.epoch_at(int(self._now()))
+            self.store.put("next_epoch", str(first))
+        if self.signer.address not in self.terms.attestors:
+            self._warn("attestor", "this agent's signer is not an attestor of the asset", signer=self.signer.address)
+        return True
+
+    def _load_terms(self, w3: Web3) -> SiteTerms:
+        if w3.eth.chain_id != self.deployment.chain_id:
+            raise ConfigError(
+                f"the RPC node serves chain {w3.eth.chain_id}, the deployment is on chain {self.deployment.chain_id}"
+            )
+        registry = self.pool.contract(w3, "CapacityRegistry")
+        t = registry.functions.terms(self.s.asset_id).call()
+        if t[11] == 0:
+            raise ConfigError(f"asset {self.s.asset_id} is not registered on chain {self.deployment.chain_id}")
+        params = registry.functions.protocolParams().call()
+        attestors = tuple(registry.functions.attestors(self.s.asset_id).call())
+        return SiteTerms(
+            genesis=t[1],
+            epoch_length=t[2],
+            gpus=t[4],
+            max_watts=t[5],
+            threshold=t[9],
+            attestors=attestors,
+            report_deadline=params[5],
+            challenge_window=params[4],
+            challenge_bond=params[3],
+        )
+
+    def _now(self) -> float:
+        if self.s.clock == "chain":
+            ts: int = self.pool.call(lambda w3: w3.eth.get_block("latest")["timestamp"])
+            return float(ts)
+        return time.time()
+
+    # ------------------------------------------------------------------ sampling
+    def sample(self, now: float) -> None:
+        assert self.terms is not None
+        interval = self.s.sample_interval
+        aligned = int(now) - int(now) % interval
+        last = self.store.last_tick_ts()
+        replayable = all(c.replayable for c in self.collectors)
+        if replayable:
+            if last is None:
+                start, _ = self.terms.bounds(int(self.store.get("next_epoch") or 0))
+                last = start - 2 * interval
+            oldest = aligned - MAX_BACKFILL_EPOCHS * self.terms.epoch_length
+            instants = range(max(last + interval, oldest), aligned + 1, interval)
+        else:
+            instants = range(aligned, aligned + 1) if last is None or aligned > last else range(0)
+        for ts in instants:
+            self.store.add_tick(self._collect(ts))
+
+    def _collect(self, ts: int) -> Tick:
+        assert self.terms is not None
+        tick = Tick(ts=ts)
+        for c in self.collectors:
+            try:
+                reading: Reading = c.collect(ts)
+            except CollectorError as exc:
+                self.metrics.collector_errors.labels(collector=c.name).inc()
+                self.metrics.missing.labels(collector=c.name).inc(self.terms.gpus if c.name in GPU_COLLECTORS else 1)
+                self._warn(f"collector:{c.name}", "collector failed; sample marked missing", error=str(exc))
+                continue
+            self.metrics.samples.labels(collector=c.name).inc()
+            if reading.gpus is not None:
+                gpus = reading.gpus
+                if gpus.gpus != self.terms.gpus:
+                    gpus = _resize(gpus, self.terms.gpus)
+                missing = gpus.missing_count()
+                if missing:
+                    self.metrics.missing.labels(collector=c.name).inc(missing)
+                if tick.gpus is None:
+                    tick.gpus = gpus
+            if reading.meter is not None:
+                if reading.meter.energy_wh is None:
+                    self.metrics.missing.labels(collector=c.name).inc()
+                if tick.meter is None:
+                    tick.meter = reading.meter
+        return tick
+
+    # ------------------------------------------------------------------ epochs
+    def close_epochs(self, now: float) -> None:
+        assert self.terms is not None
+        nxt = int(self.store.get("next_epoch") or 0)
+        while True:
+            start, end = self.terms.bounds(nxt)
+            if now < end + self.s.sample_interval:
+                return
+            if self.store.report(self.s.asset_id, nxt) is None:
+                if now > end + self.terms.report_deadline:
+                    self.store.upsert_report(self.s.asset_id, nxt, "abandoned")
+                    self.metrics.abandoned.inc()
+                    log.warning("epoch past its report deadline: not reported", extra={"epoch": nxt})
+                else:
+                    self._measure(nxt, start, end)
+            nxt += 1
+            self.store.put("next_epoch", str(nxt))
+            self.store.prune_ticks(start - self.s.sample_interval)
+
+    def _measure(self, epoch: int, start: int, end: int) -> None:
+        assert self.terms is not None
+        interval = self.s.sample_interval
+        window = EpochWindow(self.s.asset_id, epoch, start, end, interval, self.terms.gpus, self.terms.max_watts)
+        agg = aggregate(window, self.store.ticks(start - interval, end), self.s.pue_band)
+        evidence = write_evidence(
+            agg,
+            window,
+            self.evidence_dir,
+            {
+                "agent": self.signer.address,
+                "mode": self.s.mode,
+                "collectors": [c.name for c in self.collectors],
+            },
+        )
+        m = agg.measurement
+        report = Report(
+            assetId=self.s.asset_id,
+            epoch=epoch,
+            uptimeBps=m.uptime_bps,
+            gpuEnergyWh=m.gpu_energy_wh,
+            facilityEnergyWh=m.facility_energy_wh,
+            renewableBps=self.s.green.renewable_bps,
+            carbonGramsPerKwh=self.s.green.carbon_g_per_kwh,
+            evidenceHash=evidence,
+        )
+        with self.store.transaction():
+            if self.s.mode == "site":
+                self._sign_own(report)
+            self.store.upsert_report(
+                self.s.asset_id,
+                epoch,
+                "signed" if self.s.mode == "site" else "measured",
+                report=report_to_json(report),
+                measurement=m.summary(),
+                evidence_hash=evidence.hex(),
+            )
+        self.metrics.last_measured_epoch.set(epoch)
+        self.metrics.epoch_uptime.set(m.uptime_bps)
+        log.info(
+            "epoch measured",
+            extra={
+                "epoch": epoch,
+                "uptime_bps": m.uptime_bps,
+                "gpu_wh": m.gpu_energy_wh,
+                "facility_wh": m.facility_energy_wh,
+                "missing_gpu_slots": m.missing_gpu_slots,
+                "flags": m.flags,
+            },
+        )
+
+    def _sign_own(self, report: Report) -> None:
+        d = digest(report, self.deployment.chain_id, self.deployment.address("MetricsOracle"))
+        signature = self.signer.sign_digest(d)
+        self.store.add_signature(
+            report.asset_id, report.epoch, self.signer.address, report_to_json(report), "0x" + signature.hex()
+        )
+
+    # ------------------------------------------------------------------ peers
+    def _fetch_signed(self, url: str, epoch: int) -> tuple[str, Report, str] | None:
+        assert self.terms is not None
+        if self._peer_backoff.get(url, 0) > time.monotonic():
+            return None
+        try:
+            response = requests.get(f"{url.rstrip('/')}/v1/signed-reports/{self.s.asset_id}/{epoch}", timeout=1.5)
+        except requests.RequestException:
+            self._peer_backoff[url] = time.monotonic() + 5
+            return None
+        if response.status_code != 200:
+            return None
+        try:
+            body = response.json()
+            report = report_from_json(body["report"])
+            signer, signature = str(body["signer"]), str(body["signature"])
+            recovered = recover_signer(
+                report,
+                self.deployment.chain_id,
+                self.deployment.address("MetricsOracle"),
+                bytes.fromhex(signature.removeprefix("0x")),
+            )
+        except (ValueError, KeyError, TypeError):
+            self._warn(f"peer:{url}", "peer served an invalid signed report", peer=url)
+            return None
+        if recovered != signer or signer not in self.terms.attestors:
+            self._warn(f"peer:{url}", "peer signature is not by an attestor of this asset", peer=url)
+            return None
+        if report.asset_id != self.s.asset_id or report.epoch != epoch:
+            return None
+        return signer, report, signature
+
+    def exchange(self) -> None:
+        assert self.terms is not None
+        for row in self.store.open_reports():
+            if row.status not in ("signed", "measured"):
+                continue
+            have = {s for s, _, _ in self.store.signatures(row.asset_id, row.epoch)}
+            if len(have) >= len(self.terms.attestors):
+                continue
+            for url in self.s.peers:
+                got = self._fetch_signed(url, row.epoch)
+                if got and got[0] not in have:
+                    signer, report, signature = got
+                    self.store.add_signature(row.asset_id, row.epoch, signer, report_to_json(report), signature)
+
+    # ------------------------------------------------------------------ checker
+    def check(self, now: float) -> None:
+        assert self.terms is not None and self.s.site_peer is not None
+        for row in self.store.open_reports():
+            if row.status != "measured" or row.report is None:
+                continue
+            ours = report_from_json(row.report)
+            site = self._fetch_signed(self.s.site_peer, row.epoch)
+            if site is None:
+                waited = time.time() - self._created(row)
+                if waited >= self.s.submit_delay:
+                    log.warning("site silent: signing own measurement", extra={"epoch": row.epoch})
+                    with self.store.transaction():
+                        self._sign_own(ours)
+                        self.store.set_status(row.asset_id, row.epoch, "signed")
+                continue
+            signer, theirs, signature = site
+            self.store.add_signature(row.asset_id, row.epoch, signer, report_to_json(theirs), signature)
+            differences = self._differences(ours, theirs)
+            if differences:
+                for field, a, b in differences:
+                    self.store.add_disagreement(row.asset_id, row.epoch, field, a, b)
+                self.store.set_status(row.asset_id, row.epoch, "refused", f"disagrees on {[d[0] for d in differences]}")
+                self.metrics.disagreements.inc()
+                log.warning(
+                    "site report disagrees with our measurement: not co-signing",
+                    extra={"epoch": row.epoch, "differences": differences},
+                )
+                continue
+            cosigned = ours.model_copy(update={"grid_event_id": theirs.grid_event_id})
+            with self.store.transaction():
+                self._sign_own(cosigned)
+                self.store.upsert_report(row.asset_id, row.epoch, "signed", report=report_to_json(cosigned))
+        if self.s.challenge_on_disagreement:
+            self._challenge_refused()
+
+    def _created(self, row: OutboxRow) -> float:
+        value = self.store.db.execute(
+            "SELECT created_at FROM reports WHERE asset_id = ? AND epoch = ?", (row.asset_id, row.epoch)
+        ).fetchone()
+        return float(value[0])
+
+    def _differences(self, ours: Report, theirs: Report) -> list[tuple[str, int, int]]:
+        t = self.s.tolerances
+        out: list[tuple[str, int, int]] = []
+        if abs(ours.uptime_bps - theirs.uptime_bps) > t.uptime_bps:
+            out.append(("uptimeBps", ours.uptime_bps, theirs.uptime_bps))
+        for field, pct, a, b in (
+            ("gpuEnergyWh", t.energy_pct, ours.gpu_energy_wh, theirs.gpu_energy_wh),
+            ("facilityEnergyWh", t.facility_pct, ours.facility_energy_wh, theirs.facility_energy_wh),
+        ):
+            if abs(a - b) * 100 > pct * max(a, b, 1):
+                out.append((field, a, b))
+        return out
+
+    def _challenge_refused(self) -> None:
+        rows = self.store.db.execute(
+            "SELECT epoch FROM reports WHERE asset_id = ? AND status = 'refused'", (self.s.asset_id,)
+        ).fetchall()
+        for (epoch,) in rows:
+
+            def attempt(w3: Web3, epoch: int = int(epoch)) -> str | None:
+                oracle = self.pool.contract(w3, "MetricsOracle")
+                status = oracle.functions.reportOf(self.s.asset_id, epoch).call()[4]
+                if status != 1:
+                    return None
+                coin = self.pool.contract(w3, "Stablecoin")
+                self._transact(w3, coin.functions.approve(oracle.address, self.terms.challenge_bond))  # type: ignore[union-attr]
+                self._transact(w3, oracle.functions.challenge(self.s.asset_id, epoch))
+                return "challenged"
+
+            try:
+                outcome = self.pool.call(attempt)
+            except ContractRevertError as exc:
+                self._warn("challenge", "challenge failed", epoch=epoch, error=str(exc))
+                continue
+            if outcome:
+                self.store.set_status(self.s.asset_id, int(epoch), "challenged")
+                log.warning("report challenged", extra={"epoch": int(epoch)})
+
+    # ------------------------------------------------------------------ submission
+    def submit(self, now: float) -> None:
+        assert self.terms is not None
+        for row in self.store.open_reports():
+            if row.status == "signed" and time.time() >= row.next_attempt_at:
+                self._try_submit(row, now)
+            elif row.status == "submitted":
+
+                def track(w3: Web3, row: OutboxRow = row) -> None:
+                    self._track(w3, row)
+
+                self.pool.call(track)
+
+    def _try_submit(self, row: OutboxRow, now: float) -> None:
+        assert self.terms is not None
+        _, end = self.terms.bounds(row.epoch)
+        if now > end + self.terms.report_deadline:
+            self.store.set_status(row.asset_id, row.epoch, "abandoned", "past the report deadline")
+            self.metrics.abandoned.inc()
+            return
+        signatures = [s for s in self.store.signatures(row.asset_id, row.epoch) if s[0] in self.terms.attestors]
+        if len(signatures) < self.terms.threshold:
+            return
+        if self.s.mode == "checker" and time.time() - self._created(row) < self.s.submit_delay:
+            return
+
+        def send(w3: Web3) -> None:
+            oracle = self.pool.contract(w3, "MetricsOracle")
+            if oracle.functions.reportOf(row.asset_id, row.epoch).call()[4] != 0:
+                self.store.set_status(row.asset_id, row.epoch, "submitted")  # someone else's landed
+                return
+            reports = [report_from_json(r).as_tuple() for _, r, _ in signatures]
+            sigs = [bytes.fromhex(sig.removeprefix("0x")) for _, _, sig in signatures]
+            self._transact(w3, oracle.functions.submitReport(reports, sigs), row)
+            self.store.set_status(row.asset_id, row.epoch, "submitted")
+
+        try:
+            self.pool.call(send)
+        except ContractRevertError as exc:
+            if exc.error == "OracleReportExists":
+                self.store.set_status(row.asset_id, row.epoch, "submitted")
+            elif exc.error == "OracleReportTooLate":
+                self.store.set_status(row.asset_id, row.epoch, "abandoned", str(exc))
+                self.metrics.abandoned.inc()
+            else:
+                self.store.backoff(row.asset_id, row.epoch, str(exc))
+                self._warn(f"submit:{row.epoch}", "report rejected; will retry", epoch=row.epoch, error=str(exc))
+
+    def _transact(self, w3: Web3, fn: ContractFunction, row: OutboxRow | None = None) -> str:
+        """Builds, signs and records a transaction before broadcasting it."""
+        try:
+            tx = fn.build_transaction(
+                {
+                    "from": self.submitter.address,
+                    "nonce": w3.eth.get_transaction_count(self.submitter.address, "pending"),
+                    "chainId": self.deployment.chain_id,
+                }
+            )
+        except (ContractCustomError, ContractLogicError) as exc:
+            raise revert_from(exc) from None
+        signed = self.submitter.sign_transaction(dict(tx))  # type: ignore[arg-type]
+        tx_hash = "0x" + bytes(signed.hash).hex()
+        if row is not None:
+            self.store.add_submission(
+                tx_hash,
+                row.asset_id,
+                row.epoch,
+                int(tx["nonce"]),
+                self.submitter.address,
+                "0x" + bytes(signed.raw_transaction).hex(),
+            )
+        w3.eth.send_raw_transaction(signed.raw_transaction)
+        self.metrics.submissions.inc()
+        log.info("transaction sent", extra={"tx": tx_hash, "nonce": int(tx["nonce"])})
+        return tx_hash
+
+    def _track(self, w3: Web3, row: OutboxRow) -> None:
+        """Follows a submitted report to its confirmation depth; re-submits if a reorg or a dropped
+        transaction took it off chain."""
+        oracle = self.pool.contract(w3, "MetricsOracle")
+        head = w3.eth.block_number
+        seen_key = f"seen:{row.asset_id}:{row.epoch}"
+        if oracle.functions.reportOf(row.asset_id, row.epoch).call()[4] != 0:
+            seen = self.store.get(seen_key)
+            if seen is None:
+                self.store.put(seen_key, str(head))
+            elif head - int(seen) >= self.s.confirmations:
+                self.store.set_status(row.asset_id, row.epoch, "confirmed")
+                self.store.delete(seen_key)
+                last = self.store.last_epoch("confirmed")
+                self.metrics.last_reported_epoch.set(last if last is not None else row.epoch)
+                log.info("report confirmed", extra={"epoch": row.epoch})
+            return
+        self.store.delete(seen_key)
+        subs = self.store.submissions(row.asset_id, row.epoch)
+        if not subs:
+            self.store.set_status(row.asset_id, row.epoch, "signed")
+            return
+        tx_hash, nonce, raw, _ = subs[-1]
+        try:
+            receipt = w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            receipt = None
+        if receipt is not None:
+            if receipt["status"] == 0:
+                self.store.set_status(row.asset_id, row.epoch, "signed")
+                self.store.backoff(row.asset_id, row.epoch, f"transaction {tx_hash} reverted")
+            return  # mined but not visible yet: wait for the next pass
+        try:
+            w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+            return  # still pending
+        except TransactionNotFound:
+            pass
+        if w3.eth.get_transaction_count(self.submitter.address, "pending") <= nonce:
+            log.warning("report transaction dropped (reorg?): broadcasting it again", extra={"tx": tx_hash})
+            try:
+                w3.eth.send_raw_transaction(HexStr(raw))
+            except ValueError as exc:
+                self._warn("rebroadcast", "rebroadcast refused; sending anew", error=str(exc))
+                self.store.set_status(row.asset_id, row.epoch, "signed")
+        else:
+            log.warning("report transaction lost and its nonce used: sending anew", extra={"tx": tx_hash})
+            self.store.set_status(row.asset_id, row.epoch, "signed")
+
+    # ------------------------------------------------------------------ metrics
+    def refresh_metrics(self) -> None:
+        self.metrics.outbox_depth.set(self.store.depth())
+        if time.monotonic() - self._last_balance > 10:
+            self._last_balance = time.monotonic()
+            balance = self.pool.call(lambda w3: w3.eth.get_balance(self.submitter.address))
+            self.metrics.signer_balance.set(balance)
+
+    def _warn(self, key: str, message: str, **fields: object) -> None:
+        """Logs a warning at most once a minute per key (a dead peer must not flood the log)."""
+        if time.monotonic() - self._last_log.get(key, -1e9) >= 60:
+            self._last_log[key] = time.monotonic()
+            log.warning(message, extra=fields)
+
+
+def _resize(gpus: GpuTick, n: int) -> GpuTick:
+    out = GpuTick.missing(n)
+    k = min(n, gpus.gpus)
+    out.power_w[:k] = gpus.power_w[:k]
+    out.energy_mj[:k] = gpus.energy_mj[:k]
+    out.util_pct[:k] = gpus.util_pct[:k]
+    out.health[:k] = gpus.health[:k]
+    return out
+
+
+def build_collectors(settings: AgentSettings, terms: SiteTerms) -> list[Collector]:
+    import os
+
+    from wellhead.agent.collectors.dcgm import DcgmCollector
+    from wellhead.agent.collectors.nvml import NvmlCollector
+    from wellhead.agent.collectors.redfish import RedfishCollector
+    from wellhead.agent.collectors.simulated import SimulatedSite
+    from wellhead.agent.collectors.sunspec import SunSpecMeterCollector
+
+    out: list[Collector] = []
+    for c in settings.collectors:
+        if c.type == "simulated":
+            out.append(
+                SimulatedSite(
+                    seed=c.seed,
+                    gpus=terms.gpus,
+                    max_watts=terms.max_watts,
+                    fault_rate=c.fault_rate,
+                    dark_rate=c.dark_rate,
+                    pue=c.pue,
+                    hide_faults=c.hide_faults,
+                    noise_bps=c.noise_bps,
+                )
+            )
+        elif c.type == "dcgm":
+            out.append(DcgmCollector(url=c.url, gpus=terms.gpus, hostname=c.hostname, timeout=c.timeout))
+        elif c.type == "redfish":
+            password = os.environ.get(c.password_env) if c.password_env else None
+            out.append(
+                RedfishCollector(
+                    base_url=c.base_url,
+                    chassis=c.chassis,
+                    username=c.username,
+                    password=password,
+                    verify=c.verify,
+                    timeout=c.timeout,
+                )
+            )
+        elif c.type == "sunspec":
+            out.append(SunSpecMeterCollector(host=c.host, port=c.port, unit_id=c.unit_id, timeout=c.timeout))
+        elif c.type == "nvml":
+            out.append(NvmlCollector(gpus=terms.gpus, slowdown_celsius=c.slowdown_celsius))
+    return out
+
+
+__all__ = ["Agent", "SiteTerms", "WellheadError", "build_collectors"]

@@ -1,0 +1,294 @@
+"""The agent's durable state: one SQLite file (WAL, synchronous=FULL).
+
+- `ticks`: every sampled tick (compressed arrays), keyed by time, so a restarted agent aggregates an epoch
+  from what was sampled before the crash, and a replayed tick is never counted twice;
+- `reports`: the outbox, one row per (asset, epoch), idempotent: measured -> signed -> submitted ->
+  confirmed (or refused / abandoned);
+- `signatures`: this agent's and its peers' signed reports, per signer;
+- `submissions`: every transaction sent, with its nonce, so a restart knows what may still be in flight;
+- `disagreements`: a checker's recorded differences with the site's report.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wellhead.agent.samples import GpuTick, MeterTick, Tick
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ticks (
+    ts INTEGER PRIMARY KEY, gpus INTEGER NOT NULL, data BLOB, meter_power REAL, meter_wh INTEGER
+);
+CREATE TABLE IF NOT EXISTS reports (
+    asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, status TEXT NOT NULL,
+    report TEXT, measurement TEXT, evidence_hash TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL DEFAULT 0, last_error TEXT,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL,
+    PRIMARY KEY (asset_id, epoch)
+);
+CREATE INDEX IF NOT EXISTS reports_status ON reports (status, epoch);
+CREATE TABLE IF NOT EXISTS signatures (
+    asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, signer TEXT NOT NULL,
+    report TEXT NOT NULL, signature TEXT NOT NULL, received_at REAL NOT NULL,
+    PRIMARY KEY (asset_id, epoch, signer)
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    tx_hash TEXT PRIMARY KEY, asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, nonce INTEGER NOT NULL,
+    sender TEXT NOT NULL, raw TEXT NOT NULL, sent_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS disagreements (
+    asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, field TEXT NOT NULL,
+    ours INTEGER NOT NULL, theirs INTEGER NOT NULL, recorded_at REAL NOT NULL,
+    PRIMARY KEY (asset_id, epoch, field)
+);
+"""
+
+OPEN_STATUSES = ("measured", "signed", "submitted")
+
+
+@dataclass
+class OutboxRow:
+    asset_id: int
+    epoch: int
+    status: str
+    report: dict[str, object] | None
+    measurement: dict[str, object] | None
+    evidence_hash: str | None
+    attempts: int
+    next_attempt_at: float
+    last_error: str | None
+
+
+class AgentStore:
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = path
+        if readonly:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=30)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+        self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several writes that land together or not at all."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def delete(self, key: str) -> None:
+        self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
+    # ---------------------------------------------------------------- meta
+    def get(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # ---------------------------------------------------------------- ticks
+    def add_tick(self, tick: Tick) -> bool:
+        """Stores a tick; False if one at that time exists already (a replay)."""
+        data = None
+        gpus = 0
+        if tick.gpus is not None:
+            g = tick.gpus
+            gpus = g.gpus
+            data = zlib.compress(
+                g.power_w.astype(np.float32).tobytes()
+                + g.energy_mj.astype(np.int64).tobytes()
+                + g.util_pct.astype(np.int16).tobytes()
+                + g.health.astype(np.int8).tobytes(),
+                level=1,
+            )
+        meter = tick.meter
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO ticks (ts, gpus, data, meter_power, meter_wh) VALUES (?, ?, ?, ?, ?)",
+            (
+                tick.ts,
+                gpus,
+                data,
+                None if meter is None else meter.power_w,
+                None if meter is None else meter.energy_wh,
+            ),
+        )
+        return cur.rowcount == 1
+
+    def ticks(self, start: int, end: int) -> Iterator[Tick]:
+        rows = self.db.execute(
+            "SELECT ts, gpus, data, meter_power, meter_wh FROM ticks WHERE ts >= ? AND ts < ? ORDER BY ts",
+            (start, end),
+        )
+        for ts, gpus, data, meter_power, meter_wh in rows:
+            tick = Tick(ts=int(ts))
+            if data is not None:
+                raw = zlib.decompress(data)
+                g = int(gpus)
+                power = np.frombuffer(raw, np.float32, g, 0).astype(np.float64)
+                energy = np.frombuffer(raw, np.int64, g, 4 * g).copy()
+                util = np.frombuffer(raw, np.int16, g, 12 * g).astype(np.int64)
+                health = np.frombuffer(raw, np.int8, g, 14 * g).copy()
+                tick.gpus = GpuTick(power_w=power, energy_mj=energy, util_pct=util, health=health)
+            if meter_power is not None or meter_wh is not None:
+                tick.meter = MeterTick(power_w=meter_power, energy_wh=None if meter_wh is None else int(meter_wh))
+            yield tick
+
+    def last_tick_ts(self) -> int | None:
+        row = self.db.execute("SELECT MAX(ts) FROM ticks").fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def prune_ticks(self, before: int) -> None:
+        self.db.execute("DELETE FROM ticks WHERE ts < ?", (before,))
+
+    # ---------------------------------------------------------------- outbox
+    def upsert_report(
+        self,
+        asset_id: int,
+        epoch: int,
+        status: str,
+        report: dict[str, object] | None = None,
+        measurement: dict[str, object] | None = None,
+        evidence_hash: str | None = None,
+    ) -> None:
+        now = time.time()
+        self.db.execute(
+            """INSERT INTO reports (asset_id, epoch, status, report, measurement, evidence_hash, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (asset_id, epoch) DO UPDATE SET status = excluded.status,
+                 report = COALESCE(excluded.report, report),
+                 measurement = COALESCE(excluded.measurement, measurement),
+                 evidence_hash = COALESCE(excluded.evidence_hash, evidence_hash), updated_at = excluded.updated_at""",
+            (asset_id, epoch, status, _dump(report), _dump(measurement), evidence_hash, now, now),
+        )
+
+    def set_status(self, asset_id: int, epoch: int, status: str, error: str | None = None) -> None:
+        self.db.execute(
+            "UPDATE reports SET status = ?, last_error = ?, updated_at = ? WHERE asset_id = ? AND epoch = ?",
+            (status, error, time.time(), asset_id, epoch),
+        )
+
+    def backoff(self, asset_id: int, epoch: int, error: str, base: float = 1.0, cap: float = 300.0) -> None:
+        row = self.report(asset_id, epoch)
+        attempts = (row.attempts if row else 0) + 1
+        delay = min(cap, base * 2 ** (attempts - 1))
+        self.db.execute(
+            "UPDATE reports SET attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? "
+            "WHERE asset_id = ? AND epoch = ?",
+            (attempts, time.time() + delay, error, time.time(), asset_id, epoch),
+        )
+
+    def report(self, asset_id: int, epoch: int) -> OutboxRow | None:
+        row = self.db.execute(
+            "SELECT asset_id, epoch, status, report, measurement, evidence_hash, attempts, next_attempt_at, "
+            "last_error FROM reports WHERE asset_id = ? AND epoch = ?",
+            (asset_id, epoch),
+        ).fetchone()
+        return None if row is None else _row(row)
+
+    def open_reports(self) -> list[OutboxRow]:
+        rows = self.db.execute(
+            "SELECT asset_id, epoch, status, report, measurement, evidence_hash, attempts, next_attempt_at, "
+            "last_error FROM reports WHERE status IN ('measured', 'signed', 'submitted') ORDER BY epoch"
+        ).fetchall()
+        return [_row(r) for r in rows]
+
+    def depth(self) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM reports WHERE status IN ('measured', 'signed', 'submitted')"
+        ).fetchone()
+        return int(row[0])
+
+    def last_epoch(self, status: str | None = None) -> int | None:
+        if status is None:
+            row = self.db.execute("SELECT MAX(epoch) FROM reports").fetchone()
+        else:
+            row = self.db.execute("SELECT MAX(epoch) FROM reports WHERE status = ?", (status,)).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    # ---------------------------------------------------------------- signatures
+    def add_signature(self, asset_id: int, epoch: int, signer: str, report: dict[str, object], signature: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO signatures (asset_id, epoch, signer, report, signature, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (asset_id, epoch, signer, json.dumps(report, sort_keys=True), signature, time.time()),
+        )
+
+    def signatures(self, asset_id: int, epoch: int) -> list[tuple[str, dict[str, object], str]]:
+        rows = self.db.execute(
+            "SELECT signer, report, signature FROM signatures WHERE asset_id = ? AND epoch = ? ORDER BY received_at",
+            (asset_id, epoch),
+        ).fetchall()
+        return [(str(s), json.loads(r), str(sig)) for s, r, sig in rows]
+
+    # ---------------------------------------------------------------- submissions
+    def add_submission(self, tx_hash: str, asset_id: int, epoch: int, nonce: int, sender: str, raw: str) -> None:
+        """Recorded before the transaction is broadcast: after a crash the exact same transaction
+        (same nonce) can be broadcast again, so a report is never paid for twice."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO submissions (tx_hash, asset_id, epoch, nonce, sender, raw, sent_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (tx_hash, asset_id, epoch, nonce, sender, raw, time.time()),
+        )
+
+    def submissions(self, asset_id: int, epoch: int) -> list[tuple[str, int, str, float]]:
+        rows = self.db.execute(
+            "SELECT tx_hash, nonce, raw, sent_at FROM submissions WHERE asset_id = ? AND epoch = ? ORDER BY sent_at",
+            (asset_id, epoch),
+        ).fetchall()
+        return [(str(h), int(n), str(r), float(t)) for h, n, r, t in rows]
+
+    # ---------------------------------------------------------------- disagreements
+    def add_disagreement(self, asset_id: int, epoch: int, field: str, ours: int, theirs: int) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO disagreements (asset_id, epoch, field, ours, theirs, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (asset_id, epoch, field, ours, theirs, time.time()),
+        )
+
+    def disagreements(self, asset_id: int) -> list[tuple[int, str, int, int]]:
+        rows = self.db.execute(
+            "SELECT epoch, field, ours, theirs FROM disagreements WHERE asset_id = ? ORDER BY epoch, field",
+            (asset_id,),
+        ).fetchall()
+        return [(int(e), str(f), int(o), int(t)) for e, f, o, t in rows]
+
+
+def _dump(value: dict[str, object] | None) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True)
+
+
+def _row(row: tuple[object, ...]) -> OutboxRow:
+    a, e, status, report, measurement, evidence, attempts, next_at, error = row
+    return OutboxRow(
+        asset_id=int(a),  # type: ignore[call-overload]
+        epoch=int(e),  # type: ignore[call-overload]
+        status=str(status),
+        report=None if report is None else json.loads(str(report)),
+        measurement=None if measurement is None else json.loads(str(measurement)),
+        evidence_hash=None if evidence is None else str(evidence),
+        attempts=int(attempts),  # type: ignore[call-overload]
+        next_attempt_at=float(next_at),  # type: ignore[arg-type]
+        last_error=None if error is None else str(error),
+    )
