@@ -6,7 +6,7 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from helpers import FIRM, Site
+from tests.helpers import FIRM, Site
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.eip712 import sign_report
 from wellhead.demo import Actors

@@ -7,7 +7,7 @@ from math import ceil
 import pytest
 from web3 import Web3
 
-from helpers import FIRM, INTERRUPTIBLE, USDC, Site
+from tests.helpers import FIRM, INTERRUPTIBLE, USDC, Site
 from wellhead.chain.client import Protocol, send
 from wellhead.demo import Actors, Demo
 from wellhead.errors import ContractRevertError

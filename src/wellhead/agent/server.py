@@ -80,8 +80,10 @@ class AgentServer:
         h._send(404, json.dumps({"code": "not_found", "detail": path}).encode())
 
     def start(self) -> None:
-        self._thread.start()
+        if not self._thread.is_alive():
+            self._thread.start()
 
     def stop(self) -> None:
-        self.httpd.shutdown()
+        if self._thread.is_alive():
+            self.httpd.shutdown()
         self.httpd.server_close()

@@ -72,7 +72,9 @@ class SunSpecMeterCollector:
         for base in SUNSPEC_BASES:
             try:
                 marker = self._read(base, 2)
-            except CollectorError:
+            except CollectorError as exc:
+                if "unreachable" in str(exc):
+                    raise
                 continue
             if tuple(marker) != SUNS:
                 continue
