@@ -24,6 +24,7 @@ class SimulatedConfig(_Strict):
     fault_rate: float = Field(default=0.02, ge=0, le=1)
     dark_rate: float = Field(default=0.05, ge=0, le=1)
     pue: float = Field(default=1.25, ge=1, le=3)
+    failed_gpus: list[int] = []
     hide_faults: bool = False
     noise_bps: int = Field(default=0, ge=0, le=1_000)
 

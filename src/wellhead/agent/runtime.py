@@ -600,6 +600,7 @@ def build_collectors(settings: AgentSettings, terms: SiteTerms) -> list[Collecto
                     dark_rate=c.dark_rate,
                     pue=c.pue,
                     hide_faults=c.hide_faults,
+                    failed_gpus=tuple(c.failed_gpus),
                     noise_bps=c.noise_bps,
                 )
             )

@@ -9,7 +9,7 @@ exercise everything the real collectors see.
 
 Every reading is a pure function of (seed, time), so the simulation can be replayed for any past instant.
 `hide_faults` makes a dishonest site that reports faulty GPUs as healthy (for checker tests);
-`noise_bps` adds a measurement error, as an independent checker's instruments would have.
+`noise_bps` adds a calibration error (a fixed bias per GPU), as an independent checker's instruments have.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class SimulatedSite:
     reset_days: float = 3.0
     pue: float = 1.25
     base_load_w: float = 2_000.0
+    failed_gpus: tuple[int, ...] = ()  # GPUs that are broken for good: idle power, XID errors
     hide_faults: bool = False
     noise_bps: int = 0
     replayable: bool = True
@@ -54,6 +55,7 @@ class SimulatedSite:
         idx = np.arange(self.gpus)
         self._phase = np.array([_unit(self.seed, 1, int(i)) for i in idx]) * self.reset_days * DAY
         self._load_offset = np.array([_unit(self.seed, 2, int(i)) for i in idx]) * 0.1
+        self._bias = 1 + (np.array([_unit(self.seed, 9, int(i)) for i in idx]) - 0.5) * 2e-4 * self.noise_bps
 
     # ------------------------------------------------------------------ physics
     def _energy_j(self, t: npt.NDArray[np.float64] | float) -> npt.NDArray[np.float64]:
@@ -72,11 +74,12 @@ class SimulatedSite:
     def _faulty(self, ts: int) -> npt.NDArray[np.bool_]:
         hour = ts // 3600
         out = np.zeros(self.gpus, dtype=bool)
+        out[[g for g in self.failed_gpus if g < self.gpus]] = True
         for g in range(self.gpus):
             if _unit(self.seed, 3, g, hour) < self.fault_rate:
                 start = _unit(self.seed, 4, g, hour) * 3600
                 length = 300 + _unit(self.seed, 5, g, hour) * 1800
-                out[g] = start <= ts % 3600 < start + length
+                out[g] |= start <= ts % 3600 < start + length
         return out
 
     def _dark(self, ts: int) -> npt.NDArray[np.bool_]:
@@ -99,10 +102,8 @@ class SimulatedSite:
         last_reset = last_reset + T0 + self._phase
         counter_j = self._energy_j(ts) - self._energy_j(last_reset)
         if self.noise_bps:
-            wobble = (
-                1 + (np.array([_unit(self.seed, 9, g, ts) for g in range(self.gpus)]) - 0.5) * 2e-4 * self.noise_bps
-            )
-            counter_j = counter_j * wobble
+            # an independent instrument's calibration error: a fixed bias per GPU, so deltas stay consistent
+            counter_j = counter_j * self._bias
         energy_mj = (counter_j * 1000).astype(np.int64)
         health = np.where(faulty & ~self.hide_faults, UNHEALTHY, HEALTHY).astype(np.int8)
         power = np.where(faulty, IDLE_W, power)

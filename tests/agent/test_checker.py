@@ -1,0 +1,96 @@
+"""Site and checkers together: quorum on agreement, refusal and challenge on disagreement, and reports
+that still land with the site agent down."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.agent.env import AgentEnv
+from wellhead.agent.runtime import Agent
+
+HONEST = {"type": "simulated", "seed": 11, "fault_rate": 0.2, "dark_rate": 0.0}
+CHECKER_VIEW = {**HONEST, "noise_bps": 20}  # independent instruments: 0.2 % energy noise
+FAULTY = {**HONEST, "failed_gpus": [3]}  # GPU 3 is broken: idle power, XID errors
+FAULTY_CHECKER_VIEW = {**FAULTY, "noise_bps": 20}
+DISHONEST = {**FAULTY, "hide_faults": True}  # the site reports faulty GPUs as healthy
+
+
+def faults_in_epoch_0(env: AgentEnv) -> bool:
+    from wellhead.agent.collectors.simulated import SimulatedSite
+
+    site = SimulatedSite(seed=11, gpus=8, max_watts=700, fault_rate=0.2, dark_rate=0.0, failed_gpus=(3,))
+    start = env.epoch_end(0) - 60
+    return any((site.collect(ts).gpus.health == 0).any() for ts in range(start, start + 60, 10))  # type: ignore[union-attr]
+
+
+def wire(agents: list[Agent], site: Agent | None) -> None:
+    for a in agents:
+        a.server.start()
+    for a in agents:
+        a.s.peers = [f"http://127.0.0.1:{b.server.port}" for b in agents if b is not a]
+        if a.s.mode == "checker":
+            a.s.site_peer = f"http://127.0.0.1:{site.server.port}" if site else "http://127.0.0.1:9"
+
+
+def run_until(env: AgentEnv, agents: list[Agent], done: Callable[[], bool], steps: int = 300) -> None:
+    for _ in range(steps):
+        for a in agents:
+            a.step()
+        if done():
+            return
+        env.mine()
+    raise AssertionError("condition not reached")
+
+
+def test_checker_cosigns_when_it_agrees(env2: AgentEnv) -> None:
+    site = env2.agent(0, collectors=[HONEST])
+    checker = env2.agent(1, collectors=[CHECKER_VIEW], tolerances={"uptime_bps": 50, "energy_pct": 1.0})
+    wire([site, checker], site)
+    env2.warp_to(env2.epoch_end(0) + 10)
+    run_until(env2, [site, checker], lambda: env2.report_on_chain(0)[4] != 0)
+    event = env2.accepted_events()[0]
+    assert sorted(event["signers"]) == sorted([env2.attestors[0].address, env2.attestors[1].address])
+    assert checker.store.disagreements(env2.asset_id) == []
+
+
+def test_checker_refuses_a_site_overstating_uptime(env2: AgentEnv) -> None:
+    assert faults_in_epoch_0(env2), "precondition: the site has faults to hide"
+    site = env2.agent(0, collectors=[DISHONEST])
+    checker = env2.agent(1, collectors=[FAULTY_CHECKER_VIEW], tolerances={"uptime_bps": 50, "energy_pct": 1.0})
+    wire([site, checker], site)
+    env2.warp_to(env2.epoch_end(0) + 10)
+    run_until(env2, [site, checker], lambda: (r := checker.store.report(env2.asset_id, 0)) is not None
+              and r.status == "refused")
+    for _ in range(20):
+        site.step()
+        checker.step()
+        env2.mine()
+    assert env2.report_on_chain(0)[4] == 0, "one signature is below the quorum: nothing posted"
+    fields = [f for _, f, _, _ in checker.store.disagreements(env2.asset_id)]
+    assert fields == ["uptimeBps"]
+    (_, _, ours, theirs), = checker.store.disagreements(env2.asset_id)
+    assert theirs == 10_000 and ours < 10_000
+    assert checker.metrics.disagreements._value.get() == 1  # noqa: SLF001
+
+
+def test_honest_checker_challenges_a_colluding_quorum(env2: AgentEnv) -> None:
+    site = env2.agent(0, collectors=[DISHONEST])
+    accomplice = env2.agent(1, collectors=[DISHONEST])
+    assert faults_in_epoch_0(env2), "precondition: the site has faults to hide"
+    honest = env2.agent(2, collectors=[FAULTY_CHECKER_VIEW], challenge_on_disagreement=True,
+                        tolerances={"uptime_bps": 50, "energy_pct": 1.0})
+    wire([site, accomplice, honest], site)
+    env2.warp_to(env2.epoch_end(0) + 10)
+    run_until(env2, [site, accomplice, honest], lambda: env2.report_on_chain(0)[4] == 2)  # Challenged
+    assert env2.protocol.oracle.functions.challengerOf(env2.asset_id, 0).call() == env2.attestors[2].address
+    assert honest.store.report(env2.asset_id, 0).status == "challenged"  # type: ignore[union-attr]
+
+
+def test_checkers_report_with_the_site_agent_down(env2: AgentEnv) -> None:
+    a = env2.agent(1, collectors=[CHECKER_VIEW])
+    b = env2.agent(2, collectors=[{**CHECKER_VIEW, "noise_bps": 30}])
+    wire([a, b], None)  # the site agent is down
+    env2.warp_to(env2.epoch_end(0) + 10)
+    run_until(env2, [a, b], lambda: env2.report_on_chain(0)[4] != 0)
+    signers = sorted(env2.accepted_events()[0]["signers"])
+    assert signers == sorted([env2.attestors[1].address, env2.attestors[2].address])
