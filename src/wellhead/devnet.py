@@ -50,6 +50,7 @@ class Anvil:
 
     port: int = field(default_factory=free_port)
     block_time: float | None = None
+    extra_args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -60,6 +61,7 @@ class Anvil:
         args = [find_anvil(), "--host", "127.0.0.1", "--port", str(self.port), "--accounts", "12"]
         if self.block_time:
             args += ["--block-time", str(self.block_time)]
+        args += list(self.extra_args)
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

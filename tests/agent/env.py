@@ -112,8 +112,12 @@ class AgentEnv:
         self.anvil.stop()
 
 
-def make_env(tmp: Path, threshold: int = 1, attestors: int = 3, state_file: Path | None = None) -> AgentEnv:
-    anvil = Anvil().start()
+def make_env(
+    tmp: Path, threshold: int = 1, attestors: int = 3, state_file: Path | None = None, signer0: str | None = None
+) -> AgentEnv:
+    """`state_file`: anvil keeps its state there across restarts; `signer0`: attestor 0's address when its key
+    lives elsewhere (an HSM); the generated account 0 then only pays gas."""
+    anvil = Anvil(extra_args=("--state", str(state_file)) if state_file else ()).start()
     w3 = connect(anvil.url)
     keys = dev_accounts(12)
     admin, operator = keys[0], keys[1]
@@ -135,7 +139,7 @@ def make_env(tmp: Path, threshold: int = 1, attestors: int = 3, state_file: Path
         send(w3, admin, coin.mint(acct.address, 10_000 * USDC))
     asset = (
         b"TEST-SITE".ljust(32, b"\0"), b"H100-SXM".ljust(32, b"\0"), GPUS, 700, EPOCH, 1_000, 9_900, threshold,
-        [a.address for a in signers], (2 * USDC, 8_000, 2_000, 20_000, 3_000), 5_000 * USDC,
+        [signer0 or signers[0].address] + [a.address for a in signers[1:]], (2 * USDC, 8_000, 2_000, 20_000, 3_000), 5_000 * USDC,
         "Agent test", "whAT", 1_000 * 10**18, [], [], False,
     )
     receipt = send(w3, operator, protocol.registry.functions.registerAsset(asset))
