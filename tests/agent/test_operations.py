@@ -1,0 +1,137 @@
+"""Operations: an HSM-held key (SoftHSM2), config errors as one line, /metrics scraped over HTTP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.agent.env import AgentEnv, make_env
+from wellhead.agent.runtime import Agent
+from wellhead.agent.signer import Pkcs11Signer, generate_pkcs11_key
+from wellhead.chain.eip712 import Report, digest, recover_signer
+
+SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
+
+
+@pytest.fixture
+def token(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    if not SOFTHSM.exists() or shutil.which("softhsm2-util") is None:
+        pytest.fail("SoftHSM2 is not installed: `make setup` installs it (Debian package softhsm2)")
+    tokens = tmp_path / "tokens"
+    tokens.mkdir()
+    conf = tmp_path / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\n")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "wellhead", "--pin", "1234",
+                    "--so-pin", "5678"], check=True, capture_output=True)
+    yield "wellhead", "1234"
+
+
+def test_hsm_key_signs_reports_the_contract_accepts(token: tuple[str, str], tmp_path: Path) -> None:
+    label, pin = token
+    address = generate_pkcs11_key(str(SOFTHSM), label, "attestor", pin)
+    env = make_env(tmp_path / "chain", threshold=1, signer0=address)
+    try:
+        signer = Pkcs11Signer(str(SOFTHSM), label, "attestor", pin)
+        assert signer.address == address
+        report = Report(assetId=env.asset_id, epoch=0, uptimeBps=9_999, gpuEnergyWh=1, facilityEnergyWh=2,
+                        evidenceHash=b"\x01" * 32)
+        oracle = env.protocol.oracle
+        sig = signer.sign_digest(digest(report, env.protocol.chain_id, oracle.address))
+        assert int.from_bytes(sig[32:64], "big") <= 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+        assert recover_signer(report, env.protocol.chain_id, oracle.address, sig) == address
+        # the agent itself, with the HSM key as its attestor key, gets an epoch on chain
+        agent = Agent(env.settings(0), signer, env.attestors[0])
+        env.agents.append(agent)
+        env.warp_to(env.epoch_end(0) + 10)
+        for _ in range(100):
+            agent.step()
+            if env.report_on_chain(0)[4] != 0:
+                break
+            env.mine()
+        assert env.accepted_events()[0]["signers"] == [address]
+    finally:
+        env.close()
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wellhead.cli", *args], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, **(env or {})})
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wellhead: error: ") and "config" in lines[0], proc.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+def test_bad_config_fails_with_one_line_naming_the_field(tmp_path: Path) -> None:
+    good = {
+        "asset_id": 1, "deployment": "d.json", "rpc_urls": ["http://127.0.0.1:1"],
+        "signer": {"keystore": {"keystore": "k.json", "password_env": "X"}},
+        "collectors": [{"type": "simulated"}],
+    }
+    cases = [
+        ({"asset_id": 0}, "asset_id"),
+        ({"rpc_urls": ["ftp://x"]}, "not an http(s) URL"),
+        ({"collectors": [{"type": "dcgm"}]}, "collectors.0.dcgm.url"),
+        ({"collectors": [{"type": "sunspec", "host": "m", "port": 70000}]}, "collectors.0.sunspec.port"),
+        ({"mode": "checker"}, "site_peer"),
+        ({"signer": {}}, "signer"),
+        ({"unknown_setting": 1}, "unknown_setting"),
+    ]
+    for change, needle in cases:
+        path = tmp_path / "bad.yaml"
+        path.write_text(yaml.safe_dump({**good, **change}))
+        one_line_error(run_cli("agent", "check-config", "--config", str(path)), needle)
+    path.write_text("asset_id: [unclosed")
+    one_line_error(run_cli("agent", "run", "--config", str(path)), "not valid YAML")
+    # the environment overrides the file, and is validated the same way
+    path.write_text(yaml.safe_dump(good))
+    one_line_error(run_cli("agent", "check-config", "--config", str(path), env={"WELLHEAD_AGENT_ASSET_ID": "-3"}),
+                   "asset_id")
+    one_line_error(run_cli("agent", "check-config", "--config", str(tmp_path / "missing.yaml")), "cannot read")
+
+
+def test_metrics_scraped_over_http(env: AgentEnv) -> None:
+    agent = env.agent(0, collectors=[{"type": "simulated", "seed": 11, "fault_rate": 0.2, "dark_rate": 0.0},
+                                     {"type": "dcgm", "url": "http://127.0.0.1:9/metrics", "timeout": 0.2}])
+    agent.server.start()
+    env.warp_to(env.epoch_end(0) + 10)
+    for _ in range(100):
+        agent.step()
+        row = agent.store.report(env.asset_id, 0)
+        if row is not None and row.status == "confirmed":
+            break
+        env.mine()
+    text = requests.get(f"http://127.0.0.1:{agent.server.port}/metrics", timeout=5).text
+    values = {(s.name, tuple(sorted(s.labels.items()))): s.value
+              for f in text_string_to_metric_families(text) for s in f.samples}
+    assert values[("wellhead_agent_last_reported_epoch", ())] == 0
+    assert values[("wellhead_agent_outbox_depth", ())] == 0
+    # a live collector cannot be replayed, so the agent samples only "now": chain time stood still here
+    sampled = values[("wellhead_agent_samples_total", (("collector", "simulated"),))]
+    assert sampled >= 1
+    # the DCGM endpoint is down: every reading counted missing, per GPU
+    assert values[("wellhead_agent_samples_missing_total", (("collector", "dcgm"),))] == sampled * 8
+    assert values[("wellhead_agent_collector_errors_total", (("collector", "dcgm"),))] == sampled
+    # and what was not sampled is unproven time, not uptime
+    row = agent.store.report(env.asset_id, 0)
+    assert row is not None and row.measurement is not None
+    assert row.measurement["missing_gpu_slots"] >= 8 * (6 - int(sampled))
+    assert values[("wellhead_agent_signer_balance_wei", ())] > 0
+    signed = requests.get(f"http://127.0.0.1:{agent.server.port}/v1/signed-reports/{env.asset_id}/0", timeout=5)
+    assert signed.status_code == 200 and signed.json()["signer"] == env.attestors[0].address
+    missing = requests.get(f"http://127.0.0.1:{agent.server.port}/v1/signed-reports/{env.asset_id}/99", timeout=5)
+    assert missing.status_code == 404 and missing.json()["code"] == "not_signed"
