@@ -29,7 +29,15 @@ $(STAMPS)/venv: pyproject.toml requirements/dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
-setup: $(STAMPS)/npm $(STAMPS)/venv ## install the pinned toolchain (npm: solc, OpenZeppelin, forge/anvil; venv)
+$(STAMPS)/system:
+	@mkdir -p $(STAMPS)
+	@# SoftHSM2 (the agent's PKCS#11 tests) and openssl (a TLS Redfish BMC) from Debian, if missing
+	@if ! command -v softhsm2-util >/dev/null || ! command -v openssl >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq softhsm2 openssl >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq softhsm2 openssl >/dev/null; fi; fi
+	@touch $@
+
+setup: $(STAMPS)/npm $(STAMPS)/venv $(STAMPS)/system ## install the pinned toolchain (npm: solc, OpenZeppelin, forge/anvil; venv)
 
 build: setup ## compile the contracts with forge through the solc-js launcher
 	$(BIN)/forge build

@@ -99,7 +99,18 @@ def cmd_devnet(args: argparse.Namespace) -> int:
         for name, c in deployment.contracts.items():
             print(f"  {name:<22} {c.address}")
         print()
-        result = Demo(w3, Protocol(w3, deployment), Actors.from_dev_accounts(accounts)).run()
+        actors = Actors.from_dev_accounts(accounts)
+        if args.scripted:
+            fleet_factory = None
+        else:
+            from wellhead.fleet import AgentFleet
+
+            print("site agent + 2 checkers (simulated 64-GPU site) measure, sign and post each epoch")
+
+            def fleet_factory(asset_id: int) -> AgentFleet:
+                return AgentFleet(w3, anvil.url, path, asset_id, actors.attestors, gpus=64, max_watts=700)
+
+        result = Demo(w3, Protocol(w3, deployment), actors, fleet_factory).run()
         print(render(result))
         if args.keep_running:
             print(f"\ndevnet running at {anvil.url}; Ctrl-C to stop")
@@ -119,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     devnet.add_argument("--port", type=int, default=0, help="anvil port (default: a free one)")
     devnet.add_argument("--deployments", default=str(DEFAULT_DEPLOYMENTS))
     devnet.add_argument("--keep-running", action="store_true", help="keep anvil up after the demo")
+    devnet.add_argument("--scripted", action="store_true", help="the script signs reports instead of agents")
     devnet.set_defaults(func=cmd_devnet)
 
     deploy = sub.add_parser("deploy", help="deploy the protocol to a JSON-RPC network")

@@ -49,6 +49,7 @@ class EpochPlan:
     grid_event: str = ""
     signers: int = 2
     note: str = ""
+    failed_gpus: tuple[int, ...] = ()  # agent mode: GPUs broken during the epoch
 
 
 @dataclass
@@ -78,6 +79,14 @@ class DemoResult:
     market_dust: int = 0
 
 
+# With site agents (make demo): the agents measure; the plan only breaks GPUs or takes the agents offline.
+AGENT_PLAN = [
+    EpochPlan(1, 0, note="healthy: site agent + 2 checkers co-sign"),
+    EpochPlan(2, 0, note="healthy"),
+    EpochPlan(3, 0, failed_gpus=(8, 9, 10, 11), note="4 GPUs fail (XID): below the 99 % SLA"),
+    EpochPlan(4, None, note="agents offline: no report, nothing delivered"),
+]
+
 PLAN = [
     EpochPlan(1, 9_995, signers=3, note="healthy"),
     EpochPlan(2, 9_990, curtailed_bps=2_500, grid_event="ERCOT-EEA-2026-08-14", note="grid curtailment"),
@@ -87,11 +96,13 @@ PLAN = [
 
 
 class Demo:
-    def __init__(self, w3: Web3, protocol: Protocol, actors: Actors) -> None:
+    def __init__(self, w3: Web3, protocol: Protocol, actors: Actors, fleet_factory: object = None) -> None:
         self.w3 = w3
         self.p = protocol
         self.a = actors
         self.asset_id = 0
+        self.fleet_factory = fleet_factory  # callable(asset_id) -> AgentFleet: agents measure and sign
+        self.fleet: object = None
 
     # ------------------------------------------------------------ helpers
     def _send(self, who: LocalAccount, fn: ContractFunction) -> dict[str, Any]:
@@ -171,6 +182,9 @@ class Demo:
         return ids
 
     def report(self, plan: EpochPlan) -> None:
+        if self.fleet is not None:
+            self._agents_report(plan)
+            return
         self._warp_to(self._epoch_end(plan.epoch))
         if plan.uptime_bps is None:
             return
@@ -192,6 +206,20 @@ class Demo:
             reports.append(report.as_tuple())
             signatures.append(sign_report(report, self.p.chain_id, self.p.oracle.address, attestor))
         self._send(self.a.attestors[0], self.p.oracle.functions.submitReport(reports, signatures))
+
+    def _agents_report(self, plan: EpochPlan) -> None:
+        from wellhead.fleet import AgentFleet
+
+        fleet = self.fleet
+        assert isinstance(fleet, AgentFleet)
+        self._warp_to(self._epoch_end(plan.epoch) + 60)  # one sampling interval past the end
+        if plan.uptime_bps is None:
+            return
+        fleet.fail_gpus(plan.failed_gpus)
+        oracle = self.p.oracle.functions
+        if not fleet.report(lambda: oracle.reportOf(self.asset_id, plan.epoch).call()[4] != 0):
+            raise RuntimeError(f"the site agents did not report epoch {plan.epoch}")
+        fleet.fail_gpus(())
 
     def finalize(self, epoch: int, note: str, result: DemoResult) -> None:
         params = self.p.registry.functions.protocolParams().call()
@@ -219,6 +247,8 @@ class Demo:
     def run(self) -> DemoResult:
         self.fund()
         self.register()
+        if self.fleet_factory is not None:
+            self.fleet = self.fleet_factory(self.asset_id)  # type: ignore[operator]
         result = DemoResult(self.asset_id)
         bond_before = self.p.registry.functions.bondOf(self.asset_id).call()
         self.sell_shares()
@@ -226,9 +256,11 @@ class Demo:
         prepaid = {label: self._prepaid(i) for label, i in leases.items()}
         self.report(EpochPlan(0, 10_000))
         self.finalize(0, "before the leases start", result)
-        for plan in PLAN:
+        for plan in AGENT_PLAN if self.fleet is not None else PLAN:
             self.report(plan)
             self.finalize(plan.epoch, plan.note, result)
+        if self.fleet is not None:
+            self.fleet.close()  # type: ignore[attr-defined]
         self._claim_all(leases, prepaid, result)
         result.bond_used = bond_before - self.p.registry.functions.bondOf(self.asset_id).call()
         result.market_dust = self._balance(self.p.market.address)

@@ -1,0 +1,75 @@
+"""Simulated site agents for the devnet: a site agent and two independent checkers, run in-process.
+
+The demo drives chain time; the fleet steps its agents until the epoch's report is on chain. The
+simulated sites are shared objects, so the demo can break GPUs for an epoch and every agent sees it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from wellhead.agent.collectors import Collector
+from wellhead.agent.collectors.simulated import SimulatedSite
+from wellhead.agent.config import AgentSettings
+from wellhead.agent.runtime import Agent
+from wellhead.agent.signer import KeystoreSigner
+from wellhead.chain.connection import rpc
+
+SITE_SEED = 2026
+
+
+class AgentFleet:
+    def __init__(
+        self, w3: Web3, rpc_url: str, deployment_path: Path, asset_id: int, keys: list[LocalAccount],
+        gpus: int, max_watts: int, workdir: Path | None = None,
+    ) -> None:
+        self.w3 = w3
+        self.asset_id = asset_id
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="wellhead-agents-"))
+        self.sites: list[SimulatedSite] = []
+        self.agents: list[Agent] = []
+        for i, key in enumerate(keys):
+            # the site agent reads the site; checkers read it from outside, with their own calibration error
+            site = SimulatedSite(seed=SITE_SEED, gpus=gpus, max_watts=max_watts, fault_rate=0.0, dark_rate=0.0,
+                                 noise_bps=0 if i == 0 else 10 + 5 * i)
+            self.sites.append(site)
+            settings = AgentSettings(
+                mode="site" if i == 0 else "checker", asset_id=asset_id, deployment=deployment_path,
+                rpc_urls=[rpc_url], confirmations=1, clock="chain", sample_interval=60, poll_interval=0.05,
+                first_epoch=0, data_dir=self.workdir / f"agent{i}", listen={"host": "127.0.0.1", "port": 0},
+                signer={"keystore": {"keystore": "in-memory", "password_env": "UNUSED"}},
+                site_peer="http://127.0.0.1:9" if i else None, submit_delay=0,
+                tolerances={"uptime_bps": 50, "energy_pct": 2.0, "facility_pct": 2.0},
+                collectors=[{"type": "simulated"}],
+            )
+            collectors: list[Collector] = [site]
+            self.agents.append(Agent(settings, KeystoreSigner(key), key, collectors=collectors))
+        for a in self.agents:
+            a.server.start()
+        site_url = f"http://127.0.0.1:{self.agents[0].server.port}"
+        for a in self.agents:
+            a.s.peers = [f"http://127.0.0.1:{b.server.port}" for b in self.agents if b is not a]
+            if a.s.mode == "checker":
+                a.s.site_peer = site_url
+
+    def fail_gpus(self, gpus: tuple[int, ...]) -> None:
+        for site in self.sites:
+            site.failed_gpus = gpus
+
+    def report(self, oracle_reported: object, max_steps: int = 400) -> bool:
+        """Steps the agents until `oracle_reported()` is true; mines a block between passes."""
+        for _ in range(max_steps):
+            for a in self.agents:
+                a.step()
+            if oracle_reported():  # type: ignore[operator]
+                return True
+            rpc(self.w3, "evm_mine", [])
+        return False
+
+    def close(self) -> None:
+        for a in self.agents:
+            a.close()
