@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 export APE_DATA_FOLDER := $(CURDIR)/.ape
 
-.PHONY: help setup build abi test test-forge test-ape test-py test-deep check-abi demo deploy-ape lint gas clean
+.PHONY: help setup build abi bench-agent test test-forge test-ape test-py test-deep check-abi demo deploy-ape lint gas clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ test-deep: build ## invariants at depth (2,048 runs x 64) and 10,000 fuzz runs
 gas: setup ## gas of each protocol action from real receipts on anvil (and forge's per-function report)
 	$(PY) scripts/gas_report.py
 	$(BIN)/forge test --gas-report --match-path 'test/forge/unit/*' | grep -E '^\|' | head -80
+
+bench-agent: setup ## agent CPU and memory: 10,000 GPUs x 10 s samples x 1 simulated hour, against a decode-only baseline
+	$(PY) scripts/bench_agent.py
 
 demo: setup ## local chain, deploy, a demo asset through leases, reports and settlement
 	$(VENV)/bin/wellhead devnet

@@ -14,7 +14,14 @@ from web3 import Web3
 
 from wellhead.agent.collectors import Collector
 from wellhead.agent.collectors.simulated import SimulatedSite
-from wellhead.agent.config import AgentSettings
+from wellhead.agent.config import (
+    AgentSettings,
+    KeystoreConfig,
+    ListenConfig,
+    SignerConfig,
+    SimulatedConfig,
+    Tolerances,
+)
 from wellhead.agent.runtime import Agent
 from wellhead.agent.signer import KeystoreSigner
 from wellhead.chain.connection import rpc
@@ -24,8 +31,15 @@ SITE_SEED = 2026
 
 class AgentFleet:
     def __init__(
-        self, w3: Web3, rpc_url: str, deployment_path: Path, asset_id: int, keys: list[LocalAccount],
-        gpus: int, max_watts: int, workdir: Path | None = None,
+        self,
+        w3: Web3,
+        rpc_url: str,
+        deployment_path: Path,
+        asset_id: int,
+        keys: list[LocalAccount],
+        gpus: int,
+        max_watts: int,
+        workdir: Path | None = None,
     ) -> None:
         self.w3 = w3
         self.asset_id = asset_id
@@ -34,17 +48,32 @@ class AgentFleet:
         self.agents: list[Agent] = []
         for i, key in enumerate(keys):
             # the site agent reads the site; checkers read it from outside, with their own calibration error
-            site = SimulatedSite(seed=SITE_SEED, gpus=gpus, max_watts=max_watts, fault_rate=0.0, dark_rate=0.0,
-                                 noise_bps=0 if i == 0 else 10 + 5 * i)
+            site = SimulatedSite(
+                seed=SITE_SEED,
+                gpus=gpus,
+                max_watts=max_watts,
+                fault_rate=0.0,
+                dark_rate=0.0,
+                noise_bps=0 if i == 0 else 10 + 5 * i,
+            )
             self.sites.append(site)
             settings = AgentSettings(
-                mode="site" if i == 0 else "checker", asset_id=asset_id, deployment=deployment_path,
-                rpc_urls=[rpc_url], confirmations=1, clock="chain", sample_interval=60, poll_interval=0.05,
-                first_epoch=0, data_dir=self.workdir / f"agent{i}", listen={"host": "127.0.0.1", "port": 0},
-                signer={"keystore": {"keystore": "in-memory", "password_env": "UNUSED"}},
-                site_peer="http://127.0.0.1:9" if i else None, submit_delay=0,
-                tolerances={"uptime_bps": 50, "energy_pct": 2.0, "facility_pct": 2.0},
-                collectors=[{"type": "simulated"}],
+                mode="site" if i == 0 else "checker",
+                asset_id=asset_id,
+                deployment=deployment_path,
+                rpc_urls=[rpc_url],
+                confirmations=1,
+                clock="chain",
+                sample_interval=60,
+                poll_interval=0.05,
+                first_epoch=0,
+                data_dir=self.workdir / f"agent{i}",
+                listen=ListenConfig(host="127.0.0.1", port=0),
+                signer=SignerConfig(keystore=KeystoreConfig(keystore="in-memory", password_env="UNUSED")),
+                site_peer="http://127.0.0.1:9" if i else None,
+                submit_delay=0,
+                tolerances=Tolerances(uptime_bps=50, energy_pct=2.0, facility_pct=2.0),
+                collectors=[SimulatedConfig(type="simulated")],
             )
             collectors: list[Collector] = [site]
             self.agents.append(Agent(settings, KeystoreSigner(key), key, collectors=collectors))

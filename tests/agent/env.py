@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,10 +106,8 @@ class AgentEnv:
 
     def close(self) -> None:
         for a in self.agents:
-            try:
+            with contextlib.suppress(Exception):  # best-effort teardown
                 a.close()
-            except Exception:  # noqa: BLE001 - best-effort teardown
-                pass
         self.anvil.stop()
 
 
@@ -138,10 +137,26 @@ def make_env(
     for acct in signers:
         send(w3, admin, coin.mint(acct.address, 10_000 * USDC))
     asset = (
-        b"TEST-SITE".ljust(32, b"\0"), b"H100-SXM".ljust(32, b"\0"), GPUS, 700, EPOCH, 1_000, 9_900, threshold,
-        [signer0 or signers[0].address] + [a.address for a in signers[1:]], (2 * USDC, 8_000, 2_000, 20_000, 3_000), 5_000 * USDC,
-        "Agent test", "whAT", 1_000 * 10**18, [], [], False,
+        b"TEST-SITE".ljust(32, b"\0"),
+        b"H100-SXM".ljust(32, b"\0"),
+        GPUS,
+        700,
+        EPOCH,
+        1_000,
+        9_900,
+        threshold,
+        [signer0 or signers[0].address] + [a.address for a in signers[1:]],
+        (2 * USDC, 8_000, 2_000, 20_000, 3_000),
+        5_000 * USDC,
+        "Agent test",
+        "whAT",
+        1_000 * 10**18,
+        [],
+        [],
+        False,
     )
     receipt = send(w3, operator, protocol.registry.functions.registerAsset(asset))
-    asset_id = int(protocol.registry.events.AssetRegistered().process_receipt(receipt, errors=DISCARD)[0]["args"]["assetId"])
+    asset_id = int(
+        protocol.registry.events.AssetRegistered().process_receipt(receipt, errors=DISCARD)[0]["args"]["assetId"]
+    )
     return AgentEnv(anvil, w3, protocol, path, tmp, asset_id, signers, keystores, admin)

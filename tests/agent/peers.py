@@ -32,7 +32,7 @@ class TextServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 data = outer.body.encode()
                 self.send_response(outer.status)
                 self.send_header("Content-Type", outer.content_type)
@@ -49,16 +49,25 @@ class TextServer:
         self.httpd.server_close()
 
 
-def dcgm_text(energy_mj: list[int], xid: list[int] | None = None, power: list[float] | None = None,
-              hostname_label: str = "Hostname") -> str:
+def dcgm_text(
+    energy_mj: list[int],
+    xid: list[int] | None = None,
+    power: list[float] | None = None,
+    hostname_label: str = "Hostname",
+) -> str:
     lines = [
-        "# HELP DCGM_FI_DEV_POWER_USAGE Power draw (in W).", "# TYPE DCGM_FI_DEV_POWER_USAGE gauge",
+        "# HELP DCGM_FI_DEV_POWER_USAGE Power draw (in W).",
+        "# TYPE DCGM_FI_DEV_POWER_USAGE gauge",
         "# HELP DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION Total energy consumption since boot (in mJ).",
         "# TYPE DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION counter",
-        "# HELP DCGM_FI_DEV_XID_ERRORS Value of the last XID error encountered.", "# TYPE DCGM_FI_DEV_XID_ERRORS gauge",
+        "# HELP DCGM_FI_DEV_XID_ERRORS Value of the last XID error encountered.",
+        "# TYPE DCGM_FI_DEV_XID_ERRORS gauge",
     ]
     for g, e in enumerate(energy_mj):
-        labels = f'gpu="{g}",UUID="GPU-{g:04d}",device="nvidia{g}",modelName="NVIDIA H100 80GB HBM3",{hostname_label}="node1"'
+        labels = (
+            f'gpu="{g}",UUID="GPU-{g:04d}",device="nvidia{g}",modelName="NVIDIA H100 80GB HBM3",'
+            f'{hostname_label}="node1"'
+        )
         p = power[g] if power else 650.5
         lines.append(f"DCGM_FI_DEV_POWER_USAGE{{{labels}}} {p}")
         lines.append(f"DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{{{labels}}} {e}")
@@ -73,17 +82,46 @@ class RedfishBmc:
         self.root = root / "mockup"
         self.cert, self.key = root / "bmc.pem", root / "bmc-key.pem"
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(self.key), "-out", str(self.cert),
-             "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-            check=True, capture_output=True,
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                str(self.key),
+                "-out",
+                str(self.cert),
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ],
+            check=True,
+            capture_output=True,
         )
         self.write("", {"@odata.id": "/redfish/v1", "Chassis": {"@odata.id": "/redfish/v1/Chassis"}})
         self.set(power_w=4_200.0, energy_kwh=1_000.0)
         self.port = free_port()
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "sushy-static"), "-i", "127.0.0.1", "-p", str(self.port),
-             "-m", str(self.root), "-c", str(self.cert), "-k", str(self.key)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(Path(sys.executable).parent / "sushy-static"),
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-m",
+                str(self.root),
+                "-c",
+                str(self.cert),
+                "-k",
+                str(self.key),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self.url = f"https://127.0.0.1:{self.port}"
         _wait_port(self.port)
@@ -94,10 +132,17 @@ class RedfishBmc:
         (d / "index.json").write_text(body if isinstance(body, str) else json.dumps(body))
 
     def set(self, power_w: float, energy_kwh: float) -> None:
-        self.write("Chassis/1/Power", {"@odata.id": "/redfish/v1/Chassis/1/Power",
-                                       "PowerControl": [{"MemberId": "0", "PowerConsumedWatts": power_w}]})
-        self.write("Chassis/1/EnvironmentMetrics", {"@odata.id": "/redfish/v1/Chassis/1/EnvironmentMetrics",
-                                                    "EnergykWh": {"Reading": energy_kwh}})
+        self.write(
+            "Chassis/1/Power",
+            {
+                "@odata.id": "/redfish/v1/Chassis/1/Power",
+                "PowerControl": [{"MemberId": "0", "PowerConsumedWatts": power_w}],
+            },
+        )
+        self.write(
+            "Chassis/1/EnvironmentMetrics",
+            {"@odata.id": "/redfish/v1/Chassis/1/EnvironmentMetrics", "EnergykWh": {"Reading": energy_kwh}},
+        )
 
     def close(self) -> None:
         self.process.terminate()
@@ -131,8 +176,10 @@ class SunSpecMeter:
     def set(self, power_w: int, energy_wh: int, w_sf: int = 0) -> None:
         p = point_offsets(203)
         values = {
-            p["W"][0]: power_w & 0xFFFF, p["W_SF"][0]: w_sf & 0xFFFF,
-            p["TotWhImp"][0]: (energy_wh >> 16) & 0xFFFF, p["TotWhImp"][0] + 1: energy_wh & 0xFFFF,
+            p["W"][0]: power_w & 0xFFFF,
+            p["W_SF"][0]: w_sf & 0xFFFF,
+            p["TotWhImp"][0]: (energy_wh >> 16) & 0xFFFF,
+            p["TotWhImp"][0] + 1: energy_wh & 0xFFFF,
             p["TotWh_SF"][0]: 0,
         }
         for offset, value in values.items():

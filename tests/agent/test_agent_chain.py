@@ -35,7 +35,7 @@ def test_site_agent_reports_each_epoch_once(env: AgentEnv) -> None:
         healthy = sum(int(np.count_nonzero(site.collect(ts).gpus.health == 1)) for ts in range(start, end, 10))
         assert e["report"]["uptimeBps"] == healthy * 10_000 // (8 * (EPOCH // 10))
         assert e["signers"] == [env.attestors[0].address]
-    assert agent.metrics.last_reported_epoch._value.get() == 2  # noqa: SLF001
+    assert agent.metrics.last_reported_epoch._value.get() == 2
     assert agent.store.depth() == 0
 
 
@@ -45,7 +45,10 @@ def test_aggregate_counts_gaps_as_unproven() -> None:
     full = [site.collect(ts) for ts in range(window.start - 10, window.end, 10)]
     from wellhead.agent.samples import Tick
 
-    ticks = [Tick(ts=ts, gpus=r.gpus, meter=r.meter) for ts, r in zip(range(window.start - 10, window.end, 10), full)]
+    ticks = [
+        Tick(ts=ts, gpus=r.gpus, meter=r.meter)
+        for ts, r in zip(range(window.start - 10, window.end, 10), full, strict=True)
+    ]
     assert aggregate(window, ticks).measurement.uptime_bps == 10_000
     gappy = [t for t in ticks if t.ts != window.start + 20]  # one slot without any sample
     m = aggregate(window, gappy).measurement

@@ -59,8 +59,11 @@ def test_checker_refuses_a_site_overstating_uptime(env2: AgentEnv) -> None:
     checker = env2.agent(1, collectors=[FAULTY_CHECKER_VIEW], tolerances={"uptime_bps": 50, "energy_pct": 1.0})
     wire([site, checker], site)
     env2.warp_to(env2.epoch_end(0) + 10)
-    run_until(env2, [site, checker], lambda: (r := checker.store.report(env2.asset_id, 0)) is not None
-              and r.status == "refused")
+    run_until(
+        env2,
+        [site, checker],
+        lambda: (r := checker.store.report(env2.asset_id, 0)) is not None and r.status == "refused",
+    )
     for _ in range(20):
         site.step()
         checker.step()
@@ -68,17 +71,21 @@ def test_checker_refuses_a_site_overstating_uptime(env2: AgentEnv) -> None:
     assert env2.report_on_chain(0)[4] == 0, "one signature is below the quorum: nothing posted"
     fields = [f for _, f, _, _ in checker.store.disagreements(env2.asset_id)]
     assert fields == ["uptimeBps"]
-    (_, _, ours, theirs), = checker.store.disagreements(env2.asset_id)
+    ((_, _, ours, theirs),) = checker.store.disagreements(env2.asset_id)
     assert theirs == 10_000 and ours < 10_000
-    assert checker.metrics.disagreements._value.get() == 1  # noqa: SLF001
+    assert checker.metrics.disagreements._value.get() == 1
 
 
 def test_honest_checker_challenges_a_colluding_quorum(env2: AgentEnv) -> None:
     site = env2.agent(0, collectors=[DISHONEST])
     accomplice = env2.agent(1, collectors=[DISHONEST])
     assert faults_in_epoch_0(env2), "precondition: the site has faults to hide"
-    honest = env2.agent(2, collectors=[FAULTY_CHECKER_VIEW], challenge_on_disagreement=True,
-                        tolerances={"uptime_bps": 50, "energy_pct": 1.0})
+    honest = env2.agent(
+        2,
+        collectors=[FAULTY_CHECKER_VIEW],
+        challenge_on_disagreement=True,
+        tolerances={"uptime_bps": 50, "energy_pct": 1.0},
+    )
     wire([site, accomplice, honest], site)
     env2.warp_to(env2.epoch_end(0) + 10)
     run_until(env2, [site, accomplice, honest], lambda: env2.report_on_chain(0)[4] == 2)  # Challenged

@@ -31,8 +31,11 @@ def token(tmp_path: Path) -> Iterator[tuple[str, str]]:
     conf = tmp_path / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\n")
     os.environ["SOFTHSM2_CONF"] = str(conf)
-    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "wellhead", "--pin", "1234",
-                    "--so-pin", "5678"], check=True, capture_output=True)
+    subprocess.run(
+        ["softhsm2-util", "--init-token", "--free", "--label", "wellhead", "--pin", "1234", "--so-pin", "5678"],
+        check=True,
+        capture_output=True,
+    )
     yield "wellhead", "1234"
 
 
@@ -43,8 +46,9 @@ def test_hsm_key_signs_reports_the_contract_accepts(token: tuple[str, str], tmp_
     try:
         signer = Pkcs11Signer(str(SOFTHSM), label, "attestor", pin)
         assert signer.address == address
-        report = Report(assetId=env.asset_id, epoch=0, uptimeBps=9_999, gpuEnergyWh=1, facilityEnergyWh=2,
-                        evidenceHash=b"\x01" * 32)
+        report = Report(
+            assetId=env.asset_id, epoch=0, uptimeBps=9_999, gpuEnergyWh=1, facilityEnergyWh=2, evidenceHash=b"\x01" * 32
+        )
         oracle = env.protocol.oracle
         sig = signer.sign_digest(digest(report, env.protocol.chain_id, oracle.address))
         assert int.from_bytes(sig[32:64], "big") <= 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
@@ -64,8 +68,13 @@ def test_hsm_key_signs_reports_the_contract_accepts(token: tuple[str, str], tmp_
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wellhead.cli", *args], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "wellhead.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -78,7 +87,9 @@ def one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> Non
 
 def test_bad_config_fails_with_one_line_naming_the_field(tmp_path: Path) -> None:
     good = {
-        "asset_id": 1, "deployment": "d.json", "rpc_urls": ["http://127.0.0.1:1"],
+        "asset_id": 1,
+        "deployment": "d.json",
+        "rpc_urls": ["http://127.0.0.1:1"],
         "signer": {"keystore": {"keystore": "k.json", "password_env": "X"}},
         "collectors": [{"type": "simulated"}],
     }
@@ -99,14 +110,20 @@ def test_bad_config_fails_with_one_line_naming_the_field(tmp_path: Path) -> None
     one_line_error(run_cli("agent", "run", "--config", str(path)), "not valid YAML")
     # the environment overrides the file, and is validated the same way
     path.write_text(yaml.safe_dump(good))
-    one_line_error(run_cli("agent", "check-config", "--config", str(path), env={"WELLHEAD_AGENT_ASSET_ID": "-3"}),
-                   "asset_id")
+    one_line_error(
+        run_cli("agent", "check-config", "--config", str(path), env={"WELLHEAD_AGENT_ASSET_ID": "-3"}), "asset_id"
+    )
     one_line_error(run_cli("agent", "check-config", "--config", str(tmp_path / "missing.yaml")), "cannot read")
 
 
 def test_metrics_scraped_over_http(env: AgentEnv) -> None:
-    agent = env.agent(0, collectors=[{"type": "simulated", "seed": 11, "fault_rate": 0.2, "dark_rate": 0.0},
-                                     {"type": "dcgm", "url": "http://127.0.0.1:9/metrics", "timeout": 0.2}])
+    agent = env.agent(
+        0,
+        collectors=[
+            {"type": "simulated", "seed": 11, "fault_rate": 0.2, "dark_rate": 0.0},
+            {"type": "dcgm", "url": "http://127.0.0.1:9/metrics", "timeout": 0.2},
+        ],
+    )
     agent.server.start()
     env.warp_to(env.epoch_end(0) + 10)
     for _ in range(100):
@@ -116,8 +133,11 @@ def test_metrics_scraped_over_http(env: AgentEnv) -> None:
             break
         env.mine()
     text = requests.get(f"http://127.0.0.1:{agent.server.port}/metrics", timeout=5).text
-    values = {(s.name, tuple(sorted(s.labels.items()))): s.value
-              for f in text_string_to_metric_families(text) for s in f.samples}
+    values = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+    }
     assert values[("wellhead_agent_last_reported_epoch", ())] == 0
     assert values[("wellhead_agent_outbox_depth", ())] == 0
     # a live collector cannot be replayed, so the agent samples only "now": chain time stood still here
