@@ -155,3 +155,29 @@ def test_metrics_scraped_over_http(env: AgentEnv) -> None:
     assert signed.status_code == 200 and signed.json()["signer"] == env.attestors[0].address
     missing = requests.get(f"http://127.0.0.1:{agent.server.port}/v1/signed-reports/{env.asset_id}/99", timeout=5)
     assert missing.status_code == 404 and missing.json()["code"] == "not_signed"
+
+
+def test_counter_going_backwards_is_unproven_and_counted(env: AgentEnv) -> None:
+    """A DCGM exporter whose energy counter jumps backwards for one GPU: that reading is rejected."""
+    from tests.agent.peers import TextServer, dcgm_text
+
+    server = TextServer(dcgm_text([10**12] * 8))  # ~ a month of a GPU, in mJ
+    agent = env.agent(0, collectors=[{"type": "dcgm", "url": server.url + "/metrics"}])
+    try:
+        env.warp_to(env.epoch_end(0) - 30)
+        agent.step()  # a first reading
+        server.body = dcgm_text([10**12 + 5_000_000] * 7 + [10**12 - 10**9])  # GPU 7 goes backwards
+        env.warp_to(env.epoch_end(0) - 20)
+        agent.step()
+        env.warp_to(env.epoch_end(0) + 10)
+        for _ in range(50):
+            agent.step()
+            if agent.store.report(env.asset_id, 0) is not None:
+                break
+            env.mine()
+        row = agent.store.report(env.asset_id, 0)
+        assert row is not None and row.measurement is not None
+        assert row.measurement["rejected_counter_readings"] == 1
+        assert agent.metrics.counter_rejections._value.get() == 1
+    finally:
+        server.close()

@@ -33,4 +33,9 @@ class AgentMetrics:
         )
         self.submissions = Counter("wellhead_agent_submissions", "Report transactions sent", registry=r)
         self.disagreements = Counter("wellhead_agent_disagreements", "Epochs a checker refused to co-sign", registry=r)
+        self.counter_rejections = Counter(
+            "wellhead_agent_counter_rejections",
+            "Energy counter readings rejected as glitches (went backwards): counted as unproven time",
+            registry=r,
+        )
         self.abandoned = Counter("wellhead_agent_reports_abandoned", "Reports past their deadline", registry=r)

@@ -283,6 +283,8 @@ class Agent:
                 measurement=m.summary(),
                 evidence_hash=evidence.hex(),
             )
+        if m.rejected_counter_readings:
+            self.metrics.counter_rejections.inc(m.rejected_counter_readings)
         self.metrics.last_measured_epoch.set(epoch)
         self.metrics.epoch_uptime.set(m.uptime_bps)
         log.info(
