@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 
 from eth_account.signers.local import LocalAccount
@@ -81,3 +84,24 @@ def now(w3: Web3) -> int:
 
 def mine(w3: Web3) -> None:
     rpc(w3, "evm_mine", [])
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`wellhead ...` in a subprocess, as a person would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "wellhead.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    """Exit 1, no traceback, one line `wellhead: error: ...` holding every needle."""
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wellhead: error: "), proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]

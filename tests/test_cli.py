@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from eth_account import Account
 
+from tests.helpers import assert_one_line_error
+from tests.helpers import run_cli as run
 from wellhead.chain.deployment import Deployment
 from wellhead.devnet import Anvil, free_port
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wellhead.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert proc.returncode == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("wellhead: error: "), proc.stderr
-    for needle in needles:
-        assert needle in lines[0]
 
 
 def test_deploy_unreachable_rpc(tmp_path: Path) -> None:

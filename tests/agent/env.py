@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,16 @@ class AgentEnv:
     def accepted_events(self) -> list[dict[str, Any]]:
         logs = self.protocol.oracle.events.ReportAccepted().get_logs(from_block=0)
         return [dict(e["args"]) for e in logs]
+
+    def run_until(self, agents: list[Agent], done: Callable[[], bool], steps: int = 300) -> None:
+        """Steps every agent, mining a block between passes, until `done()`."""
+        for _ in range(steps):
+            for a in agents:
+                a.step()
+            if done():
+                return
+            self.mine()
+        raise AssertionError("condition not reached")
 
     # ------------------------------------------------------------ agents
     def config(self, index: int, **overrides: Any) -> Path:

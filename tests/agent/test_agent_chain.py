@@ -9,21 +9,11 @@ from wellhead.agent.aggregate import EpochWindow, aggregate
 from wellhead.agent.collectors.simulated import SimulatedSite
 
 
-def run_until(env: AgentEnv, agents: list, predicate, steps: int = 200) -> None:  # type: ignore[type-arg]
-    for _ in range(steps):
-        for a in agents:
-            a.step()
-        if predicate():
-            return
-        env.mine()
-    raise AssertionError("condition not reached")
-
-
 def test_site_agent_reports_each_epoch_once(env: AgentEnv) -> None:
     agent = env.agent(0)
     for epoch in range(3):
         env.warp_to(env.epoch_end(epoch) + 10)
-        run_until(env, [agent], lambda e=epoch: agent.store.report(env.asset_id, e).status == "confirmed")
+        env.run_until([agent], lambda e=epoch: agent.store.report(env.asset_id, e).status == "confirmed")
     events = env.accepted_events()
     assert [e["epoch"] for e in events] == [0, 1, 2]
     # the on-chain uptime is what the simulated site's health says, recomputed independently here

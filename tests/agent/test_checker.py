@@ -3,8 +3,6 @@ that still land with the site agent down."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from tests.agent.env import AgentEnv
 from wellhead.agent.runtime import Agent
 
@@ -32,22 +30,12 @@ def wire(agents: list[Agent], site: Agent | None) -> None:
             a.s.site_peer = f"http://127.0.0.1:{site.server.port}" if site else "http://127.0.0.1:9"
 
 
-def run_until(env: AgentEnv, agents: list[Agent], done: Callable[[], bool], steps: int = 300) -> None:
-    for _ in range(steps):
-        for a in agents:
-            a.step()
-        if done():
-            return
-        env.mine()
-    raise AssertionError("condition not reached")
-
-
 def test_checker_cosigns_when_it_agrees(env2: AgentEnv) -> None:
     site = env2.agent(0, collectors=[HONEST])
     checker = env2.agent(1, collectors=[CHECKER_VIEW], tolerances={"uptime_bps": 50, "energy_pct": 1.0})
     wire([site, checker], site)
     env2.warp_to(env2.epoch_end(0) + 10)
-    run_until(env2, [site, checker], lambda: env2.report_on_chain(0)[4] != 0)
+    env2.run_until([site, checker], lambda: env2.report_on_chain(0)[4] != 0)
     event = env2.accepted_events()[0]
     assert sorted(event["signers"]) == sorted([env2.attestors[0].address, env2.attestors[1].address])
     assert checker.store.disagreements(env2.asset_id) == []
@@ -59,8 +47,7 @@ def test_checker_refuses_a_site_overstating_uptime(env2: AgentEnv) -> None:
     checker = env2.agent(1, collectors=[FAULTY_CHECKER_VIEW], tolerances={"uptime_bps": 50, "energy_pct": 1.0})
     wire([site, checker], site)
     env2.warp_to(env2.epoch_end(0) + 10)
-    run_until(
-        env2,
+    env2.run_until(
         [site, checker],
         lambda: (r := checker.store.report(env2.asset_id, 0)) is not None and r.status == "refused",
     )
@@ -88,7 +75,7 @@ def test_honest_checker_challenges_a_colluding_quorum(env2: AgentEnv) -> None:
     )
     wire([site, accomplice, honest], site)
     env2.warp_to(env2.epoch_end(0) + 10)
-    run_until(env2, [site, accomplice, honest], lambda: env2.report_on_chain(0)[4] == 2)  # Challenged
+    env2.run_until([site, accomplice, honest], lambda: env2.report_on_chain(0)[4] == 2)  # Challenged
     assert env2.protocol.oracle.functions.challengerOf(env2.asset_id, 0).call() == env2.attestors[2].address
     assert honest.store.report(env2.asset_id, 0).status == "challenged"  # type: ignore[union-attr]
 
@@ -98,6 +85,6 @@ def test_checkers_report_with_the_site_agent_down(env2: AgentEnv) -> None:
     b = env2.agent(2, collectors=[{**CHECKER_VIEW, "noise_bps": 30}])
     wire([a, b], None)  # the site agent is down
     env2.warp_to(env2.epoch_end(0) + 10)
-    run_until(env2, [a, b], lambda: env2.report_on_chain(0)[4] != 0)
+    env2.run_until([a, b], lambda: env2.report_on_chain(0)[4] != 0)
     signers = sorted(env2.accepted_events()[0]["signers"])
     assert signers == sorted([env2.attestors[1].address, env2.attestors[2].address])

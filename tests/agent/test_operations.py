@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.agent.env import AgentEnv, make_env
+from tests.helpers import assert_one_line_error, run_cli
 from wellhead.agent.runtime import Agent
 from wellhead.agent.signer import Pkcs11Signer, generate_pkcs11_key
 from wellhead.chain.eip712 import Report, digest, recover_signer
@@ -67,22 +67,8 @@ def test_hsm_key_signs_reports_the_contract_accepts(token: tuple[str, str], tmp_
         env.close()
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wellhead.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
-
-
 def one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("wellhead: error: ") and "config" in lines[0], proc.stderr
-    for n in needles:
-        assert n in lines[0], lines[0]
+    assert_one_line_error(proc, "config", *needles)
 
 
 def test_bad_config_fails_with_one_line_naming_the_field(tmp_path: Path) -> None:
