@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 export APE_DATA_FOLDER := $(CURDIR)/.ape
 
-.PHONY: help setup build abi bench-agent test test-forge test-ape test-py test-deep check-abi demo deploy-ape lint gas clean
+.PHONY: help setup build abi bench-agent slither test test-forge test-ape test-py test-deep check-abi demo deploy-ape lint gas clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -57,7 +57,7 @@ test-ape: setup ## ape contract tests (its fixtures, anvil through ape-foundry)
 test-py: setup ## pytest against anvil: EIP-712 vectors, life cycle, bad input, CLI
 	$(PY) -m pytest
 
-test: build check-abi lint test-forge test-ape test-py ## everything CI runs (pytest last)
+test: lint build check-abi test-forge test-ape test-py ## everything CI runs (pytest last)
 
 deploy-ape: setup ## `ape run deploy` on a throwaway local anvil (NETWORK=ethereum:local:foundry)
 	$(VENV)/bin/ape run deploy --network $${NETWORK:-ethereum:local:foundry}
@@ -75,7 +75,18 @@ bench-agent: setup ## agent CPU and memory: 10,000 GPUs x 10 s samples x 1 simul
 demo: setup ## local chain, deploy, a demo asset through leases, reports and settlement
 	$(VENV)/bin/wellhead devnet
 
-lint: setup ## ruff and mypy
+$(STAMPS)/analysis: requirements/analysis.txt
+	@mkdir -p $(STAMPS)
+	test -x .venv-analysis/bin/python || $(PYTHON) -m venv .venv-analysis
+	.venv-analysis/bin/pip install --quiet -r requirements/analysis.txt
+	@touch $@
+
+slither: setup $(STAMPS)/analysis ## slither, medium and high detectors: fails on any finding (triage: analysis/slither-triage.md)
+	.venv-analysis/bin/slither . --filter-paths "node_modules|test/forge" --exclude-informational \
+	  --exclude-low --exclude-optimization --fail-medium
+	$(BIN)/forge build
+
+lint: setup slither ## ruff, mypy and slither
 	$(VENV)/bin/ruff check src tests scripts
 	$(VENV)/bin/ruff format --check src tests scripts
 	$(VENV)/bin/mypy

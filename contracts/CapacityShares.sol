@@ -64,7 +64,7 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
         stablecoin = init.stablecoin;
         restricted = init.restricted;
         _setAllowed(init.operator, true);
-        uint256 allocated;
+        uint256 allocated = 0;
         for (uint256 i; i < init.investors.length; ++i) {
             _setAllowed(init.investors[i], true);
             _mint(init.investors[i], init.investorShares[i]);

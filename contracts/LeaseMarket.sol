@@ -164,6 +164,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         if (firm) buckets[oldEnd].firmEnd -= rate;
         else buckets[oldEnd].interruptibleEnd -= rate;
         buckets[oldEnd - 1].gpusReleased -= gpus;
+        // slither-disable-next-line incorrect-equality (epoch numbers)
         if (newEnd == l.startEpoch) {
             // Not started: cancel outright and free the capacity now.
             if (firm) buckets[newEnd].firmStart -= rate;
@@ -185,6 +186,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         _requireLeaseOwner(leaseId);
         (refund, credit) = refundable(leaseId);
         uint256 total = refund + credit;
+        // slither-disable-next-line incorrect-equality (a sum of owed amounts, not a balance anyone can move)
         if (total == 0) revert MarketNothingToRefund(leaseId);
         Lease storage l = _leases[leaseId];
         l.refundPaid += refund.toUint128();
@@ -204,6 +206,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         EpochIndex memory before = _indices[l.assetId][l.startEpoch - 1];
         uint256 owed = uint256(l.ratePerEpoch) * (stop - l.startEpoch);
         uint256 deliveredFraction;
+        // slither-disable-next-line incorrect-equality (an enum)
         if (l.class == LeaseClass.Firm) {
             deliveredFraction = last.firmDelivered - before.firmDelivered;
             credit = Math.mulDiv(l.ratePerEpoch, last.serviceCredit - before.serviceCredit, SCALE);
@@ -238,6 +241,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
     /// @return settled false if the epoch's outcome is not final yet (nothing changed)
     function _finalize(uint256 assetId, uint64 epoch, AssetTerms memory t) private returns (bool settled) {
         if (t.status == AssetStatus.None) revert MarketAssetNotLeasable(assetId);
+        // slither-disable-next-line uninitialized-local (a memory struct starts zeroed; every field is set below)
         EpochOutcome memory o;
         bool ready;
         (ready, o.proven, o.uptimeBps, o.curtailedBps) = oracle.outcome(assetId, epoch);
@@ -252,7 +256,8 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
             o.firmFraction = uint256(o.uptimeBps) * BPS;
             o.interruptibleFraction = uint256(o.uptimeBps) * (BPS - o.curtailedBps);
         }
-        o.creditFraction = _serviceCredit(assetId, t, o.firmRate, o.uptimeBps);
+        uint256 creditNeeded;
+        (o.creditFraction, creditNeeded) = _serviceCredit(assetId, t, o.firmRate, o.uptimeBps);
         _writeIndex(assetId, epoch, o);
 
         uint256 scaled =
@@ -272,17 +277,24 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         _ledgers[assetId] = ledger;
         if (o.protocolFee != 0) protocolFees += o.protocolFee;
         if (o.operatorFee != 0) _fees[t.operator] += o.operatorFee;
-        if (o.holders != 0) ICapacityShares(t.shares).distribute(o.holders);
         _emitSettled(assetId, epoch, o);
+        // Interactions last: the bond pays the credits recorded above, the holders' accumulator moves.
+        if (creditNeeded != 0) {
+            uint256 slashed = registry.slashBond(assetId, creditNeeded, address(this));
+            if (slashed != creditNeeded) revert MarketBondShort(assetId, creditNeeded, slashed);
+        }
+        if (o.holders != 0) ICapacityShares(t.shares).distribute(o.holders);
         return true;
     }
 
     function _writeIndex(uint256 assetId, uint64 epoch, EpochOutcome memory o) private {
-        EpochIndex memory prev = epoch == 0 ? EpochIndex(0, 0, 0, 0) : _indices[assetId][epoch - 1];
+        // slither-disable-next-line uninitialized-local (zero is the index before epoch 0)
+        EpochIndex memory prev;
+        if (epoch != 0) prev = _indices[assetId][epoch - 1];
         _indices[assetId][epoch] = EpochIndex({
-            firmDelivered: (prev.firmDelivered + o.firmFraction).toUint64(),
-            interruptibleDelivered: (prev.interruptibleDelivered + o.interruptibleFraction).toUint64(),
-            serviceCredit: (prev.serviceCredit + o.creditFraction).toUint64(),
+            firmDelivered: SafeCast.toUint64(prev.firmDelivered + o.firmFraction),
+            interruptibleDelivered: SafeCast.toUint64(prev.interruptibleDelivered + o.interruptibleFraction),
+            serviceCredit: SafeCast.toUint64(prev.serviceCredit + o.creditFraction),
             finalizedAt: uint64(block.timestamp)
         });
     }
@@ -303,20 +315,21 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
     }
 
     /// @dev Below the SLA target, firm lessees are credited the shortfall again from the operator's bond,
-    ///      as far as the bond goes. Returns the credit fraction (scale 1e8) recorded in the index.
+    ///      as far as the bond goes. Returns the credit fraction (scale 1e8) recorded in the index and the
+    ///      amount the bond must pay for it (at most the bond, so the slash that follows pays it in full).
     function _serviceCredit(uint256 assetId, AssetTerms memory t, uint256 firmRate, uint32 uptimeBps)
         private
-        returns (uint256 creditFraction)
+        view
+        returns (uint256 creditFraction, uint256 needed)
     {
-        if (firmRate == 0 || uptimeBps >= t.slaTargetBps) return 0;
+        if (firmRate == 0 || uptimeBps >= t.slaTargetBps) return (0, 0);
         creditFraction = uint256(t.slaTargetBps - uptimeBps) * BPS;
-        uint256 needed = Math.mulDiv(firmRate, creditFraction, SCALE, Math.Rounding.Ceil);
+        needed = Math.mulDiv(firmRate, creditFraction, SCALE, Math.Rounding.Ceil);
         uint256 bond = registry.bondOf(assetId);
         if (needed > bond) {
             creditFraction = bond * SCALE / firmRate;
             needed = Math.mulDiv(firmRate, creditFraction, SCALE, Math.Rounding.Ceil);
         }
-        if (needed != 0) registry.slashBond(assetId, needed, address(this));
     }
 
     // ---------------------------------------------------------------- payouts

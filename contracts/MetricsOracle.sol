@@ -96,7 +96,7 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
 
     function _requireDistinctAttestors(uint256 assetId, address[] memory signers) private view {
         uint8[] memory indexes = registry.attestorIndexes(assetId, signers);
-        uint256 seen;
+        uint256 seen = 0;
         for (uint256 i; i < indexes.length; ++i) {
             uint256 index = indexes[i];
             if (index == 0) revert OracleUnknownSigner(signers[i]);
@@ -174,8 +174,8 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         StoredReport storage r = _reports[assetId][epoch];
         if (r.status != ReportStatus.Challenged) revert OracleNotChallenged(assetId, epoch, r.status);
         Challenge memory c = _challenges[assetId][epoch];
-        uint256 slashed;
-        uint256 challengerPaid;
+        uint256 slashed = 0;
+        uint256 challengerPaid = 0;
         if (fraud) {
             r.status = ReportStatus.Voided;
             ProtocolParams memory p = registry.protocolParams();

@@ -59,6 +59,8 @@ interface ILeaseMarket is IERC4907 {
     error MarketNothingToRefund(uint256 leaseId);
     error MarketOnlyRegistry(address caller);
     error MarketOnlyShares(uint256 assetId, address caller);
+    /// @notice The registry slashed less than the bond held a moment before (cannot happen with this registry).
+    error MarketBondShort(uint256 assetId, uint256 needed, uint256 slashed);
     error MarketInsufficientHolderRevenue(uint256 assetId, uint256 requested, uint256 available);
 
     event LeaseOpened(
