@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 export APE_DATA_FOLDER := $(CURDIR)/.ape
 
-.PHONY: help setup build abi bench-agent slither test test-forge test-ape test-py test-deep check-abi demo deploy-ape lint gas clean
+.PHONY: help setup build abi bench bench-gas bench-agent halmos slither gas-check gas-snapshot test test-forge test-ape test-py test-deep check-abi demo deploy-ape lint gas clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -57,20 +57,34 @@ test-ape: setup ## ape contract tests (its fixtures, anvil through ape-foundry)
 test-py: setup ## pytest against anvil: EIP-712 vectors, life cycle, bad input, CLI
 	$(PY) -m pytest
 
-test: lint build check-abi test-forge test-ape test-py ## everything CI runs (pytest last)
+test: lint build check-abi gas-check test-forge test-ape test-py ## everything CI runs (pytest last)
 
 deploy-ape: setup ## `ape run deploy` on a throwaway local anvil (NETWORK=ethereum:local:foundry)
 	$(VENV)/bin/ape run deploy --network $${NETWORK:-ethereum:local:foundry}
 
-test-deep: build ## invariants at depth (2,048 runs x 64) and 10,000 fuzz runs
+test-deep: build halmos ## invariants at depth (10,000 runs x 64), 10,000 fuzz runs, and the symbolic tests
 	FOUNDRY_PROFILE=deep $(BIN)/forge test
+
+halmos: setup $(STAMPS)/analysis ## symbolic tests of the money math (test/forge/symbolic, check_* functions)
+	.venv-analysis/bin/halmos --root . --match-contract 'SymbolicTest$$' --solver-timeout-assertion 0
 
 gas: setup ## gas of each protocol action from real receipts on anvil (and forge's per-function report)
 	$(PY) scripts/gas_report.py
 	$(BIN)/forge test --gas-report --match-path 'test/forge/unit/*' | grep -E '^\|' | head -80
 
+bench: bench-gas bench-agent ## every benchmark, each beside its baseline measured in the same run
+
+bench-gas: setup ## protocol gas beside OpenZeppelin and Morpho Blue anchors, scaling ratios, targets (bench/results/gas.json)
+	$(PY) scripts/bench_gas.py
+
 bench-agent: setup ## agent CPU and memory: 10,000 GPUs x 10 s samples x 1 simulated hour, against a decode-only baseline
 	$(PY) scripts/bench_agent.py
+
+gas-check: setup ## fail if any action's gas differs from the committed snapshots/gas-core.json
+	$(PY) scripts/gas_report.py --check snapshots/gas-core.json
+
+gas-snapshot: setup ## rewrite snapshots/gas-core.json (commit it: the diff is the cost change)
+	$(PY) scripts/gas_report.py --write snapshots/gas-core.json
 
 demo: setup ## local chain, deploy, a demo asset through leases, reports and settlement
 	$(VENV)/bin/wellhead devnet

@@ -182,7 +182,7 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
         if (p.investors.length != p.investorShares.length) {
             revert RegistryLengthMismatch(p.investors.length, p.investorShares.length);
         }
-        if (p.investors.length > MAX_INVESTORS) revert RegistryTooManyAttestors(p.investors.length, MAX_INVESTORS);
+        if (p.investors.length > MAX_INVESTORS) revert RegistryTooManyInvestors(p.investors.length, MAX_INVESTORS);
         uint256 allocated = 0;
         for (uint256 i; i < p.investorShares.length; ++i) {
             allocated += p.investorShares[i];

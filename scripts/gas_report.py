@@ -2,6 +2,8 @@
 
 `make gas` prints a table and writes bench/results/gas-core.json. Finalize is measured with 1 and with
 200 active leases: settlement must cost the same whatever the number of leases.
+`--check snapshots/gas-core.json` (in `make test`) fails when any action's gas differs from the committed
+snapshot, so a change in cost shows in review; `make gas-snapshot` rewrites the snapshot.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ def w3_now(w3: Web3) -> int:
     return int(w3.eth.get_block("latest")["timestamp"])
 
 
-def report_and_finalize(demo: Demo, asset_id: int, epoch: int, signers: list[LocalAccount]) -> tuple[int, int]:
+def report_and_finalize(
+    demo: Demo, asset_id: int, epoch: int, signers: list[LocalAccount], energy_wh: int = 10_000
+) -> tuple[int, int]:
     p = demo.p
     demo.asset_id = asset_id
     demo._warp_to(demo._epoch_end(epoch))
@@ -40,8 +44,8 @@ def report_and_finalize(demo: Demo, asset_id: int, epoch: int, signers: list[Loc
         assetId=asset_id,
         epoch=epoch,
         uptimeBps=9_990,
-        gpuEnergyWh=10_000,
-        facilityEnergyWh=12_000,
+        gpuEnergyWh=energy_wh,
+        facilityEnergyWh=energy_wh * 6 // 5,
         evidenceHash=b"\x11" * 32,
     )
     sigs = [sign_report(r, p.chain_id, p.oracle.address, s) for s in signers]
@@ -75,8 +79,9 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
     for _ in range(200):
         send(w3, actors.lessee_interruptible, market.openLease(big, 1, 3, FIRM, 2**255))
 
-    demo.asset_id = small
-    demo._warp_to(demo._epoch_end(0) + 1_801)
+    # the two assets' epochs start at their registration times, which may be seconds apart
+    epoch0_end = max(protocol.registry.functions.epochEnd(a, 0).call() for a in (small, big))
+    demo._warp_to(epoch0_end + 1_801)
     send(w3, actors.admin, market.finalizeEpoch(small, 0))
     send(w3, actors.admin, market.finalizeEpoch(big, 0))
     submit3, final1 = report_and_finalize(demo, small, 1, actors.attestors[:3])
@@ -100,7 +105,26 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
     return results
 
 
+def check(results: dict[str, int], snapshot_path: Path) -> int:
+    snapshot = json.loads(snapshot_path.read_text())["gas"]
+    changed = {k: (snapshot.get(k), v) for k, v in results.items() if snapshot.get(k) != v}
+    missing = sorted(set(snapshot) - set(results))
+    for action, (old, new) in changed.items():
+        delta = "new" if old is None else f"{new - old:+,} ({(new - old) / old:+.2%})"
+        print(f"gas changed: {action}: {old} -> {new} {delta}")
+    for action in missing:
+        print(f"gas snapshot lists {action!r}, which was not measured")
+    if changed or missing:
+        print(f"gas differs from {snapshot_path}: run `make gas-snapshot` and commit it if intended")
+        return 1
+    print(f"gas matches {snapshot_path} ({len(results)} actions)")
+    return 0
+
+
 def main() -> None:
+    import sys
+
+    args = sys.argv[1:]
     with Anvil() as node:
         w3 = connect(node.url)
         keys = dev_accounts(12)
@@ -113,9 +137,12 @@ def main() -> None:
         print(f"{action:<{width}}  {used:>9,}")
     ratio = results["finalize epoch, 200 active leases"] / results["finalize epoch, 1 active lease"]
     print(f"finalize with 200 leases / with 1 lease: {ratio:.3f}")
-    out = Path("bench/results/gas-core.json")
+    record = json.dumps({"gas": results, "finalize_200_over_1": round(ratio, 4)}, indent=2) + "\n"
+    if args[:1] == ["--check"]:
+        sys.exit(check(results, Path(args[1])))
+    out = Path(args[1]) if args[:1] == ["--write"] else Path("bench/results/gas-core.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"gas": results, "finalize_200_over_1": round(ratio, 4)}, indent=2) + "\n")
+    out.write_text(record)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,7 @@ interface ICapacityRegistry {
     error RegistryInvalidAttestor(address attestor);
     error RegistryDuplicateAttestor(address attestor);
     error RegistryTooManyAttestors(uint256 count, uint256 max);
+    error RegistryTooManyInvestors(uint256 count, uint256 max);
     error RegistryFeeTooHigh(uint256 feeBps, uint256 maxBps);
     error RegistryInvalidBps(uint256 valueBps);
     error RegistryInvalidCurve(uint128 basePrice, uint16 kinkBps);

@@ -12,7 +12,8 @@
 
 const fs = require("fs");
 const path = require("path");
-const solc = require("solc");
+// SOLCJS_MODULE picks another pinned solc-js (e.g. "solc-0.8.19" for Morpho Blue in the gas bench).
+const solc = require(process.env.SOLCJS_MODULE || "solc");
 
 function nativeVersion() {
   return solc.version().replace(/\.Emscripten\.clang$/, ".Linux.g++");

@@ -80,6 +80,10 @@ contract CapacityRegistryTest is Fixture {
         p = defaultAsset();
         p.attestors = new address[](33);
         _expectRegisterRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryTooManyAttestors.selector, 33, 32));
+        p = defaultAsset();
+        p.investors = new address[](65);
+        p.investorShares = new uint256[](65);
+        _expectRegisterRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryTooManyInvestors.selector, 65, 64));
     }
 
     function _expectRegisterRevert(AssetParams memory p, bytes memory err) internal {
