@@ -66,7 +66,7 @@ test-deep: build halmos ## invariants at depth (10,000 runs x 64), 10,000 fuzz r
 	FOUNDRY_PROFILE=deep $(BIN)/forge test
 
 halmos: setup $(STAMPS)/analysis ## symbolic tests of the money math (test/forge/symbolic, check_* functions)
-	.venv-analysis/bin/halmos --root . --match-contract 'SymbolicTest$$' --solver-timeout-assertion 0
+	FOUNDRY_OUT=out-halmos FOUNDRY_CACHE_PATH=cache/halmos .venv-analysis/bin/halmos --root . --forge-build-out out-halmos --match-contract 'SymbolicTest$$'
 
 gas: setup ## gas of each protocol action from real receipts on anvil (and forge's per-function report)
 	$(PY) scripts/gas_report.py

@@ -100,7 +100,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         _schedule(assetId, class, rate, gpus, start, end);
         leaseId = ++_leaseCount;
         _leases[leaseId] = Lease({
-            assetId: assetId,
+            assetId: assetId.toUint64(), // registry ids count up from 1
             gpus: gpus,
             class: class,
             startEpoch: start,

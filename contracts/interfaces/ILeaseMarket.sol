@@ -9,8 +9,9 @@ enum LeaseClass {
 }
 
 /// @notice A lease position (its ERC-721 token id is the lease id).
+/// @dev Two storage slots written at opening: the first packs the identity and term, the second the rate.
 struct Lease {
-    uint256 assetId;
+    uint64 assetId;
     uint32 gpus;
     LeaseClass class;
     uint64 startEpoch; // first leased epoch
