@@ -88,8 +88,10 @@ def anchors() -> dict[str, dict[str, Any]]:
 
 
 def send_unestimated(w3: Web3, who: LocalAccount, fn: Any) -> Any:
-    """Send with a fixed gas limit: Morpho accrues interest only when a block's time has moved, so an
-    estimate taken at the last block's time can be short for the next block."""
+    """Send with a fixed gas limit, 12 s after the last block: Morpho accrues interest only when time has
+    moved, so a fixed step keeps its figures the same from run to run (and an estimate taken at the last
+    block's time could be short)."""
+    rpc(w3, "evm_setNextBlockTimestamp", [int(w3.eth.get_block("latest")["timestamp"]) + 12])
     tx = fn.build_transaction(
         {"from": who.address, "nonce": w3.eth.get_transaction_count(who.address), "gas": 1_000_000}
     )
