@@ -8,7 +8,9 @@ snapshot, so a change in cost shows in review; `make gas-snapshot` rewrites the 
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
@@ -122,9 +124,11 @@ def check(results: dict[str, int], snapshot_path: Path) -> int:
 
 
 def main() -> None:
-    import sys
-
-    args = sys.argv[1:]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--check", type=Path, metavar="SNAPSHOT", help="fail if any action's gas differs from it")
+    where.add_argument("--write", type=Path, metavar="SNAPSHOT", help="write the figures there")
+    args = parser.parse_args()
     with Anvil() as node:
         w3 = connect(node.url)
         keys = dev_accounts(12)
@@ -138,9 +142,9 @@ def main() -> None:
     ratio = results["finalize epoch, 200 active leases"] / results["finalize epoch, 1 active lease"]
     print(f"finalize with 200 leases / with 1 lease: {ratio:.3f}")
     record = json.dumps({"gas": results, "finalize_200_over_1": round(ratio, 4)}, indent=2) + "\n"
-    if args[:1] == ["--check"]:
-        sys.exit(check(results, Path(args[1])))
-    out = Path(args[1]) if args[:1] == ["--write"] else Path("bench/results/gas-core.json")
+    if args.check:
+        sys.exit(check(results, args.check))
+    out = args.write or Path("bench/results/gas-core.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(record)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from eth_account import Account
@@ -71,28 +72,14 @@ def test_chain_id_mismatch(anvil: Anvil, deployment: Deployment, tmp_path: Path)
 
 def test_deploy_writes_record(anvil: Anvil, tmp_path: Path) -> None:
     dev_key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil account 1
-    proc = run(
-        "deploy",
-        "--rpc-url",
-        anvil.url,
-        "--network",
-        "local",
-        "--deployments",
-        str(tmp_path),
-        env={"WELLHEAD_DEPLOYER_KEY": dev_key},
-    )
+
+    def deploy() -> subprocess.CompletedProcess[str]:
+        args = ("--rpc-url", anvil.url, "--network", "local", "--deployments", str(tmp_path))
+        return run("deploy", *args, env={"WELLHEAD_DEPLOYER_KEY": dev_key})
+
+    proc = deploy()
     assert proc.returncode == 0, proc.stderr
     record = Deployment.load(tmp_path / "local.json")
     assert record.chain_id == 31337
     assert set(record.contracts) >= {"CapacityRegistry", "LeaseMarket", "MetricsOracle", "Stablecoin"}
-    again = run(
-        "deploy",
-        "--rpc-url",
-        anvil.url,
-        "--network",
-        "local",
-        "--deployments",
-        str(tmp_path),
-        env={"WELLHEAD_DEPLOYER_KEY": dev_key},
-    )
-    assert_one_line_error(again, "--force")
+    assert_one_line_error(deploy(), "--force")

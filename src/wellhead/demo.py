@@ -136,7 +136,14 @@ class Demo:
             for spender in (self.p.registry.address, self.p.market.address, self.p.oracle.address):
                 self._send(who, coin.approve(spender, 2**256 - 1))
 
-    def register(self, gpus: int = 64) -> int:
+    def register(
+        self,
+        gpus: int = 64,
+        attestors: list[str] | None = None,
+        threshold: int = 2,
+        investor_shares: int = 300_000 * SHARE,
+    ) -> int:
+        """Registers the demo asset; `investor_shares` of the 1,000,000 go to investor A, the rest to the operator."""
         params = (
             b"TX-ABILENE-1".ljust(32, b"\0"),
             b"H100-SXM".ljust(32, b"\0"),
@@ -145,15 +152,15 @@ class Demo:
             3600,  # epoch length
             1_000,  # operator fee bps
             9_900,  # SLA target bps
-            2,  # threshold
-            [a.address for a in self.a.attestors],
+            threshold,
+            attestors if attestors is not None else [a.address for a in self.a.attestors],
             (2 * USDC, 8_000, 2_000, 20_000, 3_000),  # 2 USDC/GPU-h, kink 80 %, +20 %, +200 %, -30 %
             50_000 * USDC,  # bond
             "Wellhead Abilene H100",
             "whABL1",
             1_000_000 * SHARE,
             [self.a.investor_a.address],
-            [300_000 * SHARE],
+            [investor_shares],
             False,
         )
         receipt = self._send(self.a.operator, self.p.registry.functions.registerAsset(params))

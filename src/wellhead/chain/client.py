@@ -25,8 +25,9 @@ def revert_from(exc: ContractLogicError) -> ContractRevertError:
     return ContractRevertError("Reverted", {"message": str(exc)})
 
 
-def send(w3: Web3, account: LocalAccount, fn: ContractFunction, value: int = 0) -> TxReceipt:
-    """Estimate, sign locally, send and wait for `fn`; raise ContractRevertError on a revert."""
+def send(w3: Web3, account: LocalAccount, fn: ContractFunction, value: int = 0, gas: int | None = None) -> TxReceipt:
+    """Estimate (unless `gas` is given), sign locally, send and wait for `fn`; raise ContractRevertError on a
+    revert."""
     try:
         params: TxParams = {
             "from": account.address,
@@ -34,6 +35,8 @@ def send(w3: Web3, account: LocalAccount, fn: ContractFunction, value: int = 0) 
             "value": Wei(value),
             "chainId": w3.eth.chain_id,
         }
+        if gas is not None:
+            params["gas"] = gas
         tx = fn.build_transaction(params)
     except (ContractCustomError, ContractLogicError) as exc:
         raise revert_from(exc) from None

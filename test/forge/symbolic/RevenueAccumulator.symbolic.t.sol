@@ -11,7 +11,8 @@ import {Vm} from "../utils/Test.sol";
 ///         more than was deposited, whatever the deposited amounts and whatever the order of deposits,
 ///         transfers and claims. Transfers move fixed amounts: a product of two symbolic 256-bit values
 ///         (balance x accumulator delta) is beyond the SMT solvers here; the invariant tests move random
-///         amounts. This contract plays the LeaseMarket: it deposits with
+///         amounts. Not a gate yet: halmos reports ERROR on it (analysis/halmos.md); the invariant
+///         `invariant_holdersNeverOverpaid` checks the same property in `make test`. This contract plays the LeaseMarket: it deposits with
 ///         `distribute` and records what `claim` asks it to pay.
 contract RevenueAccumulatorSymbolicTest {
     Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));

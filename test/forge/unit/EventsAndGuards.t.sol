@@ -50,10 +50,7 @@ contract EventsAndGuardsTest is Fixture {
         skipAndFinalize(0);
         uint256 rate = market.leaseOf(1).ratePerEpoch;
         uint256 holders = rate - rate * 500 / 10_000 - rate / 10;
-        vm.warp(epochStart(2));
-        (Report[] memory rs, bytes[] memory sigs) = signed(makeReport(1, 10_000), 2);
-        oracle.submitReport(rs, sigs);
-        vm.warp(block.timestamp + WINDOW);
+        reportAndWaitWindow(1, 10_000);
         vm.expectEmit(false, false, false, true, address(shares));
         emit ICapacityShares.RevenueDistributed(holders, holders * 1e36 / 1_000e18);
         market.finalizeEpoch(assetId, 1);
@@ -123,10 +120,7 @@ contract StablecoinCasesTest is Fixture {
     function test_pausedStablecoin_DelaysSettlementLosesNothing() public {
         openLease(lessee, 4, 1, LeaseClass.Firm);
         skipAndFinalize(0);
-        vm.warp(epochStart(2));
-        (Report[] memory rs, bytes[] memory sigs) = signed(makeReport(1, 10_000), 2);
-        oracle.submitReport(rs, sigs);
-        vm.warp(block.timestamp + WINDOW);
+        reportAndWaitWindow(1, 10_000);
         vm.prank(admin);
         usdc.pause();
         // settlement moves no tokens: it goes through while the stablecoin is paused

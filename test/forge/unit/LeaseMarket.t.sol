@@ -196,10 +196,7 @@ contract LeaseMarketTest is Fixture {
     function test_finalize_EmitsEpochSettled() public {
         openLease(lessee, 4, 1, LeaseClass.Firm);
         skipAndFinalize(0);
-        vm.warp(epochStart(2));
-        (Report[] memory rs, bytes[] memory sigs) = signed(makeReport(1, 10_000), 2);
-        oracle.submitReport(rs, sigs);
-        vm.warp(block.timestamp + WINDOW);
+        reportAndWaitWindow(1, 10_000);
         uint256 d = RATE_4_FIRM;
         vm.expectEmit(true, true, false, true, address(market));
         emit ILeaseMarket.EpochSettled(

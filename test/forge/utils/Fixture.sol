@@ -174,12 +174,17 @@ abstract contract Fixture is Test {
     }
 
     /// @dev Warps past the epoch's end, submits the report with 2 signatures, warps past the window.
-    function reportAndFinalize(uint64 epoch, uint32 uptimeBps) internal {
+    /// @dev After the epoch ends, two attestors' report is accepted and its challenge window passes.
+    function reportAndWaitWindow(uint64 epoch, uint32 uptimeBps) internal {
         uint256 end = epochStart(epoch + 1);
         if (block.timestamp < end) vm.warp(end);
         (Report[] memory rs, bytes[] memory sigs) = signed(makeReport(epoch, uptimeBps), 2);
         oracle.submitReport(rs, sigs);
         vm.warp(block.timestamp + WINDOW);
+    }
+
+    function reportAndFinalize(uint64 epoch, uint32 uptimeBps) internal {
+        reportAndWaitWindow(epoch, uptimeBps);
         market.finalizeEpoch(assetId, epoch);
     }
 
