@@ -38,6 +38,11 @@ interface Vm {
     function assertGe(uint256 left, uint256 right, string calldata error) external pure;
     function assertLt(uint256 left, uint256 right, string calldata error) external pure;
     function assertApproxEqAbs(uint256 left, uint256 right, uint256 maxDelta, string calldata error) external pure;
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
+    function assertEq(int256 left, int256 right, string calldata error) external pure;
+    function assertEq(string calldata left, string calldata right, string calldata error) external pure;
+    function assertGt(uint256 left, uint256 right, string calldata error) external pure;
 }
 
 /// @notice Minimal test base: cheatcodes, bound(), and invariant targets.
@@ -91,5 +96,25 @@ abstract contract Test {
 
     function assertGe(uint256 a, uint256 b, string memory m) internal pure {
         vm.assertGe(a, b, m);
+    }
+
+    function assertEq(int256 a, int256 b, string memory m) internal pure {
+        vm.assertEq(a, b, m);
+    }
+
+    function assertEq(string memory a, string memory b, string memory m) internal pure {
+        vm.assertEq(a, b, m);
+    }
+
+    function assertGt(uint256 a, uint256 b, string memory m) internal pure {
+        vm.assertGt(a, b, m);
+    }
+
+    function assertLt(uint256 a, uint256 b, string memory m) internal pure {
+        vm.assertLt(a, b, m);
+    }
+
+    function assertApproxEqAbs(uint256 a, uint256 b, uint256 d, string memory m) internal pure {
+        vm.assertApproxEqAbs(a, b, d, m);
     }
 }

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+
+import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
+import {AssetTerms, ICapacityRegistry} from "./interfaces/ICapacityRegistry.sol";
+import {ICapacityShares} from "./interfaces/ICapacityShares.sol";
+import {EpochIndex, ILeaseMarket} from "./interfaces/ILeaseMarket.sol";
+import {INavOracle, NavParams, NavRound} from "./interfaces/INavOracle.sol";
+import {IOracle} from "./interfaces/IOracle.sol";
+
+/// @title NavOracle
+/// @notice See {INavOracle}. One per asset, created by the NavOracleFactory.
+/// @dev The price of the round for finalized epoch N, over the window (b, N] where b is the epoch of the
+///      latest recorded round at or before N - windowEpochs (or -1, genesis, when there is none):
+///
+///        A = (rps[N] - rps[b]) x 1e18 / 1e36                 per share, over `span` = N - b epochs
+///            x YEAR / (span x epochLength)                     annualised
+///        U = (delivered[N] - delivered[b]) / (span x 1e8)     LeaseMarket's firm delivered index
+///        R = (depreciationEnd - end of epoch N) / YEAR
+///
+///      price = A x U x R = dRps x dDelivered x R / (1e26 x span^2 x epochLength), rounded down.
+///      `rps` is the shares' revenue accumulator, which only moves when an epoch finalizes, so its value
+///      read at any time is exactly its value at the latest finalized epoch.
+contract NavOracle is INavOracle, IERC165 {
+    using Checkpoints for Checkpoints.Trace208;
+
+    uint256 private constant YEAR = 365 days;
+    uint256 private constant ACC_SCALE = 1e36; // CapacityShares' accumulator scale
+    uint256 private constant SHARE = 1e18; // one whole share
+    uint256 private constant INDEX_SCALE = 1e8; // LeaseMarket's delivered fraction per epoch
+    uint256 private constant BPS = 1e4;
+    uint256 private constant MIN_WINDOW = 1 hours;
+    uint256 private constant MAX_WINDOW = 366 days;
+    uint32 private constant MIN_STALE_EPOCHS = 2;
+    uint32 private constant MAX_STALE_EPOCHS = 1_000;
+    uint256 private constant MAX_LIFE = 8 * 365 days;
+
+    uint256 public immutable override assetId;
+    address public immutable override shares;
+    ILeaseMarket public immutable market;
+    uint8 public immutable override decimals;
+    uint64 private immutable _genesis;
+    uint32 private immutable _epochLength;
+    uint32 private immutable _windowEpochs;
+    uint32 private immutable _staleAfterEpochs;
+    uint64 private immutable _depreciationEnd;
+    string private _description;
+
+    NavRound[] private _rounds;
+    /// @dev epoch -> roundId, to find the window's start round in O(log rounds)
+    Checkpoints.Trace208 private _roundByEpoch;
+
+    constructor(ICapacityRegistry registry, uint256 assetId_, NavParams memory p) {
+        AssetTerms memory t = registry.terms(assetId_);
+        uint256 window = uint256(p.windowEpochs) * t.epochLength;
+        if (
+            p.windowEpochs == 0 || window < MIN_WINDOW || window > MAX_WINDOW || p.staleAfterEpochs < MIN_STALE_EPOCHS
+                || p.staleAfterEpochs > MAX_STALE_EPOCHS || p.depreciationEnd <= block.timestamp
+                || p.depreciationEnd > block.timestamp + MAX_LIFE
+        ) revert NavInvalidParams(p.windowEpochs, p.staleAfterEpochs, p.depreciationEnd);
+        assetId = assetId_;
+        shares = t.shares;
+        market = ILeaseMarket(registry.leaseMarket());
+        IERC20Metadata stablecoin = IERC20Metadata(registry.stablecoin());
+        decimals = stablecoin.decimals();
+        _genesis = t.genesis;
+        _epochLength = t.epochLength;
+        _windowEpochs = p.windowEpochs;
+        _staleAfterEpochs = p.staleAfterEpochs;
+        _depreciationEnd = p.depreciationEnd;
+        _description = string.concat(IERC20Metadata(t.shares).symbol(), " / ", stablecoin.symbol(), " NAV");
+    }
+
+    // ---------------------------------------------------------------- update
+
+    /// @dev The working values of one round's valuation.
+    struct Valuation {
+        uint256 revenuePerShare; // accumulator at the valued epoch
+        uint256 revenueDelta; // accumulated over the window
+        uint256 deliveredDelta; // sum of delivered fractions over the window (1e8 per fully delivered epoch)
+        uint256 span; // epochs in the window
+        uint256 remaining; // seconds of depreciation life left at the end of the valued epoch
+        uint64 windowStart; // first epoch of the window
+        uint64 finalizedAt;
+        uint128 price;
+    }
+
+    /// @inheritdoc INavOracle
+    function update() external returns (bool recorded) {
+        uint64 next = market.ledgerOf(assetId).nextEpochToFinalize;
+        if (next == 0) return false; // nothing finalized yet
+        uint64 epoch = next - 1;
+        uint256 count = _rounds.length;
+        if (count != 0 && _rounds[count - 1].epoch >= epoch) return false;
+
+        Valuation memory v = _value(epoch);
+        uint80 roundId = uint80(count + 1);
+        _rounds.push(
+            NavRound({
+                epoch: epoch, updatedAt: v.finalizedAt, pricePerShare: v.price, revenuePerShare: v.revenuePerShare
+            })
+        );
+        _roundByEpoch.push(SafeCast.toUint48(epoch), roundId);
+        emit NavUpdated(
+            assetId,
+            roundId,
+            epoch,
+            v.price,
+            Math.mulDiv(v.revenueDelta, YEAR, ACC_SCALE / SHARE * v.span * _epochLength),
+            v.deliveredDelta / (v.span * (INDEX_SCALE / BPS)),
+            v.remaining,
+            v.windowStart
+        );
+        return true;
+    }
+
+    function _value(uint64 epoch) private view returns (Valuation memory v) {
+        v.revenuePerShare = ICapacityShares(shares).revenuePerShare();
+        EpochIndex memory index = market.epochIndexOf(assetId, epoch);
+        v.finalizedAt = index.finalizedAt;
+        v.revenueDelta = v.revenuePerShare;
+        v.deliveredDelta = index.firmDelivered;
+        v.span = uint256(epoch) + 1;
+        uint256 baseRoundId =
+            epoch < _windowEpochs ? 0 : _roundByEpoch.upperLookupRecent(SafeCast.toUint48(epoch - _windowEpochs));
+        if (baseRoundId != 0) {
+            // Otherwise the window starts at genesis: the accumulator and the index are zero before epoch 0.
+            NavRound storage base = _rounds[baseRoundId - 1];
+            v.revenueDelta -= base.revenuePerShare;
+            v.deliveredDelta -= market.epochIndexOf(assetId, base.epoch).firmDelivered;
+            v.span = epoch - base.epoch;
+            v.windowStart = base.epoch + 1;
+        }
+        uint256 epochEnd = uint256(_genesis) + (uint256(epoch) + 1) * _epochLength;
+        v.remaining = _depreciationEnd > epochEnd ? _depreciationEnd - epochEnd : 0;
+        // dRps x (dDelivered x R) / (1e26 x span^2 x epochLength): the second factor is at most
+        // 1e8 x span x 8 years, the divisor below 2^247 for any span and epoch length the types allow;
+        // mulDiv keeps the 512-bit product and its result is below dRps, so nothing can overflow.
+        uint256 value = Math.mulDiv(
+            v.revenueDelta,
+            v.deliveredDelta * v.remaining,
+            ACC_SCALE / SHARE * INDEX_SCALE * v.span * v.span * _epochLength
+        );
+        v.price = uint128(Math.min(value, type(uint128).max));
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /// @inheritdoc INavOracle
+    function latestPrice() external view returns (uint256 pricePerShare, uint64 epoch, bool stale) {
+        NavRound storage r = _latest();
+        return (r.pricePerShare, r.epoch, _isStale(r.epoch));
+    }
+
+    /// @inheritdoc INavOracle
+    function isStale() external view returns (bool) {
+        uint256 count = _rounds.length;
+        return count == 0 || _isStale(_rounds[count - 1].epoch);
+    }
+
+    function _isStale(uint64 epoch) private view returns (bool) {
+        uint256 current = (block.timestamp - _genesis) / _epochLength;
+        return current > uint256(epoch) + _staleAfterEpochs;
+    }
+
+    /// @inheritdoc IOracle
+    /// @dev Shares have 18 decimals, so the price of one share unit in stablecoin units x 1e36 is the
+    ///      price per whole share x 1e18. It does not revert when stale (Morpho Blue would then be unable
+    ///      to liquidate); read `isStale()` for that.
+    function price() external view returns (uint256) {
+        return uint256(_latest().pricePerShare) * 1e18;
+    }
+
+    /// @inheritdoc AggregatorV3Interface
+    function latestRoundData()
+        external
+        view
+        returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
+    {
+        return _roundData(uint80(_rounds.length));
+    }
+
+    /// @inheritdoc AggregatorV3Interface
+    function getRoundData(uint80 roundId_)
+        external
+        view
+        returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
+    {
+        return _roundData(roundId_);
+    }
+
+    /// @dev startedAt is the end of the valued epoch (when its data was complete), updatedAt the time it
+    ///      finalized.
+    function _roundData(uint80 roundId) private view returns (uint80, int256, uint256, uint256, uint80) {
+        NavRound memory r = roundAt(roundId);
+        uint256 epochEnd = uint256(_genesis) + (uint256(r.epoch) + 1) * _epochLength;
+        return (roundId, int256(uint256(r.pricePerShare)), epochEnd, r.updatedAt, roundId);
+    }
+
+    /// @inheritdoc INavOracle
+    function roundAt(uint80 roundId) public view returns (NavRound memory) {
+        uint256 count = _rounds.length;
+        if (count == 0) revert NavNoRounds(assetId);
+        if (roundId == 0 || roundId > count) revert NavUnknownRound(roundId, count);
+        return _rounds[roundId - 1];
+    }
+
+    function _latest() private view returns (NavRound storage) {
+        uint256 count = _rounds.length;
+        if (count == 0) revert NavNoRounds(assetId);
+        return _rounds[count - 1];
+    }
+
+    /// @inheritdoc AggregatorV3Interface
+    function description() external view returns (string memory) {
+        return _description;
+    }
+
+    /// @inheritdoc AggregatorV3Interface
+    function version() external pure returns (uint256) {
+        return 1;
+    }
+
+    /// @inheritdoc INavOracle
+    function params() external view returns (NavParams memory) {
+        return NavParams({
+            windowEpochs: _windowEpochs, staleAfterEpochs: _staleAfterEpochs, depreciationEnd: _depreciationEnd
+        });
+    }
+
+    /// @inheritdoc INavOracle
+    function roundCount() external view returns (uint256) {
+        return _rounds.length;
+    }
+
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return interfaceId == type(IERC165).interfaceId || interfaceId == type(AggregatorV3Interface).interfaceId
+            || interfaceId == type(IOracle).interfaceId || interfaceId == type(INavOracle).interfaceId;
+    }
+}

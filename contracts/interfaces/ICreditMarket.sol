@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.27;
+
+/// @notice Risk parameters of one collateral asset, fixed when it is listed (bps).
+struct CollateralParams {
+    uint16 ltvBps; // a borrow may take the debt up to this share of the collateral's value
+    uint16 liquidationThresholdBps; // below this share (health factor < 1) anyone may liquidate
+    uint16 liquidationBonusBps; // the liquidator receives collateral worth repaid x (1 + bonus)
+    uint16 closeFactorBps; // share of the debt one liquidation may repay (all of it once insolvent)
+}
+
+/// @notice The pool's interest rate curve, per year in bps, kinked like a lending rate model.
+struct RateCurve {
+    uint16 baseBps; // rate at zero utilization
+    uint16 kinkBps; // utilization where the steep slope starts
+    uint32 slope1Bps; // added across [0, kink]
+    uint32 slope2Bps; // added across [kink, 100 %]
+}
+
+/// @notice One borrower's position against one asset.
+/// @dev Three storage slots.
+struct Position {
+    uint128 collateral; // capacity shares deposited (18 decimals)
+    uint128 borrowShares; // the position's part of the pool's debt
+    uint256 revenuePaid; // the asset's collateral revenue accumulator at the position's last settlement
+    uint128 surplus; // collateral revenue left after the debt was repaid, the borrower's to claim
+}
+
+/// @title CreditMarket
+/// @notice Lends the stablecoin against capacity shares. Lenders deposit into an ERC-4626 vault whose
+///         assets are the idle stablecoin plus the borrowers' debt; borrowers deposit an asset's shares
+///         and borrow up to its LTV, priced by the asset's NavOracle. Interest accrues per second on a
+///         utilization curve. A position whose debt exceeds collateral value x liquidation threshold
+///         (health factor below 1) may be liquidated by anyone, up to the close factor, for a bonus; debt
+///         left without collateral is written off against the vault and recorded.
+///         The revenue collateralised shares earn is claimed by the market and repays the borrower's
+///         debt first; any surplus is the borrower's to claim.
+/// @dev Each position is isolated: one borrower, one asset. Nothing loops over positions.
+interface ICreditMarket {
+    error CreditZeroAmount();
+    error CreditAssetNotListed(uint256 assetId);
+    error CreditAlreadyListed(uint256 assetId);
+    error CreditNoFeed(uint256 assetId);
+    error CreditInvalidCollateralParams(CollateralParams params);
+    error CreditInvalidRateCurve(RateCurve curve);
+    error CreditFeedStale(uint256 assetId, uint64 lastEpoch);
+    error CreditAssetNotActive(uint256 assetId);
+    error CreditExceedsLtv(uint256 debt, uint256 maxDebt);
+    error CreditDebtBelowMinimum(uint256 debt, uint256 minDebt);
+    error CreditInsufficientLiquidity(uint256 requested, uint256 available);
+    error CreditInsufficientCollateral(uint256 requested, uint256 available);
+    error CreditRepayExceedsDebt(uint256 amount, uint256 debt);
+    error CreditPositionHealthy(uint256 assetId, address borrower, uint256 healthFactor);
+    error CreditCloseFactorExceeded(uint256 repay, uint256 maxRepay);
+    error CreditNothingToClaim(uint256 assetId, address borrower);
+    error CreditUnhealthy(uint256 assetId, address borrower, uint256 healthFactor);
+
+    event CollateralListed(uint256 indexed assetId, address indexed feed, CollateralParams params);
+    event CollateralDeposited(uint256 indexed assetId, address indexed borrower, address indexed from, uint256 shares);
+    event CollateralWithdrawn(uint256 indexed assetId, address indexed borrower, address indexed to, uint256 shares);
+    event Borrowed(
+        uint256 indexed assetId, address indexed borrower, address indexed to, uint256 amount, uint256 borrowShares
+    );
+    event Repaid(
+        uint256 indexed assetId, address indexed borrower, address indexed payer, uint256 amount, uint256 borrowShares
+    );
+    /// @param earned collateral revenue credited to the position; `repaid` of it went to the debt
+    event RevenueApplied(uint256 indexed assetId, address indexed borrower, uint256 earned, uint256 repaid);
+    event RevenueCollected(uint256 indexed assetId, uint256 amount, uint256 revenuePerCollateral);
+    event SurplusClaimed(uint256 indexed assetId, address indexed borrower, address indexed to, uint256 amount);
+    event Liquidated(
+        uint256 indexed assetId,
+        address indexed borrower,
+        address indexed liquidator,
+        uint256 repaid,
+        uint256 seized,
+        uint256 pricePerShare,
+        uint256 badDebt
+    );
+    event InterestAccrued(uint256 interest, uint256 totalBorrowed, uint256 ratePerSecondWad);
+
+    /// @notice Lists an asset's shares as collateral with fixed risk parameters; needs its NavOracle.
+    function listCollateral(uint256 assetId, CollateralParams calldata params) external;
+
+    /// @notice Deposits `shares` of the asset from the caller into `borrower`'s position.
+    function depositCollateral(uint256 assetId, uint256 shares, address borrower) external;
+
+    /// @notice Withdraws the caller's collateral to `to`; with debt, the position must stay within LTV.
+    function withdrawCollateral(uint256 assetId, uint256 shares, address to) external;
+
+    /// @notice Borrows `amount` of the stablecoin against the caller's position, sent to `to`.
+    /// @return borrowShares minted for the position (rounded up)
+    function borrow(uint256 assetId, uint256 amount, address to) external returns (uint256 borrowShares);
+
+    /// @notice Repays up to `amount` of `borrower`'s debt from the caller; `type(uint256).max` repays all.
+    /// @return repaid the amount pulled from the caller
+    function repay(uint256 assetId, uint256 amount, address borrower) external returns (uint256 repaid);
+
+    /// @notice Repays `repayAmount` of an unhealthy position's debt and takes its collateral at the NAV
+    ///         price plus the bonus. Collateral revenue owed to the position repays its debt first.
+    /// @return seized capacity shares sent to `to`
+    function liquidate(uint256 assetId, address borrower, uint256 repayAmount, address to)
+        external
+        returns (uint256 seized);
+
+    /// @notice Applies the position's collateral revenue (anyone may call; the borrower gains).
+    function settle(uint256 assetId, address borrower) external;
+
+    /// @notice Sends the caller's revenue surplus (what was left after its debt) to `to`.
+    function claimSurplus(uint256 assetId, address to) external returns (uint256 amount);
+
+    // ---------------------------------------------------------------- views
+    function positionOf(uint256 assetId, address borrower) external view returns (Position memory);
+    /// @notice Debt now, interest included (rounded up).
+    function debtOf(uint256 assetId, address borrower) external view returns (uint256);
+    /// @notice Collateral value x liquidation threshold / debt, 1e18 = 1; max uint256 without debt.
+    function healthFactor(uint256 assetId, address borrower) external view returns (uint256);
+    /// @notice What the position could still borrow at the latest price (zero when the feed is stale).
+    function borrowCapacity(uint256 assetId, address borrower) external view returns (uint256);
+    function collateralParams(uint256 assetId) external view returns (CollateralParams memory);
+    function feedOf(uint256 assetId) external view returns (address);
+    function totalBorrowed() external view returns (uint256);
+    function idle() external view returns (uint256);
+    function badDebt() external view returns (uint256);
+    function utilizationBps() external view returns (uint256);
+    function borrowRatePerSecond() external view returns (uint256 wad);
+}

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
+import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
+
+import {CreditMarket} from "../../../contracts/CreditMarket.sol";
+import {NavOracleFactory} from "../../../contracts/NavOracleFactory.sol";
+import {AssetStatus} from "../../../contracts/interfaces/ICapacityRegistry.sol";
+import {CollateralParams, ICreditMarket, Position, RateCurve} from "../../../contracts/interfaces/ICreditMarket.sol";
+import {INavOracle} from "../../../contracts/interfaces/INavOracle.sol";
+import {CreditFixture} from "../utils/CreditFixture.sol";
+
+contract CreditMarketTest is CreditFixture {
+    /// @dev 10 settled epochs with the asset fully leased: a share is worth about 1,029 USDC.
+    function priced() internal returns (uint256 price) {
+        earn(1_000, 10);
+        (price,,) = nav.latestPrice();
+    }
+
+    // ---------------------------------------------------------------- listing
+
+    function test_list_Guards() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector, lender, credit.LISTER_ROLE()
+            )
+        );
+        vm.prank(lender);
+        credit.listCollateral(assetId, collateralParams());
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditAlreadyListed.selector, assetId));
+        vm.prank(admin);
+        credit.listCollateral(assetId, collateralParams());
+        CreditMarket fresh = new CreditMarket(admin, registry, new NavOracleFactory(registry), rateCurve(), 0, "c", "c");
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditNoFeed.selector, assetId));
+        vm.prank(admin);
+        fresh.listCollateral(assetId, collateralParams());
+    }
+
+    function test_list_RevertWhen_ParamsUnsafe() public {
+        CreditMarket fresh = new CreditMarket(admin, registry, navFactory, rateCurve(), 0, "c", "c");
+        CollateralParams[6] memory bad = [
+            CollateralParams({ltvBps: 0, liquidationThresholdBps: 7_000, liquidationBonusBps: 800, closeFactorBps: 5_000}),
+            CollateralParams({ltvBps: 7_000, liquidationThresholdBps: 7_000, liquidationBonusBps: 800, closeFactorBps: 5_000}),
+            CollateralParams({ltvBps: 5_000, liquidationThresholdBps: 7_000, liquidationBonusBps: 0, closeFactorBps: 5_000}),
+            CollateralParams({ltvBps: 5_000, liquidationThresholdBps: 7_000, liquidationBonusBps: 2_001, closeFactorBps: 5_000}),
+            // 95 % x 1.08 > 1: a liquidation would leave the position less healthy
+            CollateralParams({ltvBps: 5_000, liquidationThresholdBps: 9_500, liquidationBonusBps: 800, closeFactorBps: 5_000}),
+            CollateralParams({ltvBps: 5_000, liquidationThresholdBps: 7_000, liquidationBonusBps: 800, closeFactorBps: 999})
+        ];
+        for (uint256 i; i < bad.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditInvalidCollateralParams.selector, bad[i]));
+            vm.prank(admin);
+            fresh.listCollateral(assetId, bad[i]);
+        }
+    }
+
+    function test_constructor_RevertWhen_CurveInvalid() public {
+        RateCurve memory c = RateCurve({baseBps: 200, kinkBps: 10_000, slope1Bps: 1_000, slope2Bps: 10_000});
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditInvalidRateCurve.selector, c));
+        new CreditMarket(admin, registry, navFactory, c, 0, "c", "c");
+    }
+
+    function test_unlistedAsset_Reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditAssetNotListed.selector, 7));
+        vm.prank(borrower);
+        credit.depositCollateral(7, 1e18, borrower);
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditAssetNotListed.selector, 7));
+        vm.prank(borrower);
+        credit.borrow(7, 100 * USDC, borrower);
+    }
+
+    // ---------------------------------------------------------------- lenders
+
+    function test_vault_WithdrawOnlyIdle() public {
+        priced();
+        depositCollateral(100e18);
+        borrow(40_000 * USDC);
+        assertEq(credit.maxWithdraw(lender), 60_000 * USDC, "only the idle part");
+        vm.expectRevert(
+            abi.encodeWithSelector(ERC4626.ERC4626ExceededMaxWithdraw.selector, lender, 60_001 * USDC, 60_000 * USDC)
+        );
+        vm.prank(lender);
+        credit.withdraw(60_001 * USDC, lender, lender);
+        vm.prank(lender);
+        credit.withdraw(60_000 * USDC, lender, lender);
+        assertEq(credit.idle(), 0, "drained");
+        assertEq(credit.totalAssets(), 40_000 * USDC, "the loan remains");
+        assertEq(IERC4626(address(credit)).asset(), address(usdc), "an ERC-4626 vault of the stablecoin");
+    }
+
+    function test_interest_AccruesPerSecondOnUtilization() public {
+        priced();
+        depositCollateral(200e18);
+        borrow(50_000 * USDC);
+        assertEq(credit.utilizationBps(), 5_000, "half lent");
+        // 2 % + 10 % x (50 % / 80 %) = 8.25 % a year
+        vm.warp(block.timestamp + 365 days);
+        uint256 debt = credit.debtOf(assetId, borrower);
+        assertApproxEqAbs(debt, 54_125 * USDC, USDC, "8.25 % of 50,000 in a year");
+        assertApproxEqAbs(credit.totalAssets(), SUPPLY + debt - 50_000 * USDC, 1, "lenders earn the interest");
+        uint256 quarter = credit.balanceOf(lender) / 4;
+        vm.prank(lender);
+        uint256 back = credit.redeem(quarter, lender, lender);
+        assertApproxEqAbs(back, (SUPPLY + debt - 50_000 * USDC) / 4, 1, "a quarter of the vault, interest included");
+    }
+
+    // ---------------------------------------------------------------- borrowing
+
+    function test_borrow_UpToLtv() public {
+        uint256 price = priced();
+        depositCollateral(100e18);
+        uint256 maxDebt = 100 * price / 2;
+        assertEq(credit.borrowCapacity(assetId, borrower), maxDebt, "50 % of the collateral's value");
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditExceedsLtv.selector, maxDebt + 1, maxDebt));
+        borrow(maxDebt + 1);
+        vm.expectEmit(true, true, true, false, address(credit));
+        emit ICreditMarket.Borrowed(assetId, borrower, borrower, maxDebt, 0);
+        borrow(maxDebt);
+        assertEq(usdc.balanceOf(borrower), 1_000_000 * USDC + maxDebt, "paid out");
+        assertEq(credit.debtOf(assetId, borrower), maxDebt, "owed");
+        assertEq(credit.healthFactor(assetId, borrower), 1.4e18, "70 % / 50 %");
+    }
+
+    function test_borrow_RevertWhen_BadInput() public {
+        priced();
+        vm.expectRevert(ICreditMarket.CreditZeroAmount.selector);
+        borrow(0);
+        depositCollateral(100e18);
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditDebtBelowMinimum.selector, 9 * USDC, MIN_DEBT));
+        borrow(9 * USDC);
+        depositCollateral(400e18);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICreditMarket.CreditInsufficientLiquidity.selector, SUPPLY + 1, SUPPLY)
+        );
+        borrow(SUPPLY + 1);
+    }
+
+    function test_borrow_PausedWhenFeedStale() public {
+        priced(); // epochs 0..9 final, now inside epoch 11
+        depositCollateral(100e18);
+        vm.warp(epochStart(9 + NAV_STALE + 1));
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditFeedStale.selector, assetId, 9));
+        borrow(1_000 * USDC);
+        assertEq(credit.borrowCapacity(assetId, borrower), 0, "no capacity on a stale feed");
+        // finalizing (anyone may, past the report deadline) and updating the feed resumes borrowing
+        market.finalizeEpochs(assetId, 10);
+        nav.update();
+        borrow(1_000 * USDC);
+    }
+
+    function test_borrow_PausedWhenAssetPaused() public {
+        priced();
+        depositCollateral(100e18);
+        vm.prank(operator);
+        registry.setStatus(assetId, AssetStatus.Paused);
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditAssetNotActive.selector, assetId));
+        borrow(1_000 * USDC);
+    }
+
+    function test_borrow_RevertWhen_FeedHasNoRound() public {
+        depositCollateral(100e18);
+        vm.expectRevert(abi.encodeWithSelector(INavOracle.NavNoRounds.selector, assetId));
+        borrow(1_000 * USDC);
+    }
+
+    function test_withdrawCollateral_KeepsWithinLtv() public {
+        uint256 price = priced();
+        depositCollateral(100e18);
+        borrow(25_000 * USDC);
+        uint256 keep = 50_000 * USDC * 1e18 / price + 1; // collateral whose half-value covers the debt
+        uint256 free = 100e18 - keep;
+        uint256 maxDebt = keep * price / 1e18 / 2;
+        vm.expectRevert(
+            abi.encodeWithSelector(ICreditMarket.CreditExceedsLtv.selector, 25_000 * USDC, (keep - 1e15) * price / 1e18 / 2)
+        );
+        vm.prank(borrower);
+        credit.withdrawCollateral(assetId, free + 1e15, borrower);
+        vm.prank(borrower);
+        credit.withdrawCollateral(assetId, free, borrower);
+        assertEq(credit.positionOf(assetId, borrower).collateral, keep, "kept");
+        assertGe(maxDebt, 25_000 * USDC, "still within LTV");
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditInsufficientCollateral.selector, 200e18, keep));
+        vm.prank(borrower);
+        credit.withdrawCollateral(assetId, 200e18, borrower);
+        vm.expectRevert(ICreditMarket.CreditZeroAmount.selector);
+        vm.prank(borrower);
+        credit.withdrawCollateral(assetId, 0, borrower);
+    }
+
+    function test_repay_PartialFullAndGuards() public {
+        priced();
+        depositCollateral(100e18);
+        borrow(10_000 * USDC);
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditRepayExceedsDebt.selector, 10_001 * USDC, 10_000 * USDC));
+        vm.prank(borrower);
+        credit.repay(assetId, 10_001 * USDC, borrower);
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditDebtBelowMinimum.selector, 5 * USDC, MIN_DEBT));
+        vm.prank(borrower);
+        credit.repay(assetId, 9_995 * USDC, borrower);
+        vm.prank(liquidator); // anyone may repay for a borrower
+        credit.repay(assetId, 4_000 * USDC, borrower);
+        assertEq(credit.debtOf(assetId, borrower), 6_000 * USDC, "partly repaid");
+        vm.prank(borrower);
+        uint256 repaid = credit.repay(assetId, type(uint256).max, borrower);
+        assertEq(repaid, 6_000 * USDC, "the rest");
+        assertEq(credit.debtOf(assetId, borrower), 0, "clear");
+        assertEq(credit.totalBorrowed(), 0, "nothing lent");
+        assertEq(credit.idle(), SUPPLY, "all back");
+        vm.prank(borrower);
+        credit.withdrawCollateral(assetId, 100e18, borrower); // no debt: no price needed
+    }
+
+    // ---------------------------------------------------------------- revenue
+
+    function test_revenue_RepaysDebtFirst() public {
+        priced();
+        depositCollateral(600e18);
+        borrow(10_000 * USDC);
+        uint256 distributed = shares.totalDistributed();
+        runEpochs(10, 10_000);
+        uint256 earned = (shares.totalDistributed() - distributed) * 600 / 1_000;
+        uint256 debtBefore = credit.debtOf(assetId, borrower);
+        credit.settle(assetId, borrower);
+        uint256 debtAfter = credit.debtOf(assetId, borrower);
+        assertApproxEqAbs(debtBefore - debtAfter, earned, 2, "60 % of the holders' revenue repaid the debt");
+        assertEq(credit.positionOf(assetId, borrower).surplus, 0, "no surplus while in debt");
+    }
+
+    function test_revenue_SurplusAfterDebt() public {
+        priced();
+        depositCollateral(600e18);
+        borrow(MIN_DEBT);
+        uint256 distributed = shares.totalDistributed();
+        runEpochs(5, 10_000);
+        uint256 earned = (shares.totalDistributed() - distributed) * 600 / 1_000;
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditNothingToClaim.selector, assetId, lender));
+        vm.prank(lender);
+        credit.claimSurplus(assetId, lender);
+        vm.prank(borrower);
+        uint256 surplus = credit.claimSurplus(assetId, borrower);
+        assertEq(credit.debtOf(assetId, borrower), 0, "debt repaid from revenue");
+        // the rest is the borrower's, less a few hours' interest on 10 USDC (about 0.0001 USDC)
+        assertLe(surplus, earned - MIN_DEBT, "at most revenue minus the debt");
+        assertGe(surplus, earned - MIN_DEBT - 1_000, "the rest is the borrower's");
+        assertEq(usdc.balanceOf(address(credit)), credit.idle() + credit.collateralRevenue(assetId).unallocated, "all accounted");
+    }
+
+    // ---------------------------------------------------------------- liquidation
+
+    /// @dev 100 shares, 50,000 borrowed; then 8 epochs at 50 % uptime take the price down ~38 %.
+    function shortfall() internal returns (uint256 price) {
+        priced();
+        depositCollateral(100e18);
+        borrow(50_000 * USDC);
+        runEpochs(8, 5_000);
+        (price,,) = nav.latestPrice();
+        credit.settle(assetId, borrower);
+    }
+
+    function test_liquidate_RevertWhen_Healthy() public {
+        priced();
+        depositCollateral(100e18);
+        borrow(50_000 * USDC);
+        uint256 hf = credit.healthFactor(assetId, borrower);
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditPositionHealthy.selector, assetId, borrower, hf));
+        vm.prank(liquidator);
+        credit.liquidate(assetId, borrower, 1_000 * USDC, liquidator);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICreditMarket.CreditPositionHealthy.selector, assetId, lender, type(uint256).max)
+        );
+        vm.prank(liquidator);
+        credit.liquidate(assetId, lender, 1_000 * USDC, liquidator);
+    }
+
+    function test_liquidate_AfterSlaShortfall() public {
+        uint256 price = shortfall();
+        uint256 hf = credit.healthFactor(assetId, borrower);
+        assertLt(hf, 1e18, "unhealthy");
+        uint256 debt = credit.debtOf(assetId, borrower);
+        uint256 maxRepay = (debt + 1) / 2;
+        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditCloseFactorExceeded.selector, maxRepay + 1, maxRepay));
+        vm.prank(liquidator);
+        credit.liquidate(assetId, borrower, maxRepay + 1, liquidator);
+        vm.expectRevert(ICreditMarket.CreditZeroAmount.selector);
+        vm.prank(liquidator);
+        credit.liquidate(assetId, borrower, 0, liquidator);
+
+        uint256 paidBefore = usdc.balanceOf(liquidator);
+        vm.prank(liquidator);
+        uint256 seized = credit.liquidate(assetId, borrower, maxRepay, liquidator);
+        assertEq(usdc.balanceOf(liquidator), paidBefore - maxRepay, "liquidator paid");
+        assertEq(shares.balanceOf(liquidator), seized, "and took the collateral");
+        assertEq(seized, maxRepay * 10_800 * 1e18 / (price * 10_000), "repaid x 1.08 at the NAV");
+        assertLe(seized * price / 1e18, maxRepay * 10_800 / 10_000, "never more than repaid x (1 + bonus)");
+        assertGt(credit.healthFactor(assetId, borrower), hf, "healthier afterwards");
+        assertEq(credit.badDebt(), 0, "no bad debt");
+    }
+
+    function test_liquidate_WritesOffBadDebt() public {
+        priced();
+        depositCollateral(100e18);
+        borrow(50_000 * USDC);
+        runEpochs(8, 0); // nothing delivered: revenue and uptime collapse
+        (uint256 price,,) = nav.latestPrice();
+        uint256 debt = credit.debtOf(assetId, borrower);
+        uint256 value = 100 * price;
+        assertLt(value * 10_000, debt * 10_800, "insolvent: the whole debt may be repaid");
+        uint256 assetsBefore = credit.totalAssets();
+        vm.prank(liquidator);
+        uint256 seized = credit.liquidate(assetId, borrower, debt, liquidator);
+        assertEq(seized, 100e18, "all the collateral");
+        uint256 repaid = (value * 10_000 + 10_799) / 10_800; // what it is worth at the discount, rounded up
+        assertEq(credit.badDebt(), debt - repaid, "the rest is written off");
+        assertEq(credit.debtOf(assetId, borrower), 0, "position closed");
+        assertEq(credit.totalAssets(), assetsBefore - (debt - repaid), "lenders bear the loss");
+    }
+}
