@@ -122,10 +122,11 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         if (shares == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
         _accrue();
-        Position storage pos = _settle(assetId, c.shares, borrower);
+        (Position storage pos, uint256 collected) = _settle(assetId, c.shares, borrower);
         pos.collateral += shares.toUint128();
         _revenue[assetId].totalCollateral += shares.toUint128();
         emit CollateralDeposited(assetId, borrower, msg.sender, shares);
+        _claimCollected(c.shares, collected);
         IERC20(c.shares).safeTransferFrom(msg.sender, address(this), shares);
     }
 
@@ -134,16 +135,13 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         if (shares == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
         _accrue();
-        Position storage pos = _settle(assetId, c.shares, msg.sender);
+        (Position storage pos, uint256 collected) = _settle(assetId, c.shares, msg.sender);
         uint256 held = pos.collateral;
         if (shares > held) revert CreditInsufficientCollateral(shares, held);
-        // shares <= held, checked above, and the total is the sum of all positions' collateral
-        unchecked {
-            pos.collateral = uint128(held - shares);
-            _revenue[assetId].totalCollateral -= uint128(shares);
-        }
+        _removeCollateral(assetId, pos, shares);
         if (pos.borrowShares != 0) _requireWithinLtv(assetId, c, pos, _debtUp(pos.borrowShares));
         emit CollateralWithdrawn(assetId, msg.sender, to, shares);
+        _claimCollected(c.shares, collected);
         IERC20(c.shares).safeTransfer(to, shares);
     }
 
@@ -153,7 +151,7 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         Collateral storage c = _listed(assetId);
         if (registry.terms(assetId).status != AssetStatus.Active) revert CreditAssetNotActive(assetId);
         _accrue();
-        Position storage pos = _settle(assetId, c.shares, msg.sender);
+        (Position storage pos, uint256 collected) = _settle(assetId, c.shares, msg.sender);
         uint256 available = _idle;
         if (amount > available) revert CreditInsufficientLiquidity(amount, available);
 
@@ -169,6 +167,7 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
             _idle = uint128(available - amount);
         }
         emit Borrowed(assetId, msg.sender, to, amount, borrowShares);
+        _claimCollected(c.shares, collected);
         _stablecoin.safeTransfer(to, amount);
     }
 
@@ -177,16 +176,18 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         if (amount == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
         _accrue();
-        Position storage pos = _settle(assetId, c.shares, borrower);
+        (Position storage pos, uint256 collected) = _settle(assetId, c.shares, borrower);
         uint256 debt = _debtUp(pos.borrowShares);
         if (amount == type(uint256).max) amount = debt;
         else if (amount > debt) revert CreditRepayExceedsDebt(amount, debt);
+        // slither-disable-next-line incorrect-equality (nothing left to repay once revenue repaid it all)
         if (amount == 0) revert CreditRepayExceedsDebt(amount, debt);
         uint256 burned = _reduceDebt(pos, amount, debt);
         uint256 left = debt - amount;
         if (left != 0 && left < minDebt) revert CreditDebtBelowMinimum(left, minDebt);
         repaid = amount;
         emit Repaid(assetId, borrower, msg.sender, amount, burned);
+        _claimCollected(c.shares, collected);
         _stablecoin.safeTransferFrom(msg.sender, address(this), amount);
     }
 
@@ -199,73 +200,108 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         if (repayAmount == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
         _accrue();
-        Position storage pos = _settle(assetId, c.shares, borrower);
+        (Position storage pos, uint256 collected) = _settle(assetId, c.shares, borrower);
+        uint256 repaid;
+        uint256 price;
+        uint256 writtenOff;
+        (seized, repaid, price, writtenOff) = _liquidate(assetId, borrower, c, pos, repayAmount);
+        emit Liquidated(assetId, borrower, msg.sender, repaid, seized, price, writtenOff);
+        _claimCollected(c.shares, collected);
+        if (repaid != 0) _stablecoin.safeTransferFrom(msg.sender, address(this), repaid);
+        IERC20(c.shares).safeTransfer(to, seized);
+    }
+
+    /// @dev The state changes of a liquidation: checks, debt repaid, collateral taken, bad debt written off.
+    function _liquidate(
+        uint256 assetId,
+        address borrower,
+        Collateral storage c,
+        Position storage pos,
+        uint256 repayAmount
+    ) private returns (uint256 seized, uint256 repaid, uint256 price, uint256 writtenOff) {
         uint256 debt = _debtUp(pos.borrowShares);
         // Liquidation reads the latest recorded price even when the feed is stale: a stale feed must not
         // shield a position from liquidation (anyone can finalize epochs and update the feed first).
-        (uint256 price,,) = INavOracle(c.feed).latestPrice();
+        // slither-disable-next-line unused-return (staleness deliberately ignored, see above)
+        (price,,) = INavOracle(c.feed).latestPrice();
         CollateralParams memory p = c.params;
         uint256 value = _value(pos.collateral, price);
+        // slither-disable-next-line incorrect-equality (a debt computed from shares, not a balance)
         if (debt == 0 || debt * BPS <= value * p.liquidationThresholdBps) {
             revert CreditPositionHealthy(assetId, borrower, _health(value, p, debt));
         }
 
-        // Once the collateral no longer covers debt plus bonus, the whole debt may be repaid.
-        bool insolvent = value * BPS < debt * (BPS + p.liquidationBonusBps);
-        uint256 maxRepay = insolvent ? debt : Math.mulDiv(debt, p.closeFactorBps, BPS, Math.Rounding.Ceil);
+        uint256 maxRepay = _maxRepay(debt, value, p);
         if (repayAmount > maxRepay) revert CreditCloseFactorExceeded(repayAmount, maxRepay);
-        seized = price == 0 ? pos.collateral : _seizable(repayAmount, price, p.liquidationBonusBps);
+        repaid = repayAmount;
+        seized = price == 0 ? pos.collateral : _seizable(repaid, price, p.liquidationBonusBps);
         if (seized >= pos.collateral) {
             // Take all of it, for what it is worth at the discount (rounded up: the liquidator pays).
             seized = pos.collateral;
-            repayAmount = Math.min(
-                repayAmount, Math.mulDiv(seized * price, BPS, SHARE * (BPS + p.liquidationBonusBps), Math.Rounding.Ceil)
+            repaid = Math.min(
+                repaid, Math.mulDiv(seized * price, BPS, SHARE * (BPS + p.liquidationBonusBps), Math.Rounding.Ceil)
             );
         }
-        _reduceDebt(pos, repayAmount, debt);
-        // seized <= collateral, and the total is the sum of all positions' collateral
+        _reduceDebt(pos, repaid, debt);
+        _removeCollateral(assetId, pos, seized);
+        if (pos.collateral == 0 && pos.borrowShares != 0) writtenOff = _writeOff(pos);
+    }
+
+    /// @dev Once the collateral no longer covers the debt plus the bonus, the whole debt may be repaid.
+    function _maxRepay(uint256 debt, uint256 value, CollateralParams memory p) private pure returns (uint256) {
+        if (value * BPS < debt * (BPS + p.liquidationBonusBps)) return debt;
+        return Math.mulDiv(debt, p.closeFactorBps, BPS, Math.Rounding.Ceil);
+    }
+
+    /// @dev `amount` must be at most the position's collateral (checked by every caller).
+    function _removeCollateral(uint256 assetId, Position storage pos, uint256 amount) private {
+        // amount <= the position's collateral, and the total is the sum of all positions' collateral
         unchecked {
-            pos.collateral -= uint128(seized);
-            _revenue[assetId].totalCollateral -= uint128(seized);
+            pos.collateral -= uint128(amount);
+            _revenue[assetId].totalCollateral -= uint128(amount);
         }
-        uint256 writtenOff = pos.collateral == 0 && pos.borrowShares != 0 ? _writeOff(pos) : 0;
-        emit Liquidated(assetId, borrower, msg.sender, repayAmount, seized, price, writtenOff);
-        if (repayAmount != 0) _stablecoin.safeTransferFrom(msg.sender, address(this), repayAmount);
-        IERC20(c.shares).safeTransfer(to, seized);
     }
 
     /// @inheritdoc ICreditMarket
     function settle(uint256 assetId, address borrower) external nonReentrant {
         Collateral storage c = _listed(assetId);
         _accrue();
-        _settle(assetId, c.shares, borrower);
+        (, uint256 collected) = _settle(assetId, c.shares, borrower);
+        _claimCollected(c.shares, collected);
     }
 
     /// @inheritdoc ICreditMarket
     function claimSurplus(uint256 assetId, address to) external nonReentrant returns (uint256 amount) {
         Collateral storage c = _listed(assetId);
         _accrue();
-        Position storage pos = _settle(assetId, c.shares, msg.sender);
+        (Position storage pos, uint256 collected) = _settle(assetId, c.shares, msg.sender);
         amount = pos.surplus;
         if (amount == 0) revert CreditNothingToClaim(assetId, msg.sender);
         pos.surplus = 0;
         emit SurplusClaimed(assetId, msg.sender, to, amount);
+        _claimCollected(c.shares, collected);
         _stablecoin.safeTransfer(to, amount);
     }
 
     // ---------------------------------------------------------------- collateral revenue
 
-    /// @dev Collects the asset's shares revenue owed to this contract, then credits the position's part
-    ///      of it: first to its debt, the rest to its surplus.
-    function _settle(uint256 assetId, address sharesToken, address borrower) private returns (Position storage pos) {
+    /// @dev Accounts for the asset's shares revenue owed to this contract, then credits the position's
+    ///      part of it: first to its debt, the rest to its surplus. The caller claims the `collected`
+    ///      revenue from the shares (`_claimCollected`) after its own state changes, before paying out.
+    function _settle(uint256 assetId, address sharesToken, address borrower)
+        private
+        returns (Position storage pos, uint256 collected)
+    {
         CollateralRevenue storage r = _revenue[assetId];
-        uint256 perCollateral = _collect(assetId, sharesToken, r);
+        uint256 perCollateral;
+        (perCollateral, collected) = _collect(assetId, sharesToken, r);
         pos = _positions[assetId][borrower];
         uint256 paid = pos.revenuePaid;
-        if (paid == perCollateral) return pos;
+        // slither-disable-next-line incorrect-equality (accumulator values, not balances)
+        if (paid == perCollateral) return (pos, collected);
         pos.revenuePaid = perCollateral;
         uint256 earned = Math.mulDiv(pos.collateral, perCollateral - paid, ACC_SCALE);
-        if (earned == 0) return pos;
+        if (earned == 0) return (pos, collected);
         // The credited total never exceeds the collected total: each position's share is rounded down
         // from its part of a total that was itself rounded down (checked arithmetic would catch a bug).
         r.unallocated -= uint128(earned);
@@ -278,11 +314,11 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
 
     function _collect(uint256 assetId, address sharesToken, CollateralRevenue storage r)
         private
-        returns (uint256 perCollateral)
+        returns (uint256 perCollateral, uint256 pending)
     {
         perCollateral = r.perCollateral;
-        uint256 pending = ICapacityShares(sharesToken).claimable(address(this));
-        if (pending == 0) return perCollateral;
+        pending = ICapacityShares(sharesToken).claimable(address(this));
+        if (pending == 0) return (perCollateral, 0);
         uint256 total = r.totalCollateral;
         if (total == 0) {
             // Revenue of shares sent here outside a position belongs to no borrower: the lenders get it.
@@ -293,13 +329,20 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
             r.unallocated += pending.toUint128();
         }
         emit RevenueCollected(assetId, pending, perCollateral);
-        ICapacityShares(sharesToken).claim(address(this));
+    }
+
+    /// @dev Brings in the revenue `_collect` accounted for: the shares pay exactly what they reported as
+    ///      claimable in the same transaction.
+    function _claimCollected(address sharesToken, uint256 collected) private {
+        // slither-disable-next-line unused-return (the amount is `collected`, read just before)
+        if (collected != 0) ICapacityShares(sharesToken).claim(address(this));
     }
 
     // ---------------------------------------------------------------- debt
 
     /// @dev Repays `amount` of a position whose debt is `debt`, into the idle liquidity.
     function _reduceDebt(Position storage pos, uint256 amount, uint256 debt) private returns (uint256 burned) {
+        // slither-disable-next-line incorrect-equality (repaying the whole debt burns every share)
         burned = amount == debt ? pos.borrowShares : Math.min(_toSharesDown(amount), pos.borrowShares);
         pos.borrowShares -= uint128(burned);
         _totalBorrowShares -= uint128(burned);
@@ -323,9 +366,11 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
 
     function _accrue() private {
         uint256 elapsed = block.timestamp - _lastAccrual;
+        // slither-disable-next-line incorrect-equality (timestamps)
         if (elapsed == 0) return;
         _lastAccrual = uint64(block.timestamp);
         uint256 borrowed = _totalBorrowAssets;
+        // slither-disable-next-line incorrect-equality (the pool's own debt total, not a token balance)
         if (borrowed == 0) return;
         uint256 rate = _ratePerSecond(borrowed, _idle);
         uint256 interest = Math.mulDiv(borrowed, rate * elapsed, WAD, Math.Rounding.Ceil);
@@ -337,20 +382,27 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
     /// @dev Interest not yet accrued, as `_accrue` would add it now.
     function _pendingInterest() private view returns (uint256) {
         uint256 borrowed = _totalBorrowAssets;
+        // slither-disable-next-line incorrect-equality (the pool's own debt total, not a token balance)
         if (borrowed == 0) return 0;
         uint256 elapsed = block.timestamp - _lastAccrual;
         return Math.mulDiv(borrowed, _ratePerSecond(borrowed, _idle) * elapsed, WAD, Math.Rounding.Ceil);
     }
 
+    /// @dev The curve's annual rate at the pool's utilization, per second in WAD. Utilization stays a
+    ///      fraction (borrowed / total) inside each product, so there is one division per term.
     function _ratePerSecond(uint256 borrowed, uint256 idle_) private view returns (uint256) {
-        uint256 u = borrowed == 0 ? 0 : borrowed * BPS / (borrowed + idle_);
-        uint256 rateBps = _baseBps;
-        if (u <= _kinkBps) {
-            rateBps += uint256(_slope1Bps) * u / _kinkBps;
-        } else {
-            rateBps += _slope1Bps + uint256(_slope2Bps) * (u - _kinkBps) / (BPS - _kinkBps);
+        uint256 annualBpsWad = uint256(_baseBps) * WAD;
+        uint256 total = borrowed + idle_;
+        if (borrowed != 0) {
+            uint256 kinkTimesTotal = uint256(_kinkBps) * total; // the kink's borrowed amount x BPS
+            if (borrowed * BPS <= kinkTimesTotal) {
+                annualBpsWad += Math.mulDiv(uint256(_slope1Bps) * borrowed * BPS, WAD, kinkTimesTotal);
+            } else {
+                annualBpsWad += uint256(_slope1Bps) * WAD
+                + Math.mulDiv(uint256(_slope2Bps) * (borrowed * BPS - kinkTimesTotal), WAD, total * (BPS - _kinkBps));
+            }
         }
-        return rateBps * WAD / BPS / YEAR;
+        return annualBpsWad / (BPS * YEAR);
     }
 
     function _toSharesUp(uint256 assets) private view returns (uint256) {
@@ -392,6 +444,7 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
     }
 
     function _health(uint256 value, CollateralParams memory p, uint256 debt) private pure returns (uint256) {
+        // slither-disable-next-line incorrect-equality (a debt computed from shares, not a balance)
         if (debt == 0) return type(uint256).max;
         return Math.mulDiv(value * p.liquidationThresholdBps, WAD, debt * BPS);
     }
@@ -455,6 +508,7 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
     /// @inheritdoc ICreditMarket
     function debtOf(uint256 assetId, address borrower) public view returns (uint256) {
         uint256 shares = _positions[assetId][borrower].borrowShares;
+        // slither-disable-next-line incorrect-equality (debt shares, not a balance)
         if (shares == 0) return 0;
         return Math.mulDiv(
             shares,
@@ -468,6 +522,7 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
     /// @dev Revenue not yet applied to the position is not counted (call `settle` to apply it).
     function healthFactor(uint256 assetId, address borrower) external view returns (uint256) {
         Collateral storage c = _listed(assetId);
+        // slither-disable-next-line unused-return (health is reported from the latest price, stale or not)
         (uint256 price,,) = INavOracle(c.feed).latestPrice();
         return _health(_value(_positions[assetId][borrower].collateral, price), c.params, debtOf(assetId, borrower));
     }
@@ -475,6 +530,7 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
     /// @inheritdoc ICreditMarket
     function borrowCapacity(uint256 assetId, address borrower) external view returns (uint256) {
         Collateral storage c = _listed(assetId);
+        // slither-disable-next-line unused-return (the epoch is not needed: stale means no capacity)
         (uint256 price,, bool stale) = INavOracle(c.feed).latestPrice();
         if (stale) return 0;
         uint256 maxDebt = _value(_positions[assetId][borrower].collateral, price) * c.params.ltvBps / BPS;
@@ -500,6 +556,7 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
 
     function utilizationBps() external view returns (uint256) {
         uint256 borrowed = _totalBorrowAssets;
+        // slither-disable-next-line incorrect-equality (the pool's own debt total, not a token balance)
         return borrowed == 0 ? 0 : borrowed * BPS / (borrowed + _idle);
     }
 

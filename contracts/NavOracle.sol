@@ -32,9 +32,9 @@ contract NavOracle is INavOracle, IERC165 {
 
     uint256 private constant YEAR = 365 days;
     uint256 private constant ACC_SCALE = 1e36; // CapacityShares' accumulator scale
-    uint256 private constant SHARE = 1e18; // one whole share
+    uint256 private constant ACC_PER_UNIT = 1e18; // accumulator units per stablecoin unit per whole share (1e36 / 1e18)
     uint256 private constant INDEX_SCALE = 1e8; // LeaseMarket's delivered fraction per epoch
-    uint256 private constant BPS = 1e4;
+    uint256 private constant INDEX_PER_BPS = 1e4; // delivered index units per bps of uptime in one epoch
     uint256 private constant MIN_WINDOW = 1 hours;
     uint256 private constant MAX_WINDOW = 366 days;
     uint32 private constant MIN_STALE_EPOCHS = 2;
@@ -106,14 +106,15 @@ contract NavOracle is INavOracle, IERC165 {
                 epoch: epoch, updatedAt: v.finalizedAt, pricePerShare: v.price, revenuePerShare: v.revenuePerShare
             })
         );
+        // slither-disable-next-line unused-return (the previous and new values of the checkpoint)
         _roundByEpoch.push(SafeCast.toUint48(epoch), roundId);
         emit NavUpdated(
             assetId,
             roundId,
             epoch,
             v.price,
-            Math.mulDiv(v.revenueDelta, YEAR, ACC_SCALE / SHARE * v.span * _epochLength),
-            v.deliveredDelta / (v.span * (INDEX_SCALE / BPS)),
+            Math.mulDiv(v.revenueDelta, YEAR, ACC_PER_UNIT * v.span * _epochLength),
+            v.deliveredDelta / (v.span * INDEX_PER_BPS),
             v.remaining,
             v.windowStart
         );
@@ -143,9 +144,7 @@ contract NavOracle is INavOracle, IERC165 {
         // 1e8 x span x 8 years, the divisor below 2^247 for any span and epoch length the types allow;
         // mulDiv keeps the 512-bit product and its result is below dRps, so nothing can overflow.
         uint256 value = Math.mulDiv(
-            v.revenueDelta,
-            v.deliveredDelta * v.remaining,
-            ACC_SCALE / SHARE * INDEX_SCALE * v.span * v.span * _epochLength
+            v.revenueDelta, v.deliveredDelta * v.remaining, ACC_PER_UNIT * INDEX_SCALE * v.span * v.span * _epochLength
         );
         v.price = uint128(Math.min(value, type(uint128).max));
     }

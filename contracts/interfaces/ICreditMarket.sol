@@ -53,7 +53,6 @@ interface ICreditMarket {
     error CreditPositionHealthy(uint256 assetId, address borrower, uint256 healthFactor);
     error CreditCloseFactorExceeded(uint256 repay, uint256 maxRepay);
     error CreditNothingToClaim(uint256 assetId, address borrower);
-    error CreditUnhealthy(uint256 assetId, address borrower, uint256 healthFactor);
 
     event CollateralListed(uint256 indexed assetId, address indexed feed, CollateralParams params);
     event CollateralDeposited(uint256 indexed assetId, address indexed borrower, address indexed from, uint256 shares);

@@ -5,6 +5,8 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
 import {CreditMarket} from "../../../contracts/CreditMarket.sol";
 import {NavOracleFactory} from "../../../contracts/NavOracleFactory.sol";
 import {AssetStatus} from "../../../contracts/interfaces/ICapacityRegistry.sol";
@@ -315,5 +317,43 @@ contract CreditMarketTest is CreditFixture {
         assertEq(credit.badDebt(), debt - repaid, "the rest is written off");
         assertEq(credit.debtOf(assetId, borrower), 0, "position closed");
         assertEq(credit.totalAssets(), assetsBefore - (debt - repaid), "lenders bear the loss");
+    }
+
+    // ---------------------------------------------------------------- fuzz
+
+    /// @dev Any amount up to the borrow capacity can be borrowed; a unit more cannot.
+    function testFuzz_borrow_CapacityIsExact(uint256 collateral, uint256 amount) public {
+        uint256 price = priced();
+        collateral = bound(collateral, 1e18, 600e18);
+        depositCollateral(collateral);
+        uint256 capacity = credit.borrowCapacity(assetId, borrower);
+        assertEq(capacity, Math.min(collateral * price / 1e18 / 2, SUPPLY), "min(50 % of value, liquidity)");
+        amount = bound(amount, MIN_DEBT, capacity);
+        borrow(amount);
+        assertEq(credit.debtOf(assetId, borrower), amount, "owed");
+        uint256 left = credit.borrowCapacity(assetId, borrower);
+        if (left == 0 && capacity < SUPPLY) {
+            vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditExceedsLtv.selector, amount + 1, amount));
+            borrow(1);
+        }
+    }
+
+    /// @dev Whatever is repaid, the collateral taken is worth at most repaid x 1.08, and the position is
+    ///      not left less healthy (beyond a rounding unit of debt: a repayment of a few base units can
+    ///      burn debt shares worth a unit less than it, since debt shares are burned rounded down).
+    function testFuzz_liquidate_SeizeBounded(uint256 repayAmount) public {
+        uint256 price = shortfall();
+        uint256 hf = credit.healthFactor(assetId, borrower);
+        uint256 debt = credit.debtOf(assetId, borrower);
+        repayAmount = bound(repayAmount, 1, (debt + 1) / 2);
+        uint256 paid = usdc.balanceOf(liquidator);
+        vm.prank(liquidator);
+        uint256 seized = credit.liquidate(assetId, borrower, repayAmount, liquidator);
+        uint256 repaid = paid - usdc.balanceOf(liquidator);
+        assertEq(repaid, repayAmount, "repaid what was asked");
+        assertLe(seized * price / 1e18, repaid * 10_800 / 10_000, "seized <= repaid x (1 + bonus)");
+        uint256 after_ = credit.healthFactor(assetId, borrower);
+        if (repaid >= USDC) assertGe(after_, hf, "no less healthy");
+        else assertGe(after_ + hf / debt + 1, hf, "worse by at most a unit of debt");
     }
 }
