@@ -507,19 +507,34 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
 
     /// @inheritdoc ICreditMarket
     function debtOf(uint256 assetId, address borrower) public view returns (uint256) {
-        uint256 shares = _positions[assetId][borrower].borrowShares;
+        Position storage pos = _positions[assetId][borrower];
+        uint256 shares = pos.borrowShares;
         // slither-disable-next-line incorrect-equality (debt shares, not a balance)
         if (shares == 0) return 0;
-        return Math.mulDiv(
+        uint256 debt = Math.mulDiv(
             shares,
             _totalBorrowAssets + _pendingInterest() + VIRTUAL_BORROW_ASSETS,
             _totalBorrowShares + VIRTUAL_BORROW_SHARES,
             Math.Rounding.Ceil
         );
+        uint256 earned = _unappliedRevenue(assetId, pos);
+        return debt > earned ? debt - earned : 0;
+    }
+
+    /// @dev Collateral revenue the position's next settlement will apply, including revenue the shares
+    ///      hold for this contract that has not been collected yet.
+    function _unappliedRevenue(uint256 assetId, Position storage pos) private view returns (uint256) {
+        CollateralRevenue storage r = _revenue[assetId];
+        uint256 perCollateral = r.perCollateral;
+        uint256 total = r.totalCollateral;
+        address sharesToken = _collateral[assetId].shares;
+        if (total != 0 && sharesToken != address(0)) {
+            perCollateral += Math.mulDiv(ICapacityShares(sharesToken).claimable(address(this)), ACC_SCALE, total);
+        }
+        return Math.mulDiv(pos.collateral, perCollateral - pos.revenuePaid, ACC_SCALE);
     }
 
     /// @inheritdoc ICreditMarket
-    /// @dev Revenue not yet applied to the position is not counted (call `settle` to apply it).
     function healthFactor(uint256 assetId, address borrower) external view returns (uint256) {
         Collateral storage c = _listed(assetId);
         // slither-disable-next-line unused-return (health is reported from the latest price, stale or not)

@@ -18,8 +18,11 @@ CONTRACTS = {
     "CapacityRegistry": "CapacityRegistry.sol",
     "CapacityShares": "CapacityShares.sol",
     "CapacitySharesFactory": "CapacitySharesFactory.sol",
+    "CreditMarket": "CreditMarket.sol",
     "LeaseMarket": "LeaseMarket.sol",
     "MetricsOracle": "MetricsOracle.sol",
+    "NavOracle": "NavOracle.sol",
+    "NavOracleFactory": "NavOracleFactory.sol",
     "TestStablecoin": "TestStablecoin.sol",
 }
 

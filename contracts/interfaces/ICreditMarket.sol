@@ -110,7 +110,8 @@ interface ICreditMarket {
 
     // ---------------------------------------------------------------- views
     function positionOf(uint256 assetId, address borrower) external view returns (Position memory);
-    /// @notice Debt now, interest included (rounded up).
+    /// @notice Debt now: interest included (rounded up), less the collateral revenue its next settlement
+    ///         will apply. What a transaction in this block would find.
     function debtOf(uint256 assetId, address borrower) external view returns (uint256);
     /// @notice Collateral value x liquidation threshold / debt, 1e18 = 1; max uint256 without debt.
     function healthFactor(uint256 assetId, address borrower) external view returns (uint256);

@@ -2,7 +2,10 @@
 
 Registers an asset, sells shares, opens a firm and an interruptible lease, posts signed reports for
 several epochs (a grid curtailment, downtime below the SLA, a missing report), settles every epoch and
-prints who paid and who earned what. Needs a dev chain that can move time (anvil).
+prints who paid and who earned what. Beside it, the asset's NAV feed prices its shares after every
+settled epoch; a lender supplies the CreditMarket, investor A borrows against shares, and when the
+missing report drags the NAV down a liquidator takes part of the position. Needs a dev chain that can
+move time (anvil).
 """
 
 from __future__ import annotations
@@ -35,10 +38,14 @@ class Actors:
     lessee_firm: LocalAccount
     lessee_interruptible: LocalAccount
     attestors: list[LocalAccount]
+    lender: LocalAccount
+    liquidator: LocalAccount
 
     @classmethod
     def from_dev_accounts(cls, accounts: list[LocalAccount]) -> Actors:
-        return cls(accounts[0], accounts[1], accounts[2], accounts[3], accounts[4], accounts[5], accounts[6:9])
+        """Needs the 12 accounts the devnet's anvil funds."""
+        a = accounts
+        return cls(a[0], a[1], a[2], a[3], a[4], a[5], a[6:9], a[9], a[10])
 
 
 @dataclass
@@ -67,6 +74,24 @@ class EpochRow:
 
 
 @dataclass
+class CreditOutcome:
+    """Investor A's loan against its shares, from borrowing to liquidation."""
+
+    supplied: int = 0
+    collateral: int = 0  # shares
+    borrowed: int = 0
+    nav: dict[int, int] = field(default_factory=dict)  # epoch -> price per share
+    price_at_borrow: int = 0
+    health_at_borrow: int = 0
+    health_before_liquidation: int = 0
+    price_at_liquidation: int = 0
+    repaid: int = 0
+    seized: int = 0
+    bad_debt: int = 0
+    health_after: int = 0
+
+
+@dataclass
 class DemoResult:
     asset_id: int
     epochs: list[EpochRow] = field(default_factory=list)
@@ -77,6 +102,7 @@ class DemoResult:
     bond_used: int = 0
     treasury: int = 0
     market_dust: int = 0
+    credit: CreditOutcome = field(default_factory=CreditOutcome)
 
 
 # With site agents (make demo): the agents measure; the plan only breaks GPUs or takes the agents offline.
@@ -131,9 +157,16 @@ class Demo:
             self.a.investor_b,
             self.a.lessee_firm,
             self.a.lessee_interruptible,
+            self.a.lender,
+            self.a.liquidator,
         ):
             self._send(self.a.admin, coin.mint(who.address, 1_000_000 * USDC))
-            for spender in (self.p.registry.address, self.p.market.address, self.p.oracle.address):
+            for spender in (
+                self.p.registry.address,
+                self.p.market.address,
+                self.p.oracle.address,
+                self.p.credit.address,
+            ):
                 self._send(who, coin.approve(spender, 2**256 - 1))
 
     def register(
@@ -228,6 +261,58 @@ class Demo:
             raise RuntimeError(f"the site agents did not report epoch {plan.epoch}")
         fleet.fail_gpus(())
 
+    # ------------------------------------------------------------ credit
+    def open_credit(self, result: DemoResult) -> None:
+        """The operator creates the asset's NAV feed; governance lists the shares as collateral (LTV 50 %,
+        liquidation at 70 %, 8 % bonus, half the debt per liquidation); the lender supplies 500,000."""
+        now = self.w3.eth.get_block("latest")["timestamp"]
+        nav_params = (24, 3, now + 3 * 365 * 86_400)  # 24-epoch window, stale after 3, 3 years of life
+        self._send(self.a.operator, self.p.nav_factory.functions.create(self.asset_id, nav_params))
+        self._send(self.a.admin, self.p.credit.functions.listCollateral(self.asset_id, (5_000, 7_000, 800, 5_000)))
+        result.credit.supplied = 500_000 * USDC
+        self._send(self.a.lender, self.p.credit.functions.deposit(result.credit.supplied, self.a.lender.address))
+
+    def update_nav(self, epoch: int, result: DemoResult) -> None:
+        """A keeper records the feed's round for the epoch just settled."""
+        nav = self.p.nav(self.asset_id)
+        self._send(self.a.admin, nav.functions.update())
+        result.credit.nav[epoch] = nav.functions.latestPrice().call()[0]
+
+    def borrow(self, result: DemoResult) -> None:
+        """Investor A pledges 100,000 shares and borrows all it may at the latest NAV."""
+        credit, shares = self.p.credit.functions, self.p.shares(self.asset_id)
+        c = result.credit
+        c.collateral = 100_000 * SHARE
+        self._send(self.a.investor_a, shares.functions.approve(self.p.credit.address, c.collateral))
+        borrower = self.a.investor_a.address
+        self._send(self.a.investor_a, credit.depositCollateral(self.asset_id, c.collateral, borrower))
+        c.borrowed = credit.borrowCapacity(self.asset_id, borrower).call()
+        self._send(self.a.investor_a, credit.borrow(self.asset_id, c.borrowed, borrower))
+        c.price_at_borrow = self.p.nav(self.asset_id).functions.latestPrice().call()[0]
+        c.health_at_borrow = credit.healthFactor(self.asset_id, borrower).call()
+
+    def liquidate(self, result: DemoResult) -> None:
+        """If the NAV fell far enough, the liquidator repays what one liquidation may and takes collateral."""
+        credit, c = self.p.credit.functions, result.credit
+        borrower = self.a.investor_a.address
+        self._send(self.a.liquidator, credit.settle(self.asset_id, borrower))
+        c.health_before_liquidation = credit.healthFactor(self.asset_id, borrower).call()
+        c.price_at_liquidation = self.p.nav(self.asset_id).functions.latestPrice().call()[0]
+        if c.health_before_liquidation >= 10**18:
+            c.health_after = c.health_before_liquidation
+            return
+        debt = credit.debtOf(self.asset_id, borrower).call()
+        value = c.collateral * c.price_at_liquidation // SHARE
+        _, _, bonus, close = credit.collateralParams(self.asset_id).call()
+        insolvent = value * 10_000 < debt * (10_000 + bonus)
+        repay = debt if insolvent else debt * close // 10_000
+        receipt = self._send(
+            self.a.liquidator, credit.liquidate(self.asset_id, borrower, repay, self.a.liquidator.address)
+        )
+        ev = self.p.credit.events.Liquidated().process_receipt(receipt, errors=DISCARD)[0]["args"]
+        c.repaid, c.seized, c.bad_debt = ev["repaid"], ev["seized"], ev["badDebt"]
+        c.health_after = credit.healthFactor(self.asset_id, borrower).call()
+
     def finalize(self, epoch: int, note: str, result: DemoResult) -> None:
         params = self.p.registry.functions.protocolParams().call()
         window, deadline = params[4], params[5]
@@ -250,6 +335,7 @@ class Demo:
                 note,
             )
         )
+        self.update_nav(epoch, result)
 
     def run(self) -> DemoResult:
         self.fund()
@@ -258,14 +344,18 @@ class Demo:
             self.fleet = self.fleet_factory(self.asset_id)  # type: ignore[operator]
         result = DemoResult(self.asset_id)
         bond_before = self.p.registry.functions.bondOf(self.asset_id).call()
+        self.open_credit(result)
         self.sell_shares()
         leases = self.open_leases()
         prepaid = {label: self._prepaid(i) for label, i in leases.items()}
         self.report(EpochPlan(0, 10_000))
         self.finalize(0, "before the leases start", result)
         for plan in AGENT_PLAN if self.fleet is not None else PLAN:
+            if plan.uptime_bps is None and not result.credit.borrowed:
+                self.borrow(result)  # just before the epoch whose report never comes
             self.report(plan)
             self.finalize(plan.epoch, plan.note, result)
+        self.liquidate(result)
         if self.fleet is not None:
             self.fleet.close()  # type: ignore[attr-defined]
         self._claim_all(leases, prepaid, result)
@@ -344,4 +434,31 @@ def render(result: DemoResult) -> str:
         f"treasury (protocol fee) {u(result.treasury)}",
         f"left in the market after every claim: {result.market_dust} base units of rounding dust",
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + render_credit(result.credit))
+
+
+def health(wad: int) -> str:
+    """A health factor (WAD) to three decimals, truncated."""
+    return "no debt" if wad >= 2**255 else fmt_units(wad // 10**15, 3)
+
+
+def render_credit(c: CreditOutcome) -> list[str]:
+    u = fmt_units
+    navs = ", ".join(f"epoch {e}: {u(p)}" for e, p in sorted(c.nav.items()))
+    lines = [
+        "",
+        "Credit market (NAV feed: trailing revenue x uptime x remaining life, per share)",
+        f"NAV after each settled epoch: {navs}",
+        f"lender supplied {u(c.supplied)}; investor A pledged {c.collateral // SHARE:,} shares at "
+        f"{u(c.price_at_borrow)} and borrowed {u(c.borrowed)} (health {health(c.health_at_borrow)})",
+        f"after the missing report the NAV is {u(c.price_at_liquidation)}: "
+        f"health {health(c.health_before_liquidation)}",
+    ]
+    if c.seized:
+        lines.append(
+            f"liquidated: repaid {u(c.repaid)}, took {fmt_units(c.seized // 10**16, 2)} shares, "
+            f"bad debt {u(c.bad_debt)}; health now {health(c.health_after)}"
+        )
+    else:
+        lines.append("still healthy: no liquidation")
+    return lines

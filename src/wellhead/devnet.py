@@ -38,7 +38,7 @@ def free_port() -> int:
         return port
 
 
-def dev_accounts(n: int = 10) -> list[LocalAccount]:
+def dev_accounts(n: int = 12) -> list[LocalAccount]:
     """The dev chain's funded accounts (anvil's default mnemonic)."""
     Account.enable_unaudited_hdwallet_features()
     return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(n)]

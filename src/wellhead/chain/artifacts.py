@@ -15,8 +15,11 @@ CONTRACT_NAMES = (
     "CapacityRegistry",
     "CapacityShares",
     "CapacitySharesFactory",
+    "CreditMarket",
     "LeaseMarket",
     "MetricsOracle",
+    "NavOracle",
+    "NavOracleFactory",
     "TestStablecoin",
 )
 

@@ -93,6 +93,20 @@ class Protocol:
         contract: Contract = self.w3.eth.contract(address=address, abi=abi(name))
         return contract
 
+    @property
+    def nav_factory(self) -> Contract:
+        return self._at("NavOracleFactory")
+
+    @property
+    def credit(self) -> Contract:
+        return self._at("CreditMarket")
+
+    def nav(self, asset_id: int) -> Contract:
+        """The asset's NAV feed (zero address when the operator has not created one)."""
+        address = self.nav_factory.functions.oracleOf(asset_id).call()
+        contract: Contract = self.w3.eth.contract(address=address, abi=abi("NavOracle"))
+        return contract
+
     def shares(self, asset_id: int) -> Contract:
         address = self.registry.functions.terms(asset_id).call()[3]
         contract: Contract = self.w3.eth.contract(address=address, abi=abi("CapacityShares"))

@@ -15,7 +15,7 @@ from wellhead.chain.deployment import DeployedContract, Deployment
 from wellhead.errors import InsufficientFundsError
 
 USDC = 10**6
-MIN_DEPLOYER_WEI = 10**16  # enough for ~6 contracts at devnet/L2 gas prices
+MIN_DEPLOYER_WEI = 10**16  # enough for the 8 contracts at devnet/L2 gas prices
 
 
 class ProtocolParams(BaseModel):
@@ -43,6 +43,21 @@ class ProtocolParams(BaseModel):
         )
 
 
+class CreditParams(BaseModel):
+    """The CreditMarket's lending terms at deployment (see ICreditMarket.RateCurve)."""
+
+    base_rate_bps: int = Field(default=200, ge=0, le=10_000)
+    kink_bps: int = Field(default=8_000, gt=0, lt=10_000)
+    slope1_bps: int = Field(default=1_000, ge=0, le=100_000)
+    slope2_bps: int = Field(default=10_000, ge=0, le=1_000_000)
+    min_debt: int = Field(default=10 * USDC, ge=0)
+    vault_name: str = "Wellhead Credit USDC"
+    vault_symbol: str = "wcUSDC"
+
+    def curve(self) -> tuple[int, int, int, int]:
+        return (self.base_rate_bps, self.kink_bps, self.slope1_bps, self.slope2_bps)
+
+
 def git_commit(root: Path | None = None) -> str:
     try:
         out = subprocess.run(
@@ -59,8 +74,10 @@ def deploy_protocol(
     network: str,
     params: ProtocolParams,
     stablecoin: str | None = None,
+    credit: CreditParams | None = None,
 ) -> Deployment:
-    """Deploys stablecoin (devnets only, when none is given), shares factory, registry, oracle, market.
+    """Deploys stablecoin (devnets only, when none is given), shares factory, registry, oracle, market,
+    the NAV feed factory and the credit market.
 
     The deployer becomes the registry's admin, governor, arbiter and pauser; hand those roles to a
     multisig with AccessControl's grantRole/renounceRole once the deployment is checked.
@@ -104,6 +121,22 @@ def deploy_protocol(
     market, receipt = deploy_contract(w3, deployer, "LeaseMarket", registry.address, oracle.address)
     record("LeaseMarket", market.address, dict(receipt))
     send(w3, deployer, registry.functions.wire(market.address, oracle.address))
+    nav_factory, receipt = deploy_contract(w3, deployer, "NavOracleFactory", registry.address)
+    record("NavOracleFactory", nav_factory.address, dict(receipt))
+    terms = credit or CreditParams()
+    credit_market, receipt = deploy_contract(
+        w3,
+        deployer,
+        "CreditMarket",
+        admin,
+        registry.address,
+        nav_factory.address,
+        terms.curve(),
+        terms.min_debt,
+        terms.vault_name,
+        terms.vault_symbol,
+    )
+    record("CreditMarket", credit_market.address, dict(receipt))
 
     first_block = min(r.block for r in records.values() if r.block)
     return Deployment(
