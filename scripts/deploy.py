@@ -15,7 +15,7 @@ import click
 from ape.cli import ConnectedProviderCommand, network_option
 
 from ape import accounts, chain, networks, project
-from wellhead.chain.deploy import MIN_DEPLOYER_WEI, git_commit
+from wellhead.chain.deploy import MIN_DEPLOYER_WEI, CreditParams, git_commit
 from wellhead.chain.deployment import DeployedContract, Deployment
 from wellhead.errors import ChainMismatchError, InsufficientFundsError, WellheadError
 
@@ -60,6 +60,20 @@ def deploy(deployer, network_name: str, out: Path, stablecoin: str | None) -> De
     market = project.LeaseMarket.deploy(registry.address, oracle.address, sender=deployer)
     keep("LeaseMarket", market)
     registry.wire(market.address, oracle.address, sender=deployer)
+    nav_factory = project.NavOracleFactory.deploy(registry.address, sender=deployer)
+    keep("NavOracleFactory", nav_factory)
+    terms = CreditParams()
+    credit = project.CreditMarket.deploy(
+        deployer.address,
+        registry.address,
+        nav_factory.address,
+        terms.curve(),
+        terms.min_debt,
+        terms.vault_name,
+        terms.vault_symbol,
+        sender=deployer,
+    )
+    keep("CreditMarket", credit)
     deployment = Deployment(
         network=network_name,
         chain_id=chain_id,
