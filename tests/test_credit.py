@@ -6,53 +6,12 @@ import pytest
 from web3 import Web3
 from web3.logs import DISCARD
 
-from tests.helpers import FIRM, USDC, Site
+from tests.helpers import SHARE, USDC, Desk
 from wellhead.chain.client import Protocol, send
 from wellhead.demo import Actors, Demo
 from wellhead.errors import ContractRevertError
 
-SHARE = 10**18
 WAD = 10**18
-
-
-class Desk:
-    """The demo asset with a NAV feed, listed as collateral, a lender's 200,000 supplied, fully leased."""
-
-    def __init__(self, w3: Web3, protocol: Protocol, actors: Actors) -> None:
-        self.site = Site(w3, protocol, actors)
-        self.w3, self.p, self.a = w3, protocol, actors
-        self.asset_id = self.site.asset_id
-        self.borrower = actors.investor_a
-        now = w3.eth.get_block("latest")["timestamp"]
-        send(w3, actors.operator, protocol.nav_factory.functions.create(self.asset_id, (24, 3, now + 3 * 365 * 86_400)))
-        self.nav = protocol.nav(self.asset_id)
-        self.credit = protocol.credit
-        send(w3, actors.admin, self.credit.functions.listCollateral(self.asset_id, (5_000, 7_000, 800, 5_000)))
-        send(w3, actors.lender, self.credit.functions.deposit(200_000 * USDC, actors.lender.address))
-        self.site.open_lease(actors.lessee_firm, 64, 40, FIRM)
-        self.next_epoch = 0
-
-    def epochs(self, count: int, uptime_bps: int) -> None:
-        for _ in range(count):
-            self.site.report_and_finalize(self.next_epoch, uptime_bps)
-            send(self.w3, self.a.admin, self.nav.functions.update())
-            self.next_epoch += 1
-
-    def price(self) -> int:
-        price: int = self.nav.functions.latestPrice().call()[0]
-        return price
-
-    def debt(self) -> int:
-        debt: int = self.credit.functions.debtOf(self.asset_id, self.borrower.address).call()
-        return debt
-
-    def health(self) -> int:
-        hf: int = self.credit.functions.healthFactor(self.asset_id, self.borrower.address).call()
-        return hf
-
-    def borrow(self, amount: int) -> None:
-        fn = self.credit.functions.borrow(self.asset_id, amount, self.borrower.address)
-        send(self.w3, self.borrower, fn)
 
 
 @pytest.fixture

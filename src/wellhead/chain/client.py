@@ -16,6 +16,9 @@ from wellhead.chain.deployment import Deployment
 from wellhead.errors import ContractRevertError, InsufficientFundsError
 
 
+GAS_MARGIN = 10_000  # added to every padded estimate (a cold storage write the estimate could not see)
+
+
 def revert_from(exc: ContractLogicError) -> ContractRevertError:
     """The named custom error inside a web3 revert exception."""
     data = exc.data if isinstance(exc.data, str) else None
@@ -26,8 +29,11 @@ def revert_from(exc: ContractLogicError) -> ContractRevertError:
 
 
 def send(w3: Web3, account: LocalAccount, fn: ContractFunction, value: int = 0, gas: int | None = None) -> TxReceipt:
-    """Estimate (unless `gas` is given), sign locally, send and wait for `fn`; raise ContractRevertError on a
-    revert."""
+    """Sign locally, send and wait for `fn`; raise ContractRevertError on a revert.
+
+    Without `gas`, the limit is the estimate plus a fifth: the estimate runs against the latest block, and
+    the transaction may land in a later second where time-dependent work (interest accrual, for one)
+    writes storage the estimate skipped. Gas used is what it is; only the limit is padded."""
     try:
         params: TxParams = {
             "from": account.address,
@@ -35,8 +41,7 @@ def send(w3: Web3, account: LocalAccount, fn: ContractFunction, value: int = 0, 
             "value": Wei(value),
             "chainId": w3.eth.chain_id,
         }
-        if gas is not None:
-            params["gas"] = gas
+        params["gas"] = gas if gas is not None else fn.estimate_gas(params) * 6 // 5 + GAS_MARGIN
         tx = fn.build_transaction(params)
     except (ContractCustomError, ContractLogicError) as exc:
         raise revert_from(exc) from None
