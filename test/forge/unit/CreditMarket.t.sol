@@ -73,7 +73,36 @@ contract CreditMarketTest is CreditFixture {
         credit.borrow(7, 100 * USDC, borrower);
     }
 
+    function test_views_AndInterfaces() public {
+        assertEq(credit.feedOf(assetId), address(nav), "the asset's feed");
+        assertEq(credit.feedOf(7), address(0), "none for an unlisted asset");
+        assertTrue(credit.supportsInterface(type(ICreditMarket).interfaceId), "ICreditMarket");
+        assertTrue(credit.supportsInterface(type(IAccessControl).interfaceId), "AccessControl");
+        assertEq(credit.borrowRatePerSecond(), uint256(200) * 1e18 / 10_000 / 365 days, "2 % a year when idle");
+        vm.expectRevert(ICreditMarket.CreditZeroAmount.selector);
+        depositCollateral(0);
+    }
+
+    /// @dev Above the kink the steep slope applies: at 90 % utilization, 2 % + 10 % + 100 % x (10 / 20).
+    function test_rate_SteepAboveKink() public {
+        priced();
+        depositCollateral(600e18);
+        borrow(90_000 * USDC);
+        assertEq(credit.utilizationBps(), 9_000, "90 % lent");
+        assertEq(credit.borrowRatePerSecond(), uint256(6_200) * 1e18 / 10_000 / 365 days, "62 % a year");
+    }
+
     // ---------------------------------------------------------------- lenders
+
+    function test_vault_MintAndMaxRedeem() public {
+        vm.prank(lender);
+        uint256 assets = credit.mint(1_000e6, lender); // 1:1 while no interest has accrued
+        assertEq(assets, 1_000e6, "assets for the shares minted");
+        priced();
+        depositCollateral(100e18);
+        borrow(50_000 * USDC);
+        assertEq(credit.maxRedeem(lender), 51_000e6, "only what the idle liquidity covers");
+    }
 
     function test_vault_WithdrawOnlyIdle() public {
         priced();

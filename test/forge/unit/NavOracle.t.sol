@@ -178,6 +178,16 @@ contract NavOracleTest is CreditFixture {
         assertFalse(nav.supportsInterface(0xffffffff), "not 0xffffffff");
     }
 
+    function test_views_IdentifyTheAsset() public view {
+        assertEq(nav.assetId(), assetId, "asset id");
+        assertEq(nav.shares(), address(shares), "the asset's shares");
+        NavParams memory p = nav.params();
+        assertEq(p.windowEpochs, NAV_WINDOW, "window");
+        assertEq(p.staleAfterEpochs, NAV_STALE, "staleness");
+        assertEq(p.depreciationEnd, registry.terms(assetId).genesis + LIFE, "depreciation end");
+        assertEq(nav.roundCount(), 0, "no rounds yet");
+    }
+
     function test_factory_Guards() public {
         NavParams memory p = navParams();
         vm.expectRevert(abi.encodeWithSelector(INavOracleFactory.NavOnlyOperator.selector, assetId, lessee));
