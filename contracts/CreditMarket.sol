@@ -231,9 +231,8 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
             revert CreditPositionHealthy(assetId, borrower, _health(value, p, debt));
         }
 
-        uint256 maxRepay = _maxRepay(debt, value, p);
-        if (repayAmount > maxRepay) revert CreditCloseFactorExceeded(repayAmount, maxRepay);
-        repaid = repayAmount;
+        // Clamped rather than refused: a borrower repaying a little just before cannot make it revert.
+        repaid = Math.min(repayAmount, _maxRepay(debt, value, p));
         seized = price == 0 ? pos.collateral : _seizable(repaid, price, p.liquidationBonusBps);
         if (seized >= pos.collateral) {
             // Take all of it, for what it is worth at the discount (rounded up: the liquidator pays).

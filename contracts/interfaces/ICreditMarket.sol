@@ -51,7 +51,6 @@ interface ICreditMarket {
     error CreditInsufficientCollateral(uint256 requested, uint256 available);
     error CreditRepayExceedsDebt(uint256 amount, uint256 debt);
     error CreditPositionHealthy(uint256 assetId, address borrower, uint256 healthFactor);
-    error CreditCloseFactorExceeded(uint256 repay, uint256 maxRepay);
     error CreditNothingToClaim(uint256 assetId, address borrower);
 
     event CollateralListed(uint256 indexed assetId, address indexed feed, CollateralParams params);
@@ -95,8 +94,10 @@ interface ICreditMarket {
     /// @return repaid the amount pulled from the caller
     function repay(uint256 assetId, uint256 amount, address borrower) external returns (uint256 repaid);
 
-    /// @notice Repays `repayAmount` of an unhealthy position's debt and takes its collateral at the NAV
-    ///         price plus the bonus. Collateral revenue owed to the position repays its debt first.
+    /// @notice Repays up to `repayAmount` of an unhealthy position's debt (at most the close factor's
+    ///         share of it, all of it once the collateral no longer covers debt plus bonus;
+    ///         `type(uint256).max` takes the most allowed) and takes collateral worth the repayment plus
+    ///         the bonus at the NAV price. Collateral revenue owed to the position repays its debt first.
     /// @return seized capacity shares sent to `to`
     function liquidate(uint256 assetId, address borrower, uint256 repayAmount, address to)
         external
