@@ -62,17 +62,8 @@ def deploy(deployer, network_name: str, out: Path, stablecoin: str | None) -> De
     registry.wire(market.address, oracle.address, sender=deployer)
     nav_factory = project.NavOracleFactory.deploy(registry.address, sender=deployer)
     keep("NavOracleFactory", nav_factory)
-    terms = CreditParams()
-    credit = project.CreditMarket.deploy(
-        deployer.address,
-        registry.address,
-        nav_factory.address,
-        terms.curve(),
-        terms.min_debt,
-        terms.vault_name,
-        terms.vault_symbol,
-        sender=deployer,
-    )
+    args = CreditParams().constructor_args(deployer.address, registry.address, nav_factory.address)
+    credit = project.CreditMarket.deploy(*args, sender=deployer)
     keep("CreditMarket", credit)
     deployment = Deployment(
         network=network_name,

@@ -57,6 +57,10 @@ class CreditParams(BaseModel):
     def curve(self) -> tuple[int, int, int, int]:
         return (self.base_rate_bps, self.kink_bps, self.slope1_bps, self.slope2_bps)
 
+    def constructor_args(self, admin: str, registry: str, nav_factory: str) -> tuple[object, ...]:
+        """CreditMarket's constructor arguments, in order."""
+        return (admin, registry, nav_factory, self.curve(), self.min_debt, self.vault_name, self.vault_symbol)
+
 
 def git_commit(root: Path | None = None) -> str:
     try:
@@ -125,16 +129,7 @@ def deploy_protocol(
     record("NavOracleFactory", nav_factory.address, dict(receipt))
     terms = credit or CreditParams()
     credit_market, receipt = deploy_contract(
-        w3,
-        deployer,
-        "CreditMarket",
-        admin,
-        registry.address,
-        nav_factory.address,
-        terms.curve(),
-        terms.min_debt,
-        terms.vault_name,
-        terms.vault_symbol,
+        w3, deployer, "CreditMarket", *terms.constructor_args(admin, registry.address, nav_factory.address)
     )
     record("CreditMarket", credit_market.address, dict(receipt))
 

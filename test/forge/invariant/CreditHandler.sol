@@ -9,13 +9,12 @@ import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
 import {NavOracle} from "../../../contracts/NavOracle.sol";
 import {AssetTerms} from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {CollateralParams, Position} from "../../../contracts/interfaces/ICreditMarket.sol";
-import {Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
-import {Test} from "../utils/Test.sol";
+import {HandlerBase} from "../utils/HandlerBase.sol";
 
 /// @notice Drives lenders, borrowers, liquidators, donors and epoch settlement against the CreditMarket,
 ///         checking each action's effect on the vault's assets and keeping ghost totals for the invariants.
-contract CreditHandler is Test {
+contract CreditHandler is HandlerBase {
     uint256 private constant BPS = 10_000;
 
     struct Deps {
@@ -231,7 +230,8 @@ contract CreditHandler is Test {
         if (report) {
             _warpTo(end);
             // half the epochs fall short, so that prices fall and liquidations happen
-            _submit(epoch, uint32(uptime % 2 == 0 ? bound(uptime, 0, 3_000) : bound(uptime, 0, 10_000)));
+            uptime = uint32(uptime % 2 == 0 ? bound(uptime, 0, 3_000) : bound(uptime, 0, 10_000));
+            _submitReport(oracle, keys, _report(assetId, epoch, uptime, 0));
             _warpTo(block.timestamp + registry.protocolParams().challengeWindow);
         } else {
             _warpTo(end + registry.protocolParams().reportDeadline + 1);
@@ -245,32 +245,6 @@ contract CreditHandler is Test {
         nav.update();
     }
 
-    function _submit(uint64 epoch, uint32 uptime) internal {
-        Report memory r = Report({
-            assetId: assetId,
-            epoch: epoch,
-            uptimeBps: uptime,
-            curtailedBps: 0,
-            gridEventId: bytes32(0),
-            gpuEnergyWh: 1_000,
-            facilityEnergyWh: 1_200,
-            renewableBps: 5_000,
-            carbonGramsPerKwh: 300,
-            evidenceHash: bytes32(uint256(epoch))
-        });
-        Report[] memory rs = new Report[](2);
-        bytes[] memory sigs = new bytes[](2);
-        for (uint256 i; i < 2; ++i) {
-            rs[i] = r;
-            (uint8 v, bytes32 rr, bytes32 s) = vm.sign(keys[i], oracle.hashReport(r));
-            sigs[i] = abi.encodePacked(rr, s, v);
-        }
-        oracle.submitReport(rs, sigs);
-    }
-
-    function _warpTo(uint256 ts) internal {
-        if (block.timestamp < ts) vm.warp(ts);
-    }
 
     // ---------------------------------------------------------------- views for the invariants
 

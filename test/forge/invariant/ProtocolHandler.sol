@@ -7,13 +7,12 @@ import {LeaseMarket} from "../../../contracts/LeaseMarket.sol";
 import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
 import {AssetTerms} from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {EpochIndex, Lease, LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
-import {Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
-import {Test} from "../utils/Test.sol";
+import {HandlerBase} from "../utils/HandlerBase.sol";
 
 /// @notice Drives random sequences of lease, share, report, challenge, settlement and claim actions,
 ///         keeping ghost totals of every stablecoin flow in and out of the LeaseMarket.
-contract ProtocolHandler is Test {
+contract ProtocolHandler is HandlerBase {
     TestStablecoin public usdc;
     CapacityRegistry public registry;
     MetricsOracle public oracle;
@@ -170,7 +169,7 @@ contract ProtocolHandler is Test {
             _warpTo(end + registry.protocolParams().reportDeadline + 1);
         } else {
             _warpTo(end);
-            _submit(epoch, uptime, curtailed);
+            _submitReport(oracle, [keys[0], keys[1]], _report(assetId, epoch, uptime, curtailed));
             if (mode >= 3) {
                 address c = actors[0];
                 vm.prank(c);
@@ -190,30 +189,4 @@ contract ProtocolHandler is Test {
         finalizedCount = epoch + 1;
     }
 
-    function _submit(uint64 epoch, uint32 uptime, uint32 curtailed) internal {
-        Report memory r = Report({
-            assetId: assetId,
-            epoch: epoch,
-            uptimeBps: uptime,
-            curtailedBps: curtailed,
-            gridEventId: curtailed == 0 ? bytes32(0) : bytes32("GRID"),
-            gpuEnergyWh: 1_000,
-            facilityEnergyWh: 1_200,
-            renewableBps: 5_000,
-            carbonGramsPerKwh: 300,
-            evidenceHash: bytes32(uint256(epoch))
-        });
-        Report[] memory rs = new Report[](2);
-        bytes[] memory sigs = new bytes[](2);
-        for (uint256 i; i < 2; ++i) {
-            rs[i] = r;
-            (uint8 v, bytes32 rr, bytes32 s) = vm.sign(keys[i], oracle.hashReport(r));
-            sigs[i] = abi.encodePacked(rr, s, v);
-        }
-        oracle.submitReport(rs, sigs);
-    }
-
-    function _warpTo(uint256 ts) internal {
-        if (block.timestamp < ts) vm.warp(ts);
-    }
 }

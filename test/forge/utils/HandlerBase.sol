@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
+import {Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
+import {Test} from "./Test.sol";
+
+/// @notice What the invariant handlers share: a report signed by two attestors, and time that only moves on.
+abstract contract HandlerBase is Test {
+    /// @dev Submits one epoch's report, the same values signed by the two attestors holding `keys`.
+    function _submitReport(MetricsOracle oracle, uint256[2] memory keys, Report memory r) internal {
+        Report[] memory rs = new Report[](2);
+        bytes[] memory sigs = new bytes[](2);
+        for (uint256 i; i < 2; ++i) {
+            rs[i] = r;
+            (uint8 v, bytes32 rr, bytes32 s) = vm.sign(keys[i], oracle.hashReport(r));
+            sigs[i] = abi.encodePacked(rr, s, v);
+        }
+        oracle.submitReport(rs, sigs);
+    }
+
+    /// @dev A plausible report of one epoch: only uptime and curtailment vary.
+    function _report(uint256 assetId, uint64 epoch, uint32 uptime, uint32 curtailed)
+        internal
+        pure
+        returns (Report memory)
+    {
+        return Report({
+            assetId: assetId,
+            epoch: epoch,
+            uptimeBps: uptime,
+            curtailedBps: curtailed,
+            gridEventId: curtailed == 0 ? bytes32(0) : bytes32("GRID"),
+            gpuEnergyWh: 1_000,
+            facilityEnergyWh: 1_200,
+            renewableBps: 5_000,
+            carbonGramsPerKwh: 300,
+            evidenceHash: bytes32(uint256(epoch))
+        });
+    }
+
+    function _warpTo(uint256 ts) internal {
+        if (block.timestamp < ts) vm.warp(ts);
+    }
+}
