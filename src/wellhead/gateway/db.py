@@ -1,0 +1,168 @@
+"""The gateway's index: every decoded event of the protocol, and the read models built from them.
+
+SQLite by default, PostgreSQL when `WELLHEAD_DATABASE_URL` names one; the schema is created and upgraded by
+alembic (`migrate`). Amounts are integers of any size, stored as decimal text so that no database rounds
+them. Read models (assets, epochs, leases, NAV rounds) are projections of `chain_events`: a reorg deletes
+the orphaned events and rebuilds them, so they can never disagree with the events.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, TypeDecorator, UniqueConstraint, create_engine
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+DEFAULT_URL = "sqlite:///wellhead-gateway.db"
+
+
+class Uint(TypeDecorator[int]):
+    """An unsigned integer of up to 256 bits, kept exact as decimal text."""
+
+    impl = String(78)
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(int(value))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> int | None:
+        return None if value is None else int(value)
+
+
+# A 64-bit primary key that SQLite still auto-increments (it only does so for INTEGER PRIMARY KEY).
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
+
+
+class IndexerState(Base):
+    """Where the indexer stands: the next block to read."""
+
+    __tablename__ = "indexer_state"
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class IndexedBlock(Base):
+    """The hash of each indexed block that had events or ended a batch: what a reorg is detected against."""
+
+    __tablename__ = "indexed_blocks"
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(66))
+
+
+class ChainEvent(Base):
+    """One decoded log of a protocol contract."""
+
+    __tablename__ = "chain_events"
+    __table_args__ = (UniqueConstraint("tx_hash", "log_index", name="uq_chain_events_log"),)
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    block_hash: Mapped[str] = mapped_column(String(66))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    log_index: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(42), index=True)
+    contract: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(48), index=True)
+    args: Mapped[dict[str, Any]]
+
+
+class Asset(Base):
+    __tablename__ = "assets"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    operator: Mapped[str] = mapped_column(String(42))
+    shares: Mapped[str] = mapped_column(String(42))
+    site_id: Mapped[str] = mapped_column(String(66))
+    gpu_class: Mapped[str] = mapped_column(String(66))
+    gpu_count: Mapped[int] = mapped_column(BigInteger)
+    max_watts_per_gpu: Mapped[int] = mapped_column(BigInteger)
+    epoch_length: Mapped[int] = mapped_column(BigInteger)
+    genesis: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[int] = mapped_column(Integer)
+    nav_feed: Mapped[str | None] = mapped_column(String(42))
+    registered_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class Epoch(Base):
+    """One asset's epoch: its accepted report (if any) and its settlement."""
+
+    __tablename__ = "epochs"
+    asset_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    epoch: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    reported: Mapped[bool] = mapped_column(Boolean, default=False)
+    uptime_bps: Mapped[int | None] = mapped_column(Integer)
+    curtailed_bps: Mapped[int | None] = mapped_column(Integer)
+    gpu_energy_wh: Mapped[int | None] = mapped_column(Uint)
+    facility_energy_wh: Mapped[int | None] = mapped_column(Uint)
+    renewable_bps: Mapped[int | None] = mapped_column(Integer)
+    carbon_grams_per_kwh: Mapped[int | None] = mapped_column(Integer)
+    evidence_hash: Mapped[str | None] = mapped_column(String(66))
+    signers: Mapped[dict[str, Any] | None]
+    settled: Mapped[bool] = mapped_column(Boolean, default=False)
+    proven: Mapped[bool | None] = mapped_column(Boolean)
+    delivered: Mapped[int | None] = mapped_column(Uint)
+    protocol_fee: Mapped[int | None] = mapped_column(Uint)
+    operator_fee: Mapped[int | None] = mapped_column(Uint)
+    holders_revenue: Mapped[int | None] = mapped_column(Uint)
+    service_credit: Mapped[int | None] = mapped_column(Uint)
+    settled_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Lease(Base):
+    __tablename__ = "leases"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    asset_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    lessee: Mapped[str] = mapped_column(String(42))
+    owner: Mapped[str] = mapped_column(String(42), index=True)
+    lease_class: Mapped[int] = mapped_column(Integer)
+    gpus: Mapped[int] = mapped_column(BigInteger)
+    start_epoch: Mapped[int] = mapped_column(BigInteger)
+    end_epoch: Mapped[int] = mapped_column(BigInteger)
+    price_per_gpu_hour: Mapped[int] = mapped_column(Uint)
+    rate_per_epoch: Mapped[int] = mapped_column(Uint)
+    prepaid: Mapped[int] = mapped_column(Uint)
+    closed_refund: Mapped[int] = mapped_column(Uint, default=0)
+    refunded: Mapped[int] = mapped_column(Uint, default=0)
+    credited: Mapped[int] = mapped_column(Uint, default=0)
+    opened_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class NavRound(Base):
+    __tablename__ = "nav_rounds"
+    asset_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    round_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    price_per_share: Mapped[int] = mapped_column(Uint)
+    annual_revenue_per_share: Mapped[int] = mapped_column(Uint)
+    uptime_bps: Mapped[int] = mapped_column(Integer)
+    remaining_life_seconds: Mapped[int] = mapped_column(BigInteger)
+    recorded_at: Mapped[int] = mapped_column(BigInteger)
+
+
+PROJECTIONS = (Asset, Epoch, Lease, NavRound)
+
+
+def engine_for(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, future=True)
+
+
+def migrate(url: str) -> None:
+    """Creates or upgrades the schema to the newest alembic revision."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "head")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Any]:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,16 @@
+"""alembic environment: the gateway's models are the target; the URL comes from the caller's config."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from wellhead.gateway.db import Base, engine_for
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url")
+assert url is not None, "migrate() sets sqlalchemy.url"
+
+with engine_for(url).connect() as connection:
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()

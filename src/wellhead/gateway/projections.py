@@ -1,0 +1,163 @@
+"""Read models from events: each function applies one event to the tables it changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+from web3 import Web3
+
+from wellhead.gateway.db import Asset, ChainEvent, Epoch, Lease, NavRound
+
+ZERO = "0x" + "00" * 20
+
+
+def _epoch(s: Session, asset_id: int, epoch: int) -> Epoch:
+    row = s.get(Epoch, (asset_id, epoch))
+    if row is None:
+        row = Epoch(asset_id=asset_id, epoch=epoch, reported=False, settled=False)
+        s.add(row)
+    return row
+
+
+def asset_registered(s: Session, e: ChainEvent) -> None:
+    a = e.args
+    s.add(
+        Asset(
+            id=a["assetId"],
+            operator=a["operator"],
+            shares=a["shares"],
+            site_id=a["siteId"],
+            gpu_class=a["gpuClass"],
+            gpu_count=a["gpuCount"],
+            max_watts_per_gpu=a["maxWattsPerGpu"],
+            epoch_length=a["epochLength"],
+            genesis=a["genesis"],
+            status=1,
+            registered_block=e.block_number,
+        )
+    )
+
+
+def asset_status_changed(s: Session, e: ChainEvent) -> None:
+    asset = s.get(Asset, e.args["assetId"])
+    if asset is not None:
+        asset.status = e.args["to"]
+
+
+def nav_oracle_created(s: Session, e: ChainEvent) -> None:
+    asset = s.get(Asset, e.args["assetId"])
+    if asset is not None:
+        asset.nav_feed = e.args["feed"]
+
+
+def report_accepted(s: Session, e: ChainEvent) -> None:
+    r = e.args["report"]
+    row = _epoch(s, e.args["assetId"], e.args["epoch"])
+    row.reported = True
+    row.uptime_bps = r["uptimeBps"]
+    row.curtailed_bps = r["curtailedBps"]
+    row.gpu_energy_wh = r["gpuEnergyWh"]
+    row.facility_energy_wh = r["facilityEnergyWh"]
+    row.renewable_bps = r["renewableBps"]
+    row.carbon_grams_per_kwh = r["carbonGramsPerKwh"]
+    row.evidence_hash = r["evidenceHash"]
+    row.signers = {"addresses": e.args["signers"]}
+
+
+def epoch_settled(s: Session, e: ChainEvent) -> None:
+    a = e.args
+    row = _epoch(s, a["assetId"], a["epoch"])
+    row.settled = True
+    row.proven = a["proven"]
+    row.uptime_bps = a["uptimeBps"]
+    row.curtailed_bps = a["curtailedBps"]
+    row.delivered = a["delivered"]
+    row.protocol_fee = a["protocolFee"]
+    row.operator_fee = a["operatorFee"]
+    row.holders_revenue = a["holdersRevenue"]
+    row.service_credit = a["serviceCredit"]
+    row.settled_at = e.timestamp
+
+
+def lease_opened(s: Session, e: ChainEvent) -> None:
+    a = e.args
+    s.add(
+        Lease(
+            id=a["leaseId"],
+            asset_id=a["assetId"],
+            lessee=a["lessee"],
+            owner=a["lessee"],
+            lease_class=a["class"],
+            gpus=a["gpus"],
+            start_epoch=a["startEpoch"],
+            end_epoch=a["endEpoch"],
+            price_per_gpu_hour=a["pricePerGpuHour"],
+            rate_per_epoch=a["ratePerEpoch"],
+            prepaid=a["prepaid"],
+            closed_refund=0,
+            refunded=0,
+            credited=0,
+            opened_at=e.timestamp,
+        )
+    )
+    s.flush()
+
+
+def lease_closed(s: Session, e: ChainEvent) -> None:
+    lease = s.get(Lease, e.args["leaseId"])
+    if lease is not None:
+        lease.end_epoch = e.args["newEndEpoch"]
+        lease.closed_refund += e.args["refunded"]
+
+
+def lease_refunded(s: Session, e: ChainEvent) -> None:
+    lease = s.get(Lease, e.args["leaseId"])
+    if lease is not None:
+        lease.refunded += e.args["refund"]
+        lease.credited += e.args["serviceCredit"]
+
+
+def lease_transferred(s: Session, e: ChainEvent) -> None:
+    if e.args["from"] == ZERO:
+        return  # the mint: LeaseOpened recorded the owner
+    lease = s.get(Lease, e.args["tokenId"])
+    if lease is not None:
+        lease.owner = Web3.to_checksum_address(e.args["to"])
+
+
+def nav_updated(s: Session, e: ChainEvent) -> None:
+    a = e.args
+    s.merge(
+        NavRound(
+            asset_id=a["assetId"],
+            round_id=a["roundId"],
+            epoch=a["epoch"],
+            price_per_share=a["pricePerShare"],
+            annual_revenue_per_share=a["annualRevenuePerShare"],
+            uptime_bps=a["uptimeBps"],
+            remaining_life_seconds=a["remainingLifeSeconds"],
+            recorded_at=e.timestamp,
+        )
+    )
+
+
+HANDLERS: dict[tuple[str, str], Callable[[Session, ChainEvent], None]] = {
+    ("CapacityRegistry", "AssetRegistered"): asset_registered,
+    ("CapacityRegistry", "AssetStatusChanged"): asset_status_changed,
+    ("NavOracleFactory", "NavOracleCreated"): nav_oracle_created,
+    ("MetricsOracle", "ReportAccepted"): report_accepted,
+    ("LeaseMarket", "EpochSettled"): epoch_settled,
+    ("LeaseMarket", "LeaseOpened"): lease_opened,
+    ("LeaseMarket", "LeaseClosed"): lease_closed,
+    ("LeaseMarket", "LeaseRefunded"): lease_refunded,
+    ("LeaseMarket", "Transfer"): lease_transferred,
+    ("NavOracle", "NavUpdated"): nav_updated,
+}
+
+
+def apply_event(s: Session, event: ChainEvent) -> None:
+    handler = HANDLERS.get((event.contract, event.name))
+    if handler is not None:
+        handler(s, event)
+        s.flush()

@@ -1,0 +1,124 @@
+"""The indexer against anvil and a real database: the demo's life cycle, a restart, a reorg."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from web3 import Web3
+
+from tests.gateway.conftest import rows
+from tests.helpers import FIRM, Site
+from wellhead.chain.client import Protocol, send
+from wellhead.chain.connection import rpc
+from wellhead.chain.deployment import Deployment
+from wellhead.demo import Actors, Demo
+from wellhead.gateway.db import Asset, ChainEvent, Epoch, Lease, NavRound
+from wellhead.gateway.indexer import Indexer
+
+
+def test_indexes_the_demo_life_cycle(
+    w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, sessions: sessionmaker[Session]
+) -> None:
+    result = Demo(w3, protocol, actors).run()
+    indexer = Indexer(w3, deployment, sessions, confirmations=0, batch_blocks=50)
+    synced = indexer.sync()
+    assert synced.events > 0 and synced.rolled_back_to is None
+
+    # every read model agrees with the chain's own views
+    (asset,) = [a for a in rows(sessions, Asset) if a.id == result.asset_id]
+    terms = protocol.registry.functions.terms(asset.id).call()
+    assert (asset.operator, asset.shares, asset.gpu_count, asset.genesis) == (terms[0], terms[3], terms[4], terms[1])
+    assert asset.nav_feed == protocol.nav(asset.id).address
+    epochs = {e.epoch: e for e in rows(sessions, Epoch) if e.asset_id == asset.id}
+    assert sorted(epochs) == [r.epoch for r in result.epochs]
+    for row in result.epochs:
+        e = epochs[row.epoch]
+        assert (e.settled, e.proven, e.uptime_bps, e.delivered, e.holders_revenue, e.service_credit) == (
+            True,
+            row.proven,
+            row.uptime_bps,
+            row.delivered,
+            row.holders,
+            row.credit,
+        )
+        assert e.reported == row.proven  # the unreported epoch has no report
+    leases = [lease for lease in rows(sessions, Lease) if lease.asset_id == asset.id]
+    assert len(leases) == 2
+    for lease in leases:
+        on_chain = protocol.market.functions.leaseOf(lease.id).call()
+        assert (lease.gpus, lease.start_epoch, lease.end_epoch, lease.rate_per_epoch) == tuple(on_chain[1:2]) + tuple(
+            on_chain[3:6]
+        )
+        assert lease.refunded == on_chain[6] and lease.credited == on_chain[7]
+        assert lease.owner == protocol.market.functions.ownerOf(lease.id).call()
+    navs = [n for n in rows(sessions, NavRound) if n.asset_id == asset.id]
+    assert [n.price_per_share for n in sorted(navs, key=lambda n: n.round_id)] == [
+        p for _, p in sorted(result.credit.nav.items())
+    ]
+
+
+def test_restart_resumes_without_duplicates(
+    w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, sessions: sessionmaker[Session]
+) -> None:
+    site = Site(w3, protocol, actors)
+    Indexer(w3, deployment, sessions, confirmations=0).sync()
+    before = len(rows(sessions, ChainEvent))
+    site.open_lease(actors.lessee_firm, 4, 2, FIRM)
+    restarted = Indexer(w3, deployment, sessions, confirmations=0)  # a new process, the same database
+    assert restarted.sync().events > 0
+    assert restarted.sync().events == 0, "nothing twice"
+    events = rows(sessions, ChainEvent)
+    assert len(events) > before
+    assert len({(e.tx_hash, e.log_index) for e in events}) == len(events)
+    assert any(lease.asset_id == site.asset_id for lease in rows(sessions, Lease))
+
+
+def test_reorg_rolls_back_the_orphaned_blocks(
+    w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, sessions: sessionmaker[Session]
+) -> None:
+    site = Site(w3, protocol, actors)
+    indexer = Indexer(w3, deployment, sessions, confirmations=0)
+    indexer.sync()
+    fork = rpc(w3, "evm_snapshot", [])
+    orphan = site.open_lease(actors.lessee_firm, 8, 3, FIRM)
+    indexer.sync()
+    assert orphan in {lease.id for lease in rows(sessions, Lease)}
+
+    rpc(w3, "evm_revert", [fork])  # the chain forgets the lease ...
+    for _ in range(3):
+        rpc(w3, "evm_mine", [])  # ... and grows past it on another branch
+    kept = site.open_lease(actors.lessee_interruptible, 2, 1, 1)
+    result = indexer.sync()
+    assert result.rolled_back_to is not None
+    leases = {lease.id: lease for lease in rows(sessions, Lease)}
+    assert kept == orphan, "the same id on the new branch"
+    assert leases[kept].lessee == actors.lessee_interruptible.address and leases[kept].gpus == 2
+    with sessions() as s:
+        hashes = {e.block_hash for e in s.scalars(select(ChainEvent))}
+    for h in hashes:
+        assert w3.eth.get_block(h)["hash"].hex().removeprefix("0x") == h.removeprefix("0x")
+
+
+def test_confirmation_depth_holds_back_recent_blocks(
+    w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, sessions: sessionmaker[Session]
+) -> None:
+    Site(w3, protocol, actors)
+    send(w3, actors.admin, protocol.stablecoin.functions.mint(actors.lender.address, 1))
+    indexer = Indexer(w3, deployment, sessions, confirmations=3)
+    indexer.sync()
+    with sessions() as s:
+        newest = max(e.block_number for e in s.scalars(select(ChainEvent)))
+    assert newest <= w3.eth.block_number - 3
+
+
+def test_migrations_match_the_models(database_url: str) -> None:
+    """alembic's newest revision builds exactly the schema the models describe (on both databases)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from wellhead.gateway.db import Base, engine_for, migrate
+
+    migrate(database_url)
+    with engine_for(database_url).connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
