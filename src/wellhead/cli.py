@@ -122,6 +122,21 @@ def cmd_devnet(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gateway(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from wellhead.gateway.server import GatewaySettings, serve
+
+    flags = {k: v for k, v in vars(args).items() if k in GatewaySettings.model_fields and v is not None}
+    try:
+        settings = GatewaySettings(**flags)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"gateway setting {first['loc'][0]}: {first['msg']}") from None
+    serve(settings)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wellhead", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,6 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--network", default="devnet")
     demo.add_argument("--deployments", default=str(DEFAULT_DEPLOYMENTS))
     demo.set_defaults(func=cmd_demo)
+
+    gateway = sub.add_parser("gateway", help="index the chain into a database and serve the REST API")
+    gateway.add_argument("--rpc-url", help="JSON-RPC endpoint (env WELLHEAD_RPC_URL)")
+    gateway.add_argument("--deployment", help="deployment record (env WELLHEAD_DEPLOYMENT)")
+    gateway.add_argument("--database-url", help="SQLAlchemy URL, SQLite or PostgreSQL (env WELLHEAD_DATABASE_URL)")
+    gateway.add_argument("--host")
+    gateway.add_argument("--port", type=int)
+    gateway.add_argument("--confirmations", type=int, help="blocks below the head to index up to")
+    gateway.set_defaults(func=cmd_gateway)
 
     from wellhead.agent.main import add_agent_parser
 
