@@ -11,11 +11,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from wellhead.errors import ConfigError, WellheadError
+
+if TYPE_CHECKING:
+    from wellhead.gateway.server import Gateway
 
 DEFAULT_DEPLOYMENTS = Path("deployments")
 
@@ -112,14 +116,39 @@ def cmd_devnet(args: argparse.Namespace) -> int:
 
         result = Demo(w3, Protocol(w3, deployment), actors, fleet_factory).run()
         print(render(result))
+        gateway = start_demo_gateway(anvil.url, path, Path(args.deployments))
         if args.keep_running:
-            print(f"\ndevnet running at {anvil.url}; Ctrl-C to stop")
+            print(f"\ndevnet running at {anvil.url}, gateway at {gateway.url}; Ctrl-C to stop")
             try:
                 while True:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 pass
     return 0
+
+
+def start_demo_gateway(rpc_url: str, record: Path, directory: Path) -> Gateway:
+    """Starts the gateway over the devnet (its own SQLite file) and prints a live read from it."""
+    import requests
+
+    from wellhead.devnet import free_port
+    from wellhead.gateway.server import Gateway, GatewaySettings
+
+    db = directory / "devnet-gateway.db"
+    db.unlink(missing_ok=True)
+    settings = GatewaySettings(
+        rpc_url=rpc_url, deployment=record, database_url=f"sqlite:///{db}", port=free_port(), confirmations=0
+    )
+    gateway = Gateway(settings)
+    gateway.start()
+    assets = requests.get(f"{gateway.url}/api/v1/assets", timeout=10).json()["items"]
+    first = assets[0]["id"]
+    epochs = requests.get(f"{gateway.url}/api/v1/assets/{first}/epochs", timeout=10).json()["items"]
+    print(
+        f"\ngateway {gateway.url} (OpenAPI docs at {gateway.url}/docs) indexed {len(assets)} asset(s) and "
+        f"{len(epochs)} settled epochs of asset {first}, e.g.:\n  curl {gateway.url}/api/v1/assets/{first}/epochs"
+    )
+    return gateway
 
 
 def cmd_gateway(args: argparse.Namespace) -> int:

@@ -29,38 +29,73 @@ class GatewaySettings(BaseSettings):
     poll_seconds: float = Field(default=2.0, gt=0)
 
 
-def serve(settings: GatewaySettings) -> None:
-    import uvicorn
+class Gateway:
+    """The indexer and the API in this process: `start()` returns once the server listens."""
 
-    from wellhead.chain.connection import connect
-    from wellhead.chain.deployment import Deployment
-    from wellhead.gateway.api import create_app
-    from wellhead.gateway.db import engine_for, migrate, session_factory
-    from wellhead.gateway.indexer import Indexer
+    def __init__(self, settings: GatewaySettings) -> None:
+        from wellhead.chain.connection import connect
+        from wellhead.chain.deployment import Deployment
+        from wellhead.gateway.db import engine_for, migrate, session_factory
+        from wellhead.gateway.indexer import Indexer
 
-    deployment = Deployment.load(settings.deployment)
-    w3 = connect(settings.rpc_url)
-    deployment.check_chain(w3)
-    try:
-        migrate(settings.database_url)
-    except SQLAlchemyError as exc:
-        raise ConfigError(f"cannot use the database {settings.database_url!r}: {type(exc).__name__}") from None
-    sessions = session_factory(engine_for(settings.database_url))
-    indexer = Indexer(w3, deployment, sessions, confirmations=settings.confirmations)
-    stop = threading.Event()
+        self.settings = settings
+        deployment = Deployment.load(settings.deployment)
+        w3 = connect(settings.rpc_url)
+        deployment.check_chain(w3)
+        try:
+            migrate(settings.database_url)
+        except SQLAlchemyError as exc:
+            raise ConfigError(f"cannot use the database {settings.database_url!r}: {type(exc).__name__}") from None
+        self.sessions = session_factory(engine_for(settings.database_url))
+        self.indexer = Indexer(w3, deployment, self.sessions, confirmations=settings.confirmations)
+        self._stop = threading.Event()
+        self._server: object = None
 
-    def follow() -> None:
-        while not stop.is_set():
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.port}"
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
             try:
-                indexer.sync()
+                self.indexer.sync()
             except Exception:  # the API keeps serving what is indexed; the next poll retries
                 log.exception("indexer: sync failed; retrying")
-            stop.wait(settings.poll_seconds)
+            self._stop.wait(self.settings.poll_seconds)
 
-    thread = threading.Thread(target=follow, name="indexer", daemon=True)
-    thread.start()
-    print(f"gateway: http://{settings.host}:{settings.port}/api/v1/assets (docs at /docs)", flush=True)
+    def start(self) -> None:
+        import time
+
+        import uvicorn
+
+        from wellhead.gateway.api import create_app
+
+        self.indexer.sync()
+        threading.Thread(target=self._follow, name="indexer", daemon=True).start()
+        config = uvicorn.Config(
+            create_app(self.sessions), host=self.settings.host, port=self.settings.port, log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+        threading.Thread(target=server.run, name="api", daemon=True).start()
+        while not server.started:
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._server is not None:
+            self._server.should_exit = True  # type: ignore[attr-defined]
+
+
+def serve(settings: GatewaySettings) -> None:
+    """Runs the gateway in the foreground until interrupted."""
+    import time
+
+    gateway = Gateway(settings)
+    gateway.start()
+    print(f"gateway: {gateway.url}/api/v1/assets (OpenAPI docs at {gateway.url}/docs)", flush=True)
     try:
-        uvicorn.run(create_app(sessions), host=settings.host, port=settings.port, log_level="warning")
+        while True:
+            time.sleep(3600)
     finally:
-        stop.set()
+        gateway.stop()
