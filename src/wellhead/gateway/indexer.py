@@ -8,14 +8,13 @@ one database transaction, together with the block hashes a later reorg check com
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 from web3._utils.events import get_event_data
@@ -103,12 +102,6 @@ class Indexer:
             result.blocks += end - start + 1
             batches += 1
         return result
-
-    def run(self, interval: float = 2.0, stop: Callable[[], bool] = lambda: False) -> None:
-        """Follows the chain until `stop()` says so."""
-        while not stop():
-            self.sync()
-            time.sleep(interval)
 
     # ------------------------------------------------------------ reading the chain
     def _index_range(self, start: int, end: int) -> int:
@@ -213,10 +206,6 @@ class Indexer:
         self.kinds = {a: k for a, k in self.kinds.items() if k in CORE}
         with self.sessions() as s:
             self._learn_dynamic(s.scalars(select(ChainEvent).where(ChainEvent.name.in_(DISCOVERY))))
-
-    def event_count(self) -> int:
-        with self.sessions() as s:
-            return int(s.scalar(select(func.count()).select_from(ChainEvent)) or 0)
 
 
 DISCOVERY = ("AssetRegistered", "NavOracleCreated")
