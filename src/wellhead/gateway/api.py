@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -211,12 +211,7 @@ def create_app(sessions: sessionmaker[Session]) -> FastAPI:
         q = select(db.Asset).order_by(db.Asset.id).limit(limit + 1)
         if after:
             q = q.where(db.Asset.id > after[0])
-        rows = list(s.scalars(q))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page[AssetOut](
-            items=[_asset(a) for a in rows], next_cursor=_encode_cursor([rows[-1].id]) if more else None
-        )
+        return _page(list(s.scalars(q)), limit, lambda r: r.id, _asset)
 
     @app.get("/api/v1/assets/{asset_id}", operation_id="getAsset", response_model=AssetOut)
     def get_asset(s: S, asset_id: int) -> AssetOut:
@@ -240,12 +235,7 @@ def create_app(sessions: sessionmaker[Session]) -> FastAPI:
             q = q.where(db.Epoch.epoch >= max(0, (from_ - asset.genesis) // asset.epoch_length))
         if to is not None:
             q = q.where(db.Epoch.epoch < max(0, -(-(to - asset.genesis) // asset.epoch_length)))
-        rows = list(s.scalars(q))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page[EpochOut](
-            items=[_epoch(asset, e) for e in rows], next_cursor=_encode_cursor([rows[-1].epoch]) if more else None
-        )
+        return _page(list(s.scalars(q)), limit, lambda r: r.epoch, lambda r: _epoch(asset, r))
 
     @app.get("/api/v1/assets/{asset_id}/nav", operation_id="listNavRounds", response_model=Page[NavRoundOut])
     def list_nav(s: S, asset_id: int, limit: Limit = 100, cursor: Cursor = None) -> Page[NavRoundOut]:
@@ -254,12 +244,7 @@ def create_app(sessions: sessionmaker[Session]) -> FastAPI:
         q = select(db.NavRound).where(db.NavRound.asset_id == asset_id).order_by(db.NavRound.round_id)
         if after:
             q = q.where(db.NavRound.round_id > after[0])
-        rows = list(s.scalars(q.limit(limit + 1)))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page[NavRoundOut](
-            items=[_nav(r) for r in rows], next_cursor=_encode_cursor([rows[-1].round_id]) if more else None
-        )
+        return _page(list(s.scalars(q.limit(limit + 1))), limit, lambda r: r.round_id, _nav)
 
     @app.get("/api/v1/leases", operation_id="listLeases", response_model=Page[LeaseOut])
     def list_leases(
@@ -281,12 +266,7 @@ def create_app(sessions: sessionmaker[Session]) -> FastAPI:
         if asset_id is not None:
             _require_asset(s, asset_id)
             q = q.where(db.Lease.asset_id == asset_id)
-        rows = list(s.scalars(q))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page[LeaseOut](
-            items=[_lease(x) for x in rows], next_cursor=_encode_cursor([rows[-1].id]) if more else None
-        )
+        return _page(list(s.scalars(q)), limit, lambda r: r.id, _lease)
 
     @app.get("/api/v1/leases/{lease_id}", operation_id="getLease", response_model=LeaseOut)
     def get_lease(s: S, lease_id: int) -> LeaseOut:
@@ -296,6 +276,16 @@ def create_app(sessions: sessionmaker[Session]) -> FastAPI:
         return _lease(lease)
 
     return app
+
+
+R = TypeVar("R")
+
+
+def _page(rows: list[R], limit: int, key: Callable[[R], int], render: Callable[[R], BaseModel]) -> Page[Any]:
+    """One page of `rows` (fetched with limit + 1 to know whether more follow) and the cursor after it."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page[Any](items=[render(r) for r in rows], next_cursor=_encode_cursor([key(rows[-1])]) if more else None)
 
 
 def _problem(status: int, code: str, detail: str, field: str | None = None) -> JSONResponse:
