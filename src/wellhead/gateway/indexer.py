@@ -8,17 +8,16 @@ one database transaction, together with the block hashes a later reorg check com
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from eth_abi.abi import decode as abi_decode
 from eth_utils.crypto import keccak
-from hexbytes import HexBytes
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
-from web3._utils.events import get_event_data
-from web3.types import EventData, LogReceipt
+from web3.types import BlockData, LogReceipt
 
 from wellhead.chain.artifacts import abi
 from wellhead.chain.deployment import Deployment
@@ -29,14 +28,54 @@ CORE = ("CapacityRegistry", "LeaseMarket", "MetricsOracle", "NavOracleFactory", 
 NEXT_BLOCK = "next_block"
 
 
-def _event_abis(contract: str) -> dict[bytes, dict[str, Any]]:
-    """topic0 -> event ABI, for one contract type (ERC-20 and ERC-721 Transfer share a topic)."""
-    out: dict[bytes, dict[str, Any]] = {}
+def _event_decoders(contract: str) -> dict[bytes, EventDecoder]:
+    """topic0 -> decoder, for one contract type (ERC-20 and ERC-721 Transfer share a topic)."""
+    out: dict[bytes, EventDecoder] = {}
     for item in abi(contract):
         if item["type"] == "event" and not item.get("anonymous"):
             signature = f"{item['name']}({','.join(_type(i) for i in item['inputs'])})"
-            out[keccak(text=signature)] = item
+            out[keccak(text=signature)] = EventDecoder.of(item)
     return out
+
+
+@dataclass(frozen=True)
+class EventDecoder:
+    """Decodes one event's logs with eth_abi directly: types and names worked out once, not per log."""
+
+    name: str
+    inputs: tuple[dict[str, Any], ...]
+    indexed_types: tuple[str, ...]
+    data_types: tuple[str, ...]
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> EventDecoder:
+        inputs = tuple(item["inputs"])
+        return cls(
+            name=item["name"],
+            inputs=inputs,
+            indexed_types=tuple(_type(i) for i in inputs if i["indexed"]),
+            data_types=tuple(_type(i) for i in inputs if not i["indexed"]),
+        )
+
+    def decode(self, topics: list[bytes], data: bytes) -> dict[str, Any]:
+        indexed = iter(abi_decode([t], topic)[0] for t, topic in zip(self.indexed_types, topics, strict=True))
+        plain = iter(abi_decode(list(self.data_types), data))
+        return {i["name"]: _named(next(indexed) if i["indexed"] else next(plain), i) for i in self.inputs}
+
+
+def _named(value: Any, item: dict[str, Any]) -> Any:
+    """ABI values as JSON: structs as objects by component name, addresses checksummed, bytes as 0x-hex."""
+    t: str = item["type"]
+    if t.endswith("]"):
+        inner = {**item, "type": t[: t.rindex("[")]}
+        return [_named(v, inner) for v in value]
+    if t == "tuple":
+        return {c["name"]: _named(v, c) for c, v in zip(item["components"], value, strict=True)}
+    if t == "address":
+        return Web3.to_checksum_address(value)
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return value
 
 
 def _type(item: dict[str, Any]) -> str:
@@ -44,17 +83,6 @@ def _type(item: dict[str, Any]) -> str:
     if t.startswith("tuple"):
         return f"({','.join(_type(c) for c in item['components'])}){t[5:]}"
     return t
-
-
-def _plain(value: Any) -> Any:
-    """Decoded event values as JSON: bytes as 0x-hex, structs as objects, integers kept exact."""
-    if isinstance(value, bytes | bytearray | HexBytes):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 @dataclass
@@ -82,7 +110,7 @@ class Indexer:
         for name in CORE:
             if name in deployment.contracts:
                 self.kinds[Web3.to_checksum_address(deployment.address(name))] = name
-        self.abis = {name: _event_abis(name) for name in (*CORE, "CapacityShares", "NavOracle")}
+        self.decoders = {name: _event_decoders(name) for name in (*CORE, "CapacityShares", "NavOracle")}
         with self.sessions() as s:
             self._learn_dynamic(s.scalars(select(ChainEvent).where(ChainEvent.name.in_(DISCOVERY))))
 
@@ -107,27 +135,39 @@ class Indexer:
     def _index_range(self, start: int, end: int) -> int:
         core = [a for a, k in self.kinds.items() if k in CORE]
         logs = self._logs(core, start, end)
-        self._learn_dynamic_from_logs(logs)
+        decoded = [(log, self._decode(log, 0)) for log in logs]
+        self._learn_dynamic(e for _, e in decoded if e is not None)
         dynamic = [a for a in self.kinds if a not in core]
         if dynamic:
             # the asset contracts known before and those this batch announced (they emit from creation on)
-            logs += self._logs(dynamic, start, end)
-        logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
-        timestamps: dict[int, int] = {}
+            decoded += [(log, self._decode(log, 0)) for log in self._logs(dynamic, start, end)]
+        events = sorted((e for _, e in decoded if e is not None), key=lambda e: (e.block_number, e.log_index))
+        timestamps = self._timestamps({e.block_number for e in events})
         with self.sessions.begin() as s:
-            for log in logs:
-                number = int(log["blockNumber"])
-                if number not in timestamps:
-                    timestamps[number] = int(self.w3.eth.get_block(number)["timestamp"])
-                event = self._decode(log, timestamps[number])
-                if event is None:
-                    continue
+            hashes: dict[int, str] = {}
+            for event in events:
+                event.timestamp = timestamps[event.block_number]
+                hashes[event.block_number] = event.block_hash
                 s.add(event)
-                s.merge(IndexedBlock(number=number, hash=event.block_hash))
                 apply_event(s, event)
-            s.merge(IndexedBlock(number=end, hash="0x" + bytes(self.w3.eth.get_block(end)["hash"]).hex()))
+            hashes[end] = "0x" + bytes(self.w3.eth.get_block(end)["hash"]).hex()
+            for number, block_hash in hashes.items():
+                s.merge(IndexedBlock(number=number, hash=block_hash))
             s.merge(IndexerState(key=NEXT_BLOCK, value=end + 1))
-        return len(logs)
+        return len(events)
+
+    def _timestamps(self, numbers: set[int], chunk: int = 200) -> dict[int, int]:
+        """Block timestamps, fetched as JSON-RPC batches (one round trip per `chunk` blocks)."""
+        ordered = sorted(numbers)
+        out: dict[int, int] = {}
+        for i in range(0, len(ordered), chunk):
+            part = ordered[i : i + chunk]
+            with self.w3.batch_requests() as batch:
+                for n in part:
+                    batch.add(self.w3.eth.get_block(n))
+                blocks = batch.execute()
+            out |= {n: int(cast(BlockData, b)["timestamp"]) for n, b in zip(part, blocks, strict=True)}
+        return out
 
     def _logs(self, addresses: list[str], start: int, end: int) -> list[LogReceipt]:
         if not addresses:
@@ -140,10 +180,9 @@ class Indexer:
         kind = self.kinds.get(address)
         if kind is None or not log["topics"]:
             return None
-        item = self.abis[kind].get(bytes(log["topics"][0]))
-        if item is None:
+        decoder = self.decoders[kind].get(bytes(log["topics"][0]))
+        if decoder is None:
             return None
-        data: EventData = get_event_data(self.w3.codec, item, log)
         return ChainEvent(
             block_number=int(log["blockNumber"]),
             block_hash="0x" + bytes(log["blockHash"]).hex(),
@@ -152,15 +191,9 @@ class Indexer:
             log_index=int(log["logIndex"]),
             address=address,
             contract=kind,
-            name=data["event"],
-            args=_plain(dict(data["args"])),
+            name=decoder.name,
+            args=decoder.decode([bytes(t) for t in log["topics"][1:]], bytes(log["data"])),
         )
-
-    def _learn_dynamic_from_logs(self, logs: Iterable[LogReceipt]) -> None:
-        for log in logs:
-            event = self._decode(log, 0)
-            if event is not None:
-                self._learn_dynamic([event])
 
     def _learn_dynamic(self, events: Iterable[ChainEvent]) -> None:
         for e in events:
