@@ -372,7 +372,7 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         // slither-disable-next-line incorrect-equality (the pool's own debt total, not a token balance)
         if (borrowed == 0) return;
         uint256 rate = _ratePerSecond(borrowed, _idle);
-        uint256 interest = Math.mulDiv(borrowed, rate * elapsed, WAD, Math.Rounding.Ceil);
+        uint256 interest = _interest(borrowed, rate, elapsed);
         uint256 total = borrowed + interest;
         _totalBorrowAssets = total.toUint128();
         emit InterestAccrued(interest, total, rate);
@@ -383,8 +383,12 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         uint256 borrowed = _totalBorrowAssets;
         // slither-disable-next-line incorrect-equality (the pool's own debt total, not a token balance)
         if (borrowed == 0) return 0;
-        uint256 elapsed = block.timestamp - _lastAccrual;
-        return Math.mulDiv(borrowed, _ratePerSecond(borrowed, _idle) * elapsed, WAD, Math.Rounding.Ceil);
+        return _interest(borrowed, _ratePerSecond(borrowed, _idle), block.timestamp - _lastAccrual);
+    }
+
+    /// @dev The one interest formula, for the accrual and for the views: linear over `elapsed`, rounded up.
+    function _interest(uint256 borrowed, uint256 ratePerSecond, uint256 elapsed) private pure returns (uint256) {
+        return Math.mulDiv(borrowed, ratePerSecond * elapsed, WAD, Math.Rounding.Ceil);
     }
 
     /// @dev The curve's annual rate at the pool's utilization, per second in WAD. Utilization stays a
@@ -420,12 +424,14 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
 
     /// @dev Debt of `shares`, rounded up, at the accrued totals.
     function _debtUp(uint256 shares) private view returns (uint256) {
+        return _debtUp(shares, _totalBorrowAssets);
+    }
+
+    /// @dev Debt of `shares` when the pool owes `totalAssets`, rounded up.
+    function _debtUp(uint256 shares, uint256 totalAssets_) private view returns (uint256) {
         if (shares == 0) return 0;
         return Math.mulDiv(
-            shares,
-            _totalBorrowAssets + VIRTUAL_BORROW_ASSETS,
-            _totalBorrowShares + VIRTUAL_BORROW_SHARES,
-            Math.Rounding.Ceil
+            shares, totalAssets_ + VIRTUAL_BORROW_ASSETS, _totalBorrowShares + VIRTUAL_BORROW_SHARES, Math.Rounding.Ceil
         );
     }
 
@@ -507,15 +513,7 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
     /// @inheritdoc ICreditMarket
     function debtOf(uint256 assetId, address borrower) public view returns (uint256) {
         Position storage pos = _positions[assetId][borrower];
-        uint256 shares = pos.borrowShares;
-        // slither-disable-next-line incorrect-equality (debt shares, not a balance)
-        if (shares == 0) return 0;
-        uint256 debt = Math.mulDiv(
-            shares,
-            _totalBorrowAssets + _pendingInterest() + VIRTUAL_BORROW_ASSETS,
-            _totalBorrowShares + VIRTUAL_BORROW_SHARES,
-            Math.Rounding.Ceil
-        );
+        uint256 debt = _debtUp(pos.borrowShares, _totalBorrowAssets + _pendingInterest());
         uint256 earned = _unappliedRevenue(assetId, pos);
         return debt > earned ? debt - earned : 0;
     }

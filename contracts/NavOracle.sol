@@ -138,7 +138,7 @@ contract NavOracle is INavOracle, IERC165 {
             v.span = epoch - base.epoch;
             v.windowStart = base.epoch + 1;
         }
-        uint256 epochEnd = uint256(_genesis) + (uint256(epoch) + 1) * _epochLength;
+        uint256 epochEnd = _epochEnd(epoch);
         v.remaining = _depreciationEnd > epochEnd ? _depreciationEnd - epochEnd : 0;
         // dRps x (dDelivered x R) / (1e26 x span^2 x epochLength): the second factor is at most
         // 1e8 x span x 8 years, the divisor below 2^247 for any span and epoch length the types allow;
@@ -161,6 +161,10 @@ contract NavOracle is INavOracle, IERC165 {
     function isStale() external view returns (bool) {
         uint256 count = _rounds.length;
         return count == 0 || _isStale(_rounds[count - 1].epoch);
+    }
+
+    function _epochEnd(uint64 epoch) private view returns (uint256) {
+        return uint256(_genesis) + (uint256(epoch) + 1) * _epochLength;
     }
 
     function _isStale(uint64 epoch) private view returns (bool) {
@@ -198,7 +202,7 @@ contract NavOracle is INavOracle, IERC165 {
     ///      finalized.
     function _roundData(uint80 roundId) private view returns (uint80, int256, uint256, uint256, uint80) {
         NavRound memory r = roundAt(roundId);
-        uint256 epochEnd = uint256(_genesis) + (uint256(r.epoch) + 1) * _epochLength;
+        uint256 epochEnd = _epochEnd(r.epoch);
         return (roundId, int256(uint256(r.pricePerShare)), epochEnd, r.updatedAt, roundId);
     }
 

@@ -117,12 +117,9 @@ class Desk:
         self.w3, self.p, self.a = w3, protocol, actors
         self.asset_id = self.site.asset_id
         self.borrower = actors.investor_a
-        now = w3.eth.get_block("latest")["timestamp"]
-        send(w3, actors.operator, protocol.nav_factory.functions.create(self.asset_id, (24, 3, now + 3 * 365 * 86_400)))
+        self.site.demo.open_credit(200_000 * USDC)
         self.nav = protocol.nav(self.asset_id)
         self.credit = protocol.credit
-        send(w3, actors.admin, self.credit.functions.listCollateral(self.asset_id, (5_000, 7_000, 800, 5_000)))
-        send(w3, actors.lender, self.credit.functions.deposit(200_000 * USDC, actors.lender.address))
         self.site.open_lease(actors.lessee_firm, 64, 40, FIRM)
         self.next_epoch = 0
 

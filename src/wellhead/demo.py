@@ -262,15 +262,14 @@ class Demo:
         fleet.fail_gpus(())
 
     # ------------------------------------------------------------ credit
-    def open_credit(self, result: DemoResult) -> None:
+    def open_credit(self, supply: int = 500_000 * USDC) -> None:
         """The operator creates the asset's NAV feed; governance lists the shares as collateral (LTV 50 %,
-        liquidation at 70 %, 8 % bonus, half the debt per liquidation); the lender supplies 500,000."""
+        liquidation at 70 %, 8 % bonus, half the debt per liquidation); the lender supplies `supply`."""
         now = self.w3.eth.get_block("latest")["timestamp"]
         nav_params = (24, 3, now + 3 * 365 * 86_400)  # 24-epoch window, stale after 3, 3 years of life
         self._send(self.a.operator, self.p.nav_factory.functions.create(self.asset_id, nav_params))
         self._send(self.a.admin, self.p.credit.functions.listCollateral(self.asset_id, (5_000, 7_000, 800, 5_000)))
-        result.credit.supplied = 500_000 * USDC
-        self._send(self.a.lender, self.p.credit.functions.deposit(result.credit.supplied, self.a.lender.address))
+        self._send(self.a.lender, self.p.credit.functions.deposit(supply, self.a.lender.address))
 
     def update_nav(self, epoch: int, result: DemoResult) -> None:
         """A keeper records the feed's round for the epoch just settled."""
@@ -344,7 +343,8 @@ class Demo:
             self.fleet = self.fleet_factory(self.asset_id)  # type: ignore[operator]
         result = DemoResult(self.asset_id)
         bond_before = self.p.registry.functions.bondOf(self.asset_id).call()
-        self.open_credit(result)
+        result.credit.supplied = 500_000 * USDC
+        self.open_credit(result.credit.supplied)
         self.sell_shares()
         leases = self.open_leases()
         prepaid = {label: self._prepaid(i) for label, i in leases.items()}

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from web3 import Web3
 
 from wellhead.gateway import db
 from wellhead.units import fmt_units
@@ -53,8 +54,12 @@ class Amount(BaseModel):
     decimal: str
 
     @classmethod
-    def of(cls, value: int | None) -> Amount | None:
-        return None if value is None else cls(base_units=str(value), decimal=fmt_units(value).replace(",", ""))
+    def of(cls, value: int) -> Amount:
+        return cls(base_units=str(value), decimal=fmt_units(value).replace(",", ""))
+
+    @classmethod
+    def maybe(cls, value: int | None) -> Amount | None:
+        return None if value is None else cls.of(value)
 
 
 class AssetOut(BaseModel):
@@ -155,8 +160,6 @@ def _decode_cursor(cursor: str | None, size: int) -> list[int] | None:
 def _address(value: str | None, field: str) -> str | None:
     if value is None:
         return None
-    from web3 import Web3
-
     if not Web3.is_address(value):
         raise Problem(400, "invalid_address", f"{field} is not an Ethereum address: {value!r}", field)
     return Web3.to_checksum_address(value)
@@ -346,21 +349,17 @@ def _epoch(asset: db.Asset, e: db.Epoch) -> EpochOut:
         carbon_grams_per_kwh=e.carbon_grams_per_kwh,
         evidence_hash=e.evidence_hash,
         signers=list(signers.get("addresses", [])),
-        delivered=Amount.of(e.delivered),
-        holders_revenue=Amount.of(e.holders_revenue),
-        protocol_fee=Amount.of(e.protocol_fee),
-        operator_fee=Amount.of(e.operator_fee),
-        service_credit=Amount.of(e.service_credit),
-        revenue_per_kwh=Amount.of(per_kwh),
+        delivered=Amount.maybe(e.delivered),
+        holders_revenue=Amount.maybe(e.holders_revenue),
+        protocol_fee=Amount.maybe(e.protocol_fee),
+        operator_fee=Amount.maybe(e.operator_fee),
+        service_credit=Amount.maybe(e.service_credit),
+        revenue_per_kwh=Amount.maybe(per_kwh),
     )
 
 
 def _lease(x: db.Lease) -> LeaseOut:
-    def amount(v: int) -> Amount:
-        out = Amount.of(v)
-        assert out is not None
-        return out
-
+    amount = Amount.of
     return LeaseOut(
         id=x.id,
         asset_id=x.asset_id,
@@ -381,7 +380,6 @@ def _lease(x: db.Lease) -> LeaseOut:
 
 def _nav(r: db.NavRound) -> NavRoundOut:
     price, annual = Amount.of(r.price_per_share), Amount.of(r.annual_revenue_per_share)
-    assert price is not None and annual is not None
     return NavRoundOut(
         asset_id=r.asset_id,
         round_id=r.round_id,

@@ -111,8 +111,7 @@ class Indexer:
             if name in deployment.contracts:
                 self.kinds[Web3.to_checksum_address(deployment.address(name))] = name
         self.decoders = {name: _event_decoders(name) for name in (*CORE, "CapacityShares", "NavOracle")}
-        with self.sessions() as s:
-            self._learn_dynamic(s.scalars(select(ChainEvent).where(ChainEvent.name.in_(DISCOVERY))))
+        self._relearn()
 
     # ------------------------------------------------------------ public
     def sync(self, max_batches: int | None = None) -> SyncResult:
@@ -142,31 +141,31 @@ class Indexer:
             # the asset contracts known before and those this batch announced (they emit from creation on)
             decoded += [(log, self._decode(log, 0)) for log in self._logs(dynamic, start, end)]
         events = sorted((e for _, e in decoded if e is not None), key=lambda e: (e.block_number, e.log_index))
-        timestamps = self._timestamps({e.block_number for e in events})
+        headers = self._headers({e.block_number for e in events} | {end})
         with self.sessions.begin() as s:
             hashes: dict[int, str] = {}
             for event in events:
-                event.timestamp = timestamps[event.block_number]
+                event.timestamp = headers[event.block_number][0]
                 hashes[event.block_number] = event.block_hash
                 s.add(event)
                 apply_event(s, event)
-            hashes[end] = "0x" + bytes(self.w3.eth.get_block(end)["hash"]).hex()
+            hashes[end] = headers[end][1]
             for number, block_hash in hashes.items():
                 s.merge(IndexedBlock(number=number, hash=block_hash))
             s.merge(IndexerState(key=NEXT_BLOCK, value=end + 1))
         return len(events)
 
-    def _timestamps(self, numbers: set[int], chunk: int = 200) -> dict[int, int]:
-        """Block timestamps, fetched as JSON-RPC batches (one round trip per `chunk` blocks)."""
+    def _headers(self, numbers: set[int], chunk: int = 200) -> dict[int, tuple[int, str]]:
+        """Timestamp and hash of each block, fetched as JSON-RPC batches (a round trip per `chunk` blocks)."""
         ordered = sorted(numbers)
-        out: dict[int, int] = {}
+        out: dict[int, tuple[int, str]] = {}
         for i in range(0, len(ordered), chunk):
             part = ordered[i : i + chunk]
             with self.w3.batch_requests() as batch:
                 for n in part:
                     batch.add(self.w3.eth.get_block(n))
-                blocks = batch.execute()
-            out |= {n: int(cast(BlockData, b)["timestamp"]) for n, b in zip(part, blocks, strict=True)}
+                blocks = [cast(BlockData, b) for b in batch.execute()]
+            out |= {n: (int(b["timestamp"]), "0x" + bytes(b["hash"]).hex()) for n, b in zip(part, blocks, strict=True)}
         return out
 
     def _logs(self, addresses: list[str], start: int, end: int) -> list[LogReceipt]:
@@ -194,6 +193,11 @@ class Indexer:
             name=decoder.name,
             args=decoder.decode([bytes(t) for t in log["topics"][1:]], bytes(log["data"])),
         )
+
+    def _relearn(self) -> None:
+        """Learns the asset contracts the indexed events announced (at start-up and after a rollback)."""
+        with self.sessions() as s:
+            self._learn_dynamic(s.scalars(select(ChainEvent).where(ChainEvent.name.in_(DISCOVERY))))
 
     def _learn_dynamic(self, events: Iterable[ChainEvent]) -> None:
         for e in events:
@@ -237,8 +241,7 @@ class Indexer:
             for event in s.scalars(select(ChainEvent).order_by(ChainEvent.block_number, ChainEvent.log_index)):
                 apply_event(s, event)
         self.kinds = {a: k for a, k in self.kinds.items() if k in CORE}
-        with self.sessions() as s:
-            self._learn_dynamic(s.scalars(select(ChainEvent).where(ChainEvent.name.in_(DISCOVERY))))
+        self._relearn()
 
 
 DISCOVERY = ("AssetRegistered", "NavOracleCreated")

@@ -101,7 +101,6 @@ def lease_opened(s: Session, e: ChainEvent) -> None:
             opened_at=e.timestamp,
         )
     )
-    s.flush()
 
 
 def lease_closed(s: Session, e: ChainEvent) -> None:
@@ -159,5 +158,4 @@ HANDLERS: dict[tuple[str, str], Callable[[Session, ChainEvent], None]] = {
 def apply_event(s: Session, event: ChainEvent) -> None:
     handler = HANDLERS.get((event.contract, event.name))
     if handler is not None:
-        handler(s, event)
-        s.flush()
+        handler(s, event)  # the session autoflushes before the next event's lookups

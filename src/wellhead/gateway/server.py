@@ -5,12 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from wellhead.errors import ConfigError
+from wellhead.gateway.db import DEFAULT_URL
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger("wellhead.gateway")
 
@@ -22,7 +27,7 @@ class GatewaySettings(BaseSettings):
 
     rpc_url: str = "http://127.0.0.1:8545"
     deployment: Path = Path("deployments/devnet.json")
-    database_url: str = "sqlite:///wellhead-gateway.db"
+    database_url: str = DEFAULT_URL
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65_535)
     confirmations: int = Field(default=2, ge=0, le=1_000)
@@ -49,7 +54,7 @@ class Gateway:
         self.sessions = session_factory(engine_for(settings.database_url))
         self.indexer = Indexer(w3, deployment, self.sessions, confirmations=settings.confirmations)
         self._stop = threading.Event()
-        self._server: object = None
+        self._server: uvicorn.Server | None = None
 
     @property
     def url(self) -> str:
@@ -84,7 +89,7 @@ class Gateway:
     def stop(self) -> None:
         self._stop.set()
         if self._server is not None:
-            self._server.should_exit = True  # type: ignore[attr-defined]
+            self._server.should_exit = True
 
 
 def serve(settings: GatewaySettings) -> None:
