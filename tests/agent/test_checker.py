@@ -4,7 +4,9 @@ that still land with the site agent down."""
 from __future__ import annotations
 
 from tests.agent.env import AgentEnv
-from wellhead.agent.runtime import Agent
+from wellhead.agent.config import Tolerances
+from wellhead.agent.runtime import Agent, report_differences
+from wellhead.chain.eip712 import Report
 
 HONEST = {"type": "simulated", "seed": 11, "fault_rate": 0.2, "dark_rate": 0.0}
 CHECKER_VIEW = {**HONEST, "noise_bps": 20}  # independent instruments: 0.2 % energy noise
@@ -88,3 +90,56 @@ def test_checkers_report_with_the_site_agent_down(env2: AgentEnv) -> None:
     env2.run_until([a, b], lambda: env2.report_on_chain(0)[4] != 0)
     signers = sorted(env2.accepted_events()[0]["signers"])
     assert signers == sorted([env2.attestors[1].address, env2.attestors[2].address])
+
+
+def _report(uptime: int, gpu_wh: int, facility_wh: int) -> Report:
+    return Report(
+        assetId=1,
+        epoch=0,
+        uptimeBps=uptime,
+        gpuEnergyWh=gpu_wh,
+        facilityEnergyWh=facility_wh,
+        renewableBps=0,
+        carbonGramsPerKwh=0,
+        evidenceHash=b"\0" * 32,
+    )
+
+
+def test_tolerances_allow_the_whole_wh_rounding_and_nothing_more() -> None:
+    t = Tolerances(uptime_bps=50, energy_pct=1.0, facility_pct=1.0)
+    assert report_differences(_report(10_000, 64, 80), _report(10_000, 63, 79), t) == []  # 1.6 %, but 1 Wh
+    assert report_differences(_report(10_000, 64, 80), _report(10_000, 62, 80), t) == [("gpuEnergyWh", 64, 62)]
+    assert report_differences(_report(10_000, 6_400, 80), _report(10_000, 6_336, 80), t) == []  # 1.0 %
+    assert report_differences(_report(10_000, 6_400, 80), _report(10_000, 6_335, 80), t) == [
+        ("gpuEnergyWh", 6_400, 6_335)
+    ]
+    assert report_differences(_report(9_950, 0, 0), _report(10_000, 0, 0), t) == []
+    assert report_differences(_report(9_949, 0, 0), _report(10_000, 0, 0), t) == [("uptimeBps", 9_949, 10_000)]
+
+
+def test_an_honest_checker_agrees_with_the_site_in_every_window() -> None:
+    """The checker's instruments carry a 0.2 % bias; over 2,000 windows of 60 s (50-70 Wh, where whole-Wh
+    rounding alone can be 2 %), a 1 % tolerance must never refuse an honest site."""
+    from wellhead.agent.aggregate import EpochWindow, aggregate
+    from wellhead.agent.collectors.simulated import SimulatedSite
+    from wellhead.agent.samples import Tick
+
+    site = SimulatedSite(seed=11, gpus=8, max_watts=700, fault_rate=0.2, dark_rate=0.0)
+    ours = SimulatedSite(seed=11, gpus=8, max_watts=700, fault_rate=0.2, dark_rate=0.0, noise_bps=20)
+    t = Tolerances(uptime_bps=50, energy_pct=1.0, facility_pct=1.0)
+
+    def measure(sim: SimulatedSite, start: int) -> Report:
+        window = EpochWindow(1, 0, start, start + 60, 10, 8, 700)
+        ticks = []
+        for ts in range(start - 10, start + 60, 10):
+            reading = sim.collect(ts)
+            ticks.append(Tick(ts=ts, gpus=reading.gpus, meter=reading.meter))
+        m = aggregate(window, ticks).measurement
+        return _report(m.uptime_bps, m.gpu_energy_wh, m.facility_energy_wh)
+
+    refused = [
+        start
+        for start in range(1_795_400_000, 1_795_400_000 + 2_000 * 420, 420)
+        if report_differences(measure(ours, start), measure(site, start), t)
+    ]
+    assert refused == []

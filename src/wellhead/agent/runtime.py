@@ -27,7 +27,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Transaction
 
 from wellhead.agent.aggregate import EpochWindow, aggregate, write_evidence
 from wellhead.agent.collectors import Collector, CollectorError, Reading
-from wellhead.agent.config import AgentSettings
+from wellhead.agent.config import AgentSettings, Tolerances
 from wellhead.agent.metrics import AgentMetrics
 from wellhead.agent.rpc import RpcPool
 from wellhead.agent.samples import GpuTick, Tick
@@ -370,7 +370,7 @@ class Agent:
                 continue
             signer, theirs, signature = site
             self.store.add_signature(row.asset_id, row.epoch, signer, report_to_json(theirs), signature)
-            differences = self._differences(ours, theirs)
+            differences = report_differences(ours, theirs, self.s.tolerances)
             if differences:
                 for field, a, b in differences:
                     self.store.add_disagreement(row.asset_id, row.epoch, field, a, b)
@@ -393,19 +393,6 @@ class Agent:
             "SELECT created_at FROM reports WHERE asset_id = ? AND epoch = ?", (row.asset_id, row.epoch)
         ).fetchone()
         return float(value[0])
-
-    def _differences(self, ours: Report, theirs: Report) -> list[tuple[str, int, int]]:
-        t = self.s.tolerances
-        out: list[tuple[str, int, int]] = []
-        if abs(ours.uptime_bps - theirs.uptime_bps) > t.uptime_bps:
-            out.append(("uptimeBps", ours.uptime_bps, theirs.uptime_bps))
-        for field, pct, a, b in (
-            ("gpuEnergyWh", t.energy_pct, ours.gpu_energy_wh, theirs.gpu_energy_wh),
-            ("facilityEnergyWh", t.facility_pct, ours.facility_energy_wh, theirs.facility_energy_wh),
-        ):
-            if abs(a - b) * 100 > pct * max(a, b, 1):
-                out.append((field, a, b))
-        return out
 
     def _challenge_refused(self) -> None:
         rows = self.store.db.execute(
@@ -628,3 +615,19 @@ def build_collectors(settings: AgentSettings, terms: SiteTerms) -> list[Collecto
 
 
 __all__ = ["Agent", "SiteTerms", "WellheadError", "build_collectors"]
+
+
+def report_differences(ours: Report, theirs: Report, t: Tolerances) -> list[tuple[str, int, int]]:
+    """The fields on which a checker's measurement and the site's report differ beyond the tolerances."""
+    out: list[tuple[str, int, int]] = []
+    if abs(ours.uptime_bps - theirs.uptime_bps) > t.uptime_bps:
+        out.append(("uptimeBps", ours.uptime_bps, theirs.uptime_bps))
+    for field, pct, a, b in (
+        ("gpuEnergyWh", t.energy_pct, ours.gpu_energy_wh, theirs.gpu_energy_wh),
+        ("facilityEnergyWh", t.facility_pct, ours.facility_energy_wh, theirs.facility_energy_wh),
+    ):
+        # each side rounds to whole Wh, so one Wh apart is always within tolerance (a 60 s epoch of 8 GPUs
+        # is ~50 Wh, where one Wh of rounding alone is 2 %)
+        if abs(a - b) > 1 and abs(a - b) * 100 > pct * max(a, b):
+            out.append((field, a, b))
+    return out
