@@ -182,6 +182,42 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
     }
 
     /// @inheritdoc ILeaseMarket
+    function extendLease(uint256 leaseId, uint64 epochs) external returns (uint256 paid) {
+        _requireLeaseOwner(leaseId);
+        Lease storage l = _leases[leaseId];
+        uint256 assetId = l.assetId;
+        AssetTerms memory t = registry.terms(assetId);
+        if (t.status != AssetStatus.Active) revert MarketAssetNotLeasable(assetId);
+        uint64 start = l.startEpoch;
+        uint64 oldEnd = l.endEpoch;
+        // A cancelled lease ends where it starts; a lease whose last epoch has ended may already be settled
+        // (its GPUs released), and an epoch cannot settle before it ends.
+        if (oldEnd == start || oldEnd <= _currentEpoch(t)) revert MarketLeaseEnded(leaseId, oldEnd);
+        // oldEnd - start <= MAX_LEASE_EPOCHS, so the sum cannot overflow before the check
+        uint256 total = uint256(oldEnd - start) + epochs;
+        if (epochs == 0 || total > MAX_LEASE_EPOCHS) revert MarketInvalidDuration(epochs, MAX_LEASE_EPOCHS);
+        uint64 newEnd = oldEnd + epochs;
+
+        uint128 rate = l.ratePerEpoch;
+        uint32 gpus = l.gpus;
+        mapping(uint64 => Bucket) storage buckets = _buckets[assetId];
+        // Both buckets are at epochs >= the current one, which cannot be settled yet.
+        if (l.class == LeaseClass.Firm) {
+            buckets[oldEnd].firmEnd -= rate;
+            buckets[newEnd].firmEnd += rate;
+        } else {
+            buckets[oldEnd].interruptibleEnd -= rate;
+            buckets[newEnd].interruptibleEnd += rate;
+        }
+        buckets[oldEnd - 1].gpusReleased -= gpus;
+        buckets[newEnd - 1].gpusReleased += gpus;
+        l.endEpoch = newEnd;
+        paid = uint256(rate) * epochs;
+        emit LeaseExtended(leaseId, oldEnd, newEnd, paid);
+        stablecoin.safeTransferFrom(msg.sender, address(this), paid);
+    }
+
+    /// @inheritdoc ILeaseMarket
     function claimRefund(uint256 leaseId, address to) external returns (uint256 refund, uint256 credit) {
         _requireLeaseOwner(leaseId);
         (refund, credit) = refundable(leaseId);

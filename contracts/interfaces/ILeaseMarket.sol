@@ -77,6 +77,7 @@ interface ILeaseMarket is IERC4907 {
         uint256 prepaid
     );
     event LeaseClosed(uint256 indexed leaseId, uint64 oldEndEpoch, uint64 newEndEpoch, uint256 refunded);
+    event LeaseExtended(uint256 indexed leaseId, uint64 oldEndEpoch, uint64 newEndEpoch, uint256 paid);
     event LeaseRefunded(uint256 indexed leaseId, address indexed to, uint256 refund, uint256 serviceCredit);
     event EpochSettled(
         uint256 indexed assetId,
@@ -101,6 +102,12 @@ interface ILeaseMarket is IERC4907 {
     /// @notice Ends a lease at the next epoch boundary (or cancels it if it has not started) and returns
     ///         the prepayment of every epoch not yet begun. Started epochs settle as usual.
     function closeLease(uint256 leaseId) external returns (uint256 refunded);
+
+    /// @notice Tops a lease up: `epochs` more epochs after its end at the lease's own rate, prepaid by the
+    ///         owner. The GPUs stay committed, so no capacity check is needed; the whole lease stays within
+    ///         MAX_LEASE_EPOCHS, so a cheap rate cannot be held for longer than any lease could be opened for.
+    ///         Only a lease whose last epoch has not ended (so not yet settled) can be extended.
+    function extendLease(uint256 leaseId, uint64 epochs) external returns (uint256 paid);
 
     /// @notice Pays the lease owner the undelivered value and service credits of its finalized epochs.
     function claimRefund(uint256 leaseId, address to) external returns (uint256 refund, uint256 credit);

@@ -5,7 +5,7 @@ import {CapacityRegistry} from "../../../contracts/CapacityRegistry.sol";
 import {CapacityShares} from "../../../contracts/CapacityShares.sol";
 import {LeaseMarket} from "../../../contracts/LeaseMarket.sol";
 import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
-import {AssetTerms} from "../../../contracts/interfaces/ICapacityRegistry.sol";
+import {AssetStatus, AssetTerms} from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {EpochIndex, Lease, LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
 import {HandlerBase} from "../utils/HandlerBase.sol";
@@ -109,6 +109,18 @@ contract ProtocolHandler is HandlerBase {
         if (newEnd >= l.endEpoch) return;
         vm.prank(market.ownerOf(id));
         ghostOut += market.closeLease(id);
+    }
+
+    function extendLease(uint256 leaseSeed, uint64 epochs) external {
+        if (leaseIds.length == 0) return;
+        uint256 id = leaseIds[leaseSeed % leaseIds.length];
+        Lease memory l = market.leaseOf(id);
+        if (l.endEpoch == l.startEpoch || l.endEpoch <= registry.currentEpoch(assetId)) return;
+        if (_terms().status != AssetStatus.Active) return;
+        epochs = uint64(bound(epochs, 1, 4));
+        address owner = market.ownerOf(id);
+        vm.prank(owner);
+        ghostIn += market.extendLease(id, epochs);
     }
 
     function transferLease(uint256 leaseSeed, uint256 toSeed) external {

@@ -167,6 +167,69 @@ contract LeaseMarketTest is Fixture {
         assertEq(market.ledgerOf(assetId).interruptibleRate, 0, "no rate scheduled");
     }
 
+    function test_extendLease_PaysAtTheLeaseRateAndKeepsTheGpus() public {
+        uint256 id = openLease(lessee, 4, 3, LeaseClass.Firm); // epochs 1..3
+        openLease(lessee2, 4, 1, LeaseClass.Firm); // the curve moves: a new lease would cost more
+        vm.warp(epochStart(2));
+        uint256 before = usdc.balanceOf(lessee);
+        vm.expectEmit(true, false, false, true, address(market));
+        emit ILeaseMarket.LeaseExtended(id, 4, 6, RATE_4_FIRM * 2);
+        vm.prank(lessee);
+        assertEq(market.extendLease(id, 2), RATE_4_FIRM * 2, "paid");
+        assertEq(before - usdc.balanceOf(lessee), RATE_4_FIRM * 2, "two more epochs at the lease's own rate");
+        assertEq(market.leaseOf(id).endEpoch, 6, "ends two epochs later");
+        skipAndFinalize(0);
+        for (uint64 e = 1; e < 5; ++e) {
+            reportAndFinalize(e, 10_000);
+        }
+        assertEq(market.availableGpus(assetId), 4, "its GPUs still committed");
+        reportAndFinalize(5, 10_000);
+        assertEq(market.ledgerOf(assetId).firmRate, RATE_4_FIRM, "epoch 5 charged");
+        assertEq(market.availableGpus(assetId), 8, "released after its last epoch");
+        reportAndFinalize(6, 10_000);
+        assertEq(market.ledgerOf(assetId).firmRate, 0, "not charged after it");
+    }
+
+    function test_extendLease_ThenClose_RefundsTheExtension() public {
+        uint256 id = openLease(lessee, 2, 2, LeaseClass.Interruptible);
+        uint128 rate = market.leaseOf(id).ratePerEpoch;
+        vm.prank(lessee);
+        market.extendLease(id, 5);
+        uint256 before = usdc.balanceOf(lessee);
+        vm.prank(lessee);
+        market.closeLease(id); // before it starts: everything back
+        assertEq(usdc.balanceOf(lessee) - before, uint256(rate) * 7, "both the lease and its extension");
+        assertEq(market.availableGpus(assetId), 8, "capacity freed");
+        skipAndFinalize(0);
+        skipAndFinalize(1);
+        assertEq(market.ledgerOf(assetId).interruptibleRate, 0, "nothing scheduled");
+    }
+
+    function test_extendLease_RevertWhen_BadInput() public {
+        uint256 id = openLease(lessee, 1, 2, LeaseClass.Firm); // epochs 1..2
+        vm.prank(lessee2);
+        vm.expectRevert(abi.encodeWithSelector(ILeaseMarket.MarketNotLeaseOwner.selector, id, lessee2));
+        market.extendLease(id, 1);
+        uint64 max = market.MAX_LEASE_EPOCHS();
+        vm.startPrank(lessee);
+        vm.expectRevert(abi.encodeWithSelector(ILeaseMarket.MarketInvalidDuration.selector, 0, max));
+        market.extendLease(id, 0);
+        vm.expectRevert(abi.encodeWithSelector(ILeaseMarket.MarketInvalidDuration.selector, max - 1, max));
+        market.extendLease(id, max - 1);
+        vm.expectRevert(abi.encodeWithSelector(ILeaseMarket.MarketNotLeaseOwner.selector, 99, lessee));
+        market.extendLease(99, 1);
+        vm.warp(epochStart(3)); // epoch 2, its last, has ended
+        vm.expectRevert(abi.encodeWithSelector(ILeaseMarket.MarketLeaseEnded.selector, id, 3));
+        market.extendLease(id, 1);
+        vm.stopPrank();
+        uint256 cancelled = openLease(lessee, 1, 2, LeaseClass.Firm);
+        vm.startPrank(lessee);
+        market.closeLease(cancelled);
+        vm.expectRevert(abi.encodeWithSelector(ILeaseMarket.MarketLeaseEnded.selector, cancelled, 4));
+        market.extendLease(cancelled, 1);
+        vm.stopPrank();
+    }
+
     function test_closeLease_RevertWhen_NotOwner() public {
         uint256 id = openLease(lessee, 1, 2, LeaseClass.Firm);
         vm.prank(lessee2);
