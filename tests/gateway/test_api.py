@@ -15,6 +15,7 @@ from wellhead.chain.deployment import Deployment
 from wellhead.demo import Actors, Demo, DemoResult
 from wellhead.gateway.api import create_app
 from wellhead.gateway.indexer import Indexer
+from wellhead.gateway.services import Services
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def indexed(
     result = Demo(w3, protocol, actors).run()
     Site(w3, protocol, actors)  # a second asset, for pagination
     Indexer(w3, deployment, sessions, confirmations=0).sync()
-    return TestClient(create_app(sessions)), result
+    return TestClient(create_app(Services.build(sessions, w3, deployment, domain="testserver"))), result
 
 
 def problem(response: Any, status: int, code: str, field: str | None = None) -> None:
@@ -99,4 +100,12 @@ def test_openapi_has_stable_operation_ids(indexed: tuple[TestClient, DemoResult]
     client, _ = indexed
     spec = client.get("/openapi.json").json()
     ids = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
-    assert ids == {"listAssets", "getAsset", "listAssetEpochs", "listNavRounds", "listLeases", "getLease"}
+    assert ids == {
+        *("listAssets", "getAsset", "listAssetEpochs", "listNavRounds", "listLeases", "getLease"),
+        *("getPositions", "listLiquidations", "getEvidence"),
+        *("getSignInNonce", "signIn", "createApiKey", "listApiKeys", "revokeApiKey"),
+        *("createWebhook", "listWebhooks", "deleteWebhook", "listWebhookDeliveries"),
+        *("prepareOpenLease", "prepareExtendLease", "prepareCloseLease", "prepareClaimRefund"),
+        *("prepareClaimRevenue", "prepareBuyShares", "prepareTransferShares", "prepareApprove", "preparePermit"),
+        *("relayTransaction", "getTransaction"),
+    }

@@ -7,59 +7,27 @@ decimal rendering. Every error is an RFC 9457 problem (`application/problem+json
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-from collections.abc import Callable, Iterator
-from typing import Annotated, Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from web3 import Web3
 
 from wellhead.gateway import db
-from wellhead.units import fmt_units
+from wellhead.gateway.indexer import INDEXED_TIME
+from wellhead.gateway.paging import Cursor, Limit, Page, decode_cursor, page
+from wellhead.gateway.problems import PROBLEM, Problem, ProblemBody, problem_response
+from wellhead.gateway.services import S, Services, Svc
+from wellhead.gateway.writes import Amount
 
 log = logging.getLogger("wellhead.gateway")
-MAX_LIMIT = 500
-PROBLEM = "application/problem+json"
-
-
-class Problem(Exception):
-    """An error the API answers with: HTTP status, a stable machine code, a human detail, the field."""
-
-    def __init__(self, status: int, code: str, detail: str, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail, self.field = status, code, detail, field
-
-
-class ProblemBody(BaseModel):
-    type: str = "about:blank"
-    title: str
-    status: int
-    code: str
-    detail: str
-    field: str | None = None
-
-
-class Amount(BaseModel):
-    """An amount of the stablecoin: exact base units as a string, and the same as a decimal."""
-
-    base_units: str
-    decimal: str
-
-    @classmethod
-    def of(cls, value: int) -> Amount:
-        return cls(base_units=str(value), decimal=fmt_units(value).replace(",", ""))
-
-    @classmethod
-    def maybe(cls, value: int | None) -> Amount | None:
-        return None if value is None else cls.of(value)
 
 
 class AssetOut(BaseModel):
@@ -74,6 +42,15 @@ class AssetOut(BaseModel):
     genesis: int
     status: str
     nav_feed: str | None
+    leased_gpus: int = Field(description="GPUs under leases in the epoch of the newest indexed block")
+    utilization_bps: int
+    price_per_share: Amount | None = Field(description="the latest NAV round's price per share")
+
+
+class AssetDetailOut(AssetOut):
+    quote_firm_per_gpu_hour: Amount | None = Field(description="live: the curve price of one more firm GPU")
+    quote_interruptible_per_gpu_hour: Amount | None
+    available_gpus: int | None = Field(description="live: GPUs not committed to any lease")
 
 
 class EpochOut(BaseModel):
@@ -128,33 +105,8 @@ class NavRoundOut(BaseModel):
     recorded_at: int
 
 
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None
-
-
 STATUS = {0: "none", 1: "active", 2: "paused", 3: "retired"}
 CLASS = {0: "firm", 1: "interruptible"}
-
-
-# ------------------------------------------------------------ cursors and parameters
-def _encode_cursor(key: list[int]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None, size: int) -> list[int] | None:
-    if cursor is None:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeDecodeError):
-        key = None
-    if not (isinstance(key, list) and len(key) == size and all(isinstance(k, int) and k >= 0 for k in key)):
-        raise Problem(400, "invalid_cursor", "the cursor is not one this API gave out", "cursor")
-    return key
 
 
 def _address(value: str | None, field: str) -> str | None:
@@ -165,60 +117,64 @@ def _address(value: str | None, field: str) -> str | None:
     return Web3.to_checksum_address(value)
 
 
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
-
-
-def _session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as s:
-        yield s
-
-
-S = Annotated[Session, Depends(_session)]
-
-
 # ------------------------------------------------------------ app
-def create_app(sessions: sessionmaker[Session]) -> FastAPI:
-    app = FastAPI(
-        title="Wellhead gateway",
-        version="1",
-        description=__doc__,
-        responses={400: {"model": ProblemBody}, 404: {"model": ProblemBody}, 422: {"model": ProblemBody}},
-    )
+def create_app(services: Services) -> FastAPI:
+    from wellhead.gateway.dashboard import mount_dashboard
+    from wellhead.gateway.routes import router
 
-    app.state.sessions = sessions
+    problems: dict[int | str, dict[str, Any]] = {
+        code: {"model": ProblemBody, "content": {PROBLEM: {}}} for code in (400, 401, 404, 409, 422, 429, 503)
+    }
+    app = FastAPI(title="Wellhead gateway", version="1", description=__doc__, responses=problems)
+    app.state.services = services
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, exc: Problem) -> JSONResponse:
-        return _problem(exc.status, exc.code, exc.detail, exc.field)
+        return problem_response(exc.status, exc.code, exc.detail, exc.field, exc.retry_after)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         field = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
-        return _problem(422, "invalid_parameter", f"{field or 'request'}: {first.get('msg')}", field)
+        return problem_response(422, "invalid_parameter", f"{field or 'request'}: {first.get('msg')}", field)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _problem(exc.status_code, code, str(exc.detail))
+        return problem_response(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(Exception)
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error answering %s %s", request.method, request.url.path)
-        return _problem(503, "unavailable", "the gateway could not answer; try again")
+        return problem_response(503, "unavailable", "the gateway could not answer; try again")
 
     @app.get("/api/v1/assets", operation_id="listAssets", response_model=Page[AssetOut])
     def list_assets(s: S, limit: Limit = 50, cursor: Cursor = None) -> Page[AssetOut]:
-        after = _decode_cursor(cursor, 1)
+        after = decode_cursor(cursor, 1)
         q = select(db.Asset).order_by(db.Asset.id).limit(limit + 1)
         if after:
             q = q.where(db.Asset.id > after[0])
-        return _page(list(s.scalars(q)), limit, lambda r: r.id, _asset)
+        rows = list(s.scalars(q))
+        facts = _asset_facts(s, [r.id for r in rows[:limit]])
+        return page(rows, limit, lambda r: r.id, lambda a: _asset(a, facts))
 
-    @app.get("/api/v1/assets/{asset_id}", operation_id="getAsset", response_model=AssetOut)
-    def get_asset(s: S, asset_id: int) -> AssetOut:
-        return _asset(_require_asset(s, asset_id))
+    @app.get("/api/v1/assets/{asset_id}", operation_id="getAsset", response_model=AssetDetailOut)
+    def get_asset(s: S, svc: Svc, asset_id: int) -> AssetDetailOut:
+        asset = _require_asset(s, asset_id)
+        summary = _asset(asset, _asset_facts(s, [asset_id]))
+        market = svc.writes.market
+        firm = interruptible = available = None
+        if asset.status == 1:
+            available = int(market.functions.availableGpus(asset_id).call())
+            if available > 0:
+                firm = Amount.of(int(market.functions.quote(asset_id, 1, 0).call()))
+                interruptible = Amount.of(int(market.functions.quote(asset_id, 1, 1).call()))
+        return AssetDetailOut(
+            **summary.model_dump(),
+            quote_firm_per_gpu_hour=firm,
+            quote_interruptible_per_gpu_hour=interruptible,
+            available_gpus=available,
+        )
 
     @app.get("/api/v1/assets/{asset_id}/epochs", operation_id="listAssetEpochs", response_model=Page[EpochOut])
     def list_epochs(
@@ -230,7 +186,7 @@ def create_app(sessions: sessionmaker[Session]) -> FastAPI:
         to: Annotated[int | None, Query(ge=0, description="epochs starting before")] = None,
     ) -> Page[EpochOut]:
         asset = _require_asset(s, asset_id)
-        after = _decode_cursor(cursor, 1)
+        after = decode_cursor(cursor, 1)
         q = select(db.Epoch).where(db.Epoch.asset_id == asset_id).order_by(db.Epoch.epoch).limit(limit + 1)
         if after:
             q = q.where(db.Epoch.epoch > after[0])
@@ -238,16 +194,16 @@ def create_app(sessions: sessionmaker[Session]) -> FastAPI:
             q = q.where(db.Epoch.epoch >= max(0, (from_ - asset.genesis) // asset.epoch_length))
         if to is not None:
             q = q.where(db.Epoch.epoch < max(0, -(-(to - asset.genesis) // asset.epoch_length)))
-        return _page(list(s.scalars(q)), limit, lambda r: r.epoch, lambda r: _epoch(asset, r))
+        return page(list(s.scalars(q)), limit, lambda r: r.epoch, lambda r: _epoch(asset, r))
 
     @app.get("/api/v1/assets/{asset_id}/nav", operation_id="listNavRounds", response_model=Page[NavRoundOut])
     def list_nav(s: S, asset_id: int, limit: Limit = 100, cursor: Cursor = None) -> Page[NavRoundOut]:
         _require_asset(s, asset_id)
-        after = _decode_cursor(cursor, 1)
+        after = decode_cursor(cursor, 1)
         q = select(db.NavRound).where(db.NavRound.asset_id == asset_id).order_by(db.NavRound.round_id)
         if after:
             q = q.where(db.NavRound.round_id > after[0])
-        return _page(list(s.scalars(q.limit(limit + 1))), limit, lambda r: r.round_id, _nav)
+        return page(list(s.scalars(q.limit(limit + 1))), limit, lambda r: r.round_id, _nav)
 
     @app.get("/api/v1/leases", operation_id="listLeases", response_model=Page[LeaseOut])
     def list_leases(
@@ -258,7 +214,7 @@ def create_app(sessions: sessionmaker[Session]) -> FastAPI:
         owner: Annotated[str | None, Query(description="the lease NFT's current owner")] = None,
         asset_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     ) -> Page[LeaseOut]:
-        after = _decode_cursor(cursor, 1)
+        after = decode_cursor(cursor, 1)
         q = select(db.Lease).order_by(db.Lease.id).limit(limit + 1)
         if after:
             q = q.where(db.Lease.id > after[0])
@@ -269,7 +225,7 @@ def create_app(sessions: sessionmaker[Session]) -> FastAPI:
         if asset_id is not None:
             _require_asset(s, asset_id)
             q = q.where(db.Lease.asset_id == asset_id)
-        return _page(list(s.scalars(q)), limit, lambda r: r.id, _lease)
+        return page(list(s.scalars(q)), limit, lambda r: r.id, _lease)
 
     @app.get("/api/v1/leases/{lease_id}", operation_id="getLease", response_model=LeaseOut)
     def get_lease(s: S, lease_id: int) -> LeaseOut:
@@ -278,23 +234,9 @@ def create_app(sessions: sessionmaker[Session]) -> FastAPI:
             raise Problem(404, "lease_not_found", f"no lease {lease_id}", "lease_id")
         return _lease(lease)
 
+    app.include_router(router)
+    mount_dashboard(app)
     return app
-
-
-R = TypeVar("R")
-
-
-def _page(rows: list[R], limit: int, key: Callable[[R], int], render: Callable[[R], BaseModel]) -> Page[Any]:
-    """One page of `rows` (fetched with limit + 1 to know whether more follow) and the cursor after it."""
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page[Any](items=[render(r) for r in rows], next_cursor=_encode_cursor([key(rows[-1])]) if more else None)
-
-
-def _problem(status: int, code: str, detail: str, field: str | None = None) -> JSONResponse:
-    title = {400: "Bad request", 404: "Not found", 422: "Invalid parameter", 503: "Unavailable"}.get(status, "Error")
-    body = ProblemBody(title=title, status=status, code=code, detail=detail, field=field)
-    return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM)
 
 
 def _require_asset(s: Session, asset_id: int) -> db.Asset:
@@ -312,8 +254,48 @@ def _hex32(value: str) -> str:
         return value
 
 
-def _asset(a: db.Asset) -> AssetOut:
+@dataclass
+class AssetFacts:
+    now: int
+    leased: dict[int, int]
+    price: dict[int, int]
+
+
+def _asset_facts(s: Session, ids: list[int]) -> AssetFacts:
+    """Leased GPUs now and the latest NAV price of each asset in `ids`: two grouped queries for a page."""
+    state = s.get(db.IndexerState, INDEXED_TIME)
+    now = state.value if state is not None else 0
+    if not ids:
+        return AssetFacts(now, {}, {})
+    assets = {a.id: a for a in s.scalars(select(db.Asset).where(db.Asset.id.in_(ids)))}
+    leased: dict[int, int] = {}
+    for lease in s.scalars(
+        select(db.Lease).where(db.Lease.asset_id.in_(ids), db.Lease.end_epoch > db.Lease.start_epoch)
+    ):
+        a = assets[lease.asset_id]
+        current = (now - a.genesis) // a.epoch_length if now >= a.genesis else -1
+        if lease.start_epoch <= current < lease.end_epoch:
+            leased[lease.asset_id] = leased.get(lease.asset_id, 0) + lease.gpus
+    newest = (
+        select(db.NavRound.asset_id, func.max(db.NavRound.round_id).label("round_id"))
+        .where(db.NavRound.asset_id.in_(ids))
+        .group_by(db.NavRound.asset_id)
+        .subquery()
+    )
+    rounds = s.scalars(
+        select(db.NavRound).join(
+            newest, (db.NavRound.asset_id == newest.c.asset_id) & (db.NavRound.round_id == newest.c.round_id)
+        )
+    )
+    return AssetFacts(now, leased, {r.asset_id: r.price_per_share for r in rounds})
+
+
+def _asset(a: db.Asset, facts: AssetFacts) -> AssetOut:
+    leased = facts.leased.get(a.id, 0)
     return AssetOut(
+        leased_gpus=leased,
+        utilization_bps=leased * 10_000 // a.gpu_count if a.gpu_count else 0,
+        price_per_share=Amount.maybe(facts.price.get(a.id)),
         id=a.id,
         operator=a.operator,
         shares=a.shares,

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, TypeDecorator, UniqueConstraint, create_engine
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, String, TypeDecorator, UniqueConstraint, create_engine
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -147,7 +147,115 @@ class NavRound(Base):
     recorded_at: Mapped[int] = mapped_column(BigInteger)
 
 
-PROJECTIONS = (Asset, Epoch, Lease, NavRound)
+class ShareBalance(Base):
+    """Capacity shares held, per asset and holder (from the shares' Transfer events)."""
+
+    __tablename__ = "share_balances"
+    asset_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    holder: Mapped[str] = mapped_column(String(42), primary_key=True, index=True)
+    balance: Mapped[int] = mapped_column(Uint)
+
+
+class CreditPosition(Base):
+    """A borrower's position against one asset, as its events describe it (debt with interest is live)."""
+
+    __tablename__ = "credit_positions"
+    asset_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    borrower: Mapped[str] = mapped_column(String(42), primary_key=True, index=True)
+    collateral: Mapped[int] = mapped_column(Uint)
+    borrowed: Mapped[int] = mapped_column(Uint)
+    repaid: Mapped[int] = mapped_column(Uint)
+    revenue_applied: Mapped[int] = mapped_column(Uint)
+    liquidations: Mapped[int] = mapped_column(Integer)
+
+
+PROJECTIONS = (Asset, Epoch, Lease, NavRound, ShareBalance, CreditPosition)
+
+
+# ------------------------------------------------------------ the gateway's own state (not from the chain)
+class RelayedTransaction(Base):
+    """A signed transaction the gateway passed to the node, and what became of it."""
+
+    __tablename__ = "relayed_transactions"
+    hash: Mapped[str] = mapped_column(String(66), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(42), index=True)
+    to: Mapped[str] = mapped_column(String(42))
+    contract: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    submitted_at: Mapped[int] = mapped_column(BigInteger)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # pending | confirmed | failed
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    gas_used: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a POST carrying an Idempotency-Key, replayed for retries of the same request."""
+
+    __tablename__ = "idempotency_records"
+    principal: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None while the first request runs
+    body: Mapped[dict[str, Any] | None]
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class SiweNonce(Base):
+    __tablename__ = "siwe_nonces"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issued_at: Mapped[int] = mapped_column(BigInteger)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuthSession(Base):
+    """A Sign-In with Ethereum session; only the token's SHA-256 is stored."""
+
+    __tablename__ = "auth_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(42), index=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ApiKey(Base):
+    """An integrator's API key; only its SHA-256 is stored (keys are 256-bit random, so no slow hash)."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(42), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    rate_per_minute: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WebhookSubscription(Base):
+    __tablename__ = "webhook_subscriptions"
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(42), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[dict[str, Any]]  # {"types": [...]}
+    secret: Mapped[str] = mapped_column(String(100))  # needed in clear to sign (Standard Webhooks)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WebhookDelivery(Base):
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    message_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[float] = mapped_column(Float)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    delivered_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
 def engine_for(url: str) -> Engine:

@@ -26,6 +26,7 @@ from wellhead.gateway.projections import apply_event
 
 CORE = ("CapacityRegistry", "LeaseMarket", "MetricsOracle", "NavOracleFactory", "CreditMarket")
 NEXT_BLOCK = "next_block"
+INDEXED_TIME = "indexed_timestamp"  # the timestamp of the newest indexed block: the API's "now"
 
 
 def _event_decoders(contract: str) -> dict[bytes, EventDecoder]:
@@ -153,6 +154,7 @@ class Indexer:
             for number, block_hash in hashes.items():
                 s.merge(IndexedBlock(number=number, hash=block_hash))
             s.merge(IndexerState(key=NEXT_BLOCK, value=end + 1))
+            s.merge(IndexerState(key=INDEXED_TIME, value=headers[end][0]))
         return len(events)
 
     def _headers(self, numbers: set[int], chunk: int = 200) -> dict[int, tuple[int, str]]:

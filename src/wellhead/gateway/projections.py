@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from wellhead.gateway.db import Asset, ChainEvent, Epoch, Lease, NavRound
+from wellhead.gateway.db import Asset, ChainEvent, CreditPosition, Epoch, Lease, NavRound, ShareBalance
 
 ZERO = "0x" + "00" * 20
 
@@ -110,6 +111,13 @@ def lease_closed(s: Session, e: ChainEvent) -> None:
         lease.closed_refund += e.args["refunded"]
 
 
+def lease_extended(s: Session, e: ChainEvent) -> None:
+    lease = s.get(Lease, e.args["leaseId"])
+    if lease is not None:
+        lease.end_epoch = e.args["newEndEpoch"]
+        lease.prepaid += e.args["paid"]
+
+
 def lease_refunded(s: Session, e: ChainEvent) -> None:
     lease = s.get(Lease, e.args["leaseId"])
     if lease is not None:
@@ -141,6 +149,62 @@ def nav_updated(s: Session, e: ChainEvent) -> None:
     )
 
 
+def _balance(s: Session, asset_id: int, holder: str) -> ShareBalance:
+    row = s.get(ShareBalance, (asset_id, holder))
+    if row is None:
+        row = ShareBalance(asset_id=asset_id, holder=holder, balance=0)
+        s.add(row)
+    return row
+
+
+def shares_transferred(s: Session, e: ChainEvent) -> None:
+    asset_id = s.scalar(select(Asset.id).where(Asset.shares == e.address))
+    if asset_id is None:
+        return
+    value = e.args["value"]
+    if e.args["from"] != ZERO:
+        _balance(s, asset_id, e.args["from"]).balance -= value
+    if e.args["to"] != ZERO:
+        _balance(s, asset_id, e.args["to"]).balance += value
+
+
+def _position(s: Session, e: ChainEvent) -> CreditPosition:
+    key = (e.args["assetId"], e.args["borrower"])
+    row = s.get(CreditPosition, key)
+    if row is None:
+        row = CreditPosition(
+            asset_id=key[0], borrower=key[1], collateral=0, borrowed=0, repaid=0, revenue_applied=0, liquidations=0
+        )
+        s.add(row)
+    return row
+
+
+def collateral_deposited(s: Session, e: ChainEvent) -> None:
+    _position(s, e).collateral += e.args["shares"]
+
+
+def collateral_withdrawn(s: Session, e: ChainEvent) -> None:
+    _position(s, e).collateral -= e.args["shares"]
+
+
+def borrowed(s: Session, e: ChainEvent) -> None:
+    _position(s, e).borrowed += e.args["amount"]
+
+
+def repaid(s: Session, e: ChainEvent) -> None:
+    _position(s, e).repaid += e.args["amount"]
+
+
+def revenue_applied(s: Session, e: ChainEvent) -> None:
+    _position(s, e).revenue_applied += e.args["repaid"]
+
+
+def liquidated(s: Session, e: ChainEvent) -> None:
+    row = _position(s, e)
+    row.collateral -= e.args["seized"]
+    row.liquidations += 1
+
+
 HANDLERS: dict[tuple[str, str], Callable[[Session, ChainEvent], None]] = {
     ("CapacityRegistry", "AssetRegistered"): asset_registered,
     ("CapacityRegistry", "AssetStatusChanged"): asset_status_changed,
@@ -149,9 +213,17 @@ HANDLERS: dict[tuple[str, str], Callable[[Session, ChainEvent], None]] = {
     ("LeaseMarket", "EpochSettled"): epoch_settled,
     ("LeaseMarket", "LeaseOpened"): lease_opened,
     ("LeaseMarket", "LeaseClosed"): lease_closed,
+    ("LeaseMarket", "LeaseExtended"): lease_extended,
     ("LeaseMarket", "LeaseRefunded"): lease_refunded,
     ("LeaseMarket", "Transfer"): lease_transferred,
     ("NavOracle", "NavUpdated"): nav_updated,
+    ("CapacityShares", "Transfer"): shares_transferred,
+    ("CreditMarket", "CollateralDeposited"): collateral_deposited,
+    ("CreditMarket", "CollateralWithdrawn"): collateral_withdrawn,
+    ("CreditMarket", "Borrowed"): borrowed,
+    ("CreditMarket", "Repaid"): repaid,
+    ("CreditMarket", "RevenueApplied"): revenue_applied,
+    ("CreditMarket", "Liquidated"): liquidated,
 }
 
 

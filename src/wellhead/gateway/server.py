@@ -32,6 +32,13 @@ class GatewaySettings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65_535)
     confirmations: int = Field(default=2, ge=0, le=1_000)
     poll_seconds: float = Field(default=2.0, gt=0)
+    siwe_domain: str | None = Field(default=None, description="the domain SIWE messages must name; default host:port")
+    session_ttl: int = Field(default=86_400, ge=60)
+    session_rate_per_minute: int = Field(default=600, ge=1)
+    api_key_rate_per_minute: int = Field(default=600, ge=1)
+    evidence_dirs: list[Path] = Field(default_factory=list, description="where agents' evidence files are")
+    webhook_retry_base: float = Field(default=5.0, gt=0, description="seconds before the first retry")
+    webhook_max_attempts: int = Field(default=7, ge=1, le=20)
 
 
 class Gateway:
@@ -42,6 +49,8 @@ class Gateway:
         from wellhead.chain.deployment import Deployment
         from wellhead.gateway.db import engine_for, migrate, session_factory
         from wellhead.gateway.indexer import Indexer
+        from wellhead.gateway.services import Services
+        from wellhead.gateway.webhooks import Dispatcher
 
         self.settings = settings
         deployment = Deployment.load(settings.deployment)
@@ -53,6 +62,20 @@ class Gateway:
             raise ConfigError(f"cannot use the database {settings.database_url!r}: {type(exc).__name__}") from None
         self.sessions = session_factory(engine_for(settings.database_url))
         self.indexer = Indexer(w3, deployment, self.sessions, confirmations=settings.confirmations)
+        self.services = Services.build(
+            self.sessions,
+            w3,
+            deployment,
+            domain=settings.siwe_domain or f"{settings.host}:{settings.port}",
+            confirmations=settings.confirmations,
+            session_ttl=settings.session_ttl,
+            session_rate=settings.session_rate_per_minute,
+            key_rate=settings.api_key_rate_per_minute,
+            evidence_dirs=tuple(settings.evidence_dirs),
+        )
+        self.webhooks = Dispatcher(
+            self.sessions, retry_base=settings.webhook_retry_base, max_attempts=settings.webhook_max_attempts
+        )
         self._stop = threading.Event()
         self._server: uvicorn.Server | None = None
 
@@ -66,7 +89,19 @@ class Gateway:
                 self.indexer.sync()
             except Exception:  # the API keeps serving what is indexed; the next poll retries
                 log.exception("indexer: sync failed; retrying")
+            try:
+                self.webhooks.enqueue()
+            except Exception:
+                log.exception("webhooks: enqueue failed; retrying")
             self._stop.wait(self.settings.poll_seconds)
+
+    def _deliver(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.webhooks.deliver_due()
+            except Exception:
+                log.exception("webhooks: delivery pass failed; retrying")
+            self._stop.wait(min(1.0, self.settings.webhook_retry_base))
 
     def start(self) -> None:
         import time
@@ -77,8 +112,9 @@ class Gateway:
 
         self.indexer.sync()
         threading.Thread(target=self._follow, name="indexer", daemon=True).start()
+        threading.Thread(target=self._deliver, name="webhooks", daemon=True).start()
         config = uvicorn.Config(
-            create_app(self.sessions), host=self.settings.host, port=self.settings.port, log_level="warning"
+            create_app(self.services), host=self.settings.host, port=self.settings.port, log_level="warning"
         )
         server = uvicorn.Server(config)
         self._server = server

@@ -1,0 +1,176 @@
+"""Who is calling: Sign-In with Ethereum sessions, API keys, and a rate limit per credential.
+
+- `GET /auth/nonce` hands out a single-use nonce; `POST /auth/sessions` takes an EIP-4361 message with that
+  nonce, for this gateway's domain and chain, signed by the address it names (checked by the `siwe`
+  library), and answers a bearer token. Only the token's SHA-256 is stored.
+- A session creates API keys (`wh_…`, shown once, stored as SHA-256) for integrators' servers.
+- Each credential has a token bucket: `rate_per_minute` requests a minute, bursts up to that many.
+  The buckets live in this process (one gateway process per database; several would each allow the rate).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from siwe import SiweMessage, generate_nonce
+from siwe.siwe import (
+    DomainMismatch,
+    ExpiredMessage,
+    InvalidSignature,
+    MalformedSession,
+    NonceMismatch,
+    NotYetValidMessage,
+    SchemeMismatch,
+    VerificationError,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from web3 import Web3
+
+from wellhead.gateway import db
+from wellhead.gateway.problems import Problem
+
+NONCE_TTL = 600  # seconds a nonce may wait for its message
+API_KEY_PREFIX = "wh_"
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: the address behind the session or the key, and the credential's id."""
+
+    address: str
+    credential: str  # "session:<hash prefix>" or "key:<id>", the scope of idempotency keys and rate limits
+    rate_per_minute: int
+
+
+class RateLimiter:
+    """Token buckets per credential, refilled continuously."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, tuple[float, float]] = {}  # credential -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def take(self, credential: str, rate_per_minute: int) -> float:
+        """Takes one token; answers 0 when allowed, else the seconds until a token is there."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, at = self._buckets.get(credential, (float(rate_per_minute), now))
+            tokens = min(float(rate_per_minute), tokens + (now - at) * rate_per_minute / 60)
+            if tokens < 1:
+                self._buckets[credential] = (tokens, now)
+                return (1 - tokens) * 60 / rate_per_minute
+            self._buckets[credential] = (tokens - 1, now)
+            return 0.0
+
+
+class Auth:
+    def __init__(self, domain: str, chain_id: int, session_ttl: int, session_rate: int, key_rate: int) -> None:
+        self.domain = domain
+        self.chain_id = chain_id
+        self.session_ttl = session_ttl
+        self.session_rate = session_rate
+        self.key_rate = key_rate
+        self.limiter = RateLimiter()
+
+    # ------------------------------------------------------------ SIWE
+    def issue_nonce(self, s: Session) -> str:
+        nonce = str(generate_nonce())
+        s.add(db.SiweNonce(nonce=nonce, issued_at=int(time.time()), used=False))
+        s.commit()
+        return nonce
+
+    def sign_in(self, s: Session, message: str, signature: str) -> tuple[str, str, int]:
+        """Verifies a signed EIP-4361 message; answers (token, address, expires_at)."""
+        try:
+            parsed = SiweMessage.from_message(message)
+        except (ValueError, TypeError, MalformedSession) as exc:
+            raise Problem(400, "siwe_malformed", f"not an EIP-4361 message: {exc}", "message") from None
+        if parsed.chain_id != self.chain_id:
+            raise Problem(
+                401, "siwe_wrong_chain", f"signed for chain {parsed.chain_id}, this is {self.chain_id}", "message"
+            )
+        row = s.get(db.SiweNonce, parsed.nonce)
+        now = int(time.time())
+        if row is None or row.issued_at + NONCE_TTL < now:
+            raise Problem(401, "siwe_unknown_nonce", "the nonce was not issued here or has expired", "message")
+        if row.used:
+            raise Problem(401, "siwe_nonce_used", "the nonce was already used: ask for a new one", "message")
+        try:
+            parsed.verify(signature, domain=self.domain, nonce=row.nonce, timestamp=datetime.now(UTC))
+        except DomainMismatch:
+            raise Problem(
+                401, "siwe_wrong_domain", f"signed for {parsed.domain!r}, this is {self.domain!r}", "message"
+            ) from None
+        except ExpiredMessage:
+            raise Problem(401, "siwe_expired", "the message's expiration time has passed", "message") from None
+        except NotYetValidMessage:
+            raise Problem(401, "siwe_not_yet_valid", "the message's not-before time is ahead", "message") from None
+        except (InvalidSignature, NonceMismatch, SchemeMismatch, VerificationError, ValueError):
+            raise Problem(
+                401, "siwe_bad_signature", "the signature is not the message's address's", "signature"
+            ) from None
+        row.used = True
+        token = secrets.token_urlsafe(32)
+        expires = now + self.session_ttl
+        if parsed.expiration_time is not None:
+            expires = min(expires, int(parsed.expiration_time._datetime.timestamp()))
+        address = Web3.to_checksum_address(parsed.address)
+        s.add(db.AuthSession(token_hash=sha256(token), address=address, expires_at=expires))
+        s.commit()
+        return token, address, expires
+
+    # ------------------------------------------------------------ API keys
+    def create_key(self, s: Session, owner: str, name: str, rate_per_minute: int | None) -> tuple[db.ApiKey, str]:
+        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        row = db.ApiKey(
+            owner=owner,
+            name=name,
+            prefix=key[:10],
+            key_hash=sha256(key),
+            rate_per_minute=rate_per_minute or self.key_rate,
+            created_at=int(time.time()),
+            revoked=False,
+        )
+        s.add(row)
+        s.flush()
+        return row, key
+
+    # ------------------------------------------------------------ each request
+    def identify(self, s: Session, authorization: str | None, api_key: str | None) -> Principal | None:
+        """The caller behind the request's credentials (None without any); bad credentials are a 401."""
+        if api_key is not None:
+            row = s.scalar(select(db.ApiKey).where(db.ApiKey.key_hash == sha256(api_key)))
+            if row is None or row.revoked:
+                raise Problem(401, "invalid_api_key", "the API key is unknown or revoked", "X-API-Key")
+            principal = Principal(row.owner, f"key:{row.id}", row.rate_per_minute)
+        elif authorization is not None:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise Problem(401, "invalid_authorization", "use 'Authorization: Bearer <token>'", "Authorization")
+            digest = sha256(token.strip())
+            session = s.get(db.AuthSession, digest)
+            if session is None or session.expires_at <= time.time():
+                raise Problem(
+                    401, "session_expired", "the session is unknown or expired: sign in again", "Authorization"
+                )
+            principal = Principal(session.address, f"session:{digest[:16]}", self.session_rate)
+        else:
+            return None
+        wait = self.limiter.take(principal.credential, principal.rate_per_minute)
+        if wait > 0:
+            raise Problem(
+                429,
+                "rate_limited",
+                f"more than {principal.rate_per_minute} requests a minute: retry in {wait:.1f} s",
+                retry_after=max(1, round(wait + 0.5)),
+            )
+        return principal

@@ -1,0 +1,133 @@
+// The Wellhead dashboard: reads the public API (/api/v1) and charts it with plotly.js.
+"use strict";
+
+const API = "/api/v1";
+
+async function getJson(path) {
+  const response = await fetch(API + path, { headers: { Accept: "application/json" } });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.detail || response.statusText);
+  return body;
+}
+
+// Follows next_cursor until the list ends (or `max` items).
+async function getAll(path, max = 5000) {
+  const items = [];
+  let cursor = null;
+  do {
+    const sep = path.includes("?") ? "&" : "?";
+    const page = await getJson(path + sep + "limit=500" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor && items.length < max);
+  return items;
+}
+
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  row.appendChild(td);
+}
+
+function fill(tableId, rows, columns) {
+  const body = document.querySelector(`#${tableId} tbody`);
+  body.replaceChildren();
+  for (const r of rows) {
+    const tr = document.createElement("tr");
+    for (const c of columns) cell(tr, c(r));
+    body.appendChild(tr);
+  }
+}
+
+const money = (a) => (a ? Number(a.decimal).toLocaleString(undefined, { maximumFractionDigits: 2 }) : "—");
+const pct = (bps) => (bps === null || bps === undefined ? "—" : (bps / 100).toFixed(2) + " %");
+const when = (ts) => new Date(ts * 1000);
+
+function chart(id, title, traces, yTitle) {
+  const el = document.getElementById(id);
+  const points = traces.reduce((n, t) => n + t.x.length, 0);
+  Plotly.newPlot(el, traces, {
+    title: { text: title },
+    margin: { t: 40, r: 10, b: 40, l: 60 },
+    yaxis: { title: { text: yTitle } },
+    legend: { orientation: "h" },
+  }, { responsive: true, displaylogo: false });
+  el.dataset.points = String(points);
+}
+
+async function showAsset(assetId) {
+  const [epochs, nav, leases] = await Promise.all([
+    getAll(`/assets/${assetId}/epochs`),
+    getAll(`/assets/${assetId}/nav`),
+    getAll(`/leases?asset_id=${assetId}`),
+  ]);
+  const reported = epochs.filter((e) => e.uptime_bps !== null);
+  const x = reported.map((e) => when(e.ends_at));
+  chart("chart-uptime", "Uptime per epoch", [
+    { x, y: reported.map((e) => e.uptime_bps / 100), name: "uptime %", type: "scatter", mode: "lines+markers" },
+  ], "%");
+  const metered = epochs.filter((e) => e.gpu_energy_wh !== null);
+  chart("chart-energy", "Energy per epoch", [
+    { x: metered.map((e) => when(e.ends_at)), y: metered.map((e) => Number(e.gpu_energy_wh) / 1000), name: "GPUs (kWh)", type: "bar" },
+    { x: metered.map((e) => when(e.ends_at)), y: metered.map((e) => Number(e.facility_energy_wh) / 1000), name: "facility (kWh)", type: "bar" },
+  ], "kWh");
+  const earning = epochs.filter((e) => e.revenue_per_kwh !== null);
+  chart("chart-revenue-kwh", "Holders' revenue per facility kWh", [
+    { x: earning.map((e) => when(e.ends_at)), y: earning.map((e) => Number(e.revenue_per_kwh.decimal)), name: "per kWh", type: "scatter", mode: "lines+markers" },
+  ], "stablecoin / kWh");
+  chart("chart-nav", "NAV per share", [
+    { x: nav.map((r) => when(r.recorded_at)), y: nav.map((r) => Number(r.price_per_share.decimal)), name: "price", type: "scatter", mode: "lines+markers" },
+  ], "stablecoin");
+  fill("leases", leases, [
+    (l) => l.id, (l) => l.lessee, (l) => l.lease_class, (l) => l.gpus,
+    (l) => `${l.start_epoch}–${l.end_epoch - 1}`, (l) => money(l.prepaid), (l) => money(l.refunded), (l) => money(l.service_credit),
+  ]);
+}
+
+async function showPositions(event) {
+  event.preventDefault();
+  const who = document.getElementById("investor").value.trim();
+  const error = document.getElementById("positions-error");
+  error.textContent = "";
+  try {
+    const p = await getJson(`/accounts/${encodeURIComponent(who)}/positions`);
+    fill("positions", p.shares, [
+      (s) => s.asset_id, (s) => money(s.shares), (s) => money(s.claimable_revenue), (s) => money(s.price_per_share), (s) => money(s.value),
+    ]);
+    fill("credit", p.credit, [
+      (c) => c.asset_id, (c) => money(c.collateral), (c) => money(c.debt),
+      (c) => (c.health_factor ? (Number(BigInt(c.health_factor) / 10n ** 15n) / 1000).toFixed(3) : "—"),
+      (c) => money(c.borrow_capacity), (c) => c.liquidations,
+    ]);
+  } catch (e) {
+    error.textContent = e.message;
+  }
+}
+
+async function main() {
+  const status = document.getElementById("status");
+  try {
+    const assets = await getAll("/assets");
+    fill("assets", assets, [
+      (a) => a.id, (a) => a.site_id, (a) => `${a.gpu_count} × ${a.gpu_class}`, (a) => a.status,
+      (a) => pct(a.utilization_bps), (a) => a.leased_gpus, (a) => money(a.price_per_share),
+    ]);
+    const select = document.getElementById("asset-select");
+    for (const a of assets) {
+      const option = document.createElement("option");
+      option.value = a.id;
+      option.textContent = `#${a.id} ${a.site_id}`;
+      select.appendChild(option);
+    }
+    select.addEventListener("change", () => showAsset(select.value));
+    document.getElementById("positions-form").addEventListener("submit", showPositions);
+    status.textContent = `${assets.length} assets`;
+    if (assets.length) await showAsset(assets[0].id);
+    document.body.dataset.ready = "true";
+  } catch (e) {
+    status.textContent = "Could not load: " + e.message;
+    status.classList.add("error");
+  }
+}
+
+main();

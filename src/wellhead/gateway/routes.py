@@ -1,0 +1,497 @@
+"""The API's account and write side: sign-in, API keys, webhooks, investor positions, evidence, and
+transactions prepared for the client to sign and relayed once signed."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from web3 import Web3
+
+from wellhead.gateway import db
+from wellhead.gateway.idempotency import fingerprint, run_once
+from wellhead.gateway.paging import Cursor, Limit, Page, decode_cursor, page
+from wellhead.gateway.problems import Problem
+from wellhead.gateway.services import Caller, IdempotencyKey, S, Signed, Svc
+from wellhead.gateway.webhooks import EVENT_TYPES, new_secret
+from wellhead.gateway.writes import (
+    SHARE_DECIMALS,
+    Amount,
+    ApproveIn,
+    BuySharesIn,
+    ClaimRefundIn,
+    ClaimRevenueIn,
+    ExtendLeaseIn,
+    LeaseIn,
+    OpenLeaseIn,
+    PermitIn,
+    PreparedPermit,
+    PreparedTransaction,
+    RelayIn,
+    TransactionStatus,
+    TransferSharesIn,
+    address,
+)
+
+router = APIRouter(prefix="/api/v1")
+M = TypeVar("M", bound=BaseModel)
+HASH = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+
+
+def _once(
+    request: Request,
+    s: Session,
+    caller: Any,
+    key: str | None,
+    body: BaseModel | None,
+    run: Callable[[], Any],
+    status: int = 200,
+) -> JSONResponse:
+    scope = caller.credential if caller is not None else "anonymous"
+    return run_once(s, scope, key, fingerprint(request.method, request.url.path, body), lambda: (status, run()))
+
+
+# ------------------------------------------------------------ sign-in
+class NonceOut(BaseModel):
+    nonce: str
+    domain: str
+    chain_id: int
+
+
+class SignInIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message: str = Field(max_length=4_000, description="the EIP-4361 message, as signed")
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+
+
+class SessionOut(BaseModel):
+    token: str
+    address: str
+    expires_at: int
+
+
+@router.get("/auth/nonce", operation_id="getSignInNonce", response_model=NonceOut, tags=["auth"])
+def get_nonce(s: S, svc: Svc) -> NonceOut:
+    return NonceOut(nonce=svc.auth.issue_nonce(s), domain=svc.auth.domain, chain_id=svc.auth.chain_id)
+
+
+@router.post("/auth/sessions", operation_id="signIn", response_model=SessionOut, status_code=201, tags=["auth"])
+def sign_in(s: S, svc: Svc, body: SignInIn) -> SessionOut:
+    """Exchanges a signed Sign-In with Ethereum message for a bearer token. The message's single-use nonce
+    makes this idempotent by itself, so it takes no Idempotency-Key (and no token is ever stored in clear)."""
+    token, who, expires = svc.auth.sign_in(s, body.message, body.signature)
+    return SessionOut(token=token, address=who, expires_at=expires)
+
+
+# ------------------------------------------------------------ API keys
+class ApiKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    rate_per_minute: int | None = Field(default=None, ge=1, le=100_000)
+
+
+class ApiKeyOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    rate_per_minute: int
+    created_at: int
+    revoked: bool
+    key: str | None = Field(default=None, description="the key itself: only in the answer that created it")
+
+
+def _key_out(row: db.ApiKey, key: str | None = None) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        rate_per_minute=row.rate_per_minute,
+        created_at=row.created_at,
+        revoked=row.revoked,
+        key=key,
+    )
+
+
+class ApiKeyList(BaseModel):
+    items: list[ApiKeyOut]
+
+
+@router.post("/api-keys", operation_id="createApiKey", response_model=ApiKeyOut, status_code=201, tags=["auth"])
+def create_key(request: Request, s: S, svc: Svc, caller: Signed, body: ApiKeyIn, key: IdempotencyKey = None) -> Any:
+    def run() -> ApiKeyOut:
+        row, secret = svc.auth.create_key(s, caller.address, body.name, body.rate_per_minute)
+        return _key_out(row, secret)
+
+    # the replayed answer omits the key: it is never stored in clear
+    response = _once(request, s, caller, key, body, run, 201)
+    return response
+
+
+@router.get("/api-keys", operation_id="listApiKeys", response_model=ApiKeyList, tags=["auth"])
+def list_keys(s: S, caller: Signed) -> ApiKeyList:
+    rows = s.scalars(select(db.ApiKey).where(db.ApiKey.owner == caller.address).order_by(db.ApiKey.id))
+    return ApiKeyList(items=[_key_out(r) for r in rows])
+
+
+@router.delete("/api-keys/{key_id}", operation_id="revokeApiKey", status_code=204, tags=["auth"])
+def revoke_key(s: S, caller: Signed, key_id: Annotated[int, Field(ge=1, le=2**63 - 1)]) -> Response:
+    row = s.get(db.ApiKey, key_id)
+    if row is None or row.owner != caller.address:  # another owner's key is not there, as far as you know
+        raise Problem(404, "api_key_not_found", f"no API key {key_id} of yours", "key_id")
+    row.revoked = True
+    s.commit()
+    return Response(status_code=204)
+
+
+# ------------------------------------------------------------ webhooks
+EventType = Literal["lease.started", "lease.ended", "epoch.settled", "sla.breached", "report.challenged"]
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: AnyHttpUrl
+    events: list[EventType] = Field(min_length=1, max_length=len(EVENT_TYPES))
+
+
+class WebhookOut(BaseModel):
+    id: int
+    url: str
+    events: list[str]
+    active: bool
+    created_at: int
+    secret: str | None = Field(default=None, description="the signing secret: only in the answer that created it")
+
+
+class WebhookList(BaseModel):
+    items: list[WebhookOut]
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    message_id: str
+    event_type: str
+    status: str
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: int
+    delivered_at: int | None
+    payload: dict[str, Any]
+
+
+def _hook_out(row: db.WebhookSubscription, secret: str | None = None) -> WebhookOut:
+    return WebhookOut(
+        id=row.id,
+        url=row.url,
+        events=list(row.events.get("types", [])),
+        active=row.active,
+        created_at=row.created_at,
+        secret=secret,
+    )
+
+
+def _own_hook(s: Session, caller: Any, hook_id: int) -> db.WebhookSubscription:
+    row = s.get(db.WebhookSubscription, hook_id) if 0 < hook_id < 2**63 else None
+    if row is None or row.owner != caller.address or not row.active:
+        raise Problem(404, "webhook_not_found", f"no webhook {hook_id} of yours", "webhook_id")
+    return row
+
+
+@router.post("/webhooks", operation_id="createWebhook", response_model=WebhookOut, status_code=201, tags=["webhooks"])
+def create_hook(request: Request, s: S, caller: Signed, body: WebhookIn, key: IdempotencyKey = None) -> Any:
+    import time
+
+    def run() -> WebhookOut:
+        secret = new_secret()
+        row = db.WebhookSubscription(
+            owner=caller.address,
+            url=str(body.url),
+            events={"types": sorted(set(body.events))},
+            secret=secret,
+            created_at=int(time.time()),
+            active=True,
+        )
+        s.add(row)
+        s.flush()
+        return _hook_out(row, secret)
+
+    return _once(request, s, caller, key, body, run, 201)
+
+
+@router.get("/webhooks", operation_id="listWebhooks", response_model=WebhookList, tags=["webhooks"])
+def list_hooks(s: S, caller: Signed) -> WebhookList:
+    q = select(db.WebhookSubscription).where(
+        db.WebhookSubscription.owner == caller.address, db.WebhookSubscription.active
+    )
+    return WebhookList(items=[_hook_out(r) for r in s.scalars(q.order_by(db.WebhookSubscription.id))])
+
+
+@router.delete("/webhooks/{webhook_id}", operation_id="deleteWebhook", status_code=204, tags=["webhooks"])
+def delete_hook(s: S, caller: Signed, webhook_id: int) -> Response:
+    _own_hook(s, caller, webhook_id).active = False
+    s.commit()
+    return Response(status_code=204)
+
+
+@router.get(
+    "/webhooks/{webhook_id}/deliveries",
+    operation_id="listWebhookDeliveries",
+    response_model=Page[DeliveryOut],
+    tags=["webhooks"],
+)
+def list_deliveries(
+    s: S,
+    caller: Signed,
+    webhook_id: int,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[DeliveryOut]:
+    _own_hook(s, caller, webhook_id)
+    after = decode_cursor(cursor, 1)
+    q = select(db.WebhookDelivery).where(db.WebhookDelivery.subscription_id == webhook_id)
+    if after:
+        q = q.where(db.WebhookDelivery.id > after[0])
+    rows = list(s.scalars(q.order_by(db.WebhookDelivery.id).limit(limit + 1)))
+
+    def render(r: db.WebhookDelivery) -> DeliveryOut:
+        return DeliveryOut(
+            id=r.id,
+            message_id=r.message_id,
+            event_type=r.event_type,
+            status=r.status,
+            attempts=r.attempts,
+            last_status_code=r.last_status_code,
+            last_error=r.last_error,
+            created_at=r.created_at,
+            delivered_at=r.delivered_at,
+            payload=r.payload,
+        )
+
+    return page(rows, limit, lambda r: r.id, render)
+
+
+# ------------------------------------------------------------ positions
+class SharePosition(BaseModel):
+    asset_id: int
+    shares: Amount
+    claimable_revenue: Amount = Field(description="live from the chain")
+    price_per_share: Amount | None = Field(description="the asset's latest NAV round, if any")
+    value: Amount | None = Field(description="shares x NAV price, rounded down")
+
+
+class CreditPositionOut(BaseModel):
+    asset_id: int
+    collateral: Amount
+    debt: Amount = Field(description="live: with interest, less collateral revenue not yet applied")
+    health_factor: str | None = Field(description="1e18 = 1.0; None without debt")
+    borrow_capacity: Amount
+    borrowed_total: Amount
+    repaid_total: Amount
+    revenue_applied: Amount
+    liquidations: int
+
+
+class PositionsOut(BaseModel):
+    address: str
+    shares: list[SharePosition]
+    credit: list[CreditPositionOut]
+
+
+@router.get(
+    "/accounts/{account}/positions", operation_id="getPositions", response_model=PositionsOut, tags=["investors"]
+)
+def get_positions(s: S, svc: Svc, account: str) -> PositionsOut:
+    from wellhead.chain.artifacts import abi
+
+    who = address(account, "account")
+    w3 = svc.w3
+    holdings = s.scalars(
+        select(db.ShareBalance)
+        .where(db.ShareBalance.holder == who, db.ShareBalance.balance != "0")
+        .order_by(db.ShareBalance.asset_id)
+    )
+    shares: list[SharePosition] = []
+    for h in holdings:
+        asset = s.get(db.Asset, h.asset_id)
+        if asset is None:
+            continue
+        token = w3.eth.contract(address=Web3.to_checksum_address(asset.shares), abi=abi("CapacityShares"))
+        claimable = int(token.functions.claimable(who).call())
+        nav = s.scalar(
+            select(db.NavRound).where(db.NavRound.asset_id == h.asset_id).order_by(db.NavRound.round_id.desc()).limit(1)
+        )
+        price = nav.price_per_share if nav is not None else None
+        shares.append(
+            SharePosition(
+                asset_id=h.asset_id,
+                shares=Amount.of(h.balance, SHARE_DECIMALS),
+                claimable_revenue=Amount.of(claimable),
+                price_per_share=Amount.maybe(price),
+                value=Amount.maybe(None if price is None else h.balance * price // 10**SHARE_DECIMALS),
+            )
+        )
+    credit: list[CreditPositionOut] = []
+    if "CreditMarket" in svc.deployment.contracts:
+        market = w3.eth.contract(address=Web3.to_checksum_address(svc.deployment.address("CreditMarket")), abi=abi("CreditMarket"))
+        for p in s.scalars(select(db.CreditPosition).where(db.CreditPosition.borrower == who)):
+            debt = int(market.functions.debtOf(p.asset_id, who).call())
+            health = int(market.functions.healthFactor(p.asset_id, who).call()) if debt else None
+            credit.append(
+                CreditPositionOut(
+                    asset_id=p.asset_id,
+                    collateral=Amount.of(p.collateral, SHARE_DECIMALS),
+                    debt=Amount.of(debt),
+                    health_factor=None if health is None else str(health),
+                    borrow_capacity=Amount.of(int(market.functions.borrowCapacity(p.asset_id, who).call())),
+                    borrowed_total=Amount.of(p.borrowed),
+                    repaid_total=Amount.of(p.repaid),
+                    revenue_applied=Amount.of(p.revenue_applied),
+                    liquidations=p.liquidations,
+                )
+            )
+    return PositionsOut(address=who, shares=shares, credit=credit)
+
+
+class LiquidationOut(BaseModel):
+    asset_id: int
+    borrower: str
+    liquidator: str
+    repaid: Amount
+    seized: Amount
+    price_per_share: Amount
+    bad_debt: Amount
+    block_number: int
+    tx_hash: str
+    timestamp: int
+
+
+@router.get(
+    "/credit/liquidations", operation_id="listLiquidations", response_model=Page[LiquidationOut], tags=["credit"]
+)
+def list_liquidations(
+    s: S,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[LiquidationOut]:
+    after = decode_cursor(cursor, 1)
+    q = select(db.ChainEvent).where(db.ChainEvent.contract == "CreditMarket", db.ChainEvent.name == "Liquidated")
+    if after:
+        q = q.where(db.ChainEvent.id > after[0])
+    rows = list(s.scalars(q.order_by(db.ChainEvent.id).limit(limit + 1)))
+
+    def render(r: db.ChainEvent) -> LiquidationOut:
+        return LiquidationOut(
+            asset_id=r.args["assetId"],
+            borrower=r.args["borrower"],
+            liquidator=r.args["liquidator"],
+            repaid=Amount.of(r.args["repaid"]),
+            seized=Amount.of(r.args["seized"], SHARE_DECIMALS),
+            price_per_share=Amount.of(r.args["pricePerShare"]),
+            bad_debt=Amount.of(r.args["badDebt"]),
+            block_number=r.block_number,
+            tx_hash=r.tx_hash,
+            timestamp=r.timestamp,
+        )
+
+    return page(rows, limit, lambda r: r.id, render)
+
+
+# ------------------------------------------------------------ evidence
+@router.get(
+    "/evidence/{evidence_hash}",
+    operation_id="getEvidence",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "the evidence file"}},
+    tags=["reports"],
+)
+def get_evidence(s: S, svc: Svc, evidence_hash: str) -> Response:
+    """The evidence file behind a report's evidence hash, served only if its SHA-256 is that hash."""
+    if not HASH.match(evidence_hash):
+        raise Problem(422, "invalid_hash", "a 32-byte hex hash", "evidence_hash")
+    digest = evidence_hash.lower().removeprefix("0x")
+    known = s.scalar(select(db.Epoch.asset_id).where(db.Epoch.evidence_hash == "0x" + digest).limit(1))
+    if known is None:
+        raise Problem(404, "evidence_unknown", "no accepted report carries this evidence hash", "evidence_hash")
+    for directory in svc.evidence_dirs:
+        path = Path(directory) / f"{digest}.npz"
+        if path.is_file():
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise Problem(
+                    502, "evidence_corrupt", "the stored file does not match its hash: not served", "evidence_hash"
+                )
+            return Response(
+                data,
+                media_type="application/octet-stream",
+                headers={"Content-Disposition": f'attachment; filename="{digest}.npz"', "X-Evidence-SHA256": digest},
+            )
+    raise Problem(
+        404, "evidence_not_available", "the report is known but its file is not on this gateway", "evidence_hash"
+    )
+
+
+# ------------------------------------------------------------ transactions
+def _prepare_route(path: str, op: str, model: type[M], method: str, summary: str) -> None:
+    def endpoint(request: Request, s: S, svc: Svc, caller: Caller, body: Any, key: IdempotencyKey = None) -> Any:
+        return _once(request, s, caller, key, body, lambda: getattr(svc.writes, method)(s, body))
+
+    endpoint.__annotations__["body"] = model
+    router.add_api_route(
+        f"/transactions/prepare/{path}",
+        endpoint,
+        methods=["POST"],
+        operation_id=op,
+        response_model=PreparedTransaction,
+        summary=summary,
+        tags=["transactions"],
+    )
+
+
+for _path, _op, _model, _method, _summary in (
+    ("open-lease", "prepareOpenLease", OpenLeaseIn, "open_lease", "Open a lease (prepaid into escrow)"),
+    ("extend-lease", "prepareExtendLease", ExtendLeaseIn, "extend_lease", "Top a lease up with more epochs"),
+    ("close-lease", "prepareCloseLease", LeaseIn, "close_lease", "Close a lease; unstarted epochs refunded"),
+    ("claim-refund", "prepareClaimRefund", ClaimRefundIn, "claim_refund", "Claim a lease's refunds and credits"),
+    ("claim-revenue", "prepareClaimRevenue", ClaimRevenueIn, "claim_revenue", "Claim a holder's revenue"),
+    ("buy-shares", "prepareBuyShares", BuySharesIn, "buy_shares", "Buy shares in an asset's sale"),
+    ("transfer-shares", "prepareTransferShares", TransferSharesIn, "transfer_shares", "Transfer shares"),
+    ("approve", "prepareApprove", ApproveIn, "approve", "Approve a spender (ERC-20)"),
+):
+    _prepare_route(_path, _op, _model, _method, _summary)
+
+
+@router.post(
+    "/transactions/prepare/permit", operation_id="preparePermit", response_model=PreparedPermit, tags=["transactions"]
+)
+def prepare_permit(request: Request, s: S, svc: Svc, caller: Caller, body: PermitIn, key: IdempotencyKey = None) -> Any:
+    """EIP-2612 permit typed data for the owner to sign (gasless approval)."""
+    return _once(request, s, caller, key, body, lambda: svc.writes.permit(s, body))
+
+
+@router.post(
+    "/transactions",
+    operation_id="relayTransaction",
+    response_model=TransactionStatus,
+    status_code=202,
+    tags=["transactions"],
+)
+def relay(request: Request, s: S, svc: Svc, caller: Signed, body: RelayIn, key: IdempotencyKey = None) -> Any:
+    """Relays a signed transaction to the node (only for this chain and the protocol's contracts)."""
+    return _once(request, s, caller, key, body, lambda: svc.writes.relay(s, body, caller.credential), 202)
+
+
+@router.get(
+    "/transactions/{tx_hash}", operation_id="getTransaction", response_model=TransactionStatus, tags=["transactions"]
+)
+def get_transaction(s: S, svc: Svc, tx_hash: str) -> TransactionStatus:
+    if not HASH.match(tx_hash) or not tx_hash.startswith("0x"):
+        raise Problem(422, "invalid_hash", "a 0x-prefixed 32-byte transaction hash", "tx_hash")
+    return svc.writes.status(s, tx_hash)

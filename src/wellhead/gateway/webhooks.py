@@ -1,0 +1,191 @@
+"""Webhooks: what happened on chain, pushed to subscribers, signed per the Standard Webhooks spec.
+
+Event types, from confirmed (indexed) events only:
+- `lease.started`: a lease was opened (its prepayment is in escrow; `starts_at` is when service begins);
+- `lease.ended`: a lease's last epoch settled, or it was cancelled before it started;
+- `epoch.settled`: an asset's epoch settled (delivered value, fees, holders' revenue, credits);
+- `sla.breached`: a settled epoch paid service credits or had no proof of delivery;
+- `report.challenged`: a checker challenged an accepted report.
+
+Each delivery is a POST of `{"type", "timestamp", "data"}` with `webhook-id`, `webhook-timestamp` and
+`webhook-signature` headers (HMAC-SHA256 with the subscription's `whsec_` secret, by the `standardwebhooks`
+library). A non-2xx answer or no answer is retried with exponential backoff (`retry_base` * 6^n: by
+default 5 s, 30 s, 3 min, 18 min, 1.8 h, 10.8 h); after the last attempt the delivery is marked failed.
+Every attempt's outcome is in the delivery log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from standardwebhooks.webhooks import Webhook
+
+from wellhead.gateway import db
+
+log = logging.getLogger("wellhead.gateway.webhooks")
+EVENT_TYPES = ("lease.started", "lease.ended", "epoch.settled", "sla.breached", "report.challenged")
+CURSOR = "webhooks_after_event"
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def _events_of(s: Session, e: db.ChainEvent) -> list[tuple[str, dict[str, Any]]]:
+    """The webhook events one chain event stands for."""
+    a = e.args
+    chain = {"block_number": e.block_number, "tx_hash": e.tx_hash, "log_index": e.log_index}
+    if e.contract == "LeaseMarket" and e.name == "LeaseOpened":
+        asset = s.get(db.Asset, a["assetId"])
+        starts_at = asset.genesis + a["startEpoch"] * asset.epoch_length if asset else None
+        data = {
+            "lease_id": a["leaseId"],
+            "asset_id": a["assetId"],
+            "lessee": a["lessee"],
+            "gpus": a["gpus"],
+            "start_epoch": a["startEpoch"],
+            "end_epoch": a["endEpoch"],
+            "starts_at": starts_at,
+            "prepaid": str(a["prepaid"]),
+        }
+        return [("lease.started", {**data, **chain})]
+    if e.contract == "LeaseMarket" and e.name == "LeaseClosed" and a["newEndEpoch"] <= _start_of(s, a["leaseId"]):
+        return [("lease.ended", {"lease_id": a["leaseId"], "reason": "cancelled", **chain})]
+    if e.contract == "LeaseMarket" and e.name == "EpochSettled":
+        settled = {
+            "asset_id": a["assetId"],
+            "epoch": a["epoch"],
+            "proven": a["proven"],
+            "uptime_bps": a["uptimeBps"],
+            "delivered": str(a["delivered"]),
+            "holders_revenue": str(a["holdersRevenue"]),
+            "service_credit": str(a["serviceCredit"]),
+            **chain,
+        }
+        out = [("epoch.settled", settled)]
+        if a["serviceCredit"] > 0 or not a["proven"]:
+            out.append(("sla.breached", settled))
+        ended = s.scalars(
+            select(db.Lease).where(
+                db.Lease.asset_id == a["assetId"],
+                db.Lease.end_epoch == a["epoch"] + 1,
+                db.Lease.start_epoch < db.Lease.end_epoch,
+            )
+        )
+        out += [("lease.ended", {"lease_id": x.id, "reason": "expired", "epoch": a["epoch"], **chain}) for x in ended]
+        return out
+    if e.contract == "MetricsOracle" and e.name == "ReportChallenged":
+        data = {"asset_id": a["assetId"], "epoch": a["epoch"], "challenger": a["challenger"], "bond": str(a["bond"])}
+        return [("report.challenged", {**data, **chain})]
+    return []
+
+
+def _start_of(s: Session, lease_id: int) -> int:
+    lease = s.get(db.Lease, lease_id)
+    return lease.start_epoch if lease is not None else 0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        retry_base: float = 5.0,
+        max_attempts: int = 7,
+        timeout: float = 5.0,
+    ) -> None:
+        self.sessions = sessions
+        self.retry_base = retry_base
+        self.max_attempts = max_attempts
+        self.client = httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def enqueue(self) -> int:
+        """Turns indexed events not yet seen into deliveries for the matching subscriptions."""
+        created = 0
+        with self.sessions() as s:
+            state = s.get(db.IndexerState, CURSOR)
+            after = state.value if state is not None else 0
+            events = list(s.scalars(select(db.ChainEvent).where(db.ChainEvent.id > after).order_by(db.ChainEvent.id)))
+            if not events:
+                return 0
+            subscriptions = list(s.scalars(select(db.WebhookSubscription).where(db.WebhookSubscription.active)))
+            now = int(time.time())
+            for e in events:
+                for index, (kind, data) in enumerate(_events_of(s, e)):
+                    for sub in subscriptions:
+                        if kind not in sub.events.get("types", []):
+                            continue
+                        stamp = datetime.fromtimestamp(e.timestamp, UTC).isoformat().replace("+00:00", "Z")
+                        s.add(
+                            db.WebhookDelivery(
+                                subscription_id=sub.id,
+                                message_id=f"msg_{e.tx_hash[2:18]}_{e.log_index}_{index}_{sub.id}",
+                                event_type=kind,
+                                payload={"type": kind, "timestamp": stamp, "data": data},
+                                status="pending",
+                                attempts=0,
+                                next_attempt_at=time.time(),
+                                created_at=now,
+                            )
+                        )
+                        created += 1
+            if state is None:
+                s.add(db.IndexerState(key=CURSOR, value=events[-1].id))
+            else:
+                state.value = events[-1].id
+            s.commit()
+        return created
+
+    def deliver_due(self) -> int:
+        """Attempts every delivery whose time has come; answers how many were attempted."""
+        with self.sessions() as s:
+            due = list(
+                s.scalars(
+                    select(db.WebhookDelivery)
+                    .where(db.WebhookDelivery.status == "pending", db.WebhookDelivery.next_attempt_at <= time.time())
+                    .order_by(db.WebhookDelivery.id)
+                    .limit(100)
+                )
+            )
+            for d in due:
+                sub = s.get(db.WebhookSubscription, d.subscription_id)
+                if sub is None or not sub.active:
+                    d.status, d.last_error = "failed", "subscription deleted"
+                    continue
+                self._attempt(sub, d)
+                s.commit()
+            s.commit()
+            return len(due)
+
+    def _attempt(self, sub: db.WebhookSubscription, d: db.WebhookDelivery) -> None:
+        body = json.dumps(d.payload, separators=(",", ":"))
+        sent_at = datetime.now(UTC)
+        signature = Webhook(sub.secret).sign(d.message_id, sent_at, body)
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": d.message_id,
+            "webhook-timestamp": str(int(sent_at.timestamp())),
+            "webhook-signature": signature,
+        }
+        d.attempts += 1
+        try:
+            response = self.client.post(sub.url, content=body, headers=headers)
+            d.last_status_code, d.last_error = response.status_code, None
+            ok = 200 <= response.status_code < 300
+        except httpx.HTTPError as exc:
+            d.last_status_code, d.last_error = None, f"{type(exc).__name__}: {exc}"[:500]
+            ok = False
+        if ok:
+            d.status, d.delivered_at = "delivered", int(time.time())
+        elif d.attempts >= self.max_attempts:
+            d.status = "failed"
+        else:
+            d.next_attempt_at = time.time() + self.retry_base * 6 ** (d.attempts - 1)

@@ -1,0 +1,500 @@
+"""Writes without custody: the gateway prepares, the client signs, the gateway relays.
+
+`prepare*` answers an unsigned EIP-1559 transaction (nonce, gas with a margin, fees) or, for a permit, the
+EIP-712 typed data of an EIP-2612 permit; a dry run first turns any revert into a 422 naming the contract's
+error and its values. `relayTransaction` takes the signed bytes, checks they are for this chain and for
+one of the protocol's contracts, and sends them; `getTransaction` reports the status until confirmed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, Literal
+
+from eth_account import Account
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
+from sqlalchemy.orm import Session
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
+
+from wellhead.chain.artifacts import abi
+from wellhead.chain.client import GAS_MARGIN, revert_from
+from wellhead.chain.deployment import Deployment
+from wellhead.gateway import db
+from wellhead.gateway.problems import Problem
+from wellhead.units import USDC_DECIMALS, fmt_units, parse_units
+
+SHARE_DECIMALS = 18
+UINT256_MAX = 2**256 - 1
+Address = Annotated[str, Field(examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"], max_length=64)]
+
+
+class Amount(BaseModel):
+    """An amount of a token: exact base units as a string, and the same as a decimal."""
+
+    base_units: str
+    decimal: str
+
+    @classmethod
+    def of(cls, value: int, decimals: int = USDC_DECIMALS) -> Amount:
+        return cls(base_units=str(value), decimal=fmt_units(value, decimals).replace(",", ""))
+
+    @classmethod
+    def maybe(cls, value: int | None) -> Amount | None:
+        return None if value is None else cls.of(value)
+
+
+class AmountIn(BaseModel):
+    """An amount in: `base_units` (an integer string) or `decimal` (in whole tokens), not both."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_units: str | None = Field(default=None, pattern=r"^[0-9]{1,78}$", examples=["1500000"])
+    decimal: str | None = Field(default=None, max_length=100, examples=["1.5"])
+
+    @model_validator(mode="after")
+    def _one(self) -> AmountIn:
+        if (self.base_units is None) == (self.decimal is None):
+            raise ValueError("give exactly one of base_units and decimal")
+        return self
+
+    def units(self, decimals: int, field: str) -> int:
+        if self.base_units is not None:
+            value = int(self.base_units)
+        else:
+            try:
+                value = parse_units(self.decimal or "", decimals)
+            except ValueError as exc:
+                raise Problem(422, "invalid_amount", f"{field}: {exc}", f"{field}.decimal") from None
+        if value > UINT256_MAX:
+            raise Problem(422, "amount_out_of_range", f"{field} is above 2^256 - 1", field)
+        return value
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_: Address = Field(alias="from", description="the account that will sign and send")
+
+
+class OpenLeaseIn(_Request):
+    asset_id: int = Field(ge=1, le=2**63 - 1)
+    gpus: int = Field(ge=1, le=2**32 - 1)
+    epochs: int = Field(ge=1, le=2**64 - 1)
+    lease_class: Literal["firm", "interruptible"] = "firm"
+    max_price_per_gpu_hour: AmountIn | None = Field(default=None, description="slippage guard; default: the quote")
+
+
+class ExtendLeaseIn(_Request):
+    lease_id: int = Field(ge=1, le=2**63 - 1)
+    epochs: int = Field(ge=1, le=2**64 - 1)
+
+
+class LeaseIn(_Request):
+    lease_id: int = Field(ge=1, le=2**63 - 1)
+
+
+class ClaimRefundIn(LeaseIn):
+    to: Address | None = Field(default=None, description="default: the sender")
+
+
+class ClaimRevenueIn(_Request):
+    asset_id: int = Field(ge=1, le=2**63 - 1)
+    to: Address | None = Field(default=None, description="default: the sender")
+
+
+class BuySharesIn(_Request):
+    asset_id: int = Field(ge=1, le=2**63 - 1)
+    shares: AmountIn = Field(description="shares to buy (18 decimals)")
+    max_price_per_share: AmountIn | None = Field(default=None, description="default: the sale's price")
+
+
+class TransferSharesIn(_Request):
+    asset_id: int = Field(ge=1, le=2**63 - 1)
+    to: Address
+    shares: AmountIn
+
+
+class ApproveIn(_Request):
+    token: str = Field(description="'stablecoin' or 'shares:<asset id>'", max_length=40, examples=["stablecoin"])
+    spender: str = Field(description="an address, or LeaseMarket / CreditMarket / shares:<asset id>", max_length=64)
+    amount: AmountIn
+
+
+class PermitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    owner: Address
+    token: str = Field(max_length=40, examples=["stablecoin"])
+    spender: str = Field(max_length=64, examples=["LeaseMarket"])
+    amount: AmountIn
+    deadline: int = Field(ge=0, le=2**64 - 1, description="unix seconds")
+
+
+class RelayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    raw_transaction: str = Field(
+        pattern=r"^0x([0-9a-fA-F]{2})+$", max_length=262_146, description="the signed EIP-1559 bytes"
+    )
+
+
+class UnsignedTransaction(BaseModel):
+    """Fields as JSON-RPC and eth-account take them (quantities in 0x-hex)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    chainId: int
+    from_: str = Field(alias="from")
+    to: str
+    data: str
+    value: str
+    nonce: int
+    gas: str
+    maxFeePerGas: str
+    maxPriorityFeePerGas: str
+    type: str = "0x2"
+
+
+class PreparedTransaction(BaseModel):
+    contract: str
+    function: str
+    summary: str
+    amounts: dict[str, Amount]
+    transaction: UnsignedTransaction
+
+
+class PreparedPermit(BaseModel):
+    summary: str
+    typed_data: dict[str, Any] = Field(description="EIP-712 typed data; sign with eth_signTypedData_v4")
+    amount: Amount
+
+
+class TransactionStatus(BaseModel):
+    hash: str
+    sender: str
+    to: str
+    contract: str
+    nonce: int
+    status: Literal["pending", "confirmed", "failed"]
+    block_number: int | None
+    confirmations: int
+    gas_used: int | None
+    submitted_at: int
+
+
+class Writes:
+    def __init__(self, w3: Web3, deployment: Deployment, confirmations: int) -> None:
+        self.w3 = w3
+        self.deployment = deployment
+        self.confirmations = confirmations
+        self.chain_id = deployment.chain_id
+        self.coin = w3.eth.contract(address=_addr(deployment.address("Stablecoin")), abi=abi("TestStablecoin"))
+        self.market = w3.eth.contract(address=_addr(deployment.address("LeaseMarket")), abi=abi("LeaseMarket"))
+        self.core: dict[str, str] = {_addr(c.address): name for name, c in deployment.contracts.items()}
+
+    # ------------------------------------------------------------ helpers
+    def _shares(self, s: Session, asset_id: int) -> Any:
+        asset = s.get(db.Asset, asset_id)
+        if asset is None:
+            raise Problem(404, "asset_not_found", f"no asset {asset_id}", "asset_id")
+        return self.w3.eth.contract(address=_addr(asset.shares), abi=abi("CapacityShares"))
+
+    def _lease(self, s: Session, lease_id: int) -> db.Lease:
+        lease = s.get(db.Lease, lease_id)
+        if lease is None:
+            raise Problem(404, "lease_not_found", f"no lease {lease_id}", "lease_id")
+        result: db.Lease = lease
+        return result
+
+    def _token(self, s: Session, token: str, field: str) -> tuple[Any, int]:
+        if token == "stablecoin":
+            return self.coin, USDC_DECIMALS
+        if token.startswith("shares:") and token[7:].isdigit():
+            return self._shares(s, int(token[7:])), SHARE_DECIMALS
+        raise Problem(422, "invalid_token", f"{field} must be 'stablecoin' or 'shares:<asset id>': {token!r}", field)
+
+    def _spender(self, s: Session, spender: str, field: str) -> str:
+        if spender in ("LeaseMarket", "CreditMarket") and spender in self.deployment.contracts:
+            return _addr(self.deployment.address(spender))
+        if spender.startswith("shares:") and spender[7:].isdigit():
+            return str(self._shares(s, int(spender[7:])).address)
+        return address(spender, field)
+
+    def _prepare(
+        self, sender: str, fn: ContractFunction, contract: str, summary: str, amounts: dict[str, Amount]
+    ) -> PreparedTransaction:
+        try:
+            estimate = fn.estimate_gas({"from": sender})
+        except (ContractCustomError, ContractLogicError) as exc:
+            err = revert_from(exc)
+            args = ", ".join(f"{k}={v}" for k, v in err.error_args.items())
+            raise Problem(422, "would_revert", f"the transaction would revert: {err.error}({args})") from None
+        block = self.w3.eth.get_block("latest")
+        base = int(block.get("baseFeePerGas", 0))
+        tip = int(self.w3.eth.max_priority_fee)
+        tx = UnsignedTransaction.model_validate(
+            {
+                "chainId": self.chain_id,
+                "from": sender,
+                "to": str(fn.address),
+                "data": fn._encode_transaction_data(),
+                "value": "0x0",
+                "nonce": self.w3.eth.get_transaction_count(_addr(sender), "pending"),
+                "gas": hex(estimate * 6 // 5 + GAS_MARGIN),
+                "maxFeePerGas": hex(2 * base + tip),
+                "maxPriorityFeePerGas": hex(tip),
+            }
+        )
+        signature = f"{fn.fn_name}({','.join(_abi_type(dict(i)) for i in fn.abi['inputs'])})"
+        return PreparedTransaction(
+            contract=contract, function=signature, summary=summary, amounts=amounts, transaction=tx
+        )
+
+    def _require_allowance(self, s: Session, owner: str, token: Any, spender: str, needed: int, what: str) -> None:
+        allowance = int(token.functions.allowance(owner, spender).call())
+        if allowance < needed:
+            raise Problem(
+                422,
+                "allowance_too_low",
+                f"{what} needs an allowance of {needed} base units for {spender}; {owner} allows {allowance}: "
+                "prepare an approve (prepareApprove) or a permit (preparePermit) first",
+                "from",
+            )
+
+    # ------------------------------------------------------------ prepare
+    def open_lease(self, s: Session, body: OpenLeaseIn) -> PreparedTransaction:
+        sender = address(body.from_, "from")
+        asset = s.get(db.Asset, body.asset_id)
+        if asset is None:
+            raise Problem(404, "asset_not_found", f"no asset {body.asset_id}", "asset_id")
+        cls = 0 if body.lease_class == "firm" else 1
+        quote = int(self.market.functions.quote(body.asset_id, body.gpus, cls).call())
+        limit = (
+            quote
+            if body.max_price_per_gpu_hour is None
+            else body.max_price_per_gpu_hour.units(USDC_DECIMALS, "max_price_per_gpu_hour")
+        )
+        rate = -(-body.gpus * quote * asset.epoch_length // 3600)
+        prepaid = rate * body.epochs
+        if quote <= limit:
+            self._require_allowance(s, sender, self.coin, self.market.address, prepaid, "opening the lease")
+        fn = self.market.functions.openLease(body.asset_id, body.gpus, body.epochs, cls, limit)
+        summary = f"lease {body.gpus} GPUs of asset {body.asset_id} for {body.epochs} epochs ({body.lease_class})"
+        amounts = {"price_per_gpu_hour": Amount.of(quote), "prepaid": Amount.of(prepaid)}
+        return self._prepare(sender, fn, "LeaseMarket", summary, amounts)
+
+    def extend_lease(self, s: Session, body: ExtendLeaseIn) -> PreparedTransaction:
+        sender = address(body.from_, "from")
+        lease = self._lease(s, body.lease_id)
+        paid = lease.rate_per_epoch * body.epochs
+        self._require_allowance(s, sender, self.coin, self.market.address, paid, "topping the lease up")
+        fn = self.market.functions.extendLease(body.lease_id, body.epochs)
+        summary = f"top lease {body.lease_id} up by {body.epochs} epochs"
+        return self._prepare(sender, fn, "LeaseMarket", summary, {"paid": Amount.of(paid)})
+
+    def close_lease(self, s: Session, body: LeaseIn) -> PreparedTransaction:
+        sender = address(body.from_, "from")
+        self._lease(s, body.lease_id)
+        fn = self.market.functions.closeLease(body.lease_id)
+        return self._prepare(sender, fn, "LeaseMarket", f"close lease {body.lease_id}", {})
+
+    def claim_refund(self, s: Session, body: ClaimRefundIn) -> PreparedTransaction:
+        sender = address(body.from_, "from")
+        to = address(body.to, "to") if body.to else sender
+        self._lease(s, body.lease_id)
+        refund, credit = self.market.functions.refundable(body.lease_id).call()
+        fn = self.market.functions.claimRefund(body.lease_id, to)
+        amounts = {"refund": Amount.of(int(refund)), "service_credit": Amount.of(int(credit))}
+        return self._prepare(sender, fn, "LeaseMarket", f"claim lease {body.lease_id}'s refunds to {to}", amounts)
+
+    def claim_revenue(self, s: Session, body: ClaimRevenueIn) -> PreparedTransaction:
+        sender = address(body.from_, "from")
+        to = address(body.to, "to") if body.to else sender
+        shares = self._shares(s, body.asset_id)
+        claimable = int(shares.functions.claimable(sender).call())
+        fn = shares.functions.claim(to)
+        summary = f"claim asset {body.asset_id}'s revenue to {to}"
+        return self._prepare(sender, fn, "CapacityShares", summary, {"claimable": Amount.of(claimable)})
+
+    def buy_shares(self, s: Session, body: BuySharesIn) -> PreparedTransaction:
+        sender = address(body.from_, "from")
+        shares = self._shares(s, body.asset_id)
+        count = body.shares.units(SHARE_DECIMALS, "shares")
+        _, price, _ = shares.functions.sale().call()
+        limit = (
+            int(price)
+            if body.max_price_per_share is None
+            else body.max_price_per_share.units(USDC_DECIMALS, "max_price_per_share")
+        )
+        cost = -(-count * int(price) // 10**18)
+        if int(price) <= limit:
+            self._require_allowance(s, sender, self.coin, shares.address, cost, "buying shares")
+        fn = shares.functions.buy(count, limit)
+        summary = f"buy {fmt_units(count, SHARE_DECIMALS)} shares of asset {body.asset_id}"
+        amounts = {"price_per_share": Amount.of(int(price)), "cost": Amount.of(cost)}
+        return self._prepare(sender, fn, "CapacityShares", summary, amounts)
+
+    def transfer_shares(self, s: Session, body: TransferSharesIn) -> PreparedTransaction:
+        sender = address(body.from_, "from")
+        to = address(body.to, "to")
+        shares = self._shares(s, body.asset_id)
+        count = body.shares.units(SHARE_DECIMALS, "shares")
+        fn = shares.functions.transfer(to, count)
+        summary = f"transfer {fmt_units(count, SHARE_DECIMALS)} shares of asset {body.asset_id} to {to}"
+        return self._prepare(sender, fn, "CapacityShares", summary, {"shares": Amount.of(count, SHARE_DECIMALS)})
+
+    def approve(self, s: Session, body: ApproveIn) -> PreparedTransaction:
+        sender = address(body.from_, "from")
+        token, decimals = self._token(s, body.token, "token")
+        spender = self._spender(s, body.spender, "spender")
+        value = body.amount.units(decimals, "amount")
+        fn = token.functions.approve(spender, value)
+        contract = "Stablecoin" if body.token == "stablecoin" else "CapacityShares"
+        summary = f"allow {spender} to spend {fmt_units(value, decimals)} of {body.token}"
+        return self._prepare(sender, fn, contract, summary, {"amount": Amount.of(value, decimals)})
+
+    def permit(self, s: Session, body: PermitIn) -> PreparedPermit:
+        owner = address(body.owner, "owner")
+        token, decimals = self._token(s, body.token, "token")
+        spender = self._spender(s, body.spender, "spender")
+        value = body.amount.units(decimals, "amount")
+        if body.deadline <= time.time():
+            raise Problem(422, "deadline_passed", f"the deadline {body.deadline} has passed", "deadline")
+        _, name, version, chain_id, verifying, _, _ = token.functions.eip712Domain().call()
+        nonce = int(token.functions.nonces(owner).call())
+        typed = {
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                "Permit": [
+                    {"name": "owner", "type": "address"},
+                    {"name": "spender", "type": "address"},
+                    {"name": "value", "type": "uint256"},
+                    {"name": "nonce", "type": "uint256"},
+                    {"name": "deadline", "type": "uint256"},
+                ],
+            },
+            "primaryType": "Permit",
+            "domain": {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying},
+            "message": {
+                "owner": owner,
+                "spender": spender,
+                "value": str(value),
+                "nonce": nonce,
+                "deadline": body.deadline,
+            },
+        }
+        summary = f"permit {spender} to spend {fmt_units(value, decimals)} of {body.token} until {body.deadline}"
+        return PreparedPermit(summary=summary, typed_data=typed, amount=Amount.of(value, decimals))
+
+    # ------------------------------------------------------------ relay
+    def relay(self, s: Session, body: RelayIn, submitted_by: str) -> TransactionStatus:
+        raw = bytes.fromhex(body.raw_transaction[2:])
+        if not raw or raw[0] != 2:
+            raise Problem(422, "unsupported_transaction", "only EIP-1559 (type 2) transactions", "raw_transaction")
+        try:
+            tx = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
+            sender = Account.recover_transaction(raw)
+        except Exception:  # any malformed encoding or signature: the library raises many kinds
+            raise Problem(
+                422, "malformed_transaction", "not a signed EIP-1559 transaction", "raw_transaction"
+            ) from None
+        if tx["chainId"] != self.chain_id:
+            raise Problem(
+                422, "wrong_chain", f"signed for chain {tx['chainId']}, this is {self.chain_id}", "raw_transaction"
+            )
+        to = _addr("0x" + bytes(tx["to"]).hex()) if tx.get("to") else None
+        contract = self._contract_name(s, to)
+        if to is None or contract is None:
+            raise Problem(422, "unknown_contract", f"{to} is not a Wellhead contract", "raw_transaction")
+        tx_hash = Web3.to_hex(Web3.keccak(raw))
+        existing = s.get(db.RelayedTransaction, tx_hash)
+        if existing is None:
+            try:
+                self.w3.eth.send_raw_transaction(raw)
+            except Web3RPCError as exc:
+                message = exc.rpc_response.get("error", {}).get("message") if exc.rpc_response else str(exc)
+                raise Problem(422, "rejected_by_node", f"the node refused it: {message}", "raw_transaction") from None
+            existing = db.RelayedTransaction(
+                hash=tx_hash,
+                sender=sender,
+                to=to,
+                contract=contract,
+                nonce=int(tx["nonce"]),
+                submitted_at=int(time.time()),
+                submitted_by=submitted_by,
+                status="pending",
+            )
+            s.add(existing)
+            s.commit()
+        return self.status(s, tx_hash)
+
+    def _contract_name(self, s: Session, to: str | None) -> str | None:
+        if to is None:
+            return None
+        if to in self.core:
+            return self.core[to]
+        from sqlalchemy import or_, select
+
+        hit = s.scalar(select(db.Asset).where(or_(db.Asset.shares == to, db.Asset.nav_feed == to)))
+        if hit is None:
+            return None
+        return "CapacityShares" if hit.shares == to else "NavOracle"
+
+    def status(self, s: Session, tx_hash: str) -> TransactionStatus:
+        row = s.get(db.RelayedTransaction, tx_hash.lower())
+        if row is None:
+            raise Problem(404, "transaction_not_found", f"{tx_hash} was not relayed here", "hash")
+        confirmations = 0
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(row.hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            receipt = None
+        if receipt is None:
+            row.status, row.block_number, row.gas_used = "pending", None, None
+        else:
+            confirmations = self.w3.eth.block_number - receipt["blockNumber"] + 1
+            row.block_number, row.gas_used = receipt["blockNumber"], receipt["gasUsed"]
+            if receipt["status"] == 0:
+                row.status = "failed"
+            else:
+                row.status = "confirmed" if confirmations >= max(1, self.confirmations) else "pending"
+        s.commit()
+        return TransactionStatus(
+            hash=row.hash,
+            sender=row.sender,
+            to=row.to,
+            contract=row.contract,
+            nonce=row.nonce,
+            status=row.status,  # type: ignore[arg-type]
+            block_number=row.block_number,
+            confirmations=confirmations,
+            gas_used=row.gas_used,
+            submitted_at=row.submitted_at,
+        )
+
+
+def address(value: str, field: str) -> str:
+    if not Web3.is_address(value):
+        raise Problem(422, "invalid_address", f"{field} is not an Ethereum address: {value!r}", field)
+    return Web3.to_checksum_address(value)
+
+
+def _addr(value: str) -> ChecksumAddress:
+    return Web3.to_checksum_address(value)
+
+
+def _abi_type(item: dict[str, Any]) -> str:
+    t: str = item["type"]
+    if t.startswith("tuple"):
+        return f"({','.join(_abi_type(c) for c in item['components'])}){t[5:]}"
+    return t
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
