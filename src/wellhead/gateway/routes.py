@@ -340,7 +340,9 @@ def get_positions(s: S, svc: Svc, account: str) -> PositionsOut:
         )
     credit: list[CreditPositionOut] = []
     if "CreditMarket" in svc.deployment.contracts:
-        market = w3.eth.contract(address=Web3.to_checksum_address(svc.deployment.address("CreditMarket")), abi=abi("CreditMarket"))
+        market = w3.eth.contract(
+            address=Web3.to_checksum_address(svc.deployment.address("CreditMarket")), abi=abi("CreditMarket")
+        )
         for p in s.scalars(select(db.CreditPosition).where(db.CreditPosition.borrower == who)):
             debt = int(market.functions.debtOf(p.asset_id, who).call())
             health = int(market.functions.healthFactor(p.asset_id, who).call()) if debt else None

@@ -227,9 +227,7 @@ class Writes:
         try:
             estimate = fn.estimate_gas({"from": sender})
         except (ContractCustomError, ContractLogicError) as exc:
-            err = revert_from(exc)
-            args = ", ".join(f"{k}={v}" for k, v in err.error_args.items())
-            raise Problem(422, "would_revert", f"the transaction would revert: {err.error}({args})") from None
+            raise _would_revert(exc) from None
         block = self.w3.eth.get_block("latest")
         base = int(block.get("baseFeePerGas", 0))
         tip = int(self.w3.eth.max_priority_fee)
@@ -252,7 +250,7 @@ class Writes:
         )
 
     def _require_allowance(self, s: Session, owner: str, token: Any, spender: str, needed: int, what: str) -> None:
-        allowance = int(token.functions.allowance(owner, spender).call())
+        allowance = int(call(token.functions.allowance(owner, spender)))
         if allowance < needed:
             raise Problem(
                 422,
@@ -269,7 +267,7 @@ class Writes:
         if asset is None:
             raise Problem(404, "asset_not_found", f"no asset {body.asset_id}", "asset_id")
         cls = 0 if body.lease_class == "firm" else 1
-        quote = int(self.market.functions.quote(body.asset_id, body.gpus, cls).call())
+        quote = int(call(self.market.functions.quote(body.asset_id, body.gpus, cls)))
         limit = (
             quote
             if body.max_price_per_gpu_hour is None
@@ -303,7 +301,7 @@ class Writes:
         sender = address(body.from_, "from")
         to = address(body.to, "to") if body.to else sender
         self._lease(s, body.lease_id)
-        refund, credit = self.market.functions.refundable(body.lease_id).call()
+        refund, credit = call(self.market.functions.refundable(body.lease_id))
         fn = self.market.functions.claimRefund(body.lease_id, to)
         amounts = {"refund": Amount.of(int(refund)), "service_credit": Amount.of(int(credit))}
         return self._prepare(sender, fn, "LeaseMarket", f"claim lease {body.lease_id}'s refunds to {to}", amounts)
@@ -312,7 +310,7 @@ class Writes:
         sender = address(body.from_, "from")
         to = address(body.to, "to") if body.to else sender
         shares = self._shares(s, body.asset_id)
-        claimable = int(shares.functions.claimable(sender).call())
+        claimable = int(call(shares.functions.claimable(sender)))
         fn = shares.functions.claim(to)
         summary = f"claim asset {body.asset_id}'s revenue to {to}"
         return self._prepare(sender, fn, "CapacityShares", summary, {"claimable": Amount.of(claimable)})
@@ -321,7 +319,7 @@ class Writes:
         sender = address(body.from_, "from")
         shares = self._shares(s, body.asset_id)
         count = body.shares.units(SHARE_DECIMALS, "shares")
-        _, price, _ = shares.functions.sale().call()
+        _, price, _ = call(shares.functions.sale())
         limit = (
             int(price)
             if body.max_price_per_share is None
@@ -361,8 +359,8 @@ class Writes:
         value = body.amount.units(decimals, "amount")
         if body.deadline <= time.time():
             raise Problem(422, "deadline_passed", f"the deadline {body.deadline} has passed", "deadline")
-        _, name, version, chain_id, verifying, _, _ = token.functions.eip712Domain().call()
-        nonce = int(token.functions.nonces(owner).call())
+        _, name, version, chain_id, verifying, _, _ = call(token.functions.eip712Domain())
+        nonce = int(call(token.functions.nonces(owner)))
         typed = {
             "types": {
                 "EIP712Domain": [
@@ -477,6 +475,20 @@ class Writes:
             gas_used=row.gas_used,
             submitted_at=row.submitted_at,
         )
+
+
+def call(fn: ContractFunction) -> Any:
+    """A view call; a revert is the client's 422, naming the contract's error and its values."""
+    try:
+        return fn.call()
+    except (ContractCustomError, ContractLogicError) as exc:
+        raise _would_revert(exc) from None
+
+
+def _would_revert(exc: ContractLogicError) -> Problem:
+    err = revert_from(exc)
+    args = ", ".join(f"{k}={v}" for k, v in err.error_args.items())
+    return Problem(422, "would_revert", f"the transaction would revert: {err.error}({args})")
 
 
 def address(value: str, field: str) -> str:

@@ -1,0 +1,114 @@
+"""Sign-In with Ethereum, API keys and rate limits: no state change without a session or a key, and
+private data only for its owner (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+from web3 import Web3
+
+from tests.gateway.test_api import problem
+from tests.gateway.wallet import DOMAIN, key, sign_in, sign_text, siwe_message
+from wellhead.chain.deployment import Deployment
+from wellhead.demo import Actors
+from wellhead.gateway.api import create_app
+from wellhead.gateway.services import Services
+
+
+@pytest.fixture
+def client(w3: Web3, deployment: Deployment, sessions: sessionmaker[Session]) -> TestClient:
+    return TestClient(create_app(Services.build(sessions, w3, deployment, domain=DOMAIN, session_rate=1_000)))
+
+
+def attempt(client: TestClient, message: str, signature: str) -> object:
+    return client.post("/api/v1/auth/sessions", json={"message": message, "signature": signature})
+
+
+def test_siwe_rejects_wrong_domain_reused_nonce_expired_and_forged(client: TestClient, actors: Actors) -> None:
+    alice, mallory = actors.investor_a, actors.investor_b
+    nonce = client.get("/api/v1/auth/nonce").json()
+    chain = nonce["chain_id"]
+    assert nonce["domain"] == DOMAIN
+
+    phishing = siwe_message(alice, nonce["nonce"], chain, domain="evil.example")
+    problem(attempt(client, phishing, sign_text(alice, phishing)), 401, "siwe_wrong_domain", "message")
+
+    expired = siwe_message(
+        alice, client.get("/api/v1/auth/nonce").json()["nonce"], chain, expires_in=timedelta(seconds=-5)
+    )
+    problem(attempt(client, expired, sign_text(alice, expired)), 401, "siwe_expired", "message")
+
+    other_chain = siwe_message(alice, client.get("/api/v1/auth/nonce").json()["nonce"], chain + 1)
+    problem(attempt(client, other_chain, sign_text(alice, other_chain)), 401, "siwe_wrong_chain", "message")
+
+    made_up = siwe_message(alice, "abcdefgh12345678", chain)
+    problem(attempt(client, made_up, sign_text(alice, made_up)), 401, "siwe_unknown_nonce", "message")
+
+    good = siwe_message(alice, client.get("/api/v1/auth/nonce").json()["nonce"], chain)
+    problem(attempt(client, good, sign_text(mallory, good)), 401, "siwe_bad_signature", "signature")
+    first = attempt(client, good, sign_text(alice, good))
+    assert first.status_code == 201 and first.json()["address"] == alice.address  # type: ignore[attr-defined]
+    problem(attempt(client, good, sign_text(alice, good)), 401, "siwe_nonce_used", "message")
+    problem(attempt(client, "hello", sign_text(alice, "hello")), 400, "siwe_malformed", "message")
+
+
+def test_no_state_change_without_a_session_or_key(client: TestClient) -> None:
+    for path, body in (
+        ("/api/v1/api-keys", {"name": "ci"}),
+        ("/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "events": ["epoch.settled"]}),
+        ("/api/v1/transactions", {"raw_transaction": "0x02"}),
+    ):
+        problem(client.post(path, json=body, headers=key()), 401, "authentication_required", "Authorization")
+    problem(
+        client.get("/api/v1/webhooks", headers={"Authorization": "Bearer nope"}),
+        401,
+        "session_expired",
+        "Authorization",
+    )
+    problem(client.get("/api/v1/webhooks", headers={"X-API-Key": "wh_nope"}), 401, "invalid_api_key", "X-API-Key")
+    problem(client.get("/api/v1/webhooks", headers={"Authorization": "Basic abc"}), 401, "invalid_authorization")
+    assert client.delete("/api/v1/webhooks/1").status_code == 401
+
+
+def test_api_keys_are_private_hashed_and_rate_limited(
+    client: TestClient, actors: Actors, sessions: sessionmaker[Session]
+) -> None:
+    from sqlalchemy import select
+
+    from wellhead.gateway import db
+
+    alice = sign_in(client, actors.investor_a)
+    bob = sign_in(client, actors.investor_b)
+    made = client.post(
+        "/api/v1/api-keys", json={"name": "alice's bot", "rate_per_minute": 3}, headers={**alice, **key()}
+    )
+    assert made.status_code == 201, made.text
+    secret, key_id = made.json()["key"], made.json()["id"]
+    with sessions() as s:
+        stored = s.scalars(select(db.ApiKey)).one()
+        assert secret not in (stored.key_hash, stored.prefix) and len(stored.key_hash) == 64
+
+    listed = client.get("/api/v1/api-keys", headers=alice).json()["items"]
+    assert [k["id"] for k in listed] == [key_id] and listed[0]["key"] is None, "the key is shown once"
+    assert client.get("/api/v1/api-keys", headers=bob).json()["items"] == [], "bob sees none of alice's keys"
+    problem(client.delete(f"/api/v1/api-keys/{key_id}", headers=bob), 404, "api_key_not_found", "key_id")
+
+    hook = {"url": "http://127.0.0.1:9/hook", "events": ["epoch.settled"]}
+    created = client.post("/api/v1/webhooks", json=hook, headers={"X-API-Key": secret, **key()})
+    assert created.status_code == 201 and created.json()["secret"].startswith("whsec_")
+    assert client.get("/api/v1/webhooks", headers=bob).json()["items"] == []
+    problem(client.delete(f"/api/v1/webhooks/{created.json()['id']}", headers=bob), 404, "webhook_not_found")
+
+    # three requests a minute: the key has used one; two more pass, the next is refused with Retry-After
+    assert client.get("/api/v1/webhooks", headers={"X-API-Key": secret}).status_code == 200
+    assert client.get("/api/v1/webhooks", headers={"X-API-Key": secret}).status_code == 200
+    limited = client.get("/api/v1/webhooks", headers={"X-API-Key": secret})
+    problem(limited, 429, "rate_limited")
+    assert 1 <= int(limited.headers["Retry-After"]) <= 20
+    assert client.get("/api/v1/webhooks", headers=alice).status_code == 200, "the limit is the key's, not alice's"
+
+    assert client.delete(f"/api/v1/api-keys/{key_id}", headers=alice).status_code == 204
+    problem(client.get("/api/v1/webhooks", headers={"X-API-Key": secret}), 401, "invalid_api_key")
