@@ -1,0 +1,107 @@
+"""Webhooks from a real life cycle: Standard Webhooks signatures verified by the receiver, a failed delivery
+retried with backoff, and the delivery log through the API."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+from standardwebhooks.webhooks import Webhook
+from web3 import Web3
+
+from tests.gateway.wallet import DOMAIN, key, sign_in
+from wellhead.chain.client import Protocol
+from wellhead.chain.deployment import Deployment
+from wellhead.demo import Actors, Demo
+from wellhead.gateway.api import create_app
+from wellhead.gateway.indexer import Indexer
+from wellhead.gateway.services import Services
+from wellhead.gateway.webhooks import Dispatcher
+
+
+class Receiver:
+    """An HTTP endpoint that answers 500 to the first `fail_first` requests, then 204; keeps every request."""
+
+    def __init__(self, fail_first: int) -> None:
+        self.requests: list[tuple[dict[str, str], bytes, int]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (the http.server interface)
+                body = self.rfile.read(int(self.headers["content-length"]))
+                status = 500 if len(outer.requests) < fail_first else 204
+                outer.requests.append(({k.lower(): v for k, v in self.headers.items()}, body, status))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/wellhead"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def test_signed_deliveries_retries_and_log(
+    w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, sessions: sessionmaker[Session]
+) -> None:
+    client = TestClient(create_app(Services.build(sessions, w3, deployment, domain=DOMAIN)))
+    receiver = Receiver(fail_first=1)
+    try:
+        auth = sign_in(client, actors.investor_a)
+        events = ["lease.started", "lease.ended", "epoch.settled", "sla.breached"]
+        hook = client.post("/api/v1/webhooks", json={"url": receiver.url, "events": events}, headers={**auth, **key()})
+        assert hook.status_code == 201, hook.text
+        secret, hook_id = hook.json()["secret"], hook.json()["id"]
+
+        result = Demo(w3, protocol, actors).run()
+        Indexer(w3, deployment, sessions, confirmations=0).sync()
+        dispatcher = Dispatcher(sessions, retry_base=0.1, max_attempts=3)
+        created = dispatcher.enqueue()
+        assert dispatcher.enqueue() == 0, "each event is enqueued once"
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            dispatcher.deliver_due()
+            log = client.get(f"/api/v1/webhooks/{hook_id}/deliveries", headers=auth, params={"limit": 500}).json()
+            if all(d["status"] != "pending" for d in log["items"]):
+                break
+            time.sleep(0.05)
+    finally:
+        receiver.close()
+
+    items = log["items"]
+    assert len(items) == created and all(d["status"] == "delivered" for d in items)
+    assert items[0]["attempts"] == 2 and items[0]["last_status_code"] == 204, "the first failed once, then landed"
+    assert sum(d["attempts"] for d in items) == len(receiver.requests) == created + 1
+
+    verifier = Webhook(secret)
+    seen: dict[str, list[dict[str, Any]]] = {}
+    for headers, body, status in receiver.requests:
+        payload = verifier.verify(body, headers)  # raises on a bad signature or a stale timestamp
+        if status == 204:  # the failed attempt was retried with the same webhook-id
+            seen.setdefault(payload["type"], []).append(payload["data"])
+    ids = [h["webhook-id"] for h, _, _ in receiver.requests]
+    assert ids.count(ids[0]) == 2 and len(set(ids)) == created, "a retry keeps its webhook-id; every message is distinct"
+    settled = len(result.epochs)
+    assert len(seen["epoch.settled"]) == settled
+    shortfalls = [e.epoch for e in result.epochs if e.credit > 0 or not e.proven]
+    assert sorted(d["epoch"] for d in seen["sla.breached"]) == shortfalls and shortfalls
+    assert len(seen["lease.started"]) == len(result.lessees)
+    assert {d["lease_id"] for d in seen["lease.ended"]} <= {d["lease_id"] for d in seen["lease.started"]}
+
+    forged = dict(receiver.requests[-1][0])
+    forged["webhook-signature"] = "v1," + "A" * 44
+    try:
+        verifier.verify(receiver.requests[-1][1], forged)
+        raise AssertionError("a forged signature verified")
+    except Exception as exc:  # the library's WebhookVerificationError
+        assert "signature" in str(exc).lower()
+    assert json.loads(receiver.requests[0][1])["type"] in events
