@@ -29,12 +29,13 @@ $(STAMPS)/venv: pyproject.toml requirements/dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
-$(STAMPS)/system:
+$(STAMPS)/system: Makefile
 	@mkdir -p $(STAMPS)
-	@# SoftHSM2 (the agent's PKCS#11 tests) and openssl (a TLS Redfish BMC) from Debian, if missing
-	@if ! command -v softhsm2-util >/dev/null || ! command -v openssl >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq softhsm2 openssl >/dev/null; \
-	  else sudo apt-get update -qq && sudo apt-get install -y -qq softhsm2 openssl >/dev/null; fi; fi
+	@# SoftHSM2 (the agent's PKCS#11 tests), openssl (a TLS Redfish BMC) and chromium (the dashboard's
+	@# browser test) from Debian, if missing
+	@if ! command -v softhsm2-util >/dev/null || ! command -v openssl >/dev/null || ! test -x /usr/bin/chromium; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq softhsm2 openssl chromium >/dev/null; fi
 	@touch $@
 
 setup: $(STAMPS)/npm $(STAMPS)/venv $(STAMPS)/system ## install the pinned toolchain (npm: solc, OpenZeppelin, forge/anvil; venv)

@@ -109,3 +109,59 @@ def test_openapi_has_stable_operation_ids(indexed: tuple[TestClient, DemoResult]
         *("prepareClaimRevenue", "prepareBuyShares", "prepareTransferShares", "prepareApprove", "preparePermit"),
         *("relayTransaction", "getTransaction"),
     }
+
+
+def test_positions_match_the_chain(
+    indexed: tuple[TestClient, DemoResult], w3: Web3, protocol: Protocol, actors: Actors
+) -> None:
+    client, result = indexed
+    investor = actors.investor_a.address
+    body = client.get(f"/api/v1/accounts/{investor.lower()}/positions").json()
+    assert body["address"] == investor
+    shares = protocol.shares(result.asset_id).functions
+    assert [h["asset_id"] for h in body["shares"]] == [result.asset_id, result.asset_id + 1]
+    held = body["shares"][0]
+    assert held["shares"]["base_units"] == str(shares.balanceOf(investor).call()) != "0"
+    assert held["claimable_revenue"]["base_units"] == str(shares.claimable(investor).call())
+    (credit,) = body["credit"]
+    assert credit["debt"]["base_units"] == str(protocol.credit.functions.debtOf(result.asset_id, investor).call())
+    assert credit["liquidations"] == 1 and credit["health_factor"] is not None
+    assert (
+        int(credit["collateral"]["base_units"])
+        == protocol.credit.functions.positionOf(result.asset_id, investor).call()[0]
+    )
+    (liquidation,) = client.get("/api/v1/credit/liquidations").json()["items"]
+    assert liquidation["borrower"] == investor and liquidation["repaid"]["base_units"] == str(result.credit.repaid)
+    nobody = client.get(f"/api/v1/accounts/{actors.admin.address}/positions").json()
+    assert nobody["shares"] == [] and nobody["credit"] == []
+    problem(client.get("/api/v1/accounts/0xnothex/positions"), 422, "invalid_address", "account")
+
+
+def test_evidence_is_served_only_when_it_matches_its_hash(
+    w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, sessions: sessionmaker[Session], tmp_path: Any
+) -> None:
+    import hashlib
+
+    site = Site(w3, protocol, actors)
+    data = b"wellhead-evidence/1 " * 100
+    digest = hashlib.sha256(data).digest()
+    site.warp_to(site.epoch_end(0))
+    report = site.report(0, evidenceHash=digest)
+    site.submit([report, report], actors.attestors[:2])
+    Indexer(w3, deployment, sessions, confirmations=0).sync()
+    (tmp_path / f"{digest.hex()}.npz").write_bytes(data)
+    services = Services.build(sessions, w3, deployment, domain="testserver", evidence_dirs=(tmp_path,))
+    client = TestClient(create_app(services))
+
+    served = client.get(f"/api/v1/evidence/0x{digest.hex()}")
+    assert served.status_code == 200 and served.content == data
+    assert served.headers["x-evidence-sha256"] == digest.hex()
+    epoch = client.get(f"/api/v1/assets/{site.asset_id}/epochs").json()["items"][0]
+    assert epoch["evidence_hash"] == "0x" + digest.hex() and len(epoch["signers"]) == 2
+
+    (tmp_path / f"{digest.hex()}.npz").write_bytes(data + b"tampered")
+    problem(client.get(f"/api/v1/evidence/{digest.hex()}"), 502, "evidence_corrupt", "evidence_hash")
+    (tmp_path / f"{digest.hex()}.npz").unlink()
+    problem(client.get(f"/api/v1/evidence/{digest.hex()}"), 404, "evidence_not_available", "evidence_hash")
+    problem(client.get(f"/api/v1/evidence/{'ab' * 32}"), 404, "evidence_unknown", "evidence_hash")
+    problem(client.get("/api/v1/evidence/xyz"), 422, "invalid_hash", "evidence_hash")

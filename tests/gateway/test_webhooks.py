@@ -32,7 +32,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the http.server interface)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 status = 500 if len(outer.requests) < fail_first else 204
                 outer.requests.append(({k.lower(): v for k, v in self.headers.items()}, body, status))
@@ -89,7 +89,9 @@ def test_signed_deliveries_retries_and_log(
         if status == 204:  # the failed attempt was retried with the same webhook-id
             seen.setdefault(payload["type"], []).append(payload["data"])
     ids = [h["webhook-id"] for h, _, _ in receiver.requests]
-    assert ids.count(ids[0]) == 2 and len(set(ids)) == created, "a retry keeps its webhook-id; every message is distinct"
+    assert ids.count(ids[0]) == 2 and len(set(ids)) == created, (
+        "a retry keeps its webhook-id; every message is distinct"
+    )
     settled = len(result.epochs)
     assert len(seen["epoch.settled"]) == settled
     shortfalls = [e.epoch for e in result.epochs if e.credit > 0 or not e.proven]

@@ -148,10 +148,11 @@ class NavRound(Base):
 
 
 class ShareBalance(Base):
-    """Capacity shares held, per asset and holder (from the shares' Transfer events)."""
+    """Capacity shares held, per shares token and holder (from the token's Transfer events). Keyed by the
+    token, not the asset: the token mints to the first holders before the registry announces the asset."""
 
     __tablename__ = "share_balances"
-    asset_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(42), primary_key=True)
     holder: Mapped[str] = mapped_column(String(42), primary_key=True, index=True)
     balance: Mapped[int] = mapped_column(Uint)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
@@ -149,23 +148,20 @@ def nav_updated(s: Session, e: ChainEvent) -> None:
     )
 
 
-def _balance(s: Session, asset_id: int, holder: str) -> ShareBalance:
-    row = s.get(ShareBalance, (asset_id, holder))
+def _balance(s: Session, token: str, holder: str) -> ShareBalance:
+    row = s.get(ShareBalance, (token, holder))
     if row is None:
-        row = ShareBalance(asset_id=asset_id, holder=holder, balance=0)
+        row = ShareBalance(token=token, holder=holder, balance=0)
         s.add(row)
     return row
 
 
 def shares_transferred(s: Session, e: ChainEvent) -> None:
-    asset_id = s.scalar(select(Asset.id).where(Asset.shares == e.address))
-    if asset_id is None:
-        return
     value = e.args["value"]
     if e.args["from"] != ZERO:
-        _balance(s, asset_id, e.args["from"]).balance -= value
+        _balance(s, e.address, e.args["from"]).balance -= value
     if e.args["to"] != ZERO:
-        _balance(s, asset_id, e.args["to"]).balance += value
+        _balance(s, e.address, e.args["to"]).balance += value
 
 
 def _position(s: Session, e: ChainEvent) -> CreditPosition:

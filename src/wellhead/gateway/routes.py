@@ -313,29 +313,27 @@ def get_positions(s: S, svc: Svc, account: str) -> PositionsOut:
 
     who = address(account, "account")
     w3 = svc.w3
-    holdings = s.scalars(
-        select(db.ShareBalance)
-        .where(db.ShareBalance.holder == who, db.ShareBalance.balance != "0")
-        .order_by(db.ShareBalance.asset_id)
+    holdings = s.execute(
+        select(db.Asset, db.ShareBalance.balance)
+        .join(db.ShareBalance, db.ShareBalance.token == db.Asset.shares)
+        .where(db.ShareBalance.holder == who, db.ShareBalance.balance != 0)
+        .order_by(db.Asset.id)
     )
     shares: list[SharePosition] = []
-    for h in holdings:
-        asset = s.get(db.Asset, h.asset_id)
-        if asset is None:
-            continue
+    for asset, balance in holdings:
         token = w3.eth.contract(address=Web3.to_checksum_address(asset.shares), abi=abi("CapacityShares"))
         claimable = int(token.functions.claimable(who).call())
         nav = s.scalar(
-            select(db.NavRound).where(db.NavRound.asset_id == h.asset_id).order_by(db.NavRound.round_id.desc()).limit(1)
+            select(db.NavRound).where(db.NavRound.asset_id == asset.id).order_by(db.NavRound.round_id.desc()).limit(1)
         )
         price = nav.price_per_share if nav is not None else None
         shares.append(
             SharePosition(
-                asset_id=h.asset_id,
-                shares=Amount.of(h.balance, SHARE_DECIMALS),
+                asset_id=asset.id,
+                shares=Amount.of(balance, SHARE_DECIMALS),
                 claimable_revenue=Amount.of(claimable),
                 price_per_share=Amount.maybe(price),
-                value=Amount.maybe(None if price is None else h.balance * price // 10**SHARE_DECIMALS),
+                value=Amount.maybe(None if price is None else balance * price // 10**SHARE_DECIMALS),
             )
         )
     credit: list[CreditPositionOut] = []

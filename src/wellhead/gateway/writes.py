@@ -15,9 +15,8 @@ from eth_account import Account
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
-from sqlalchemy.orm import Session
-from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.orm import Session
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
@@ -506,7 +505,3 @@ def _abi_type(item: dict[str, Any]) -> str:
     if t.startswith("tuple"):
         return f"({','.join(_abi_type(c) for c in item['components'])}){t[5:]}"
     return t
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"

@@ -86,10 +86,10 @@ def upgrade() -> None:
 
     op.create_table(
         "share_balances",
-        sa.Column("asset_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("token", sa.String(length=42), nullable=False),
         sa.Column("holder", sa.String(length=42), nullable=False),
         sa.Column("balance", sa.String(length=78), nullable=False),
-        sa.PrimaryKeyConstraint("asset_id", "holder"),
+        sa.PrimaryKeyConstraint("token", "holder"),
     )
     with op.batch_alter_table("share_balances", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_share_balances_holder"), ["holder"], unique=False)

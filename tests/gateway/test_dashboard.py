@@ -1,0 +1,77 @@
+"""The dashboard in a real browser (Debian's chromium, driven by Playwright) over a real index of the demo:
+the charts must render with data; the screenshot is kept in build/test-artifacts/."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy.orm import Session, sessionmaker
+from web3 import Web3
+
+from wellhead.chain.client import Protocol
+from wellhead.chain.deployment import Deployment
+from wellhead.demo import Actors, Demo
+from wellhead.devnet import free_port
+from wellhead.gateway.api import create_app
+from wellhead.gateway.indexer import Indexer
+from wellhead.gateway.services import Services
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
+CHARTS = ("chart-uptime", "chart-energy", "chart-revenue-kwh", "chart-nav")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_dashboard_renders_charts_with_data(
+    w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, sessions: sessionmaker[Session]
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "make setup installs Debian's chromium"
+    result = Demo(w3, protocol, actors).run()
+    Indexer(w3, deployment, sessions, confirmations=0).sync()
+    port = free_port()
+    app = create_app(Services.build(sessions, w3, deployment, domain=f"127.0.0.1:{port}"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "dashboard.png"
+    shot.unlink(missing_ok=True)
+    errors: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+            )
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+            assert page.locator("#assets tbody tr").count() == 1
+            assert page.locator("#assets tbody tr td").nth(4).inner_text().endswith("%")
+            for chart in CHARTS:
+                assert int(page.get_attribute(f"#{chart}", "data-points") or 0) > 0, chart
+                # plotly drew the traces: an SVG with a line or bars per trace
+                assert page.locator(f"#{chart} .main-svg .trace").count() >= 1, chart
+            uptime_points = page.locator("#chart-uptime .scatterlayer .point").count()
+            epochs = httpx.get(f"http://127.0.0.1:{port}/api/v1/assets/{result.asset_id}/epochs").json()["items"]
+            assert uptime_points == sum(1 for e in epochs if e["uptime_bps"] is not None) >= 4
+            assert page.locator("#leases tbody tr").count() == len(result.lessees)
+            page.fill("#investor", actors.investor_a.address)
+            page.click("#positions-form button")
+            page.wait_for_selector("#positions tbody tr")
+            assert page.locator("#credit tbody tr").count() == 1, "investor A borrowed against its shares"
+            page.screenshot(path=str(shot), full_page=True)
+            browser.close()
+    finally:
+        server.should_exit = True
+    assert errors == []
+    assert shot.stat().st_size > 20_000
