@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 export APE_DATA_FOLDER := $(CURDIR)/.ape
 
-.PHONY: help setup build abi bench bench-gas bench-agent halmos slither gas-check gas-snapshot test test-forge test-ape test-py test-deep check-abi demo deploy-ape lint gas clean
+.PHONY: help setup build abi bench bench-gas bench-agent bench-gateway halmos slither gas-check gas-snapshot test test-forge test-ape test-py test-deep check-abi demo deploy-ape lint gas clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -73,10 +73,15 @@ gas: setup ## gas of each protocol action from real receipts on anvil (and forge
 	$(PY) scripts/gas_report.py
 	$(BIN)/forge test --gas-report --match-path 'test/forge/unit/*' | grep -E '^\|' | head -80
 
-bench: bench-gas bench-agent ## every benchmark, each beside its baseline measured in the same run
+bench: bench-gas bench-agent bench-gateway ## every benchmark, each beside its baseline measured in the same run
 
 bench-gas: setup ## protocol gas beside OpenZeppelin and Morpho Blue anchors, scaling ratios, targets (bench/results/gas.json)
 	$(PY) scripts/bench_gas.py
+
+bench-gateway: setup ## gateway API vs a bare FastAPI endpoint (wrk, 64 connections) and indexer catch-up (bench/results/gateway.json)
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+	$(PY) scripts/bench_gateway.py
 
 bench-agent: setup ## agent CPU and memory: 10,000 GPUs x 10 s samples x 1 simulated hour, against a decode-only baseline
 	$(PY) scripts/bench_agent.py

@@ -7,11 +7,15 @@ decimal rendering. Every error is an RFC 9457 problem (`application/problem+json
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request
+import anyio
+from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -21,11 +25,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from web3 import Web3
 
 from wellhead.gateway import db
+from wellhead.gateway.cache import index_version
 from wellhead.gateway.indexer import INDEXED_TIME
-from wellhead.gateway.paging import Cursor, Limit, Page, decode_cursor, page
+from wellhead.gateway.paging import Cursor, Limit, Page, decode_cursor, encode_cursor, json_response, page
 from wellhead.gateway.problems import PROBLEM, Problem, ProblemBody, problem_response
 from wellhead.gateway.services import S, Services, Svc
 from wellhead.gateway.writes import Amount
+from wellhead.units import USDC_DECIMALS
 
 log = logging.getLogger("wellhead.gateway")
 
@@ -125,7 +131,15 @@ def create_app(services: Services) -> FastAPI:
     problems: dict[int | str, dict[str, Any]] = {
         code: {"model": ProblemBody, "content": {PROBLEM: {}}} for code in (400, 401, 404, 409, 422, 429, 503)
     }
-    app = FastAPI(title="Wellhead gateway", version="1", description=__doc__, responses=problems)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Few worker threads: the endpoints are short and CPU-bound under the GIL, and 40 threads (Starlette's
+        # default) contending for it served a third of what 4 do at 64 connections (make bench-gateway).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = services.worker_threads
+        yield
+
+    app = FastAPI(title="Wellhead gateway", version="1", description=__doc__, responses=problems, lifespan=lifespan)
     app.state.services = services
 
     @app.exception_handler(Problem)
@@ -149,17 +163,21 @@ def create_app(services: Services) -> FastAPI:
         return problem_response(503, "unavailable", "the gateway could not answer; try again")
 
     @app.get("/api/v1/assets", operation_id="listAssets", response_model=Page[AssetOut])
-    def list_assets(s: S, limit: Limit = 50, cursor: Cursor = None) -> Page[AssetOut]:
+    def list_assets(request: Request, s: S, svc: Svc, limit: Limit = 50, cursor: Cursor = None) -> Response:
         after = decode_cursor(cursor, 1)
-        q = select(db.Asset).order_by(db.Asset.id).limit(limit + 1)
-        if after:
-            q = q.where(db.Asset.id > after[0])
-        rows = list(s.scalars(q))
-        facts = _asset_facts(s, [r.id for r in rows[:limit]])
-        return page(rows, limit, lambda r: r.id, lambda a: _asset(a, facts))
+
+        def render() -> Response:
+            q = select(db.Asset).order_by(db.Asset.id).limit(limit + 1)
+            if after:
+                q = q.where(db.Asset.id > after[0])
+            rows = list(s.scalars(q))
+            facts = _asset_facts(s, [r.id for r in rows[:limit]])
+            return page(rows, limit, lambda r: r.id, lambda a: _asset(a, facts))
+
+        return svc.responses.answer(request, s, render)
 
     @app.get("/api/v1/assets/{asset_id}", operation_id="getAsset", response_model=AssetDetailOut)
-    def get_asset(s: S, svc: Svc, asset_id: int) -> AssetDetailOut:
+    def get_asset(s: S, svc: Svc, asset_id: int) -> Response:
         asset = _require_asset(s, asset_id)
         summary = _asset(asset, _asset_facts(s, [asset_id]))
         market = svc.writes.market
@@ -169,35 +187,41 @@ def create_app(services: Services) -> FastAPI:
             if available > 0:
                 firm = Amount.of(int(market.functions.quote(asset_id, 1, 0).call()))
                 interruptible = Amount.of(int(market.functions.quote(asset_id, 1, 1).call()))
-        return AssetDetailOut(
-            **summary.model_dump(),
-            quote_firm_per_gpu_hour=firm,
-            quote_interruptible_per_gpu_hour=interruptible,
-            available_gpus=available,
+        return json_response(
+            AssetDetailOut(
+                **summary.model_dump(),
+                quote_firm_per_gpu_hour=firm,
+                quote_interruptible_per_gpu_hour=interruptible,
+                available_gpus=available,
+            )
         )
 
     @app.get("/api/v1/assets/{asset_id}/epochs", operation_id="listAssetEpochs", response_model=Page[EpochOut])
     def list_epochs(
         s: S,
+        svc: Svc,
         asset_id: int,
         limit: Limit = 100,
         cursor: Cursor = None,
         from_: Annotated[int | None, Query(alias="from", ge=0, description="epochs ending at or after")] = None,
         to: Annotated[int | None, Query(ge=0, description="epochs starting before")] = None,
-    ) -> Page[EpochOut]:
+    ) -> Response:
         asset = _require_asset(s, asset_id)
         after = decode_cursor(cursor, 1)
-        q = select(db.Epoch).where(db.Epoch.asset_id == asset_id).order_by(db.Epoch.epoch).limit(limit + 1)
+        q = select(db.Epoch.epoch, db.Epoch.settled).where(db.Epoch.asset_id == asset_id)
         if after:
             q = q.where(db.Epoch.epoch > after[0])
         if from_ is not None:
             q = q.where(db.Epoch.epoch >= max(0, (from_ - asset.genesis) // asset.epoch_length))
         if to is not None:
             q = q.where(db.Epoch.epoch < max(0, -(-(to - asset.genesis) // asset.epoch_length)))
-        return page(list(s.scalars(q)), limit, lambda r: r.epoch, lambda r: _epoch(asset, r))
+        keys = list(s.execute(q.order_by(db.Epoch.epoch).limit(limit + 1)).tuples())
+        more = len(keys) > limit
+        keys = keys[:limit]
+        return _epoch_page(s, svc, asset, keys, encode_cursor([keys[-1][0]]) if more else None)
 
     @app.get("/api/v1/assets/{asset_id}/nav", operation_id="listNavRounds", response_model=Page[NavRoundOut])
-    def list_nav(s: S, asset_id: int, limit: Limit = 100, cursor: Cursor = None) -> Page[NavRoundOut]:
+    def list_nav(s: S, asset_id: int, limit: Limit = 100, cursor: Cursor = None) -> Response:
         _require_asset(s, asset_id)
         after = decode_cursor(cursor, 1)
         q = select(db.NavRound).where(db.NavRound.asset_id == asset_id).order_by(db.NavRound.round_id)
@@ -213,7 +237,7 @@ def create_app(services: Services) -> FastAPI:
         lessee: Annotated[str | None, Query(description="the address that opened the lease")] = None,
         owner: Annotated[str | None, Query(description="the lease NFT's current owner")] = None,
         asset_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    ) -> Page[LeaseOut]:
+    ) -> Response:
         after = decode_cursor(cursor, 1)
         q = select(db.Lease).order_by(db.Lease.id).limit(limit + 1)
         if after:
@@ -228,11 +252,11 @@ def create_app(services: Services) -> FastAPI:
         return page(list(s.scalars(q)), limit, lambda r: r.id, _lease)
 
     @app.get("/api/v1/leases/{lease_id}", operation_id="getLease", response_model=LeaseOut)
-    def get_lease(s: S, lease_id: int) -> LeaseOut:
+    def get_lease(s: S, lease_id: int) -> Response:
         lease = s.get(db.Lease, lease_id) if 0 < lease_id < 2**63 else None
         if lease is None:
             raise Problem(404, "lease_not_found", f"no lease {lease_id}", "lease_id")
-        return _lease(lease)
+        return json_response(_lease(lease))
 
     app.include_router(router)
     mount_dashboard(app)
@@ -252,6 +276,31 @@ def _hex32(value: str) -> str:
         return raw.decode("ascii")
     except UnicodeDecodeError:
         return value
+
+
+def _epoch_page(
+    s: Session, svc: Services, asset: db.Asset, keys: list[tuple[int, bool]], next_cursor: str | None
+) -> Response:
+    """A page of epochs from rendered fragments: settled epochs never change, so each is rendered once."""
+    _, rollbacks = index_version(s)
+    fragments: dict[int, bytes] = {}
+    for epoch, settled in keys:
+        cached = svc.fragments.lru.get((asset.id, epoch, rollbacks)) if settled else None
+        if cached is not None:
+            fragments[epoch] = cached
+    missing = [epoch for epoch, _ in keys if epoch not in fragments]
+    if missing:
+        # plain rows (no ORM objects), with the amounts still decimal text: the hot path of the history
+        table = db.Epoch.__table__
+        q = select(table).where(table.c.asset_id == asset.id, table.c.epoch.in_(missing))
+        for row in s.execute(q):
+            fragment = _epoch_json(asset, row)
+            fragments[row.epoch] = fragment
+            if row.settled:
+                svc.fragments.lru.put((asset.id, row.epoch, rollbacks), fragment)
+    items = b",".join(fragments[epoch] for epoch, _ in keys)
+    body = b'{"items":[' + items + b'],"next_cursor":' + json.dumps(next_cursor).encode() + b"}"
+    return Response(body, media_type="application/json")
 
 
 @dataclass
@@ -310,34 +359,47 @@ def _asset(a: db.Asset, facts: AssetFacts) -> AssetOut:
     )
 
 
-def _epoch(asset: db.Asset, e: db.Epoch) -> EpochOut:
-    per_kwh = None
-    if e.holders_revenue is not None and e.facility_energy_wh:
-        per_kwh = e.holders_revenue * 1_000 // e.facility_energy_wh
+def _amount(value: int | None) -> dict[str, str] | None:
+    if value is None:
+        return None
+    whole, frac = divmod(value, 10**USDC_DECIMALS)
+    return {"base_units": str(value), "decimal": f"{whole}.{frac:0{USDC_DECIMALS}d}"}
+
+
+def _uint(value: int | str | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _epoch_json(asset: db.Asset, e: Any) -> bytes:
+    """One epoch as EpochOut's JSON, from a row of the epochs table (amounts are decimal text there).
+    Built as a dict, not through the model: this is the hot path of the epoch history."""
+    holders, facility = _uint(e.holders_revenue), _uint(e.facility_energy_wh)
+    per_kwh = holders * 1_000 // facility if holders is not None and facility else None
     signers: dict[str, Any] = e.signers or {}
-    return EpochOut(
-        asset_id=e.asset_id,
-        epoch=e.epoch,
-        starts_at=asset.genesis + e.epoch * asset.epoch_length,
-        ends_at=asset.genesis + (e.epoch + 1) * asset.epoch_length,
-        reported=e.reported,
-        settled=e.settled,
-        proven=e.proven,
-        uptime_bps=e.uptime_bps,
-        curtailed_bps=e.curtailed_bps,
-        gpu_energy_wh=None if e.gpu_energy_wh is None else str(e.gpu_energy_wh),
-        facility_energy_wh=None if e.facility_energy_wh is None else str(e.facility_energy_wh),
-        renewable_bps=e.renewable_bps,
-        carbon_grams_per_kwh=e.carbon_grams_per_kwh,
-        evidence_hash=e.evidence_hash,
-        signers=list(signers.get("addresses", [])),
-        delivered=Amount.maybe(e.delivered),
-        holders_revenue=Amount.maybe(e.holders_revenue),
-        protocol_fee=Amount.maybe(e.protocol_fee),
-        operator_fee=Amount.maybe(e.operator_fee),
-        service_credit=Amount.maybe(e.service_credit),
-        revenue_per_kwh=Amount.maybe(per_kwh),
-    )
+    body = {
+        "asset_id": e.asset_id,
+        "epoch": e.epoch,
+        "starts_at": asset.genesis + e.epoch * asset.epoch_length,
+        "ends_at": asset.genesis + (e.epoch + 1) * asset.epoch_length,
+        "reported": bool(e.reported),
+        "settled": bool(e.settled),
+        "proven": None if e.proven is None else bool(e.proven),
+        "uptime_bps": e.uptime_bps,
+        "curtailed_bps": e.curtailed_bps,
+        "gpu_energy_wh": None if e.gpu_energy_wh is None else str(e.gpu_energy_wh),
+        "facility_energy_wh": None if facility is None else str(facility),
+        "renewable_bps": e.renewable_bps,
+        "carbon_grams_per_kwh": e.carbon_grams_per_kwh,
+        "evidence_hash": e.evidence_hash,
+        "signers": list(signers.get("addresses", [])),
+        "delivered": _amount(_uint(e.delivered)),
+        "holders_revenue": _amount(holders),
+        "protocol_fee": _amount(_uint(e.protocol_fee)),
+        "operator_fee": _amount(_uint(e.operator_fee)),
+        "service_credit": _amount(_uint(e.service_credit)),
+        "revenue_per_kwh": _amount(per_kwh),
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def _lease(x: db.Lease) -> LeaseOut:

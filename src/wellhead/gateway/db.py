@@ -262,7 +262,9 @@ class WebhookDelivery(Base):
 def engine_for(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, future=True)
+    # as many connections as the API's worker threads (Starlette runs sync endpoints on 40), so a burst of
+    # requests waits for a thread, never for a connection
+    return create_engine(url, pool_size=10, max_overflow=30, pool_timeout=10)
 
 
 def migrate(url: str) -> None:

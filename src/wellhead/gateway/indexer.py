@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
 
 from eth_abi.abi import decode as abi_decode
@@ -17,15 +18,17 @@ from eth_utils.crypto import keccak
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
-from web3.types import BlockData, LogReceipt
+from web3.types import BlockData, RPCEndpoint
 
 from wellhead.chain.artifacts import abi
 from wellhead.chain.deployment import Deployment
+from wellhead.errors import RpcUnavailableError
 from wellhead.gateway.db import PROJECTIONS, ChainEvent, IndexedBlock, IndexerState
-from wellhead.gateway.projections import apply_event
+from wellhead.gateway.projections import apply_events
 
 CORE = ("CapacityRegistry", "LeaseMarket", "MetricsOracle", "NavOracleFactory", "CreditMarket")
 NEXT_BLOCK = "next_block"
+ROLLBACKS = "rollbacks"  # reorgs rolled back so far: part of the version caches key answers by
 INDEXED_TIME = "indexed_timestamp"  # the timestamp of the newest indexed block: the API's "now"
 
 
@@ -73,10 +76,16 @@ def _named(value: Any, item: dict[str, Any]) -> Any:
     if t == "tuple":
         return {c["name"]: _named(v, c) for c, v in zip(item["components"], value, strict=True)}
     if t == "address":
-        return Web3.to_checksum_address(value)
+        return checksum(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return value
+
+
+@lru_cache(maxsize=65_536)
+def checksum(address: str) -> str:
+    """EIP-55 spelling, remembered: the same few addresses recur in every batch."""
+    return str(Web3.to_checksum_address(address))
 
 
 def _type(item: dict[str, Any]) -> str:
@@ -148,8 +157,8 @@ class Indexer:
             for event in events:
                 event.timestamp = headers[event.block_number][0]
                 hashes[event.block_number] = event.block_hash
-                s.add(event)
-                apply_event(s, event)
+            s.add_all(events)
+            apply_events(s, events)
             hashes[end] = headers[end][1]
             for number, block_hash in hashes.items():
                 s.merge(IndexedBlock(number=number, hash=block_hash))
@@ -170,30 +179,36 @@ class Indexer:
             out |= {n: (int(b["timestamp"]), "0x" + bytes(b["hash"]).hex()) for n, b in zip(part, blocks, strict=True)}
         return out
 
-    def _logs(self, addresses: list[str], start: int, end: int) -> list[LogReceipt]:
+    def _logs(self, addresses: list[str], start: int, end: int) -> list[dict[str, Any]]:
+        """Raw eth_getLogs (JSON as the node sends it): web3's result formatters cost more than the decoding."""
         if not addresses:
             return []
-        checksummed = [Web3.to_checksum_address(a) for a in addresses]
-        return list(self.w3.eth.get_logs({"address": checksummed, "fromBlock": start, "toBlock": end}))
+        query = {"address": addresses, "fromBlock": hex(start), "toBlock": hex(end)}
+        response = self.w3.provider.make_request(RPCEndpoint("eth_getLogs"), [query])
+        if "error" in response or not isinstance(response.get("result"), list):
+            raise RpcUnavailableError(f"eth_getLogs {start}..{end} failed: {response.get('error')}")
+        result: list[dict[str, Any]] = response["result"]
+        return result
 
-    def _decode(self, log: LogReceipt, timestamp: int) -> ChainEvent | None:
-        address = Web3.to_checksum_address(log["address"])
+    def _decode(self, log: dict[str, Any], timestamp: int) -> ChainEvent | None:
+        address = checksum(log["address"])
         kind = self.kinds.get(address)
-        if kind is None or not log["topics"]:
+        topics: list[str] = log["topics"]
+        if kind is None or not topics or log.get("removed"):
             return None
-        decoder = self.decoders[kind].get(bytes(log["topics"][0]))
+        decoder = self.decoders[kind].get(bytes.fromhex(topics[0][2:]))
         if decoder is None:
             return None
         return ChainEvent(
-            block_number=int(log["blockNumber"]),
-            block_hash="0x" + bytes(log["blockHash"]).hex(),
+            block_number=int(log["blockNumber"], 16),
+            block_hash=log["blockHash"],
             timestamp=timestamp,
-            tx_hash="0x" + bytes(log["transactionHash"]).hex(),
-            log_index=int(log["logIndex"]),
+            tx_hash=log["transactionHash"],
+            log_index=int(log["logIndex"], 16),
             address=address,
             contract=kind,
             name=decoder.name,
-            args=decoder.decode([bytes(t) for t in log["topics"][1:]], bytes(log["data"])),
+            args=decoder.decode([bytes.fromhex(t[2:]) for t in topics[1:]], bytes.fromhex(log["data"][2:])),
         )
 
     def _relearn(self) -> None:
@@ -238,10 +253,11 @@ class Indexer:
             s.execute(delete(ChainEvent).where(ChainEvent.block_number > ancestor))
             s.execute(delete(IndexedBlock).where(IndexedBlock.number > ancestor))
             s.merge(IndexerState(key=NEXT_BLOCK, value=ancestor + 1))
+            rollbacks = s.get(IndexerState, ROLLBACKS)
+            s.merge(IndexerState(key=ROLLBACKS, value=(rollbacks.value if rollbacks else 0) + 1))
             for model in PROJECTIONS:
                 s.execute(delete(model))
-            for event in s.scalars(select(ChainEvent).order_by(ChainEvent.block_number, ChainEvent.log_index)):
-                apply_event(s, event)
+            apply_events(s, list(s.scalars(select(ChainEvent).order_by(ChainEvent.block_number, ChainEvent.log_index))))
         self.kinds = {a: k for a, k in self.kinds.items() if k in CORE}
         self._relearn()
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Query, Response
 from pydantic import BaseModel
 
 from wellhead.gateway.problems import Problem
@@ -41,8 +41,17 @@ def decode_cursor(cursor: str | None, size: int) -> list[int] | None:
     return key
 
 
-def page(rows: list[R], limit: int, key: Callable[[R], int], render: Callable[[R], BaseModel]) -> Page[Any]:
+def page(rows: list[R], limit: int, key: Callable[[R], int], render: Callable[[R], BaseModel]) -> Response:
     """One page of `rows` (fetched with limit + 1 to know whether more follow) and the cursor after it."""
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page[Any](items=[render(r) for r in rows], next_cursor=encode_cursor([key(rows[-1])]) if more else None)
+    return json_response(
+        Page[Any](items=[render(r) for r in rows], next_cursor=encode_cursor([key(rows[-1])]) if more else None)
+    )
+
+
+def json_response(model: BaseModel, status: int = 200) -> Response:
+    """The model as JSON, serialized once here. The route's `response_model` still documents it; returning a
+    Response skips FastAPI's second validation pass, which runs on a worker thread: under load every thread
+    could then wait for a database connection held by a request waiting for a thread."""
+    return Response(model.model_dump_json(), status_code=status, media_type="application/json")

@@ -1,59 +1,122 @@
-"""Read models from events: each function applies one event to the tables it changes."""
+"""Read models from events: each function applies one event to the rows it changes.
+
+Events are applied a batch at a time through `Batch`, which keeps every row the batch touches in memory:
+the rows a batch will need are loaded up front with one query per table (`prefetch`), rows an event
+creates are found again by later events without a flush, and the session writes everything once, at
+the end of the batch. (One flush per event made the index ~25 x slower.)
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from wellhead.gateway.db import Asset, ChainEvent, CreditPosition, Epoch, Lease, NavRound, ShareBalance
+from wellhead.gateway.db import Asset, Base, ChainEvent, CreditPosition, Epoch, Lease, NavRound, ShareBalance
 
 ZERO = "0x" + "00" * 20
+M = TypeVar("M", bound=Base)
+PREFETCH_CHUNK = 400
 
 
-def _epoch(s: Session, asset_id: int, epoch: int) -> Epoch:
-    row = s.get(Epoch, (asset_id, epoch))
+class Batch:
+    def __init__(self, s: Session) -> None:
+        self.s = s
+        self.rows: dict[tuple[type[Base], tuple[Any, ...]], Base | None] = {}
+
+    def get(self, model: type[M], key: tuple[Any, ...]) -> M | None:
+        cached = (model, key)
+        if cached not in self.rows:
+            with self.s.no_autoflush:
+                self.rows[cached] = self.s.get(model, key)
+        row = self.rows[cached]
+        return row  # type: ignore[return-value]
+
+    def add(self, model: type[M], key: tuple[Any, ...], row: M) -> M:
+        self.s.add(row)
+        self.rows[(model, key)] = row
+        return row
+
+    def prefetch(self, events: Iterable[ChainEvent]) -> None:
+        """Loads, in one query per table, the existing rows the events will touch."""
+        wanted: dict[type[Base], set[tuple[Any, ...]]] = defaultdict(set)
+        for e in events:
+            for model, key in _keys(e):
+                if (model, key) not in self.rows:
+                    wanted[model].add(key)
+        for model, keys in wanted.items():
+            columns = list(sa_inspect(model).primary_key)
+            ordered = sorted(keys)
+            for i in range(0, len(ordered), PREFETCH_CHUNK):
+                chunk = ordered[i : i + PREFETCH_CHUNK]
+                with self.s.no_autoflush:
+                    found = self.s.scalars(select(model).where(tuple_(*columns).in_(chunk)))
+                    for row in found:
+                        self.rows[(model, tuple(getattr(row, str(c.key)) for c in columns))] = row
+                for key in chunk:
+                    self.rows.setdefault((model, key), None)
+
+
+def _keys(e: ChainEvent) -> list[tuple[type[Base], tuple[Any, ...]]]:
+    a = e.args
+    if e.name in ("ReportAccepted", "EpochSettled"):
+        return [(Epoch, (a["assetId"], a["epoch"]))]
+    if e.contract == "LeaseMarket" and e.name in ("LeaseClosed", "LeaseExtended", "LeaseRefunded"):
+        return [(Lease, (a["leaseId"],))]
+    if e.contract == "LeaseMarket" and e.name == "Transfer":
+        return [(Lease, (a["tokenId"],))]
+    if e.contract == "CapacityShares" and e.name == "Transfer":
+        return [(ShareBalance, (e.address, h)) for h in (a["from"], a["to"]) if h != ZERO]
+    if e.contract == "CreditMarket" and "borrower" in a and "assetId" in a:
+        return [(CreditPosition, (a["assetId"], a["borrower"]))]
+    return []
+
+
+def _epoch(b: Batch, asset_id: int, epoch: int) -> Epoch:
+    row = b.get(Epoch, (asset_id, epoch))
     if row is None:
-        row = Epoch(asset_id=asset_id, epoch=epoch, reported=False, settled=False)
-        s.add(row)
+        row = b.add(Epoch, (asset_id, epoch), Epoch(asset_id=asset_id, epoch=epoch, reported=False, settled=False))
     return row
 
 
-def asset_registered(s: Session, e: ChainEvent) -> None:
+def asset_registered(b: Batch, e: ChainEvent) -> None:
     a = e.args
-    s.add(
-        Asset(
-            id=a["assetId"],
-            operator=a["operator"],
-            shares=a["shares"],
-            site_id=a["siteId"],
-            gpu_class=a["gpuClass"],
-            gpu_count=a["gpuCount"],
-            max_watts_per_gpu=a["maxWattsPerGpu"],
-            epoch_length=a["epochLength"],
-            genesis=a["genesis"],
-            status=1,
-            registered_block=e.block_number,
-        )
+    asset = Asset(
+        id=a["assetId"],
+        operator=a["operator"],
+        shares=a["shares"],
+        site_id=a["siteId"],
+        gpu_class=a["gpuClass"],
+        gpu_count=a["gpuCount"],
+        max_watts_per_gpu=a["maxWattsPerGpu"],
+        epoch_length=a["epochLength"],
+        genesis=a["genesis"],
+        status=1,
+        registered_block=e.block_number,
     )
+    b.add(Asset, (asset.id,), asset)
 
 
-def asset_status_changed(s: Session, e: ChainEvent) -> None:
-    asset = s.get(Asset, e.args["assetId"])
+def asset_status_changed(b: Batch, e: ChainEvent) -> None:
+    asset = b.get(Asset, (e.args["assetId"],))
     if asset is not None:
         asset.status = e.args["to"]
 
 
-def nav_oracle_created(s: Session, e: ChainEvent) -> None:
-    asset = s.get(Asset, e.args["assetId"])
+def nav_oracle_created(b: Batch, e: ChainEvent) -> None:
+    asset = b.get(Asset, (e.args["assetId"],))
     if asset is not None:
         asset.nav_feed = e.args["feed"]
 
 
-def report_accepted(s: Session, e: ChainEvent) -> None:
+def report_accepted(b: Batch, e: ChainEvent) -> None:
     r = e.args["report"]
-    row = _epoch(s, e.args["assetId"], e.args["epoch"])
+    row = _epoch(b, e.args["assetId"], e.args["epoch"])
     row.reported = True
     row.uptime_bps = r["uptimeBps"]
     row.curtailed_bps = r["curtailedBps"]
@@ -65,9 +128,9 @@ def report_accepted(s: Session, e: ChainEvent) -> None:
     row.signers = {"addresses": e.args["signers"]}
 
 
-def epoch_settled(s: Session, e: ChainEvent) -> None:
+def epoch_settled(b: Batch, e: ChainEvent) -> None:
     a = e.args
-    row = _epoch(s, a["assetId"], a["epoch"])
+    row = _epoch(b, a["assetId"], a["epoch"])
     row.settled = True
     row.proven = a["proven"]
     row.uptime_bps = a["uptimeBps"]
@@ -80,128 +143,125 @@ def epoch_settled(s: Session, e: ChainEvent) -> None:
     row.settled_at = e.timestamp
 
 
-def lease_opened(s: Session, e: ChainEvent) -> None:
+def lease_opened(b: Batch, e: ChainEvent) -> None:
     a = e.args
-    s.add(
-        Lease(
-            id=a["leaseId"],
-            asset_id=a["assetId"],
-            lessee=a["lessee"],
-            owner=a["lessee"],
-            lease_class=a["class"],
-            gpus=a["gpus"],
-            start_epoch=a["startEpoch"],
-            end_epoch=a["endEpoch"],
-            price_per_gpu_hour=a["pricePerGpuHour"],
-            rate_per_epoch=a["ratePerEpoch"],
-            prepaid=a["prepaid"],
-            closed_refund=0,
-            refunded=0,
-            credited=0,
-            opened_at=e.timestamp,
-        )
+    lease = Lease(
+        id=a["leaseId"],
+        asset_id=a["assetId"],
+        lessee=a["lessee"],
+        owner=a["lessee"],
+        lease_class=a["class"],
+        gpus=a["gpus"],
+        start_epoch=a["startEpoch"],
+        end_epoch=a["endEpoch"],
+        price_per_gpu_hour=a["pricePerGpuHour"],
+        rate_per_epoch=a["ratePerEpoch"],
+        prepaid=a["prepaid"],
+        closed_refund=0,
+        refunded=0,
+        credited=0,
+        opened_at=e.timestamp,
     )
+    b.add(Lease, (lease.id,), lease)
 
 
-def lease_closed(s: Session, e: ChainEvent) -> None:
-    lease = s.get(Lease, e.args["leaseId"])
+def lease_closed(b: Batch, e: ChainEvent) -> None:
+    lease = b.get(Lease, (e.args["leaseId"],))
     if lease is not None:
         lease.end_epoch = e.args["newEndEpoch"]
         lease.closed_refund += e.args["refunded"]
 
 
-def lease_extended(s: Session, e: ChainEvent) -> None:
-    lease = s.get(Lease, e.args["leaseId"])
+def lease_extended(b: Batch, e: ChainEvent) -> None:
+    lease = b.get(Lease, (e.args["leaseId"],))
     if lease is not None:
         lease.end_epoch = e.args["newEndEpoch"]
         lease.prepaid += e.args["paid"]
 
 
-def lease_refunded(s: Session, e: ChainEvent) -> None:
-    lease = s.get(Lease, e.args["leaseId"])
+def lease_refunded(b: Batch, e: ChainEvent) -> None:
+    lease = b.get(Lease, (e.args["leaseId"],))
     if lease is not None:
         lease.refunded += e.args["refund"]
         lease.credited += e.args["serviceCredit"]
 
 
-def lease_transferred(s: Session, e: ChainEvent) -> None:
+def lease_transferred(b: Batch, e: ChainEvent) -> None:
     if e.args["from"] == ZERO:
         return  # the mint: LeaseOpened recorded the owner
-    lease = s.get(Lease, e.args["tokenId"])
+    lease = b.get(Lease, (e.args["tokenId"],))
     if lease is not None:
         lease.owner = Web3.to_checksum_address(e.args["to"])
 
 
-def nav_updated(s: Session, e: ChainEvent) -> None:
+def nav_updated(b: Batch, e: ChainEvent) -> None:
     a = e.args
-    s.merge(
-        NavRound(
-            asset_id=a["assetId"],
-            round_id=a["roundId"],
-            epoch=a["epoch"],
-            price_per_share=a["pricePerShare"],
-            annual_revenue_per_share=a["annualRevenuePerShare"],
-            uptime_bps=a["uptimeBps"],
-            remaining_life_seconds=a["remainingLifeSeconds"],
-            recorded_at=e.timestamp,
-        )
+    row = NavRound(
+        asset_id=a["assetId"],
+        round_id=a["roundId"],
+        epoch=a["epoch"],
+        price_per_share=a["pricePerShare"],
+        annual_revenue_per_share=a["annualRevenuePerShare"],
+        uptime_bps=a["uptimeBps"],
+        remaining_life_seconds=a["remainingLifeSeconds"],
+        recorded_at=e.timestamp,
     )
+    b.add(NavRound, (row.asset_id, row.round_id), row)  # a round is recorded once
 
 
-def _balance(s: Session, token: str, holder: str) -> ShareBalance:
-    row = s.get(ShareBalance, (token, holder))
+def _balance(b: Batch, token: str, holder: str) -> ShareBalance:
+    row = b.get(ShareBalance, (token, holder))
     if row is None:
-        row = ShareBalance(token=token, holder=holder, balance=0)
-        s.add(row)
+        row = b.add(ShareBalance, (token, holder), ShareBalance(token=token, holder=holder, balance=0))
     return row
 
 
-def shares_transferred(s: Session, e: ChainEvent) -> None:
+def shares_transferred(b: Batch, e: ChainEvent) -> None:
     value = e.args["value"]
     if e.args["from"] != ZERO:
-        _balance(s, e.address, e.args["from"]).balance -= value
+        _balance(b, e.address, e.args["from"]).balance -= value
     if e.args["to"] != ZERO:
-        _balance(s, e.address, e.args["to"]).balance += value
+        _balance(b, e.address, e.args["to"]).balance += value
 
 
-def _position(s: Session, e: ChainEvent) -> CreditPosition:
+def _position(b: Batch, e: ChainEvent) -> CreditPosition:
     key = (e.args["assetId"], e.args["borrower"])
-    row = s.get(CreditPosition, key)
+    row = b.get(CreditPosition, key)
     if row is None:
         row = CreditPosition(
             asset_id=key[0], borrower=key[1], collateral=0, borrowed=0, repaid=0, revenue_applied=0, liquidations=0
         )
-        s.add(row)
+        b.add(CreditPosition, key, row)
     return row
 
 
-def collateral_deposited(s: Session, e: ChainEvent) -> None:
-    _position(s, e).collateral += e.args["shares"]
+def collateral_deposited(b: Batch, e: ChainEvent) -> None:
+    _position(b, e).collateral += e.args["shares"]
 
 
-def collateral_withdrawn(s: Session, e: ChainEvent) -> None:
-    _position(s, e).collateral -= e.args["shares"]
+def collateral_withdrawn(b: Batch, e: ChainEvent) -> None:
+    _position(b, e).collateral -= e.args["shares"]
 
 
-def borrowed(s: Session, e: ChainEvent) -> None:
-    _position(s, e).borrowed += e.args["amount"]
+def borrowed(b: Batch, e: ChainEvent) -> None:
+    _position(b, e).borrowed += e.args["amount"]
 
 
-def repaid(s: Session, e: ChainEvent) -> None:
-    _position(s, e).repaid += e.args["amount"]
+def repaid(b: Batch, e: ChainEvent) -> None:
+    _position(b, e).repaid += e.args["amount"]
 
 
-def revenue_applied(s: Session, e: ChainEvent) -> None:
-    _position(s, e).revenue_applied += e.args["repaid"]
+def revenue_applied(b: Batch, e: ChainEvent) -> None:
+    _position(b, e).revenue_applied += e.args["repaid"]
 
 
-def liquidated(s: Session, e: ChainEvent) -> None:
-    row = _position(s, e)
+def liquidated(b: Batch, e: ChainEvent) -> None:
+    row = _position(b, e)
     row.collateral -= e.args["seized"]
     row.liquidations += 1
 
 
-HANDLERS: dict[tuple[str, str], Callable[[Session, ChainEvent], None]] = {
+HANDLERS: dict[tuple[str, str], Callable[[Batch, ChainEvent], None]] = {
     ("CapacityRegistry", "AssetRegistered"): asset_registered,
     ("CapacityRegistry", "AssetStatusChanged"): asset_status_changed,
     ("NavOracleFactory", "NavOracleCreated"): nav_oracle_created,
@@ -223,7 +283,11 @@ HANDLERS: dict[tuple[str, str], Callable[[Session, ChainEvent], None]] = {
 }
 
 
-def apply_event(s: Session, event: ChainEvent) -> None:
-    handler = HANDLERS.get((event.contract, event.name))
-    if handler is not None:
-        handler(s, event)  # the session autoflushes before the next event's lookups
+def apply_events(s: Session, events: list[ChainEvent]) -> None:
+    """Applies `events` (in chain order) to the read models; the caller's transaction writes them."""
+    batch = Batch(s)
+    batch.prefetch(events)
+    for event in events:
+        handler = HANDLERS.get((event.contract, event.name))
+        if handler is not None:
+            handler(batch, event)

@@ -18,7 +18,7 @@ from web3 import Web3
 
 from wellhead.gateway import db
 from wellhead.gateway.idempotency import fingerprint, run_once
-from wellhead.gateway.paging import Cursor, Limit, Page, decode_cursor, page
+from wellhead.gateway.paging import Cursor, Limit, Page, decode_cursor, json_response, page
 from wellhead.gateway.problems import Problem
 from wellhead.gateway.services import Caller, IdempotencyKey, S, Signed, Svc
 from wellhead.gateway.webhooks import EVENT_TYPES, new_secret
@@ -253,7 +253,7 @@ def list_deliveries(
     webhook_id: int,
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> Page[DeliveryOut]:
+) -> Response:
     _own_hook(s, caller, webhook_id)
     after = decode_cursor(cursor, 1)
     q = select(db.WebhookDelivery).where(db.WebhookDelivery.subscription_id == webhook_id)
@@ -308,7 +308,7 @@ class PositionsOut(BaseModel):
 @router.get(
     "/accounts/{account}/positions", operation_id="getPositions", response_model=PositionsOut, tags=["investors"]
 )
-def get_positions(s: S, svc: Svc, account: str) -> PositionsOut:
+def get_positions(s: S, svc: Svc, account: str) -> Response:
     from wellhead.chain.artifacts import abi
 
     who = address(account, "account")
@@ -357,7 +357,7 @@ def get_positions(s: S, svc: Svc, account: str) -> PositionsOut:
                     liquidations=p.liquidations,
                 )
             )
-    return PositionsOut(address=who, shares=shares, credit=credit)
+    return json_response(PositionsOut(address=who, shares=shares, credit=credit))
 
 
 class LiquidationOut(BaseModel):
@@ -380,7 +380,7 @@ def list_liquidations(
     s: S,
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> Page[LiquidationOut]:
+) -> Response:
     after = decode_cursor(cursor, 1)
     q = select(db.ChainEvent).where(db.ChainEvent.contract == "CreditMarket", db.ChainEvent.name == "Liquidated")
     if after:

@@ -37,6 +37,7 @@ class GatewaySettings(BaseSettings):
     session_rate_per_minute: int = Field(default=600, ge=1)
     api_key_rate_per_minute: int = Field(default=600, ge=1)
     evidence_dirs: list[Path] = Field(default_factory=list, description="where agents' evidence files are")
+    worker_threads: int = Field(default=4, ge=1, le=64, description="threads for the API's blocking work")
     webhook_retry_base: float = Field(default=5.0, gt=0, description="seconds before the first retry")
     webhook_max_attempts: int = Field(default=7, ge=1, le=20)
 
@@ -73,6 +74,7 @@ class Gateway:
             key_rate=settings.api_key_rate_per_minute,
             evidence_dirs=tuple(settings.evidence_dirs),
         )
+        self.services.worker_threads = settings.worker_threads
         self.webhooks = Dispatcher(
             self.sessions, retry_base=settings.webhook_retry_base, max_attempts=settings.webhook_max_attempts
         )

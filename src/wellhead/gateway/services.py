@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +13,7 @@ from web3 import Web3
 
 from wellhead.chain.deployment import Deployment
 from wellhead.gateway.auth import Auth, Principal
+from wellhead.gateway.cache import FragmentCache, ResponseCache
 from wellhead.gateway.problems import Problem
 from wellhead.gateway.writes import Writes
 
@@ -25,6 +26,9 @@ class Services:
     auth: Auth
     writes: Writes
     evidence_dirs: tuple[Path, ...] = field(default_factory=tuple)
+    responses: ResponseCache = field(default_factory=ResponseCache)
+    fragments: FragmentCache = field(default_factory=FragmentCache)
+    worker_threads: int = 4
 
     @classmethod
     def build(
@@ -50,7 +54,10 @@ def services(request: Request) -> Services:
     return result
 
 
-def _session(request: Request) -> Iterator[Session]:
+async def _session(request: Request) -> AsyncIterator[Session]:
+    """One session per request. Async on purpose: its clean-up (returning the connection) then runs on the
+    event loop; as a sync generator it needs a worker thread, and under load all threads can be waiting
+    for connections that only that clean-up would return (a deadlock seen in the benchmark)."""
     with services(request).sessions() as s:
         yield s
 
