@@ -165,3 +165,25 @@ def test_evidence_is_served_only_when_it_matches_its_hash(
     problem(client.get(f"/api/v1/evidence/{digest.hex()}"), 404, "evidence_not_available", "evidence_hash")
     problem(client.get(f"/api/v1/evidence/{'ab' * 32}"), 404, "evidence_unknown", "evidence_hash")
     problem(client.get("/api/v1/evidence/xyz"), 422, "invalid_hash", "evidence_hash")
+
+
+def test_cached_answers_revalidate_and_follow_the_index(
+    w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, sessions: sessionmaker[Session]
+) -> None:
+    from tests.helpers import FIRM
+
+    site = Site(w3, protocol, actors)
+    indexer = Indexer(w3, deployment, sessions, confirmations=0)
+    indexer.sync()
+    client = TestClient(create_app(Services.build(sessions, w3, deployment, domain="testserver")))
+    first = client.get("/api/v1/assets")
+    etag = first.headers["etag"]
+    assert client.get("/api/v1/assets", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/api/v1/leases").json()["items"] == []
+
+    site.open_lease(actors.lessee_firm, 8, 2, FIRM)
+    Site(w3, protocol, actors)
+    indexer.sync()  # the index moved: the cached answers are stale
+    assert len(client.get("/api/v1/leases").json()["items"]) == 1
+    again = client.get("/api/v1/assets", headers={"If-None-Match": etag})
+    assert again.status_code == 200 and len(again.json()["items"]) == 2 and again.headers["etag"] != etag
