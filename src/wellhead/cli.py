@@ -104,6 +104,8 @@ def cmd_devnet(args: argparse.Namespace) -> int:
             print(f"  {name:<22} {c.address}")
         print()
         actors = Actors.from_dev_accounts(accounts)
+        agents_dir = Path(args.deployments) / "devnet-agents"
+        evidence_dirs: list[Path] = []
         if args.scripted:
             fleet_factory = None
         else:
@@ -111,12 +113,19 @@ def cmd_devnet(args: argparse.Namespace) -> int:
 
             print("site agent + 2 checkers (simulated 64-GPU site) measure, sign and post each epoch")
 
+            import shutil
+
+            shutil.rmtree(agents_dir, ignore_errors=True)
+            evidence_dirs = [agents_dir / f"agent{i}" / "evidence" for i in range(len(actors.attestors))]
+
             def fleet_factory(asset_id: int) -> AgentFleet:
-                return AgentFleet(w3, anvil.url, path, asset_id, actors.attestors, gpus=64, max_watts=700)
+                return AgentFleet(
+                    w3, anvil.url, path, asset_id, actors.attestors, gpus=64, max_watts=700, workdir=agents_dir
+                )
 
         result = Demo(w3, Protocol(w3, deployment), actors, fleet_factory).run()
         print(render(result))
-        gateway = start_demo_gateway(anvil.url, path, Path(args.deployments))
+        gateway = start_demo_gateway(anvil.url, path, Path(args.deployments), evidence_dirs)
         if args.keep_running:
             print(f"\ndevnet running at {anvil.url}, gateway at {gateway.url}; Ctrl-C to stop")
             try:
@@ -127,7 +136,7 @@ def cmd_devnet(args: argparse.Namespace) -> int:
     return 0
 
 
-def start_demo_gateway(rpc_url: str, record: Path, directory: Path) -> Gateway:
+def start_demo_gateway(rpc_url: str, record: Path, directory: Path, evidence_dirs: list[Path]) -> Gateway:
     """Starts the gateway over the devnet (its own SQLite file) and prints a live read from it."""
     import requests
 
@@ -137,17 +146,27 @@ def start_demo_gateway(rpc_url: str, record: Path, directory: Path) -> Gateway:
     db = directory / "devnet-gateway.db"
     db.unlink(missing_ok=True)
     settings = GatewaySettings(
-        rpc_url=rpc_url, deployment=record, database_url=f"sqlite:///{db}", port=free_port(), confirmations=0
+        rpc_url=rpc_url,
+        deployment=record,
+        database_url=f"sqlite:///{db}",
+        port=free_port(),
+        confirmations=0,
+        evidence_dirs=evidence_dirs,
     )
     gateway = Gateway(settings)
     gateway.start()
     assets = requests.get(f"{gateway.url}/api/v1/assets", timeout=10).json()["items"]
     first = assets[0]["id"]
     epochs = requests.get(f"{gateway.url}/api/v1/assets/{first}/epochs", timeout=10).json()["items"]
+    evidence = next((e["evidence_hash"] for e in epochs if e["evidence_hash"]), None)
     print(
-        f"\ngateway {gateway.url} (OpenAPI docs at {gateway.url}/docs) indexed {len(assets)} asset(s) and "
-        f"{len(epochs)} settled epochs of asset {first}, e.g.:\n  curl {gateway.url}/api/v1/assets/{first}/epochs"
+        f"\ngateway {gateway.url} indexed {len(assets)} asset(s) and {len(epochs)} epochs of asset {first}:\n"
+        f"  dashboard  {gateway.url}/\n"
+        f"  API docs   {gateway.url}/docs\n"
+        f"  curl {gateway.url}/api/v1/assets/{first}/epochs"
     )
+    if evidence and evidence_dirs:
+        print(f"  curl -o evidence.npz {gateway.url}/api/v1/evidence/{evidence}   (checked against its hash)")
     return gateway
 
 

@@ -60,16 +60,19 @@ class Report(BaseModel):
         return tuple(m[f["name"]] for f in REPORT_FIELDS)
 
 
+EIP712_DOMAIN_FIELDS = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+
+
 def typed_data(report: Report, chain_id: int, oracle: str) -> dict[str, Any]:
     """The full EIP-712 typed-data document (what a wallet shows and signs)."""
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": EIP712_DOMAIN_FIELDS,
             "Report": REPORT_FIELDS,
         },
         "primaryType": "Report",

@@ -99,6 +99,7 @@ class ApiKeyIn(BaseModel):
 
 
 class ApiKeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     id: int
     name: str
     prefix: str
@@ -109,15 +110,7 @@ class ApiKeyOut(BaseModel):
 
 
 def _key_out(row: db.ApiKey, key: str | None = None) -> ApiKeyOut:
-    return ApiKeyOut(
-        id=row.id,
-        name=row.name,
-        prefix=row.prefix,
-        rate_per_minute=row.rate_per_minute,
-        created_at=row.created_at,
-        revoked=row.revoked,
-        key=key,
-    )
+    return ApiKeyOut.model_validate(row).model_copy(update={"key": key})
 
 
 class ApiKeyList(BaseModel):
@@ -175,6 +168,7 @@ class WebhookList(BaseModel):
 
 
 class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     id: int
     message_id: str
     event_type: str
@@ -261,21 +255,7 @@ def list_deliveries(
         q = q.where(db.WebhookDelivery.id > after[0])
     rows = list(s.scalars(q.order_by(db.WebhookDelivery.id).limit(limit + 1)))
 
-    def render(r: db.WebhookDelivery) -> DeliveryOut:
-        return DeliveryOut(
-            id=r.id,
-            message_id=r.message_id,
-            event_type=r.event_type,
-            status=r.status,
-            attempts=r.attempts,
-            last_status_code=r.last_status_code,
-            last_error=r.last_error,
-            created_at=r.created_at,
-            delivered_at=r.delivered_at,
-            payload=r.payload,
-        )
-
-    return page(rows, limit, lambda r: r.id, render)
+    return page(rows, limit, lambda r: r.id, DeliveryOut.model_validate)
 
 
 # ------------------------------------------------------------ positions

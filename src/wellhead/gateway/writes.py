@@ -24,6 +24,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Transaction
 from wellhead.chain.artifacts import abi
 from wellhead.chain.client import GAS_MARGIN, revert_from
 from wellhead.chain.deployment import Deployment
+from wellhead.chain.eip712 import EIP712_DOMAIN_FIELDS
 from wellhead.gateway import db
 from wellhead.gateway.problems import Problem
 from wellhead.units import USDC_DECIMALS, fmt_units, parse_units
@@ -362,12 +363,7 @@ class Writes:
         nonce = int(call(token.functions.nonces(owner)))
         typed = {
             "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
+                "EIP712Domain": EIP712_DOMAIN_FIELDS,
                 "Permit": [
                     {"name": "owner", "type": "address"},
                     {"name": "spender", "type": "address"},
