@@ -107,3 +107,34 @@ def test_signed_deliveries_retries_and_log(
     except Exception as exc:  # the library's WebhookVerificationError
         assert "signature" in str(exc).lower()
     assert json.loads(receiver.requests[0][1])["type"] in events
+
+
+def test_a_challenge_becomes_report_challenged(sessions: sessionmaker[Session]) -> None:
+    """ReportChallenged maps to report.challenged (the demo never challenges, so this is fed the event)."""
+    from wellhead.gateway import db
+    from wellhead.gateway.webhooks import _events_of
+
+    challenger = "0x" + "ab" * 20
+    event = db.ChainEvent(
+        block_number=7,
+        block_hash="0x" + "00" * 32,
+        timestamp=1_800_000_000,
+        tx_hash="0x" + "11" * 32,
+        log_index=3,
+        address="0x" + "22" * 20,
+        contract="MetricsOracle",
+        name="ReportChallenged",
+        args={"assetId": 1, "epoch": 4, "challenger": challenger, "bond": 100_000_000},
+    )
+    with sessions() as s:
+        ((kind, data),) = _events_of(s, event)
+    assert kind == "report.challenged"
+    assert data == {
+        "asset_id": 1,
+        "epoch": 4,
+        "challenger": challenger,
+        "bond": "100000000",
+        "block_number": 7,
+        "tx_hash": "0x" + "11" * 32,
+        "log_index": 3,
+    }

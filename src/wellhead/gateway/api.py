@@ -215,7 +215,7 @@ def create_app(services: Services) -> FastAPI:
             q = q.where(db.Epoch.epoch >= max(0, (from_ - asset.genesis) // asset.epoch_length))
         if to is not None:
             q = q.where(db.Epoch.epoch < max(0, -(-(to - asset.genesis) // asset.epoch_length)))
-        keys = list(s.execute(q.order_by(db.Epoch.epoch).limit(limit + 1)).tuples())
+        keys = [(int(e), bool(settled)) for e, settled in s.execute(q.order_by(db.Epoch.epoch).limit(limit + 1))]
         more = len(keys) > limit
         keys = keys[:limit]
         return _epoch_page(s, svc, asset, keys, encode_cursor([keys[-1][0]]) if more else None)

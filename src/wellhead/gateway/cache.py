@@ -31,7 +31,7 @@ K = TypeVar("K")
 def index_version(s: Session) -> tuple[int, int]:
     state = db.IndexerState.__table__
     q = select(state.c.key, state.c.value).where(state.c.key.in_((NEXT_BLOCK, ROLLBACKS)))
-    rows = dict(s.execute(q).tuples().all())
+    rows = {str(k): int(v) for k, v in s.execute(q)}
     return rows.get(NEXT_BLOCK, 0), rows.get(ROLLBACKS, 0)
 
 
