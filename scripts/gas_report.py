@@ -86,6 +86,7 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
     receipt = send(w3, actors.lessee_firm, market.openLease(small, 4, 3, FIRM, 2**255))
     results["open lease"] = gas(receipt)
     lease_id = protocol.market.events.LeaseOpened().process_receipt(receipt, errors=DISCARD)[0]["args"]["leaseId"]
+    results["extend lease"] = gas(send(w3, actors.lessee_firm, market.extendLease(lease_id, 2)))
     for _ in range(200):
         send(w3, actors.lessee_interruptible, market.openLease(big, 1, 3, FIRM, 2**255))
 
