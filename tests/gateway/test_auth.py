@@ -20,7 +20,9 @@ from wellhead.gateway.services import Services
 
 @pytest.fixture
 def client(w3: Web3, deployment: Deployment, sessions: sessionmaker[Session]) -> TestClient:
-    return TestClient(create_app(Services.build(sessions, w3, deployment, domain=DOMAIN, session_rate=1_000)))
+    services = Services.build(sessions, w3, deployment, domain=DOMAIN, session_rate=1_000)
+    services.webhook_private_hosts = True  # hooks here point at loopback
+    return TestClient(create_app(services))
 
 
 def attempt(client: TestClient, message: str, signature: str) -> object:

@@ -53,10 +53,15 @@ class Receiver:
 def test_signed_deliveries_retries_and_log(
     w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, sessions: sessionmaker[Session]
 ) -> None:
-    client = TestClient(create_app(Services.build(sessions, w3, deployment, domain=DOMAIN)))
+    services = Services.build(sessions, w3, deployment, domain=DOMAIN)
+    client = TestClient(create_app(services))
     receiver = Receiver(fail_first=1)
+    auth = sign_in(client, actors.investor_a)
+    hook = {"url": receiver.url, "events": ["epoch.settled"]}
+    refused = client.post("/api/v1/webhooks", json=hook, headers={**auth, **key()})
+    assert refused.status_code == 422 and refused.json()["code"] == "webhook_url_not_public", refused.text
+    services.webhook_private_hosts = True  # the receiver is on loopback
     try:
-        auth = sign_in(client, actors.investor_a)
         events = ["lease.started", "lease.ended", "epoch.settled", "sla.breached"]
         hook = client.post("/api/v1/webhooks", json={"url": receiver.url, "events": events}, headers={**auth, **key()})
         assert hook.status_code == 201, hook.text
@@ -64,7 +69,7 @@ def test_signed_deliveries_retries_and_log(
 
         result = Demo(w3, protocol, actors).run()
         Indexer(w3, deployment, sessions, confirmations=0).sync()
-        dispatcher = Dispatcher(sessions, retry_base=0.1, max_attempts=3)
+        dispatcher = Dispatcher(sessions, retry_base=0.1, max_attempts=3, allow_private_hosts=True)
         created = dispatcher.enqueue()
         assert dispatcher.enqueue() == 0, "each event is enqueued once"
         deadline = time.time() + 30
@@ -138,3 +143,12 @@ def test_a_challenge_becomes_report_challenged(sessions: sessionmaker[Session]) 
         "tx_hash": "0x" + "11" * 32,
         "log_index": 3,
     }
+
+
+def test_webhook_urls_must_be_public() -> None:
+    from wellhead.gateway.webhooks import public_host_problem
+
+    for private in ("http://127.0.0.1:8080/x", "http://10.1.2.3/", "http://169.254.169.254/latest", "http://[::1]/"):
+        assert "not a public address" in (public_host_problem(private) or ""), private
+    assert public_host_problem("https://8.8.8.8/hooks") is None
+    assert public_host_problem("http:///nohost") == "the URL has no host"

@@ -21,7 +21,7 @@ from wellhead.gateway.idempotency import fingerprint, run_once
 from wellhead.gateway.paging import Cursor, Limit, Page, decode_cursor, json_response, page
 from wellhead.gateway.problems import Problem
 from wellhead.gateway.services import Caller, IdempotencyKey, S, Signed, Svc
-from wellhead.gateway.webhooks import EVENT_TYPES, new_secret
+from wellhead.gateway.webhooks import EVENT_TYPES, new_secret, public_host_problem
 from wellhead.gateway.writes import (
     SHARE_DECIMALS,
     Amount,
@@ -200,8 +200,11 @@ def _own_hook(s: Session, caller: Any, hook_id: int) -> db.WebhookSubscription:
 
 
 @router.post("/webhooks", operation_id="createWebhook", response_model=WebhookOut, status_code=201, tags=["webhooks"])
-def create_hook(request: Request, s: S, caller: Signed, body: WebhookIn, key: IdempotencyKey = None) -> Any:
+def create_hook(request: Request, s: S, svc: Svc, caller: Signed, body: WebhookIn, key: IdempotencyKey = None) -> Any:
     import time
+
+    if not svc.webhook_private_hosts and (why := public_host_problem(str(body.url))) is not None:
+        raise Problem(422, "webhook_url_not_public", why, "url")
 
     def run() -> WebhookOut:
         secret = new_secret()

@@ -40,6 +40,7 @@ class GatewaySettings(BaseSettings):
     worker_threads: int = Field(default=4, ge=1, le=64, description="threads for the API's blocking work")
     webhook_retry_base: float = Field(default=5.0, gt=0, description="seconds before the first retry")
     webhook_max_attempts: int = Field(default=7, ge=1, le=20)
+    webhook_allow_private_hosts: bool = Field(default=False, description="allow webhook URLs on private networks")
 
 
 class Gateway:
@@ -75,8 +76,12 @@ class Gateway:
             evidence_dirs=tuple(settings.evidence_dirs),
         )
         self.services.worker_threads = settings.worker_threads
+        self.services.webhook_private_hosts = settings.webhook_allow_private_hosts
         self.webhooks = Dispatcher(
-            self.sessions, retry_base=settings.webhook_retry_base, max_attempts=settings.webhook_max_attempts
+            self.sessions,
+            retry_base=settings.webhook_retry_base,
+            max_attempts=settings.webhook_max_attempts,
+            allow_private_hosts=settings.webhook_allow_private_hosts,
         )
         self._stop = threading.Event()
         self._server: uvicorn.Server | None = None

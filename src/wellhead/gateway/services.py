@@ -29,6 +29,7 @@ class Services:
     responses: ResponseCache = field(default_factory=ResponseCache)
     fragments: FragmentCache = field(default_factory=FragmentCache)
     worker_threads: int = 4
+    webhook_private_hosts: bool = False  # only for tests and private deployments: allows SSRF otherwise
 
     @classmethod
     def build(

@@ -17,12 +17,15 @@ Every attempt's outcome is in the delivery log.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -34,6 +37,23 @@ from wellhead.gateway import db
 log = logging.getLogger("wellhead.gateway.webhooks")
 EVENT_TYPES = ("lease.started", "lease.ended", "epoch.settled", "sla.breached", "report.challenged")
 CURSOR = "webhooks_after_event"
+
+
+def public_host_problem(url: str) -> str | None:
+    """Why `url` is not a public endpoint (None if it is): a subscriber must not make the gateway call its
+    own network (server-side request forgery), so every address the host resolves to must be global."""
+    host = urlsplit(url).hostname
+    if not host:
+        return "the URL has no host"
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return f"{host} does not resolve"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return f"{host} resolves to {address}, which is not a public address"
+    return None
 
 
 def new_secret() -> str:
@@ -101,10 +121,12 @@ class Dispatcher:
         retry_base: float = 5.0,
         max_attempts: int = 7,
         timeout: float = 5.0,
+        allow_private_hosts: bool = False,
     ) -> None:
         self.sessions = sessions
         self.retry_base = retry_base
         self.max_attempts = max_attempts
+        self.allow_private_hosts = allow_private_hosts
         self.client = httpx.Client(timeout=timeout, follow_redirects=False)
 
     def enqueue(self) -> int:
@@ -176,7 +198,10 @@ class Dispatcher:
             "webhook-signature": signature,
         }
         d.attempts += 1
+        refused = None if self.allow_private_hosts else public_host_problem(sub.url)  # checked again: DNS moves
         try:
+            if refused is not None:
+                raise httpx.InvalidURL(refused)
             response = self.client.post(sub.url, content=body, headers=headers)
             d.last_status_code, d.last_error = response.status_code, None
             ok = 200 <= response.status_code < 300
