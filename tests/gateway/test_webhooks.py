@@ -60,7 +60,7 @@ def test_signed_deliveries_retries_and_log(
     hook = {"url": receiver.url, "events": ["epoch.settled"]}
     refused = client.post("/api/v1/webhooks", json=hook, headers={**auth, **key()})
     assert refused.status_code == 422 and refused.json()["code"] == "webhook_url_not_public", refused.text
-    services.webhook_private_hosts = True  # the receiver is on loopback
+    services.webhook_private_hosts = True  # now allowed: the receiver is on loopback
     try:
         events = ["lease.started", "lease.ended", "epoch.settled", "sla.breached"]
         hook = client.post("/api/v1/webhooks", json={"url": receiver.url, "events": events}, headers={**auth, **key()})

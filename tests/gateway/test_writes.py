@@ -83,7 +83,6 @@ def test_lease_opened_topped_up_and_closed_through_the_gateway(env: Env) -> None
     assert status["sender"] == lessee.address and status["gas_used"] > 0
     assert before - env.protocol.stablecoin.functions.balanceOf(lessee.address).call() == prepaid
 
-    leases = env.client.get("/api/v1/leases", params={"lessee": lessee.address}).json()["items"]
     env.indexer.sync()
     leases = env.client.get("/api/v1/leases", params={"lessee": lessee.address}).json()["items"]
     assert len(leases) == 1 and leases[0]["prepaid"]["base_units"] == str(prepaid)

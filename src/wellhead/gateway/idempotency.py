@@ -37,7 +37,9 @@ def run_once(
     key: str | None,
     request_hash: str,
     run: Callable[[], tuple[int, BaseModel]],
+    secret_fields: tuple[str, ...] = (),
 ) -> JSONResponse:
+    """`secret_fields` are answered the first time and stored as null, so a replay answers them as null."""
     if key is None or not key.strip():
         raise Problem(400, "idempotency_key_required", f"every POST needs an {HEADER} header", HEADER)
     if len(key) > MAX_KEY or not key.isprintable():
@@ -72,6 +74,6 @@ def run_once(
         s.commit()
         raise
     body: dict[str, Any] = model.model_dump(mode="json", by_alias=True)
-    record.status_code, record.body = status, body
+    record.status_code, record.body = status, {**body, **dict.fromkeys(secret_fields)}
     s.commit()
     return JSONResponse(body, status_code=status)

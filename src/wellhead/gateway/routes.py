@@ -54,9 +54,11 @@ def _once(
     body: BaseModel | None,
     run: Callable[[], Any],
     status: int = 200,
+    secret_fields: tuple[str, ...] = (),
 ) -> JSONResponse:
     scope = caller.credential if caller is not None else "anonymous"
-    return run_once(s, scope, key, fingerprint(request.method, request.url.path, body), lambda: (status, run()))
+    request_hash = fingerprint(request.method, request.url.path, body)
+    return run_once(s, scope, key, request_hash, lambda: (status, run()), secret_fields)
 
 
 # ------------------------------------------------------------ sign-in
@@ -123,9 +125,8 @@ def create_key(request: Request, s: S, svc: Svc, caller: Signed, body: ApiKeyIn,
         row, secret = svc.auth.create_key(s, caller.address, body.name, body.rate_per_minute)
         return _key_out(row, secret)
 
-    # the replayed answer omits the key: it is never stored in clear
-    response = _once(request, s, caller, key, body, run, 201)
-    return response
+    # the key is never stored in clear, so a replayed answer has `key: null` (list the keys to see the new one)
+    return _once(request, s, caller, key, body, run, 201, secret_fields=("key",))
 
 
 @router.get("/api-keys", operation_id="listApiKeys", response_model=ApiKeyList, tags=["auth"])

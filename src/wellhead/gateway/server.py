@@ -74,9 +74,9 @@ class Gateway:
             session_rate=settings.session_rate_per_minute,
             key_rate=settings.api_key_rate_per_minute,
             evidence_dirs=tuple(settings.evidence_dirs),
+            worker_threads=settings.worker_threads,
+            webhook_private_hosts=settings.webhook_allow_private_hosts,
         )
-        self.services.worker_threads = settings.worker_threads
-        self.services.webhook_private_hosts = settings.webhook_allow_private_hosts
         self.webhooks = Dispatcher(
             self.sessions,
             retry_base=settings.webhook_retry_base,

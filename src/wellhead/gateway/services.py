@@ -44,10 +44,21 @@ class Services:
         session_rate: int = 600,
         key_rate: int = 600,
         evidence_dirs: tuple[Path, ...] = (),
+        worker_threads: int = 4,
+        webhook_private_hosts: bool = False,
     ) -> Services:
         auth = Auth(domain, deployment.chain_id, session_ttl, session_rate, key_rate)
         writes = Writes(w3, deployment, confirmations)
-        return cls(sessions, w3, deployment, auth, writes, evidence_dirs)
+        return cls(
+            sessions,
+            w3,
+            deployment,
+            auth,
+            writes,
+            evidence_dirs,
+            worker_threads=worker_threads,
+            webhook_private_hosts=webhook_private_hosts,
+        )
 
 
 def services(request: Request) -> Services:

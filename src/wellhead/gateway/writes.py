@@ -249,7 +249,7 @@ class Writes:
             contract=contract, function=signature, summary=summary, amounts=amounts, transaction=tx
         )
 
-    def _require_allowance(self, s: Session, owner: str, token: Any, spender: str, needed: int, what: str) -> None:
+    def _require_allowance(self, owner: str, token: Any, spender: str, needed: int, what: str) -> None:
         allowance = int(call(token.functions.allowance(owner, spender)))
         if allowance < needed:
             raise Problem(
@@ -276,7 +276,7 @@ class Writes:
         rate = -(-body.gpus * quote * asset.epoch_length // 3600)
         prepaid = rate * body.epochs
         if quote <= limit:
-            self._require_allowance(s, sender, self.coin, self.market.address, prepaid, "opening the lease")
+            self._require_allowance(sender, self.coin, self.market.address, prepaid, "opening the lease")
         fn = self.market.functions.openLease(body.asset_id, body.gpus, body.epochs, cls, limit)
         summary = f"lease {body.gpus} GPUs of asset {body.asset_id} for {body.epochs} epochs ({body.lease_class})"
         amounts = {"price_per_gpu_hour": Amount.of(quote), "prepaid": Amount.of(prepaid)}
@@ -286,7 +286,7 @@ class Writes:
         sender = address(body.from_, "from")
         lease = self._lease(s, body.lease_id)
         paid = lease.rate_per_epoch * body.epochs
-        self._require_allowance(s, sender, self.coin, self.market.address, paid, "topping the lease up")
+        self._require_allowance(sender, self.coin, self.market.address, paid, "topping the lease up")
         fn = self.market.functions.extendLease(body.lease_id, body.epochs)
         summary = f"top lease {body.lease_id} up by {body.epochs} epochs"
         return self._prepare(sender, fn, "LeaseMarket", summary, {"paid": Amount.of(paid)})
@@ -327,7 +327,7 @@ class Writes:
         )
         cost = -(-count * int(price) // 10**18)
         if int(price) <= limit:
-            self._require_allowance(s, sender, self.coin, shares.address, cost, "buying shares")
+            self._require_allowance(sender, self.coin, shares.address, cost, "buying shares")
         fn = shares.functions.buy(count, limit)
         summary = f"buy {fmt_units(count, SHARE_DECIMALS)} shares of asset {body.asset_id}"
         amounts = {"price_per_share": Amount.of(int(price)), "cost": Amount.of(cost)}
