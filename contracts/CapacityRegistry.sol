@@ -33,6 +33,7 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
     uint32 public constant MIN_EPOCH_LENGTH = 60;
     uint32 public constant MAX_EPOCH_LENGTH = 30 days;
     uint256 public constant MAX_INVESTORS = 64;
+    uint16 public constant MAX_CURTAILMENT_CAP_HOURS = 720; // every hour of 30 days
 
     struct AssetInfo {
         bytes32 siteId;
@@ -131,7 +132,8 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
             slaTargetBps: p.slaTargetBps,
             threshold: p.threshold,
             attestorCount: uint8(p.attestors.length),
-            status: AssetStatus.Active
+            status: AssetStatus.Active,
+            curtailmentCapHours: p.curtailmentCapHours
         });
         _curves[assetId] = p.curve;
         info[assetId] = AssetInfo({siteId: p.siteId, gpuClass: p.gpuClass});
@@ -178,6 +180,9 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
             revert RegistryInvalidCurve(c.basePricePerGpuHour, c.kinkBps);
         }
         if (c.interruptibleDiscountBps >= BPS) revert RegistryInvalidBps(c.interruptibleDiscountBps);
+        if (p.curtailmentCapHours > MAX_CURTAILMENT_CAP_HOURS) {
+            revert RegistryInvalidCurtailmentCap(p.curtailmentCapHours, MAX_CURTAILMENT_CAP_HOURS);
+        }
         if (p.bond < _params.minBond) revert RegistryBondTooSmall(p.bond, _params.minBond);
         if (p.investors.length != p.investorShares.length) {
             revert RegistryLengthMismatch(p.investors.length, p.investorShares.length);

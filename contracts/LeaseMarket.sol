@@ -11,6 +11,7 @@ import {AssetStatus, AssetTerms, ICapacityRegistry, PricingCurve} from "./interf
 import {ICapacityShares} from "./interfaces/ICapacityShares.sol";
 import {IERC4907} from "./interfaces/IERC4907.sol";
 import {AssetLedger, EpochIndex, ILeaseMarket, Lease, LeaseClass} from "./interfaces/ILeaseMarket.sol";
+import {IGridLedger} from "./interfaces/IGridLedger.sol";
 import {IMetricsOracle} from "./interfaces/IMetricsOracle.sol";
 import {PricingLib} from "./libraries/PricingLib.sol";
 
@@ -29,6 +30,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
     uint256 private constant BPS = 10_000;
     uint256 private constant SCALE = 1e8; // fractions: bps x bps
     uint64 public constant MAX_LEASE_EPOCHS = 1_000_000;
+    uint256 public constant MIN_ENERGY_INCOME = 10_000; // base units (0.01 of a 6-decimal stablecoin)
 
     /// @dev Changes to the per-class active rate that take effect when an epoch is settled, and the GPUs
     ///      released once that epoch is final (leases whose last epoch it is).
@@ -63,6 +65,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
 
     ICapacityRegistry public immutable registry;
     IMetricsOracle public immutable oracle;
+    IGridLedger public immutable gridLedger;
     IERC20 public immutable stablecoin;
 
     uint256 private _leaseCount;
@@ -74,10 +77,12 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
     mapping(uint256 assetId => mapping(uint64 epoch => Bucket)) private _buckets;
     mapping(uint256 assetId => mapping(uint64 epoch => EpochIndex)) private _indices;
     mapping(address account => uint256) private _fees;
+    mapping(uint256 assetId => uint256) public override energyIncomeOf;
 
     constructor(ICapacityRegistry registry_, IMetricsOracle oracle_) ERC721("Wellhead GPU Lease", "WHLEASE") {
         registry = registry_;
         oracle = oracle_;
+        gridLedger = oracle_.gridLedger();
         stablecoin = IERC20(registry_.stablecoin());
     }
 
@@ -248,6 +253,8 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
             credit = Math.mulDiv(l.ratePerEpoch, last.serviceCredit - before.serviceCredit, SCALE);
         } else {
             deliveredFraction = last.interruptibleDelivered - before.interruptibleDelivered;
+            uint256 gained = gridLedger.capCreditBetween(l.assetId, l.startEpoch - 1, stop - 1);
+            if (gained != 0) credit = Math.mulDiv(l.ratePerEpoch, gained, SCALE);
         }
         uint256 charged = Math.mulDiv(l.ratePerEpoch, deliveredFraction, SCALE, Math.Rounding.Ceil);
         // charged <= owed since each epoch's fraction is at most SCALE; both totals only grow with epochs
@@ -314,7 +321,11 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         if (o.protocolFee != 0) protocolFees += o.protocolFee;
         if (o.operatorFee != 0) _fees[t.operator] += o.operatorFee;
         _emitSettled(assetId, epoch, o);
-        // Interactions last: the bond pays the credits recorded above, the holders' accumulator moves.
+        // Interactions last: the grid ledger counts curtailment against the cap (our own contract, immutable),
+        if (o.curtailedBps != 0 && o.proven && o.interruptibleRate != 0) {
+            creditNeeded += _curtailmentCredit(assetId, epoch, t, o, creditNeeded);
+        }
+        // then the bond pays the credits recorded above and the holders' accumulator moves.
         if (creditNeeded != 0) {
             uint256 slashed = registry.slashBond(assetId, creditNeeded, address(this));
             if (slashed != creditNeeded) revert MarketBondShort(assetId, creditNeeded, slashed);
@@ -333,6 +344,35 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
             serviceCredit: SafeCast.toUint64(prev.serviceCredit + o.creditFraction),
             finalizedAt: uint64(block.timestamp)
         });
+    }
+
+    /// @dev Counts the epoch's curtailment against the asset's cap for its 30-day period (only while
+    ///      interruptible leases are active). Past the cap, interruptible leases are credited the excess again
+    ///      from what the bond holds beyond `firmCredit`. The count is per asset, so a lease that started
+    ///      mid-period sees at least the credit its own cap would give it, never less.
+    /// @return needed the bond the credit takes
+    function _curtailmentCredit(
+        uint256 assetId,
+        uint64 epoch,
+        AssetTerms memory t,
+        EpochOutcome memory o,
+        uint256 firmCredit
+    ) private returns (uint256 needed) {
+        (uint32 period, uint256 excessSeconds) =
+            gridLedger.countCurtailment(assetId, epoch, t.epochLength, t.curtailmentCapHours, o.curtailedBps);
+        if (excessSeconds == 0) return 0;
+        uint256 excessBps = Math.mulDiv(excessSeconds, BPS, t.epochLength, Math.Rounding.Ceil);
+        if (excessBps > o.curtailedBps) excessBps = o.curtailedBps;
+        uint256 fraction = excessBps * BPS;
+        needed = Math.mulDiv(o.interruptibleRate, fraction, SCALE, Math.Rounding.Ceil);
+        // _serviceCredit never asks more than the bond
+        uint256 left = registry.bondOf(assetId) - firmCredit;
+        if (needed > left) {
+            fraction = left * SCALE / o.interruptibleRate;
+            needed = Math.mulDiv(o.interruptibleRate, fraction, SCALE, Math.Rounding.Ceil);
+        }
+        if (fraction != 0) gridLedger.recordCapCredit(assetId, epoch, fraction);
+        emit CurtailmentCapExceeded(assetId, epoch, period, uint32(excessBps), needed);
     }
 
     function _emitSettled(uint256 assetId, uint64 epoch, EpochOutcome memory o) private {
@@ -381,6 +421,29 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         if (amount == 0) revert MarketNothingToClaim(msg.sender);
         emit FeesWithdrawn(msg.sender, to, amount);
         stablecoin.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function depositEnergyIncome(uint256 assetId, uint256 amount, bytes32 reference_) external {
+        AssetTerms memory t = registry.terms(assetId);
+        if (t.status == AssetStatus.None) revert MarketUnknownAsset(assetId);
+        if (msg.sender != t.operator) revert MarketNotOperator(assetId, msg.sender);
+        if (reference_ == bytes32(0)) revert MarketZeroReference();
+        if (amount < MIN_ENERGY_INCOME) revert MarketDustAmount(amount, MIN_ENERGY_INCOME);
+        uint256 eventAsset = gridLedger.eventOf(reference_).assetId;
+        if (eventAsset != 0 && eventAsset != assetId) revert MarketEventOfOtherAsset(reference_, eventAsset, assetId);
+
+        uint256 protocolFee = amount * t.protocolFeeBps / BPS;
+        uint256 operatorFee = amount * t.operatorFeeBps / BPS;
+        // protocol + operator fee bps <= 7,000 < 10,000, so this cannot underflow
+        uint256 holders = amount - protocolFee - operatorFee;
+        _ledgers[assetId].holdersRevenue += holders.toUint128();
+        if (protocolFee != 0) protocolFees += protocolFee;
+        if (operatorFee != 0) _fees[t.operator] += operatorFee;
+        energyIncomeOf[assetId] += amount;
+        emit EnergyIncomeDeposited(assetId, reference_, msg.sender, amount, protocolFee, operatorFee, holders);
+        stablecoin.safeTransferFrom(msg.sender, address(this), amount);
+        ICapacityShares(t.shares).distribute(holders);
     }
 
     /// @inheritdoc ILeaseMarket

@@ -9,6 +9,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
 
 import {AssetStatus, AssetTerms, ICapacityRegistry, ProtocolParams} from "./interfaces/ICapacityRegistry.sol";
+import {IGridLedger} from "./interfaces/IGridLedger.sol";
 import {IMetricsOracle, Report, ReportStatus, StoredReport} from "./interfaces/IMetricsOracle.sol";
 import {Median} from "./libraries/Median.sol";
 
@@ -33,14 +34,16 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
     }
 
     ICapacityRegistry public immutable registry;
+    IGridLedger public immutable gridLedger;
     IERC20 public immutable stablecoin;
 
     mapping(uint256 assetId => mapping(uint64 epoch => StoredReport)) private _reports;
     mapping(uint256 assetId => mapping(uint64 epoch => Challenge)) private _challenges;
     mapping(address account => uint256) private _credits;
 
-    constructor(ICapacityRegistry registry_) EIP712("Wellhead MetricsOracle", "1") {
+    constructor(ICapacityRegistry registry_, IGridLedger gridLedger_) EIP712("Wellhead MetricsOracle", "1") {
         registry = registry_;
+        gridLedger = gridLedger_;
         stablecoin = IERC20(registry_.stablecoin());
     }
 
@@ -69,6 +72,7 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
 
         Report memory median = _median(reports);
         _checkPlausible(median, t);
+        if (median.curtailedBps != 0 || median.gridEventId != bytes32(0)) _checkCurtailment(median, t, end);
         _reports[assetId][epoch] = StoredReport({
             uptimeBps: median.uptimeBps,
             curtailedBps: median.curtailedBps,
@@ -136,6 +140,16 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         uint256 maxWh = uint256(t.gpuCount) * t.maxWattsPerGpu * t.epochLength / 3600;
         if (r.gpuEnergyWh > maxWh) revert OracleEnergyAboveCapacity(r.gpuEnergyWh, maxWh);
         if (r.facilityEnergyWh < r.gpuEnergyWh) revert OracleFacilityBelowGpuEnergy(r.facilityEnergyWh, r.gpuEnergyWh);
+    }
+
+    /// @dev Curtailed time is accepted only inside a declared grid event of the same asset: at most the
+    ///      share of the epoch the event covers (rounded up to a whole bps).
+    function _checkCurtailment(Report memory r, AssetTerms memory t, uint64 epochEnd) private view {
+        (bool known, uint64 covered) =
+            gridLedger.overlap(r.gridEventId, r.assetId, epochEnd - uint64(t.epochLength), epochEnd);
+        if (!known) revert OracleUnknownGridEvent(r.assetId, r.gridEventId);
+        uint256 maxBps = (uint256(covered) * BPS + t.epochLength - 1) / t.epochLength;
+        if (r.curtailedBps > maxBps) revert OracleCurtailmentOutsideEvent(r.gridEventId, r.curtailedBps, maxBps);
     }
 
     function _structHash(Report calldata r) private pure returns (bytes32) {

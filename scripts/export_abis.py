@@ -19,6 +19,7 @@ CONTRACTS = {
     "CapacityShares": "CapacityShares.sol",
     "CapacitySharesFactory": "CapacitySharesFactory.sol",
     "CreditMarket": "CreditMarket.sol",
+    "GridLedger": "GridLedger.sol",
     "LeaseMarket": "LeaseMarket.sol",
     "MetricsOracle": "MetricsOracle.sol",
     "NavOracle": "NavOracle.sol",

@@ -38,9 +38,14 @@ def test_demo_lifecycle_settles_by_the_formulas(w3: Web3, protocol: Protocol, ac
 
     delivered = sum(r.delivered for r in result.epochs)
     assert delivered <= firm["charged"] + intr["charged"] <= delivered + 2
-    assert sum(r.protocol_fee for r in result.epochs) == result.treasury
-    assert sum(r.operator_fee for r in result.epochs) == result.operator_fees
-    holders = sum(r.holders for r in result.epochs)
+    # the demand-response credit of the grid event is split like lease revenue
+    (grid,) = result.grid_events
+    assert grid.income == 1_250 * USDC and grid.epoch == 2 and grid.ends_at - grid.starts_at == 900
+    assert (grid.protocol_fee, grid.operator_fee) == (grid.income * 500 // 10_000, grid.income * 1_000 // 10_000)
+    assert grid.holders_income == grid.income - grid.protocol_fee - grid.operator_fee
+    assert sum(r.protocol_fee for r in result.epochs) + grid.protocol_fee == result.treasury
+    assert sum(r.operator_fee for r in result.epochs) + grid.operator_fee == result.operator_fees
+    holders = sum(r.holders for r in result.epochs) + grid.holders_income
     paid = sum(h["revenue"] for h in result.holders.values())
     assert holders - 3 <= paid <= holders
     # investor A holds 30 %, B 15 %, the operator the rest

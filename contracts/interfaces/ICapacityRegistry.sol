@@ -34,6 +34,7 @@ struct AssetTerms {
     uint8 threshold; // distinct attestor signatures needed for a report
     uint8 attestorCount;
     AssetStatus status;
+    uint16 curtailmentCapHours; // interruptible leases: grid curtailment allowed per 30-day period
 }
 
 /// @notice What an operator supplies to register a GPU cluster.
@@ -55,6 +56,10 @@ struct AssetParams {
     address[] investors; // initial allocations; the rest goes to the operator (to sell or keep)
     uint256[] investorShares;
     bool restrictedTransfers; // holders must be on the asset's allowlist
+    /// @dev Hours of grid curtailment an interruptible lease accepts per 30-day period (from genesis), at most
+    ///      720. Fixed for the asset's life, so every lease keeps the cap it opened with; curtailment past it
+    ///      is paid back to interruptible lessees again from the bond, like an SLA credit.
+    uint16 curtailmentCapHours;
 }
 
 /// @notice Protocol-wide parameters set by governance.
@@ -84,6 +89,7 @@ interface ICapacityRegistry {
     error RegistryTooManyInvestors(uint256 count, uint256 max);
     error RegistryFeeTooHigh(uint256 feeBps, uint256 maxBps);
     error RegistryInvalidBps(uint256 valueBps);
+    error RegistryInvalidCurtailmentCap(uint16 hoursPer30Days, uint16 max);
     error RegistryInvalidCurve(uint128 basePrice, uint16 kinkBps);
     error RegistryBondTooSmall(uint256 bond, uint256 minBond);
     error RegistryInvalidShares(uint256 totalShares, uint256 allocated);

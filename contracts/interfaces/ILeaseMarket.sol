@@ -63,6 +63,13 @@ interface ILeaseMarket is IERC4907 {
     /// @notice The registry slashed less than the bond held a moment before (cannot happen with this registry).
     error MarketBondShort(uint256 assetId, uint256 needed, uint256 slashed);
     error MarketInsufficientHolderRevenue(uint256 assetId, uint256 requested, uint256 available);
+    error MarketUnknownAsset(uint256 assetId);
+    error MarketNotOperator(uint256 assetId, address caller);
+    error MarketZeroReference();
+    /// @notice Below MIN_ENERGY_INCOME base units: too small for the holders' share to be worth a deposit.
+    error MarketDustAmount(uint256 amount, uint256 min);
+    /// @notice The reference is a grid event declared for another asset.
+    error MarketEventOfOtherAsset(bytes32 reference_, uint256 eventAssetId, uint256 assetId);
 
     event LeaseOpened(
         uint256 indexed leaseId,
@@ -92,6 +99,25 @@ interface ILeaseMarket is IERC4907 {
         uint256 serviceCredit
     );
     event FeesWithdrawn(address indexed account, address indexed to, uint256 amount);
+    /// @notice An epoch's curtailment went past the asset's cap for its 30-day period: interruptible lessees
+    ///         are credited the excess again from the bond (`credit`, all interruptible leases together).
+    event CurtailmentCapExceeded(
+        uint256 indexed assetId, uint64 indexed epoch, uint32 period, uint32 excessBps, uint256 credit
+    );
+    /// @notice Demand-response or energy-credit income the operator paid into the asset's revenue.
+    event EnergyIncomeDeposited(
+        uint256 indexed assetId,
+        bytes32 indexed reference_,
+        address indexed from,
+        uint256 amount,
+        uint256 protocolFee,
+        uint256 operatorFee,
+        uint256 holdersRevenue
+    );
+
+    /// @notice The operator pays demand-response or energy-credit income (`reference_`: the grid event id, or
+    ///         the program's settlement id) into the asset's revenue, split like lease revenue.
+    function depositEnergyIncome(uint256 assetId, uint256 amount, bytes32 reference_) external;
 
     /// @notice Leases `gpus` of an asset for `epochs` epochs from the next epoch, prepaying all of it.
     /// @param maxPricePerGpuHour slippage guard on the curve price
@@ -142,4 +168,7 @@ interface ILeaseMarket is IERC4907 {
     function protocolFees() external view returns (uint256);
     function availableGpus(uint256 assetId) external view returns (uint32);
     function leaseCount() external view returns (uint256);
+    /// @notice Energy income deposited for an asset, in total.
+    function energyIncomeOf(uint256 assetId) external view returns (uint256);
+
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.27;
 
+import {IGridLedger} from "./IGridLedger.sol";
+
 /// @notice One epoch's measurements of one asset, as each attestor signs it (EIP-712 typed data).
 struct Report {
     uint256 assetId;
@@ -54,6 +56,10 @@ interface IMetricsOracle {
     error OracleNotChallenged(uint256 assetId, uint64 epoch, ReportStatus status);
     error OracleNotArbiter(address caller);
     error OracleNothingToWithdraw(address account);
+    /// @notice Curtailed time or an event id names no grid event declared for the asset.
+    error OracleUnknownGridEvent(uint256 assetId, bytes32 gridEventId);
+    /// @notice More curtailed time than the grid event covers of the epoch.
+    error OracleCurtailmentOutsideEvent(bytes32 gridEventId, uint256 curtailedBps, uint256 maxBps);
 
     /// @notice Every field of the accepted (median) report, so an indexer needs nothing else.
     event ReportAccepted(uint256 indexed assetId, uint64 indexed epoch, Report report, address[] signers);
@@ -91,4 +97,6 @@ interface IMetricsOracle {
     /// @notice EIP-712 digest an attestor signs for `report`.
     function hashReport(Report calldata report) external view returns (bytes32);
     function REPORT_TYPEHASH() external view returns (bytes32);
+    /// @notice The ledger of grid events that curtailed time must fall inside.
+    function gridLedger() external view returns (IGridLedger);
 }

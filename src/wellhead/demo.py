@@ -22,10 +22,12 @@ from web3.logs import DISCARD
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
 from wellhead.chain.eip712 import Report, sign_report
+from wellhead.chain.grid import GridEvent, GridEventSource, grid_event_id, payload_hash, sign_grid_event
 from wellhead.units import fmt_units
 
 USDC = 10**6
 SHARE = 10**18
+DEMAND_RESPONSE_CREDIT = 1_250 * USDC  # what the curtailment earned from the grid operator
 FIRM, INTERRUPTIBLE = 0, 1
 
 
@@ -103,6 +105,22 @@ class DemoResult:
     treasury: int = 0
     market_dust: int = 0
     credit: CreditOutcome = field(default_factory=CreditOutcome)
+    grid_events: list[GridEventRow] = field(default_factory=list)
+
+
+@dataclass
+class GridEventRow:
+    """A grid curtailment event, what it excused and the demand-response income it earned holders."""
+
+    name: str
+    source: str
+    starts_at: int
+    ends_at: int
+    epoch: int
+    income: int = 0
+    protocol_fee: int = 0
+    operator_fee: int = 0
+    holders_income: int = 0
 
 
 # With site agents (make demo): the agents measure; the plan only breaks GPUs or takes the agents offline.
@@ -115,7 +133,9 @@ AGENT_PLAN = [
 
 PLAN = [
     EpochPlan(1, 9_995, signers=3, note="healthy"),
-    EpochPlan(2, 9_990, curtailed_bps=2_500, grid_event="ERCOT-EEA-2026-08-14", note="grid curtailment"),
+    EpochPlan(
+        2, 9_990, curtailed_bps=2_500, grid_event="ERCOT-EEA-2026-08-14", note="grid curtailment (ERCOT, by phone)"
+    ),
     EpochPlan(3, 9_600, signers=3, note="downtime below the 99 % SLA"),
     EpochPlan(4, None, note="no report: nothing delivered"),
 ]
@@ -175,6 +195,7 @@ class Demo:
         attestors: list[str] | None = None,
         threshold: int = 2,
         investor_shares: int = 300_000 * SHARE,
+        curtailment_cap_hours: int = 1,
     ) -> int:
         """Registers the demo asset; `investor_shares` of the 1,000,000 go to investor A, the rest to the operator."""
         params = (
@@ -195,6 +216,7 @@ class Demo:
             [self.a.investor_a.address],
             [investor_shares],
             False,
+            curtailment_cap_hours,
         )
         receipt = self._send(self.a.operator, self.p.registry.functions.registerAsset(params))
         event = self.p.registry.events.AssetRegistered().process_receipt(receipt, errors=DISCARD)[0]
@@ -220,6 +242,34 @@ class Demo:
             event = self.p.market.events.LeaseOpened().process_receipt(receipt, errors=DISCARD)[0]
             ids[label] = int(event["args"]["leaseId"])
         return ids
+
+    def declare_grid_event(self, plan: EpochPlan, result: DemoResult) -> None:
+        """The operator posts the grid operator's phone notice: the last `curtailed_bps` of the epoch."""
+        end = self._epoch_end(plan.epoch)
+        notice = f"{plan.grid_event}: curtail flexible load, asset {self.asset_id}".encode()
+        event = GridEvent(
+            assetId=self.asset_id,
+            eventId=grid_event_id(plan.grid_event),
+            source=GridEventSource.MANUAL,
+            startsAt=end - 3600 * plan.curtailed_bps // 10_000,
+            endsAt=end,
+            payloadHash=payload_hash(notice),
+        )
+        signature = sign_grid_event(event, self.p.chain_id, self.p.grid.address, self.a.operator)
+        self._send(self.a.admin, self.p.grid.functions.declareEvent(event.as_tuple(), signature))
+        result.grid_events.append(
+            GridEventRow(plan.grid_event, "operator-signed notice", event.starts_at, event.ends_at, plan.epoch)
+        )
+
+    def deposit_energy_income(self, row: GridEventRow, amount: int) -> None:
+        """The operator pays the demand-response credit the event earned into the asset's revenue."""
+        receipt = self._send(
+            self.a.operator,
+            self.p.market.functions.depositEnergyIncome(self.asset_id, amount, grid_event_id(row.name)),
+        )
+        ev = self.p.market.events.EnergyIncomeDeposited().process_receipt(receipt, errors=DISCARD)[0]["args"]
+        row.income, row.holders_income = ev["amount"], ev["holdersRevenue"]
+        row.protocol_fee, row.operator_fee = ev["protocolFee"], ev["operatorFee"]
 
     def report(self, plan: EpochPlan) -> None:
         if self.fleet is not None:
@@ -353,8 +403,12 @@ class Demo:
         for plan in AGENT_PLAN if self.fleet is not None else PLAN:
             if plan.uptime_bps is None and not result.credit.borrowed:
                 self.borrow(result)  # just before the epoch whose report never comes
+            if plan.grid_event and self.fleet is None:
+                self.declare_grid_event(plan, result)
             self.report(plan)
             self.finalize(plan.epoch, plan.note, result)
+            if plan.grid_event and self.fleet is None:
+                self.deposit_energy_income(result.grid_events[-1], DEMAND_RESPONSE_CREDIT)
         self.liquidate(result)
         if self.fleet is not None:
             self.fleet.close()  # type: ignore[attr-defined]
@@ -434,7 +488,20 @@ def render(result: DemoResult) -> str:
         f"treasury (protocol fee) {u(result.treasury)}",
         f"left in the market after every claim: {result.market_dust} base units of rounding dust",
     ]
-    return "\n".join(lines + render_credit(result.credit))
+    return "\n".join(lines + render_grid(result.grid_events) + render_credit(result.credit))
+
+
+def render_grid(rows: list[GridEventRow]) -> list[str]:
+    if not rows:
+        return []
+    lines = ["", "Grid events (curtailed time is not charged to interruptible leases; firm leases are never curtailed)"]
+    for r in rows:
+        minutes = (r.ends_at - r.starts_at) // 60
+        lines.append(
+            f"{r.name} ({r.source}): {minutes} min in epoch {r.epoch}; demand-response credit "
+            f"{fmt_units(r.income)} paid in, {fmt_units(r.holders_income)} to share holders"
+        )
+    return lines
 
 
 def health(wad: int) -> str:

@@ -165,6 +165,7 @@ def make_env(
         [],
         [],
         False,
+        24,  # curtailment cap: hours per 30 days
     )
     receipt = send(w3, operator, protocol.registry.functions.registerAsset(asset))
     asset_id = int(

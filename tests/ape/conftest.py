@@ -31,7 +31,8 @@ def protocol(project, admin, operator, lessee):  # type: ignore[no-untyped-def]
     factory = project.CapacitySharesFactory.deploy(sender=admin)
     params = (admin.address, 500, 1_000 * USDC, 100 * USDC, 600, 1_800, 5_000, 5_000)
     registry = project.CapacityRegistry.deploy(admin, coin, factory, params, sender=admin)
-    oracle = project.MetricsOracle.deploy(registry, sender=admin)
+    grid = project.GridLedger.deploy(registry, sender=admin)
+    oracle = project.MetricsOracle.deploy(registry, grid, sender=admin)
     market = project.LeaseMarket.deploy(registry, oracle, sender=admin)
     registry.wire(market, oracle, sender=admin)
     for who in (operator, lessee):

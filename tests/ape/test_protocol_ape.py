@@ -28,6 +28,7 @@ def _asset(operator, attestors):  # type: ignore[no-untyped-def]
         [],
         [],
         False,
+        24,  # curtailment cap: hours per 30 days
     )
 
 

@@ -16,6 +16,7 @@ CONTRACT_NAMES = (
     "CapacityShares",
     "CapacitySharesFactory",
     "CreditMarket",
+    "GridLedger",
     "LeaseMarket",
     "MetricsOracle",
     "NavOracle",

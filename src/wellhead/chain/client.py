@@ -98,6 +98,10 @@ class Protocol:
         return contract
 
     @property
+    def grid(self) -> Contract:
+        return self._at("GridLedger")
+
+    @property
     def nav_factory(self) -> Contract:
         return self._at("NavOracleFactory")
 

@@ -80,7 +80,7 @@ def deploy_protocol(
     stablecoin: str | None = None,
     credit: CreditParams | None = None,
 ) -> Deployment:
-    """Deploys stablecoin (devnets only, when none is given), shares factory, registry, oracle, market,
+    """Deploys stablecoin (devnets only, when none is given), shares factory, registry, grid ledger, oracle, market,
     the NAV feed factory and the credit market.
 
     The deployer becomes the registry's admin, governor, arbiter and pauser; hand those roles to a
@@ -120,7 +120,9 @@ def deploy_protocol(
         params.as_tuple(),
     )
     record("CapacityRegistry", registry.address, dict(receipt))
-    oracle, receipt = deploy_contract(w3, deployer, "MetricsOracle", registry.address)
+    grid, receipt = deploy_contract(w3, deployer, "GridLedger", registry.address)
+    record("GridLedger", grid.address, dict(receipt))
+    oracle, receipt = deploy_contract(w3, deployer, "MetricsOracle", registry.address, grid.address)
     record("MetricsOracle", oracle.address, dict(receipt))
     market, receipt = deploy_contract(w3, deployer, "LeaseMarket", registry.address, oracle.address)
     record("LeaseMarket", market.address, dict(receipt))

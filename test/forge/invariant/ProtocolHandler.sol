@@ -177,6 +177,12 @@ contract ProtocolHandler is HandlerBase {
         uptime = uint32(bound(uptime, 0, 10_000));
         curtailed = uint32(bound(curtailed, 0, 10_000));
         bool proven = mode != 2 && mode != 3;
+        // curtailment needs a grid event declared before the epoch ends; too late for one: no curtailment
+        if (curtailed != 0 && mode != 2 && block.timestamp < end) {
+            _declareGridEvent(oracle, keys[0], assetId, epoch, uint64(end - t.epochLength), uint64(end));
+        } else {
+            curtailed = 0;
+        }
         if (mode == 2) {
             _warpTo(end + registry.protocolParams().reportDeadline + 1);
         } else {

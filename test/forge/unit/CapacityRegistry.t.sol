@@ -84,6 +84,11 @@ contract CapacityRegistryTest is Fixture {
         p.investors = new address[](65);
         p.investorShares = new uint256[](65);
         _expectRegisterRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryTooManyInvestors.selector, 65, 64));
+        p = defaultAsset();
+        p.curtailmentCapHours = 721;
+        _expectRegisterRevert(
+            p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidCurtailmentCap.selector, 721, 720)
+        );
     }
 
     function _expectRegisterRevert(AssetParams memory p, bytes memory err) internal {

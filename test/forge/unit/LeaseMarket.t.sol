@@ -118,14 +118,9 @@ contract LeaseMarketTest is Fixture {
     function test_settlement_InterruptibleNotChargedForCurtailment() public {
         uint256 firm = openLease(lessee, 2, 1, LeaseClass.Firm);
         uint256 intr = openLease(lessee2, 2, 1, LeaseClass.Interruptible);
+        declareEvent(bytes32("ERCOT-EEA-1"), epochStart(1), epochStart(1) + EPOCH / 2);
         skipAndFinalize(0);
-        vm.warp(epochStart(2));
-        Report memory rep = makeReport(1, 10_000);
-        rep.curtailedBps = 5_000;
-        rep.gridEventId = bytes32("ERCOT-EEA-1");
-        (Report[] memory rs, bytes[] memory sigs) = signed(rep, 2);
-        oracle.submitReport(rs, sigs);
-        vm.warp(block.timestamp + WINDOW);
+        reportCurtailed(1, 10_000, 5_000, bytes32("ERCOT-EEA-1"));
         market.finalizeEpoch(assetId, 1);
         (uint256 firmRefund,) = market.refundable(firm);
         (uint256 intRefund,) = market.refundable(intr);

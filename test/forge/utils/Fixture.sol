@@ -6,12 +6,14 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {CapacityRegistry} from "../../../contracts/CapacityRegistry.sol";
 import {CapacityShares} from "../../../contracts/CapacityShares.sol";
 import {CapacitySharesFactory} from "../../../contracts/CapacitySharesFactory.sol";
+import {GridLedger} from "../../../contracts/GridLedger.sol";
 import {LeaseMarket} from "../../../contracts/LeaseMarket.sol";
 import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
 import {
     AssetParams, AssetTerms, PricingCurve, ProtocolParams
 } from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
+import {GridEvent, GridEventSource} from "../../../contracts/interfaces/IGridLedger.sol";
 import {Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
 import {Test} from "./Test.sol";
@@ -27,7 +29,8 @@ abstract contract Fixture is Test {
 
     address internal admin = address(0xA11CE);
     address internal treasury = address(0x7EA5);
-    address internal operator = address(0x0BE);
+    uint256 internal operatorKey = 0x0BE;
+    address internal operator = vm.addr(operatorKey);
     address internal investor = address(0x1417);
     address internal lessee = address(0x1E55);
     address internal lessee2 = address(0x1E56);
@@ -38,6 +41,7 @@ abstract contract Fixture is Test {
 
     TestStablecoin internal usdc;
     CapacityRegistry internal registry;
+    GridLedger internal grid;
     MetricsOracle internal oracle;
     LeaseMarket internal market;
     CapacityShares internal shares;
@@ -47,7 +51,8 @@ abstract contract Fixture is Test {
         vm.warp(1_700_000_000);
         usdc = new TestStablecoin(admin);
         registry = new CapacityRegistry(admin, IERC20(address(usdc)), new CapacitySharesFactory(), defaultParams());
-        oracle = new MetricsOracle(registry);
+        grid = new GridLedger(registry);
+        oracle = new MetricsOracle(registry, grid);
         market = new LeaseMarket(registry, oracle);
         vm.prank(admin);
         registry.wire(address(market), address(oracle));
@@ -108,7 +113,8 @@ abstract contract Fixture is Test {
             totalShares: 1_000e18,
             investors: investors,
             investorShares: amounts,
-            restrictedTransfers: false
+            restrictedTransfers: false,
+            curtailmentCapHours: 2
         });
     }
 
@@ -192,6 +198,46 @@ abstract contract Fixture is Test {
         uint256 late = epochStart(epoch + 1) + DEADLINE + 1;
         if (block.timestamp < late) vm.warp(late);
         market.finalizeEpoch(assetId, epoch);
+    }
+
+    // ---------------------------------------------------------------- grid events
+
+    function gridEvent(bytes32 id, GridEventSource source, uint256 startsAt, uint256 endsAt)
+        internal
+        view
+        returns (GridEvent memory)
+    {
+        return GridEvent({
+            assetId: assetId,
+            eventId: id,
+            source: source,
+            startsAt: uint64(startsAt),
+            endsAt: uint64(endsAt),
+            payloadHash: keccak256(abi.encode("notice", id))
+        });
+    }
+
+    function signEvent(uint256 key, GridEvent memory ev) internal view returns (bytes memory) {
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, grid.hashEvent(ev));
+        return abi.encodePacked(rr, s, v);
+    }
+
+    /// @dev An OpenADR event over [startsAt, endsAt) of the default asset, attested by its first attestor.
+    function declareEvent(bytes32 id, uint256 startsAt, uint256 endsAt) internal {
+        GridEvent memory ev = gridEvent(id, GridEventSource.OpenAdr, startsAt, endsAt);
+        grid.declareEvent(ev, signEvent(attestorKeys[0], ev));
+    }
+
+    /// @dev Warps past the epoch's end, reports it curtailed under event `id`, warps past the window.
+    function reportCurtailed(uint64 epoch, uint32 uptimeBps, uint32 curtailedBps, bytes32 id) internal {
+        uint256 end = epochStart(epoch + 1);
+        if (block.timestamp < end) vm.warp(end);
+        Report memory rep = makeReport(epoch, uptimeBps);
+        rep.curtailedBps = curtailedBps;
+        rep.gridEventId = id;
+        (Report[] memory rs, bytes[] memory sigs) = signed(rep, 2);
+        oracle.submitReport(rs, sigs);
+        vm.warp(block.timestamp + WINDOW);
     }
 
     function openLease(address who, uint32 gpus, uint64 epochs, LeaseClass class) internal returns (uint256 id) {

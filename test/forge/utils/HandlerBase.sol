@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
+import {GridEvent, GridEventSource} from "../../../contracts/interfaces/IGridLedger.sol";
 import {Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
 import {Test} from "./Test.sol";
 
@@ -30,13 +31,38 @@ abstract contract HandlerBase is Test {
             epoch: epoch,
             uptimeBps: uptime,
             curtailedBps: curtailed,
-            gridEventId: curtailed == 0 ? bytes32(0) : bytes32("GRID"),
+            gridEventId: curtailed == 0 ? bytes32(0) : _gridEventId(assetId, epoch),
             gpuEnergyWh: 1_000,
             facilityEnergyWh: 1_200,
             renewableBps: 5_000,
             carbonGramsPerKwh: 300,
             evidenceHash: bytes32(uint256(epoch))
         });
+    }
+
+    function _gridEventId(uint256 assetId, uint64 epoch) internal pure returns (bytes32) {
+        return keccak256(abi.encode("GRID", assetId, epoch));
+    }
+
+    /// @dev An OpenADR event covering [startsAt, endsAt), attested by the attestor holding `key`.
+    function _declareGridEvent(
+        MetricsOracle oracle,
+        uint256 key,
+        uint256 assetId,
+        uint64 epoch,
+        uint64 startsAt,
+        uint64 endsAt
+    ) internal {
+        GridEvent memory ev = GridEvent({
+            assetId: assetId,
+            eventId: _gridEventId(assetId, epoch),
+            source: GridEventSource.OpenAdr,
+            startsAt: startsAt,
+            endsAt: endsAt,
+            payloadHash: keccak256(abi.encode(epoch))
+        });
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, oracle.gridLedger().hashEvent(ev));
+        oracle.gridLedger().declareEvent(ev, abi.encodePacked(rr, s, v));
     }
 
     function _warpTo(uint256 ts) internal {
