@@ -101,6 +101,7 @@ class ListenConfig(_Strict):
 
 class Tolerances(_Strict):
     uptime_bps: int = Field(default=100, ge=0, le=10_000)
+    renewable_bps: int = Field(default=100, ge=0, le=10_000)  # a site may not claim more renewable share
     energy_pct: float = Field(default=5.0, ge=0)
     facility_pct: float = Field(default=5.0, ge=0)
 
@@ -108,6 +109,21 @@ class Tolerances(_Strict):
 class GreenConfig(_Strict):
     renewable_bps: int = Field(default=0, ge=0, le=10_000)
     carbon_g_per_kwh: int = Field(default=0, ge=0, le=2_000)
+
+
+class OpenAdrConfig(_Strict):
+    """The site's OpenADR 2.0b VEN: TLS with a client certificate, messages signed by the VTN's key."""
+
+    vtn_url: str
+    vtn_id: str
+    vtn_fingerprint: str = Field(min_length=1)  # messages not signed with this certificate are refused
+    ca_file: Path  # the VTN's TLS certificate authority
+    ven_name: str
+    ven_id: str
+    resource_id: str | None = None  # this site, when the VTN targets resources
+    cert: Path
+    key: Path
+    curtail_command: list[str] = []  # run on each accepted event (WELLHEAD_EVENT_* in its environment)
 
 
 class AgentSettings(BaseSettings):
@@ -134,6 +150,7 @@ class AgentSettings(BaseSettings):
     challenge_on_disagreement: bool = False
     pue_band: tuple[float, float] = (1.0, 2.5)
     green: GreenConfig = GreenConfig()
+    openadr: OpenAdrConfig | None = None
     collectors: list[CollectorConfig] = Field(min_length=1)
 
     @model_validator(mode="after")

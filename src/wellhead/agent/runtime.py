@@ -29,6 +29,7 @@ from wellhead.agent.aggregate import EpochWindow, aggregate, write_evidence
 from wellhead.agent.collectors import Collector, CollectorError, Reading
 from wellhead.agent.config import AgentSettings, Tolerances
 from wellhead.agent.metrics import AgentMetrics
+from wellhead.agent.openadr import CurtailmentDesk, Ven, curtailment_in
 from wellhead.agent.rpc import RpcPool
 from wellhead.agent.samples import GpuTick, Tick
 from wellhead.agent.server import AgentServer
@@ -37,6 +38,8 @@ from wellhead.agent.store import AgentStore, OutboxRow
 from wellhead.chain.client import revert_from
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.eip712 import Report, digest, recover_signer, report_from_json, report_to_json
+from wellhead.chain.grid import GridEvent
+from wellhead.chain.grid import digest as grid_digest
 from wellhead.errors import ConfigError, ContractRevertError, RpcUnavailableError, WellheadError
 
 log = logging.getLogger("wellhead.agent")
@@ -91,6 +94,8 @@ class Agent:
             signer.address,
             self.evidence_dir,
         )
+        self.curtailment: CurtailmentDesk | None = None
+        self.ven: Ven | None = None
         self._peer_backoff: dict[str, float] = {}
         self._last_log: dict[str, float] = {}
         self._last_balance = 0.0
@@ -117,6 +122,8 @@ class Agent:
             self.close()
 
     def close(self) -> None:
+        if self.ven is not None:
+            self.ven.stop()
         self.server.stop()
         for c in self.collectors:
             c.close()
@@ -148,9 +155,46 @@ class Agent:
             if first is None:
                 first = self.terms.epoch_at(int(self._now()))
             self.store.put("next_epoch", str(first))
+        if self.s.openadr is not None and self.curtailment is None:
+            self._start_ven()
         if self.signer.address not in self.terms.attestors:
             self._warn("attestor", "this agent's signer is not an attestor of the asset", signer=self.signer.address)
         return True
+
+    def _start_ven(self) -> None:
+        cfg = self.s.openadr
+        assert cfg is not None
+        ledger = self.deployment.address("GridLedger")
+
+        def declare(event: GridEvent, signature: bytes) -> None:
+            def send(w3: Web3) -> None:
+                grid = self.pool.contract(w3, "GridLedger")
+                self._transact(w3, grid.functions.declareEvent(event.as_tuple(), signature))
+
+            self.pool.call(send)
+
+        self.curtailment = CurtailmentDesk(
+            path=self.s.data_dir / "grid-events.json",
+            asset_id=self.s.asset_id,
+            vtn_id=cfg.vtn_id,
+            ven_id=cfg.ven_id,
+            resource_id=cfg.resource_id,
+            sign=lambda event: self.signer.sign_digest(grid_digest(event, self.deployment.chain_id, ledger)),
+            declare=declare,
+            command=cfg.curtail_command,
+            clock=self._now,
+        )
+        self.ven = Ven(
+            cfg.vtn_url,
+            cfg.ven_name,
+            cfg.ven_id,
+            str(cfg.cert),
+            str(cfg.key),
+            str(cfg.ca_file),
+            cfg.vtn_fingerprint,
+            self.curtailment.on_event,
+        )
+        self.ven.start()
 
     def _load_terms(self, w3: Web3) -> SiteTerms:
         if w3.eth.chain_id != self.deployment.chain_id:
@@ -262,10 +306,15 @@ class Agent:
             },
         )
         m = agg.measurement
+        curtailed_bps, grid_event = (0, b"\x00" * 32)
+        if self.curtailment is not None:
+            curtailed_bps, grid_event = curtailment_in(self.curtailment.events(), start, end)
         report = Report(
             assetId=self.s.asset_id,
             epoch=epoch,
             uptimeBps=m.uptime_bps,
+            curtailedBps=curtailed_bps,
+            gridEventId=grid_event,
             gpuEnergyWh=m.gpu_energy_wh,
             facilityEnergyWh=m.facility_energy_wh,
             renewableBps=self.s.green.renewable_bps,
@@ -381,12 +430,34 @@ class Agent:
                     extra={"epoch": row.epoch, "differences": differences},
                 )
                 continue
-            cosigned = ours.model_copy(update={"grid_event_id": theirs.grid_event_id})
+            curtailed = self._verified_curtailment(theirs)
+            if curtailed is None:
+                self.store.set_status(row.asset_id, row.epoch, "refused", "curtailment outside a declared grid event")
+                self.metrics.disagreements.inc()
+                log.warning("site report's curtailment is not covered by its grid event", extra={"epoch": row.epoch})
+                continue
+            cosigned = ours.model_copy(update={"grid_event_id": theirs.grid_event_id, "curtailed_bps": curtailed})
             with self.store.transaction():
                 self._sign_own(cosigned)
                 self.store.upsert_report(row.asset_id, row.epoch, "signed", report=report_to_json(cosigned))
         if self.s.challenge_on_disagreement:
             self._challenge_refused()
+
+    def _verified_curtailment(self, theirs: Report) -> int | None:
+        """The site's curtailed share if the grid event it names, as declared on chain, covers it."""
+        if theirs.grid_event_id == b"\x00" * 32 and theirs.curtailed_bps == 0:
+            return 0
+        assert self.terms is not None
+        start, end = self.terms.bounds(theirs.epoch)
+
+        def overlap(w3: Web3) -> tuple[bool, int]:
+            grid = self.pool.contract(w3, "GridLedger")
+            known, secs = grid.functions.overlap(theirs.grid_event_id, theirs.asset_id, start, end).call()
+            return bool(known), int(secs)
+
+        known, secs = self.pool.call(overlap)
+        covered = -(-secs * 10_000 // (end - start))
+        return theirs.curtailed_bps if known and theirs.curtailed_bps <= covered else None
 
     def _created(self, row: OutboxRow) -> float:
         value = self.store.db.execute(
@@ -622,6 +693,9 @@ def report_differences(ours: Report, theirs: Report, t: Tolerances) -> list[tupl
     out: list[tuple[str, int, int]] = []
     if abs(ours.uptime_bps - theirs.uptime_bps) > t.uptime_bps:
         out.append(("uptimeBps", ours.uptime_bps, theirs.uptime_bps))
+    # renewable share must be backed by the checker's own reading of the site's green source
+    if theirs.renewable_bps > ours.renewable_bps + t.renewable_bps:
+        out.append(("renewableBps", ours.renewable_bps, theirs.renewable_bps))
     for field, pct, a, b in (
         ("gpuEnergyWh", t.energy_pct, ours.gpu_energy_wh, theirs.gpu_energy_wh),
         ("facilityEnergyWh", t.facility_pct, ours.facility_energy_wh, theirs.facility_energy_wh),
