@@ -143,3 +143,14 @@ def test_an_honest_checker_agrees_with_the_site_in_every_window() -> None:
         if report_differences(measure(ours, start), measure(site, start), t)
     ]
     assert refused == []
+
+
+def test_checker_refuses_a_renewable_share_its_own_source_does_not_back() -> None:
+    t = Tolerances(renewable_bps=100)
+    ours = _report(10_000, 64, 80).model_copy(update={"renewable_bps": 6_200})
+    backed = ours.model_copy(update={"renewable_bps": 6_300})  # within the tolerance
+    overstated = ours.model_copy(update={"renewable_bps": 9_000})
+    assert report_differences(ours, backed, t) == []
+    assert report_differences(ours, overstated, t) == [("renewableBps", 6_200, 9_000)]
+    # claiming less renewable energy than the source shows is never refused
+    assert report_differences(ours, ours.model_copy(update={"renewable_bps": 0}), t) == []
