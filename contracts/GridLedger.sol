@@ -102,7 +102,8 @@ contract GridLedger is IGridLedger, EIP712, ERC165 {
         if (t.status == AssetStatus.None) revert GridUnknownAsset(assetId);
         if (msg.sender != t.operator) revert GridNotOperator(assetId, msg.sender);
         uint256 n = certificateIds.length;
-        if (n != energyWh.length || n == 0 || n > MAX_CERTIFICATES) revert GridLengthMismatch(n, energyWh.length);
+        if (n != energyWh.length) revert GridLengthMismatch(n, energyWh.length);
+        if (n == 0 || n > MAX_CERTIFICATES) revert GridInvalidCertificateCount(n, MAX_CERTIFICATES);
         uint256 total = 0;
         for (uint256 i; i < n; ++i) {
             bytes32 id = certificateIds[i];

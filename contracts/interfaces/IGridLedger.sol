@@ -41,6 +41,7 @@ interface IGridLedger {
     error GridCertificateUsed(bytes32 certificateId, uint256 assetId, uint64 epoch);
     error GridInvalidCertificate(uint256 index, bytes32 certificateId, uint64 energyWh);
     error GridLengthMismatch(uint256 certificates, uint256 amounts);
+    error GridInvalidCertificateCount(uint256 count, uint256 max);
     error GridOnlyMarket(address caller);
 
     event GridEventDeclared(

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from wellhead.chain.grid import MAX_EVENT_DURATION, GridEvent, GridEventSource, grid_event_id
-from wellhead.errors import WellheadError
+from wellhead.errors import ContractRevertError, WellheadError
 
 log = logging.getLogger("wellhead.agent.openadr")
 BPS = 10_000
@@ -54,6 +54,10 @@ class ReceivedEvent:
             endsAt=self.ends_at,
             payloadHash=self.payload_hash,
         )
+
+    def overlap(self, start: int, end: int) -> int:
+        """Seconds of [start, end) inside the event."""
+        return max(0, min(end, self.ends_at) - max(start, self.starts_at))
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -105,7 +109,7 @@ def parse_event(
     for other in accepted:
         if other.program_id == received.program_id:
             return other  # the VTN repeats events on every poll
-        if starts_at < other.ends_at and other.starts_at < ends_at:
+        if received.overlap(other.starts_at, other.ends_at):
             raise GridEventRejected(f"grid event {name} overlaps {other.program_id}")
     return received
 
@@ -114,8 +118,7 @@ def curtailment_in(events: Iterable[ReceivedEvent], start: int, end: int) -> tup
     """The share of [start, end) under the event covering most of it (bps, rounded down), and its id."""
     best: tuple[int, bytes] = (0, b"\x00" * 32)
     for e in events:
-        covered = max(0, min(end, e.ends_at) - max(start, e.starts_at))
-        bps = covered * BPS // (end - start)
+        bps = e.overlap(start, end) * BPS // (end - start)
         if bps > best[0]:
             best = (bps, e.event_id)
     return best
@@ -179,8 +182,8 @@ class Ven:
 class CurtailmentDesk:
     """What the agent does with a grid event: check it, attest it on chain, curtail, remember it.
 
-    Accepted events live in a JSON file beside the agent's store (written atomically), since the VEN calls in
-    from its own thread.
+    Accepted events are kept in memory and in a JSON file beside the agent's store (rewritten atomically on
+    each new event, read once at start), since the VEN calls in from its own thread.
     """
 
     def __init__(
@@ -201,36 +204,43 @@ class CurtailmentDesk:
         self._sign, self._declare, self._command, self._clock = sign, declare, command, clock
         self._lock = threading.Lock()
         self.rejected: list[str] = []
+        stored = json.loads(path.read_text()) if path.exists() else []
+        self._events = [ReceivedEvent.from_json(e) for e in stored]
 
     def events(self) -> list[ReceivedEvent]:
-        if not self.path.exists():
-            return []
-        return [ReceivedEvent.from_json(e) for e in json.loads(self.path.read_text())]
+        with self._lock:
+            return list(self._events)
 
     def on_event(self, event: dict[str, Any]) -> str:
         with self._lock:
-            known = self.events()
+            known = self._events
             try:
                 received = parse_event(event, self.vtn_id, self.ven_id, self.resource_id, self._clock(), known)
             except GridEventRejected as exc:
-                self.rejected.append(str(exc))
-                log.warning("grid event refused", extra={"reason": str(exc)})
-                return "optOut"
+                return self._refuse(str(exc))
             if received in known:
                 return "optIn"
             grid_event = received.grid_event(self.asset_id)
             try:
                 self._declare(grid_event, self._sign(grid_event))
+            except ContractRevertError as exc:
+                # declared before a restart (the VTN repeats its events), or by another agent of the site
+                if exc.error != "GridEventExists":
+                    return self._refuse(f"grid event {received.program_id} not declared on chain: {exc}")
             except WellheadError as exc:
-                self.rejected.append(f"grid event {received.program_id} not declared on chain: {exc}")
-                log.warning("grid event not declared on chain", extra={"event": received.program_id, "error": str(exc)})
-                return "optOut"
+                return self._refuse(f"grid event {received.program_id} not declared on chain: {exc}")
+            self._events = [*known, received]
             tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps([e.to_json() for e in [*known, received]]))
+            tmp.write_text(json.dumps([e.to_json() for e in self._events]))
             tmp.replace(self.path)
             log.info("grid event accepted", extra=received.to_json())
             self._curtail(received)
             return "optIn"
+
+    def _refuse(self, reason: str) -> str:
+        self.rejected.append(reason)
+        log.warning("grid event refused", extra={"reason": reason})
+        return "optOut"
 
     def _curtail(self, e: ReceivedEvent) -> None:
         if not self._command:

@@ -68,22 +68,31 @@ EIP712_DOMAIN_FIELDS = [
 ]
 
 
+def typed_document(
+    primary: str,
+    fields: list[dict[str, str]],
+    domain_name: str,
+    chain_id: int,
+    contract: str,
+    message: dict[str, Any],
+) -> dict[str, Any]:
+    """A full EIP-712 typed-data document of one of the protocol's contracts (domain version "1")."""
+    return {
+        "types": {"EIP712Domain": EIP712_DOMAIN_FIELDS, primary: fields},
+        "primaryType": primary,
+        "domain": {"name": domain_name, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": contract},
+        "message": message,
+    }
+
+
+def digest_of(message: SignableMessage) -> bytes:
+    """The 32-byte EIP-712 digest a contract recovers signers from (EIP-191 version 0x01)."""
+    return keccak(b"\x19" + message.version + message.header + message.body)
+
+
 def typed_data(report: Report, chain_id: int, oracle: str) -> dict[str, Any]:
     """The full EIP-712 typed-data document (what a wallet shows and signs)."""
-    return {
-        "types": {
-            "EIP712Domain": EIP712_DOMAIN_FIELDS,
-            "Report": REPORT_FIELDS,
-        },
-        "primaryType": "Report",
-        "domain": {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": chain_id,
-            "verifyingContract": oracle,
-        },
-        "message": report.message(),
-    }
+    return typed_document("Report", REPORT_FIELDS, DOMAIN_NAME, chain_id, oracle, report.message())
 
 
 def signable(report: Report, chain_id: int, oracle: str) -> SignableMessage:
@@ -91,9 +100,8 @@ def signable(report: Report, chain_id: int, oracle: str) -> SignableMessage:
 
 
 def digest(report: Report, chain_id: int, oracle: str) -> bytes:
-    """The 32-byte EIP-712 digest the contract recovers signers from (EIP-191 version 0x01)."""
-    s = signable(report, chain_id, oracle)
-    return keccak(b"\x19" + s.version + s.header + s.body)
+    """The 32-byte EIP-712 digest the oracle recovers signers from."""
+    return digest_of(signable(report, chain_id, oracle))
 
 
 def sign_report(report: Report, chain_id: int, oracle: str, account: LocalAccount) -> bytes:

@@ -16,10 +16,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from wellhead.chain.eip712 import EIP712_DOMAIN_FIELDS, UINT64
+from wellhead.chain.eip712 import UINT64, digest_of, typed_document
 
 DOMAIN_NAME = "Wellhead GridLedger"
-DOMAIN_VERSION = "1"
 MAX_EVENT_DURATION = 86_400  # GridLedger.MAX_EVENT_DURATION
 
 GRID_EVENT_FIELDS: list[dict[str, str]] = [
@@ -74,27 +73,14 @@ class GridEvent(BaseModel):
         m = self.message()
         return tuple(m[f["name"]] for f in GRID_EVENT_FIELDS)
 
-    def overlap(self, start: int, end: int) -> int:
-        """Seconds of [start, end) inside the event."""
-        return max(0, min(end, self.ends_at) - max(start, self.starts_at))
-
-
-def typed_data(event: GridEvent, chain_id: int, ledger: str) -> dict[str, Any]:
-    return {
-        "types": {"EIP712Domain": EIP712_DOMAIN_FIELDS, "GridEvent": GRID_EVENT_FIELDS},
-        "primaryType": "GridEvent",
-        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": ledger},
-        "message": event.message(),
-    }
-
 
 def signable(event: GridEvent, chain_id: int, ledger: str) -> SignableMessage:
-    return encode_typed_data(full_message=typed_data(event, chain_id, ledger))
+    document = typed_document("GridEvent", GRID_EVENT_FIELDS, DOMAIN_NAME, chain_id, ledger, event.message())
+    return encode_typed_data(full_message=document)
 
 
 def digest(event: GridEvent, chain_id: int, ledger: str) -> bytes:
-    s = signable(event, chain_id, ledger)
-    return keccak(b"\x19" + s.version + s.header + s.body)
+    return digest_of(signable(event, chain_id, ledger))
 
 
 def sign_grid_event(event: GridEvent, chain_id: int, ledger: str, account: LocalAccount) -> bytes:

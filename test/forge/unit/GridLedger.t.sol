@@ -240,6 +240,15 @@ contract GridLedgerTest is Fixture {
         assertEq(used, 3_600, "counted afresh");
     }
 
+    function test_capAccounting_OnlyTheLeaseMarket() public {
+        vm.expectRevert(abi.encodeWithSelector(IGridLedger.GridOnlyMarket.selector, address(this)));
+        grid.countCurtailment(assetId, 1, EPOCH, 100, 10_000);
+        vm.expectRevert(abi.encodeWithSelector(IGridLedger.GridOnlyMarket.selector, operator));
+        vm.prank(operator);
+        grid.recordCapCredit(assetId, 1, 1e8);
+        assertEq(grid.capCreditBetween(assetId, 0, 10), 0, "nothing recorded");
+    }
+
     // ---------------------------------------------------------------- certificates
 
     function test_retireCertificates_EachAtMostOnce() public {
@@ -285,8 +294,10 @@ contract GridLedgerTest is Fixture {
         grid.retireCertificates(99, 0, ids, wh);
         vm.expectRevert(abi.encodeWithSelector(IGridLedger.GridLengthMismatch.selector, 1, 0));
         grid.retireCertificates(assetId, 0, ids, new uint64[](0));
-        vm.expectRevert(abi.encodeWithSelector(IGridLedger.GridLengthMismatch.selector, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(IGridLedger.GridInvalidCertificateCount.selector, 0, 64));
         grid.retireCertificates(assetId, 0, new bytes32[](0), new uint64[](0));
+        vm.expectRevert(abi.encodeWithSelector(IGridLedger.GridInvalidCertificateCount.selector, 65, 64));
+        grid.retireCertificates(assetId, 0, new bytes32[](65), new uint64[](65));
         wh[0] = 0;
         vm.expectRevert(abi.encodeWithSelector(IGridLedger.GridInvalidCertificate.selector, 0, ids[0], 0));
         grid.retireCertificates(assetId, 0, ids, wh);

@@ -16,10 +16,10 @@ import {LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {GridEvent, GridEventSource} from "../../../contracts/interfaces/IGridLedger.sol";
 import {Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
-import {Test} from "./Test.sol";
+import {HandlerBase} from "./HandlerBase.sol";
 
 /// @notice A deployed protocol with one registered asset: 8 GPUs, hourly epochs, 3 attestors (2 needed).
-abstract contract Fixture is Test {
+abstract contract Fixture is HandlerBase {
     uint256 internal constant USDC = 1e6;
     uint32 internal constant EPOCH = 3600;
     uint32 internal constant GPUS = 8;
@@ -207,14 +207,7 @@ abstract contract Fixture is Test {
         view
         returns (GridEvent memory)
     {
-        return GridEvent({
-            assetId: assetId,
-            eventId: id,
-            source: source,
-            startsAt: uint64(startsAt),
-            endsAt: uint64(endsAt),
-            payloadHash: keccak256(abi.encode("notice", id))
-        });
+        return _gridEvent(assetId, id, source, startsAt, endsAt);
     }
 
     function signEvent(uint256 key, GridEvent memory ev) internal view returns (bytes memory) {

@@ -40,6 +40,21 @@ abstract contract HandlerBase is Test {
         });
     }
 
+    function _gridEvent(uint256 assetId, bytes32 id, GridEventSource source, uint256 startsAt, uint256 endsAt)
+        internal
+        pure
+        returns (GridEvent memory)
+    {
+        return GridEvent({
+            assetId: assetId,
+            eventId: id,
+            source: source,
+            startsAt: uint64(startsAt),
+            endsAt: uint64(endsAt),
+            payloadHash: keccak256(abi.encode("notice", id))
+        });
+    }
+
     function _gridEventId(uint256 assetId, uint64 epoch) internal pure returns (bytes32) {
         return keccak256(abi.encode("GRID", assetId, epoch));
     }
@@ -53,14 +68,8 @@ abstract contract HandlerBase is Test {
         uint64 startsAt,
         uint64 endsAt
     ) internal {
-        GridEvent memory ev = GridEvent({
-            assetId: assetId,
-            eventId: _gridEventId(assetId, epoch),
-            source: GridEventSource.OpenAdr,
-            startsAt: startsAt,
-            endsAt: endsAt,
-            payloadHash: keccak256(abi.encode(epoch))
-        });
+        GridEvent memory ev =
+            _gridEvent(assetId, _gridEventId(assetId, epoch), GridEventSource.OpenAdr, startsAt, endsAt);
         (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, oracle.gridLedger().hashEvent(ev));
         oracle.gridLedger().declareEvent(ev, abi.encodePacked(rr, s, v));
     }
