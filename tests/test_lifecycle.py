@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from math import ceil
+from pathlib import Path
 
 import pytest
 from web3 import Web3
 
 from tests.helpers import FIRM, INTERRUPTIBLE, USDC, Site
 from wellhead.chain.client import Protocol, send
+from wellhead.chain.deployment import Deployment
+from wellhead.chain.grid import grid_event_id
 from wellhead.demo import Actors, Demo
+from wellhead.devnet import Anvil
 from wellhead.errors import ContractRevertError
 
 SCALE = 10**8
@@ -109,3 +113,27 @@ def test_interruptible_and_firm_capacity_never_oversold(w3: Web3, protocol: Prot
         site.open_lease(actors.investor_a, 1, 1, FIRM)
     assert err.value.error == "MarketCapacityExceeded"
     assert err.value.error_args == {"assetId": site.asset_id, "requested": 1, "available": 0}
+
+
+def test_agent_demo_settles_an_openadr_event(
+    w3: Web3, protocol: Protocol, actors: Actors, anvil: Anvil, deployment: Deployment, tmp_path: Path
+) -> None:
+    """`make demo`'s story: the agents measure and sign, the grid operator's VTN calls a curtailment that the
+    site agent's VEN attests, and a borrower is liquidated after the missing report."""
+    from wellhead.fleet import AgentFleet
+
+    path = deployment.save(tmp_path / "deployments")
+
+    def fleet(asset_id: int) -> AgentFleet:
+        return AgentFleet(w3, anvil.url, path, asset_id, actors.attestors, 64, 700, tmp_path / "agents")
+
+    result = Demo(w3, protocol, actors, fleet).run()
+    by_epoch = {row.epoch: row for row in result.epochs}
+    assert [by_epoch[e].curtailed_bps for e in (1, 2, 3)] == [0, 2_500, 0], "the VTN's 15 minutes, only in epoch 2"
+    (grid,) = result.grid_events
+    assert grid.name == "ercot-vtn/EEA-2026-08-14" and grid.holders_income > 0
+    event = protocol.grid.functions.eventOf(grid_event_id(grid.name)).call()
+    assert tuple(event) == (result.asset_id, grid.starts_at, grid.ends_at, 0), "declared as an OpenADR event"
+    intr = result.lessees["interruptible 16 GPUs"]
+    assert intr["refund"] > intr["prepaid"] // 4, "epoch 4 unproven and a quarter of epoch 2 not charged"
+    assert result.credit.seized > 0, "the borrower was liquidated"

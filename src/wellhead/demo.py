@@ -126,7 +126,9 @@ class GridEventRow:
 # With site agents (make demo): the agents measure; the plan only breaks GPUs or takes the agents offline.
 AGENT_PLAN = [
     EpochPlan(1, 0, note="healthy: site agent + 2 checkers co-sign"),
-    EpochPlan(2, 0, note="healthy"),
+    EpochPlan(
+        2, 0, curtailed_bps=2_500, grid_event="EEA-2026-08-14", note="grid curtailment: OpenADR event from the VTN"
+    ),
     EpochPlan(3, 0, failed_gpus=(8, 9, 10, 11), note="4 GPUs fail (XID): below the 99 % SLA"),
     EpochPlan(4, None, note="agents offline: no report, nothing delivered"),
 ]
@@ -242,6 +244,23 @@ class Demo:
             event = self.p.market.events.LeaseOpened().process_receipt(receipt, errors=DISCARD)[0]
             ids[label] = int(event["args"]["leaseId"])
         return ids
+
+    def call_grid_event(self, plan: EpochPlan, result: DemoResult) -> None:
+        """A grid event over the last `curtailed_bps` of the epoch: with agents, the grid operator's VTN sends it
+        and the site agent's VEN attests it; scripted, the operator posts a phone notice."""
+        if self.fleet is None:
+            self.declare_grid_event(plan, result)
+            return
+        from wellhead.fleet import AgentFleet
+
+        assert isinstance(self.fleet, AgentFleet)
+        end = self._epoch_end(plan.epoch)
+        seconds = 3600 * plan.curtailed_bps // 10_000
+        self.fleet.call_grid_event(plan.grid_event, end - seconds, seconds)
+        program_id = f"{self.fleet.vtn_id}/{plan.grid_event}"
+        result.grid_events.append(
+            GridEventRow(program_id, "OpenADR, VTN-signed, attested by the site agent", end - seconds, end, plan.epoch)
+        )
 
     def declare_grid_event(self, plan: EpochPlan, result: DemoResult) -> None:
         """The operator posts the grid operator's phone notice: the last `curtailed_bps` of the epoch."""
@@ -403,11 +422,11 @@ class Demo:
         for plan in AGENT_PLAN if self.fleet is not None else PLAN:
             if plan.uptime_bps is None and not result.credit.borrowed:
                 self.borrow(result)  # just before the epoch whose report never comes
-            if plan.grid_event and self.fleet is None:
-                self.declare_grid_event(plan, result)
+            if plan.grid_event:
+                self.call_grid_event(plan, result)
             self.report(plan)
             self.finalize(plan.epoch, plan.note, result)
-            if plan.grid_event and self.fleet is None:
+            if plan.grid_event:
                 self.deposit_energy_income(result.grid_events[-1], DEMAND_RESPONSE_CREDIT)
         self.liquidate(result)
         if self.fleet is not None:

@@ -1,12 +1,14 @@
 """Simulated site agents for the devnet: a site agent and two independent checkers, run in-process.
 
 The demo drives chain time; the fleet steps its agents until the epoch's report is on chain. The
-simulated sites are shared objects, so the demo can break GPUs for an epoch and every agent sees it.
+simulated sites are shared objects, so the demo can break GPUs for an epoch and every agent sees it. A
+grid operator's OpenADR VTN on loopback sends curtailment events to the site agent's VEN.
 """
 
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
@@ -25,6 +27,8 @@ from wellhead.agent.config import (
 from wellhead.agent.runtime import Agent
 from wellhead.agent.signer import KeystoreSigner
 from wellhead.chain.connection import rpc
+from wellhead.chain.grid import grid_event_id
+from wellhead.gridsim import VTN_ID, LoopbackVtn
 
 SITE_SEED = 2026
 
@@ -46,6 +50,10 @@ class AgentFleet:
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="wellhead-agents-"))
         self.sites: list[SimulatedSite] = []
         self.agents: list[Agent] = []
+        certs = self.workdir / "openadr"
+        certs.mkdir(parents=True, exist_ok=True)
+        self.vtn = LoopbackVtn(certs)
+        self.vtn_id = VTN_ID
         for i, key in enumerate(keys):
             # the site agent reads the site; checkers read it from outside, with their own calibration error
             site = SimulatedSite(
@@ -74,6 +82,7 @@ class AgentFleet:
                 submit_delay=0,
                 tolerances=Tolerances(uptime_bps=50, energy_pct=2.0, facility_pct=2.0),
                 collectors=[SimulatedConfig(type="simulated")],
+                openadr=self.vtn.ven_config() if i == 0 else None,
             )
             collectors: list[Collector] = [site]
             self.agents.append(Agent(settings, KeystoreSigner(key), key, collectors=collectors))
@@ -89,6 +98,21 @@ class AgentFleet:
         for site in self.sites:
             site.failed_gpus = gpus
 
+    def call_grid_event(self, name: str, starts_at: int, seconds: int, timeout: float = 30.0) -> bytes:
+        """The VTN sends a curtailment event; returns its on-chain id once the site agent has attested it."""
+        site = self.agents[0]
+        site.step()  # the site agent's VEN starts with its first step
+        self.vtn.add_event(name, starts_at, seconds)
+        event_id = grid_event_id(f"{VTN_ID}/{name}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            desk = site.curtailment
+            if desk is not None and any(e.event_id == event_id for e in desk.events()):
+                return event_id
+            time.sleep(0.2)
+        rejected = site.curtailment.rejected if site.curtailment else []
+        raise RuntimeError(f"the site agent did not take grid event {name}: {rejected}")
+
     def report(self, oracle_reported: object, max_steps: int = 400) -> bool:
         """Steps the agents until `oracle_reported()` is true; mines a block between passes."""
         for _ in range(max_steps):
@@ -102,3 +126,4 @@ class AgentFleet:
     def close(self) -> None:
         for a in self.agents:
             a.close()
+        self.vtn.close()

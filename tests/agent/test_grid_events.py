@@ -13,13 +13,13 @@ import pytest
 from web3 import Web3
 
 from tests.agent.env import AgentEnv
-from tests.agent.peers import VEN_ID, Vtn
 from tests.helpers import Site, now
 from wellhead.agent.openadr import CurtailmentDesk, GridEventRejected, Ven, curtailment_in, parse_event
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.grid import GridEvent, grid_event_id, sign_grid_event
 from wellhead.demo import Actors, Demo
 from wellhead.errors import ContractRevertError
+from wellhead.gridsim import VEN_ID, LoopbackVtn
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def _desk(
     )
 
 
-def _ven(vtn: Vtn, desk: CurtailmentDesk) -> Ven:
+def _ven(vtn: LoopbackVtn, desk: CurtailmentDesk) -> Ven:
     ven = Ven(
         vtn.url,
         "abilene",
@@ -89,7 +89,7 @@ def test_vtn_event_curtails_interruptible_and_settles(
     site.warp_to(epoch_start + 60)
     marker = tmp_path / "curtailed.txt"
     desk = _desk(w3, protocol, actors, asset, tmp_path, ["sh", "-c", f'echo "$WELLHEAD_EVENT_ID" > {marker}'])
-    vtn = Vtn(certs, signed=True)
+    vtn = LoopbackVtn(certs, signed=True)
     ven = _ven(vtn, desk)
     try:
         vtn.add_event("EEA-2026-08-14-01", epoch_start + 1800, 900)
@@ -125,7 +125,7 @@ def test_unsigned_vtn_messages_are_refused(
     w3: Web3, protocol: Protocol, actors: Actors, site: Site, certs: Path, tmp_path: Path
 ) -> None:
     desk = _desk(w3, protocol, actors, site.asset_id, tmp_path, [])
-    vtn = Vtn(certs, signed=False)
+    vtn = LoopbackVtn(certs, signed=False)
     ven = _ven(vtn, desk)  # registration fails: the VTN's answers carry no signature
     try:
         vtn.add_event("UNSIGNED-1", now(w3) + 60, 600)
@@ -198,17 +198,8 @@ def test_site_agent_reports_a_vtn_event_and_the_checker_cosigns(env2: AgentEnv, 
     that verifies the event on chain) carries the curtailed half of the epoch."""
     from tests.agent.test_checker import CHECKER_VIEW, HONEST, wire
 
-    vtn = Vtn(certs, signed=True)
-    openadr = {
-        "vtn_url": vtn.url,
-        "vtn_id": "ercot-vtn",
-        "vtn_fingerprint": vtn.fingerprint,
-        "ca_file": str(vtn.vtn_crt),
-        "ven_name": "abilene",
-        "ven_id": VEN_ID,
-        "cert": str(vtn.ven_crt),
-        "key": str(vtn.ven_key),
-    }
+    vtn = LoopbackVtn(certs, signed=True)
+    openadr = vtn.ven_config().model_dump(mode="json")
     epoch1 = env2.epoch_end(0)
     vtn.add_event("EEA-7", epoch1 + 15, 30)  # half of the 60 s epoch 1
     try:
