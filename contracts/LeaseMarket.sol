@@ -58,6 +58,12 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         uint256 holders;
     }
 
+    /// @dev Cumulative energy income of an asset: what was paid in, and what of it went to the holders.
+    struct EnergyIncome {
+        uint128 total;
+        uint128 holders;
+    }
+
     struct UserInfo {
         address user;
         uint64 expires;
@@ -77,7 +83,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
     mapping(uint256 assetId => mapping(uint64 epoch => Bucket)) private _buckets;
     mapping(uint256 assetId => mapping(uint64 epoch => EpochIndex)) private _indices;
     mapping(address account => uint256) private _fees;
-    mapping(uint256 assetId => uint256) public override energyIncomeOf;
+    mapping(uint256 assetId => EnergyIncome) private _energyIncome;
 
     constructor(ICapacityRegistry registry_, IMetricsOracle oracle_) ERC721("Wellhead GPU Lease", "WHLEASE") {
         registry = registry_;
@@ -440,7 +446,9 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         _ledgers[assetId].holdersRevenue += holders.toUint128();
         if (protocolFee != 0) protocolFees += protocolFee;
         if (operatorFee != 0) _fees[t.operator] += operatorFee;
-        energyIncomeOf[assetId] += amount;
+        EnergyIncome storage income = _energyIncome[assetId];
+        income.total += amount.toUint128();
+        income.holders += holders.toUint128();
         emit EnergyIncomeDeposited(assetId, reference_, msg.sender, amount, protocolFee, operatorFee, holders);
         stablecoin.safeTransferFrom(msg.sender, address(this), amount);
         ICapacityShares(t.shares).distribute(holders);
@@ -533,6 +541,12 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
 
     function leaseCount() external view returns (uint256) {
         return _leaseCount;
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function energyIncomeOf(uint256 assetId) external view returns (uint256 total, uint256 holders) {
+        EnergyIncome memory income = _energyIncome[assetId];
+        return (income.total, income.holders);
     }
 
     function _currentEpoch(AssetTerms memory t) private view returns (uint64) {

@@ -81,7 +81,7 @@ contract NavOracle is INavOracle, IERC165 {
 
     /// @dev The working values of one round's valuation.
     struct Valuation {
-        uint256 revenuePerShare; // accumulator at the valued epoch
+        uint256 revenuePerShare; // lease revenue accumulator at the valued epoch
         uint256 revenueDelta; // accumulated over the window
         uint256 deliveredDelta; // sum of delivered fractions over the window (1e8 per fully delivered epoch)
         uint256 span; // epochs in the window
@@ -121,8 +121,20 @@ contract NavOracle is INavOracle, IERC165 {
         return true;
     }
 
+    /// @dev The holders' lease revenue per share so far: the shares' accumulator less the energy income the
+    ///      operator paid in. Energy income is one-off and the operator's own deposit, so it is paid to holders
+    ///      but not capitalised into the price. Rounded against the borrower (the subtrahend rounds up).
+    function _leaseRevenuePerShare() private view returns (uint256) {
+        // slither-disable-next-line unused-return (the total paid in is not the holders' part)
+        (, uint256 energy) = market.energyIncomeOf(assetId);
+        uint256 accumulated = ICapacityShares(shares).revenuePerShare();
+        if (energy == 0) return accumulated;
+        uint256 energyPerShare = Math.mulDiv(energy, ACC_SCALE, IERC20Metadata(shares).totalSupply(), Math.Rounding.Ceil);
+        return accumulated > energyPerShare ? accumulated - energyPerShare : 0;
+    }
+
     function _value(uint64 epoch) private view returns (Valuation memory v) {
-        v.revenuePerShare = ICapacityShares(shares).revenuePerShare();
+        v.revenuePerShare = _leaseRevenuePerShare();
         EpochIndex memory index = market.epochIndexOf(assetId, epoch);
         v.finalizedAt = index.finalizedAt;
         v.revenueDelta = v.revenuePerShare;
@@ -133,7 +145,8 @@ contract NavOracle is INavOracle, IERC165 {
         if (baseRoundId != 0) {
             // Otherwise the window starts at genesis: the accumulator and the index are zero before epoch 0.
             NavRound storage base = _rounds[baseRoundId - 1];
-            v.revenueDelta -= base.revenuePerShare;
+            // the lease accumulator can step back by a rounding unit per energy deposit
+            v.revenueDelta = v.revenueDelta > base.revenuePerShare ? v.revenueDelta - base.revenuePerShare : 0;
             v.deliveredDelta -= market.epochIndexOf(assetId, base.epoch).firmDelivered;
             v.span = epoch - base.epoch;
             v.windowStart = base.epoch + 1;

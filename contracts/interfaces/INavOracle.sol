@@ -17,7 +17,7 @@ struct NavRound {
     uint64 epoch; // the latest finalized epoch the round values
     uint64 updatedAt; // when that epoch finalized (its settlement's timestamp), not when the round was recorded
     uint128 pricePerShare; // stablecoin base units per whole share (1e18 share units), rounded down
-    uint256 revenuePerShare; // the shares' revenue accumulator as of the epoch (CapacityShares scale 1e36)
+    uint256 revenuePerShare; // the shares' lease revenue accumulator as of the epoch (scale 1e36; energy income excluded)
 }
 
 /// @title NavOracle

@@ -58,6 +58,23 @@ contract NavOracleTest is CreditFixture {
         assertApproxEqAbs(price, expectedPrice(shares.totalDistributed(), 10, 5_000, 9), 1, "A x 0.5 x R");
     }
 
+    /// @dev Energy income reaches holders but is the operator's own one-off deposit: it must not price shares.
+    function test_price_IgnoresEnergyIncome() public {
+        openLease(lessee, GPUS, 100, LeaseClass.Firm);
+        runEpochs(4, 10_000);
+        uint256 snapshot = vm.snapshotState();
+        runEpochs(2, 10_000);
+        (uint256 withoutIncome,,) = nav.latestPrice();
+        vm.revertToState(snapshot);
+        uint256 before = shares.totalDistributed();
+        vm.prank(operator);
+        market.depositEnergyIncome(assetId, 31_700 * USDC, bytes32("ERCOT-DR-2026-08"));
+        assertGt(shares.totalDistributed() - before, 26_000 * USDC, "holders were paid the income");
+        runEpochs(2, 10_000);
+        (uint256 withIncome,,) = nav.latestPrice();
+        assertApproxEqAbs(withIncome, withoutIncome, 1, "the price is the lease revenue's alone");
+    }
+
     function test_price_UnprovenEpochsCountAsZeroUptime() public {
         earn(100, 4);
         (uint256 full,,) = nav.latestPrice();
