@@ -21,7 +21,7 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
 
     bytes32 public constant REPORT_TYPEHASH = keccak256(
         "Report(uint256 assetId,uint64 epoch,uint32 uptimeBps,uint32 curtailedBps,bytes32 gridEventId,"
-        "uint64 gpuEnergyWh,uint64 facilityEnergyWh,uint32 renewableBps,uint32 carbonGramsPerKwh,bytes32 evidenceHash)"
+        "uint64 gpuEnergyWh,uint64 facilityEnergyWh,uint64 miningEnergyWh,uint64 miningRevenue,uint32 renewableBps,uint32 carbonGramsPerKwh,bytes32 evidenceHash)"
     );
     uint256 private constant BPS = 10_000;
     /// @dev Carbon intensity above this (g/kWh) is not physical: the dirtiest grids are near 1,200.
@@ -124,6 +124,10 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         m.gpuEnergyWh = uint64(Median.compute(v));
         for (uint256 i; i < n; ++i) v[i] = reports[i].facilityEnergyWh;
         m.facilityEnergyWh = uint64(Median.compute(v));
+        for (uint256 i; i < n; ++i) v[i] = reports[i].miningEnergyWh;
+        m.miningEnergyWh = uint64(Median.compute(v));
+        for (uint256 i; i < n; ++i) v[i] = reports[i].miningRevenue;
+        m.miningRevenue = uint64(Median.compute(v));
         for (uint256 i; i < n; ++i) v[i] = reports[i].renewableBps;
         m.renewableBps = uint32(Median.compute(v));
         for (uint256 i; i < n; ++i) v[i] = reports[i].carbonGramsPerKwh;
@@ -139,7 +143,10 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         }
         uint256 maxWh = uint256(t.gpuCount) * t.maxWattsPerGpu * t.epochLength / 3600;
         if (r.gpuEnergyWh > maxWh) revert OracleEnergyAboveCapacity(r.gpuEnergyWh, maxWh);
-        if (r.facilityEnergyWh < r.gpuEnergyWh) revert OracleFacilityBelowGpuEnergy(r.facilityEnergyWh, r.gpuEnergyWh);
+        // both are uint64: their sum fits in uint256
+        if (r.facilityEnergyWh < uint256(r.gpuEnergyWh) + r.miningEnergyWh) {
+            revert OracleFacilityBelowLoad(r.facilityEnergyWh, r.gpuEnergyWh, r.miningEnergyWh);
+        }
     }
 
     /// @dev Curtailed time is accepted only inside a declared grid event of the same asset: at most the

@@ -67,7 +67,13 @@ def test_impossible_energy(site: Site) -> None:
     )
     r = site.report(1, gpuEnergyWh=1_000, facilityEnergyWh=999)
     err = _rejects(site, [r, r], site.a.attestors[:2])
-    assert err.error == "OracleFacilityBelowGpuEnergy"
+    assert (err.error, err.error_args) == (
+        "OracleFacilityBelowLoad",
+        {"facilityEnergyWh": 999, "gpuEnergyWh": 1_000, "miningEnergyWh": 0},
+    )
+    r = site.report(1, gpuEnergyWh=1_000, facilityEnergyWh=1_500, miningEnergyWh=501)
+    err = _rejects(site, [r, r], site.a.attestors[:2])
+    assert err.error_args == {"facilityEnergyWh": 1_500, "gpuEnergyWh": 1_000, "miningEnergyWh": 501}
 
 
 def test_future_epoch(site: Site) -> None:

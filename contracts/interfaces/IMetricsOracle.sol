@@ -11,7 +11,9 @@ struct Report {
     uint32 curtailedBps; // share of the epoch under a grid curtailment event, bps
     bytes32 gridEventId; // the curtailment event, zero when none
     uint64 gpuEnergyWh;
-    uint64 facilityEnergyWh;
+    uint64 facilityEnergyWh; // everything the site drew: GPUs, Bitcoin miners, cooling
+    uint64 miningEnergyWh; // hybrid sites: what the Bitcoin miners drew (zero on a pure AI site)
+    uint64 miningRevenue; // hybrid sites: the mining pool's earnings in the epoch, stablecoin base units
     uint32 renewableBps;
     uint32 carbonGramsPerKwh;
     bytes32 evidenceHash; // sha-256 of the raw evidence file, served by the gateway
@@ -51,7 +53,8 @@ interface IMetricsOracle {
     error OracleReportExists(uint256 assetId, uint64 epoch);
     error OracleValueOutOfRange(string field, uint256 value, uint256 max);
     error OracleEnergyAboveCapacity(uint256 gpuEnergyWh, uint256 maxWh);
-    error OracleFacilityBelowGpuEnergy(uint256 facilityEnergyWh, uint256 gpuEnergyWh);
+    /// @notice The facility drew less than its GPUs and miners together.
+    error OracleFacilityBelowLoad(uint256 facilityEnergyWh, uint256 gpuEnergyWh, uint256 miningEnergyWh);
     error OracleNotChallengeable(uint256 assetId, uint64 epoch, ReportStatus status, uint64 windowEnd);
     error OracleNotChallenged(uint256 assetId, uint64 epoch, ReportStatus status);
     error OracleNotArbiter(address caller);

@@ -4,7 +4,9 @@ Registers an asset, sells shares, opens a firm and an interruptible lease, posts
 several epochs (a grid curtailment, downtime below the SLA, a missing report), settles every epoch and
 prints who paid and who earned what. Beside it, the asset's NAV feed prices its shares after every
 settled epoch; a lender supplies the CreditMarket, investor A borrows against shares, and when the
-missing report drags the NAV down a liquidator takes part of the position. Needs a dev chain that can
+missing report drags the NAV down a liquidator takes part of the position. The site is hybrid (Bitcoin
+miners beside the GPUs) and green claims are backed (a PPA share, retired certificates, a grid feed): the
+demo prints each use's revenue per kWh and each lease's carbon-free energy. Needs a dev chain that can
 move time (anvil).
 """
 
@@ -23,6 +25,7 @@ from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
 from wellhead.chain.eip712 import Report, sign_report
 from wellhead.chain.grid import GridEvent, GridEventSource, grid_event_id, payload_hash, sign_grid_event
+from wellhead.energy import carbon_free_wh, split_by_use, wh_per_delivered_gpu_hour
 from wellhead.units import fmt_units
 
 USDC = 10**6
@@ -106,6 +109,24 @@ class DemoResult:
     market_dust: int = 0
     credit: CreditOutcome = field(default_factory=CreditOutcome)
     grid_events: list[GridEventRow] = field(default_factory=list)
+    energy: list[EnergyRow] = field(default_factory=list)
+    carbon_free: dict[str, tuple[int, int]] = field(default_factory=dict)  # lease -> (energy Wh, carbon-free Wh)
+
+
+@dataclass
+class EnergyRow:
+    """One reported epoch's energy: the split between AI and mining, each side's revenue, green values."""
+
+    epoch: int
+    facility_wh: int
+    gpu_wh: int
+    mining_wh: int
+    ai_revenue: int  # what lessees were charged (delivered)
+    mining_revenue: int
+    renewable_bps: int
+    carbon_g_per_kwh: int
+    wh_per_gpu_hour: int | None
+    certificates: int
 
 
 @dataclass
@@ -307,7 +328,9 @@ class Demo:
                 curtailedBps=plan.curtailed_bps,
                 gridEventId=keccak(text=plan.grid_event) if plan.grid_event else b"\0" * 32,
                 gpuEnergyWh=30_000 - 50 * i,
-                facilityEnergyWh=36_000,
+                facilityEnergyWh=96_000,
+                miningEnergyWh=52_000,
+                miningRevenue=2_522_000,  # 52 kWh at 4.85 cents
                 renewableBps=6_200,
                 carbonGramsPerKwh=180,
                 evidenceHash=keccak(text=f"evidence:{self.asset_id}:{plan.epoch}:{i}"),
@@ -325,10 +348,54 @@ class Demo:
         if plan.uptime_bps is None:
             return
         fleet.fail_gpus(plan.failed_gpus)
+        start = self._epoch_end(plan.epoch) - 3600
+        fleet.export_pool_earnings(start, start + 3600)
+        self.retire_certificates(plan.epoch)
         oracle = self.p.oracle.functions
         if not fleet.report(lambda: oracle.reportOf(self.asset_id, plan.epoch).call()[4] != 0):
             raise RuntimeError(f"the site agents did not report epoch {plan.epoch}")
         fleet.fail_gpus(())
+
+    def retire_certificates(self, epoch: int) -> None:
+        """The operator retires two wind certificates (25 kWh each) against the epoch before it is reported."""
+        ids = [keccak(text=f"ERCOT-REC/TX-WIND-7/2026-{epoch:04d}-{n}") for n in (1, 2)]
+        fn = self.p.grid.functions.retireCertificates(self.asset_id, epoch, ids, [25_000, 25_000])
+        self._send(self.a.operator, fn)
+
+    def energy(self, result: DemoResult, leases: dict[str, int]) -> None:
+        """Each reported epoch's energy split and green values (from the oracle's events), and each lease's
+        carbon-free energy: its GPUs' share of the AI side's energy times the epoch's renewable share."""
+        terms = self.p.registry.functions.terms(self.asset_id).call()
+        gpus, epoch_length = int(terms[4]), int(terms[2])
+        delivered = {r.epoch: r.delivered for r in result.epochs}
+        logs = self.p.oracle.events.ReportAccepted().get_logs(from_block=0, argument_filters={"assetId": self.asset_id})
+        retired = self.p.grid.events.CertificateRetired().get_logs(
+            from_block=0, argument_filters={"assetId": self.asset_id}
+        )
+        leased = {label: self.p.market.functions.leaseOf(i).call() for label, i in leases.items()}
+        for log in logs:
+            r, epoch = log["args"]["report"], int(log["args"]["epoch"])
+            if epoch == 0:
+                continue
+            row = EnergyRow(
+                epoch,
+                r["facilityEnergyWh"],
+                r["gpuEnergyWh"],
+                r["miningEnergyWh"],
+                delivered.get(epoch, 0),
+                r["miningRevenue"],
+                r["renewableBps"],
+                r["carbonGramsPerKwh"],
+                wh_per_delivered_gpu_hour(r["gpuEnergyWh"], gpus, epoch_length, r["uptimeBps"]),
+                sum(1 for c in retired if c["args"]["epoch"] == epoch),
+            )
+            result.energy.append(row)
+            ai_wh = split_by_use(row.facility_wh, row.gpu_wh, row.mining_wh, 0, 0).ai_wh
+            for label, lease in leased.items():
+                if int(lease[3]) <= epoch < int(lease[4]):
+                    used = ai_wh * int(lease[2]) // gpus
+                    total, green = result.carbon_free.get(label, (0, 0))
+                    result.carbon_free[label] = (total + used, green + carbon_free_wh(used, row.renewable_bps))
 
     # ------------------------------------------------------------ credit
     def open_credit(self, supply: int = 500_000 * USDC) -> None:
@@ -429,6 +496,7 @@ class Demo:
             if plan.grid_event:
                 self.deposit_energy_income(result.grid_events[-1], DEMAND_RESPONSE_CREDIT)
         self.liquidate(result)
+        self.energy(result, leases)
         if self.fleet is not None:
             self.fleet.close()  # type: ignore[attr-defined]
         self._claim_all(leases, prepaid, result)
@@ -507,7 +575,31 @@ def render(result: DemoResult) -> str:
         f"treasury (protocol fee) {u(result.treasury)}",
         f"left in the market after every claim: {result.market_dust} base units of rounding dust",
     ]
-    return "\n".join(lines + render_grid(result.grid_events) + render_credit(result.credit))
+    return "\n".join(lines + render_grid(result.grid_events) + render_energy(result) + render_credit(result.credit))
+
+
+def render_energy(result: DemoResult) -> list[str]:
+    if not result.energy:
+        return []
+    u = fmt_units
+    lines = [
+        "",
+        "Hybrid site and green energy (facility kWh split by the GPU and miner meters; revenue per kWh in tUSDC)",
+        f"{'epoch':>5} {'AI kWh':>9} {'mining kWh':>11} {'AI /kWh':>10} {'mining /kWh':>12} "
+        f"{'Wh/GPU-h':>9} {'renewable':>9} {'gCO2/kWh':>8} {'certs':>5}",
+    ]
+    for r in result.energy:
+        s = split_by_use(r.facility_wh, r.gpu_wh, r.mining_wh, r.ai_revenue, r.mining_revenue)
+        lines.append(
+            f"{r.epoch:>5} {u(s.ai_wh, 3):>9} {u(s.mining_wh, 3):>11} "
+            f"{u(s.ai_revenue_per_kwh or 0):>10} {u(s.mining_revenue_per_kwh or 0):>12} "
+            f"{r.wh_per_gpu_hour if r.wh_per_gpu_hour is not None else '-':>9} {pct(r.renewable_bps):>9} "
+            f"{r.carbon_g_per_kwh:>8} {r.certificates:>5}"
+        )
+    for label, (wh, green) in result.carbon_free.items():
+        share = green * 10_000 // wh if wh else 0
+        lines.append(f"{label}: {u(wh, 3)} kWh, of which carbon-free {u(green, 3)} kWh ({pct(share)})")
+    return lines
 
 
 def render_grid(rows: list[GridEventRow]) -> list[str]:

@@ -2,11 +2,17 @@
 
 The demo drives chain time; the fleet steps its agents until the epoch's report is on chain. The
 simulated sites are shared objects, so the demo can break GPUs for an epoch and every agent sees it. A
-grid operator's OpenADR VTN on loopback sends curtailment events to the site agent's VEN.
+grid operator's OpenADR VTN on loopback sends curtailment events to the site agent's VEN, whose curtailment
+command sheds the miners and the interruptible GPUs (every agent's meter sees it).
+
+The site is hybrid: Bitcoin miners on their own feeder beside the GPUs, paid by a pool whose earnings
+export the agents read. Its green claims come from an 80 % share of a solar farm's export (a PPA), renewable
+certificates the operator retires on chain, and a grid-intensity feed file for the rest.
 """
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,8 +24,10 @@ from wellhead.agent.collectors import Collector
 from wellhead.agent.collectors.simulated import SimulatedSite
 from wellhead.agent.config import (
     AgentSettings,
+    GreenConfig,
     KeystoreConfig,
     ListenConfig,
+    MiningConfig,
     SignerConfig,
     SimulatedConfig,
     Tolerances,
@@ -29,8 +37,13 @@ from wellhead.agent.signer import KeystoreSigner
 from wellhead.chain.connection import rpc
 from wellhead.chain.grid import grid_event_id
 from wellhead.gridsim import VTN_ID, LoopbackVtn
+from wellhead.sitesim import export_pool_earnings, write_grid_feed
 
 SITE_SEED = 2026
+MINING_KW = 120.0  # the Bitcoin miners beside the GPUs
+SOLAR_KW = 90.0  # peak of the contracted solar farm
+PPA_SHARE_BPS = 8_000  # the site's share of the farm's export
+SHED_GPUS = 16  # the GPUs of the interruptible lease drop to idle in a grid event
 
 
 class AgentFleet:
@@ -44,6 +57,7 @@ class AgentFleet:
         gpus: int,
         max_watts: int,
         workdir: Path | None = None,
+        start: int | None = None,
     ) -> None:
         self.w3 = w3
         self.asset_id = asset_id
@@ -54,6 +68,11 @@ class AgentFleet:
         certs.mkdir(parents=True, exist_ok=True)
         self.vtn = LoopbackVtn(certs)
         self.vtn_id = VTN_ID
+        self.schedule = self.workdir / "curtail-schedule.json"
+        self.grid_feed = self.workdir / "grid-intensity.csv"
+        self.earnings = self.workdir / "pool-earnings.csv"
+        write_grid_feed(self.grid_feed, start or int(w3.eth.get_block("latest")["timestamp"]), hours=48)
+        shed = [sys.executable, "-m", "wellhead.sitesim", "shed", "--schedule", str(self.schedule)]
         for i, key in enumerate(keys):
             # the site agent reads the site; checkers read it from outside, with their own calibration error
             site = SimulatedSite(
@@ -63,6 +82,9 @@ class AgentFleet:
                 fault_rate=0.0,
                 dark_rate=0.0,
                 noise_bps=0 if i == 0 else 10 + 5 * i,
+                mining_kw=MINING_KW,
+                solar_kw=SOLAR_KW,
+                curtail_schedule=self.schedule,
             )
             self.sites.append(site)
             settings = AgentSettings(
@@ -82,7 +104,9 @@ class AgentFleet:
                 submit_delay=0,
                 tolerances=Tolerances(uptime_bps=50, energy_pct=2.0, facility_pct=2.0),
                 collectors=[SimulatedConfig(type="simulated")],
-                openadr=self.vtn.ven_config() if i == 0 else None,
+                openadr=self.vtn.ven_config([*shed, "--gpus", str(SHED_GPUS)]) if i == 0 else None,
+                green=GreenConfig(grid_feed=self.grid_feed, ppa_share_bps=PPA_SHARE_BPS, certificates=True),
+                mining=MiningConfig(earnings_file=self.earnings),
             )
             collectors: list[Collector] = [site]
             self.agents.append(Agent(settings, KeystoreSigner(key), key, collectors=collectors))
@@ -93,6 +117,10 @@ class AgentFleet:
             a.s.peers = [f"http://127.0.0.1:{b.server.port}" for b in self.agents if b is not a]
             if a.s.mode == "checker":
                 a.s.site_peer = site_url
+
+    def export_pool_earnings(self, start: int, end: int) -> None:
+        """The pool's earnings export for [start, end) lands where the agents read it."""
+        export_pool_earnings(self.earnings, self.sites[0], start, end)
 
     def fail_gpus(self, gpus: tuple[int, ...]) -> None:
         for site in self.sites:

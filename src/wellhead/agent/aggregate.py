@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from wellhead.agent.counters import CounterTracker, ScalarCounter
-from wellhead.agent.samples import HEALTHY, MISSING, Tick
+from wellhead.agent.samples import HEALTHY, MISSING, MeterTick, Tick
 
 MJ_PER_WH = 3_600_000
 BPS = 10_000
@@ -62,6 +62,9 @@ class EpochMeasurement:
     rejected_counter_readings: int
     meter_missing_slots: int
     pue_milli: int | None  # facility / GPU energy x 1000, None without GPU energy
+    mining_energy_wh: int = 0  # hybrid sites: the Bitcoin miners' feeder
+    generator_energy_wh: int = 0  # the contracted generator's export (before the site's PPA share)
+    gpu_wh_per_delivered_hour: int | None = None  # GPU energy per healthy GPU-hour, None without any
     flags: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
@@ -76,22 +79,43 @@ class Aggregation:
     energy_mj: npt.NDArray[np.int64]
     health: npt.NDArray[np.int8]
     meter_wh: npt.NDArray[np.int64]
+    mining_wh: npt.NDArray[np.int64]
+    generator_wh: npt.NDArray[np.int64]
+
+
+class _MeterSeries:
+    """One cumulative meter's readings over the epoch's slots: the energy that falls in the epoch and the
+    raw counter per slot (-1 missing) for the evidence."""
+
+    def __init__(self, slots: int, reset_floor: int) -> None:
+        self.counter = ScalarCounter(reset_floor=reset_floor)
+        self.raw = np.full(slots, -1, dtype=np.int64)
+        self.wh = 0
+
+    def update(self, slot: int | None, tick: MeterTick | None) -> None:
+        if tick is None:
+            return
+        delta, glitch = self.counter.update(tick.energy_wh)
+        if slot is not None and tick.energy_wh is not None and not glitch:
+            self.wh += delta
+            self.raw[slot] = tick.energy_wh
+
+    def missing_slots(self) -> int:
+        return int(np.count_nonzero(self.raw < 0))
 
 
 def aggregate(window: EpochWindow, ticks: Iterable[Tick], pue_band: tuple[float, float] = (1.0, 2.5)) -> Aggregation:
     """Aggregates `ticks` (sorted by time, may start one interval before the window) into the epoch."""
     g, n = window.gpus, window.slots
     gpu_counter = CounterTracker(g, reset_floor=window.max_watts_per_gpu * window.interval * 1_000 * 2)
-    meter_counter = ScalarCounter(reset_floor=g * window.max_watts_per_gpu * window.interval)
+    floor = g * window.max_watts_per_gpu * window.interval
+    facility, mining, generator = (_MeterSeries(n, floor) for _ in range(3))
     health = np.full((n, g), MISSING, dtype=np.int8)
     power = np.full((n, g), np.nan, dtype=np.float32)
     energy = np.full((n, g), -1, dtype=np.int64)
-    meter = np.full(n, -1, dtype=np.int64)
     slot_ts = window.start + np.arange(n, dtype=np.int64) * window.interval
     energy_mj = 0
-    meter_wh = 0
     rejected = 0
-    meter_seen = np.zeros(n, dtype=bool)
     for tick in ticks:
         slot = window.slot_of(tick.ts)
         if tick.gpus is not None:
@@ -104,12 +128,9 @@ def aggregate(window: EpochWindow, ticks: Iterable[Tick], pue_band: tuple[float,
                 health[slot] = h
                 power[slot] = tick.gpus.power_w
                 energy[slot] = tick.gpus.energy_mj
-        if tick.meter is not None:
-            m_delta, m_glitch = meter_counter.update(tick.meter.energy_wh)
-            if slot is not None and tick.meter.energy_wh is not None and not m_glitch:
-                meter_wh += m_delta
-                meter[slot] = tick.meter.energy_wh
-                meter_seen[slot] = True
+        facility.update(slot, tick.meter)
+        mining.update(slot, tick.mining)
+        generator.update(slot, tick.generator)
 
     healthy = int(np.count_nonzero(health == HEALTHY))
     missing = int(np.count_nonzero(health == MISSING))
@@ -120,13 +141,16 @@ def aggregate(window: EpochWindow, ticks: Iterable[Tick], pue_band: tuple[float,
     if gpu_wh > max_wh:
         flags.append(f"gpu energy {gpu_wh} Wh above the physical maximum {max_wh} Wh: capped")
         gpu_wh = max_wh
-    facility_wh = meter_wh
-    meter_missing = int(n - np.count_nonzero(meter_seen))
+    facility_wh = facility.wh
+    meter_missing = facility.missing_slots()
     if meter_missing:
         flags.append(f"facility meter missing in {meter_missing} of {n} slots")
-    if facility_wh < gpu_wh:
-        flags.append(f"facility energy {facility_wh} Wh below GPU energy {gpu_wh} Wh: reported as GPU energy")
-        facility_wh = gpu_wh
+    mining_wh = mining.wh
+    if facility_wh < gpu_wh + mining_wh:
+        flags.append(
+            f"facility energy {facility_wh} Wh below GPU {gpu_wh} + mining {mining_wh} Wh: reported as their sum"
+        )
+        facility_wh = gpu_wh + mining_wh
     pue = None
     if gpu_wh > 0:
         pue = facility_wh * 1000 // gpu_wh
@@ -147,9 +171,13 @@ def aggregate(window: EpochWindow, ticks: Iterable[Tick], pue_band: tuple[float,
         rejected_counter_readings=rejected,
         meter_missing_slots=meter_missing,
         pue_milli=pue,
+        mining_energy_wh=int(mining_wh),
+        generator_energy_wh=int(generator.wh),
+        # all GPU energy (idle faulty GPUs too) over healthy GPU-hours: mJ / (GPU-seconds x 1000) = Wh per GPU-hour
+        gpu_wh_per_delivered_hour=int(energy_mj // (healthy * window.interval * 1000)) if healthy else None,
         flags=flags,
     )
-    return Aggregation(measurement, slot_ts, power, energy, health, meter)
+    return Aggregation(measurement, slot_ts, power, energy, health, facility.raw, mining.raw, generator.raw)
 
 
 def write_evidence(agg: Aggregation, window: EpochWindow, directory: Path, extra: dict[str, object]) -> bytes:
@@ -165,6 +193,8 @@ def write_evidence(agg: Aggregation, window: EpochWindow, directory: Path, extra
             "energy_mj": "[slot, gpu] cumulative counter, -1 missing",
             "health": "[slot, gpu] 1 healthy, 0 unhealthy, -1 missing/unproven",
             "meter_wh": "[slot] facility import counter Wh, -1 missing",
+            "mining_wh": "[slot] Bitcoin miners' feeder counter Wh, -1 missing (hybrid sites)",
+            "generator_wh": "[slot] contracted generator's export counter Wh, -1 missing (PPA)",
         },
         **extra,
     }
@@ -177,6 +207,8 @@ def write_evidence(agg: Aggregation, window: EpochWindow, directory: Path, extra
         energy_mj=agg.energy_mj,
         health=agg.health,
         meter_wh=agg.meter_wh,
+        mining_wh=agg.mining_wh,
+        generator_wh=agg.generator_wh,
     )
     data = buffer.getvalue()
     digest = hashlib.sha256(data).digest()
@@ -193,3 +225,26 @@ def read_manifest(path: Path) -> dict[str, object]:
     with np.load(path) as data:
         manifest: dict[str, object] = json.loads(bytes(data["manifest"]).decode())
         return manifest
+
+
+def curtailment_compliance(agg: Aggregation, window: EpochWindow, starts_at: int, ends_at: int) -> dict[str, object]:
+    """How much load the site shed during a grid event, from the facility meter: its mean power in the epoch's
+    slots inside the event against the slots outside it (the baseline). Slots without two consecutive meter
+    readings are left out."""
+    wh = np.diff(agg.meter_wh.astype(np.float64))
+    valid = (agg.meter_wh[:-1] >= 0) & (agg.meter_wh[1:] >= 0) & (wh >= 0)
+    starts = agg.ts[:-1]
+    inside = (starts >= starts_at) & (starts + window.interval <= ends_at)
+    during, baseline = wh[valid & inside], wh[valid & ~inside]
+    if not len(during) or not len(baseline):
+        return {"measured": False, "reason": "no meter readings both inside and outside the event in this epoch"}
+    to_w = 3600 / window.interval
+    during_w, baseline_w = float(during.mean() * to_w), float(baseline.mean() * to_w)
+    return {
+        "measured": True,
+        "baseline_w": round(baseline_w),
+        "during_w": round(during_w),
+        "shed_w": round(baseline_w - during_w),
+        "shed_bps": int((baseline_w - during_w) * BPS // baseline_w) if baseline_w > 0 else 0,
+        "slots": {"during": len(during), "baseline": len(baseline)},
+    }

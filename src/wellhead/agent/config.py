@@ -27,6 +27,9 @@ class SimulatedConfig(_Strict):
     failed_gpus: list[int] = []
     hide_faults: bool = False
     noise_bps: int = Field(default=0, ge=0, le=1_000)
+    mining_kw: float = Field(default=0, ge=0)  # a hybrid site's Bitcoin miners (their own feeder meter)
+    solar_kw: float = Field(default=0, ge=0)  # peak of a contracted solar generator (its export meter)
+    curtail_schedule: Path | None = None  # windows in which the site sheds load (written by curtail_command)
 
 
 class DcgmConfig(_Strict):
@@ -48,6 +51,7 @@ class RedfishConfig(_Strict):
 
 class SunSpecConfig(_Strict):
     type: Literal["sunspec"]
+    role: Literal["facility", "mining", "generator"] = "facility"
     host: str
     port: int = Field(default=502, gt=0, lt=65536)
     unit_id: int = Field(default=1, ge=0, le=247)
@@ -102,13 +106,29 @@ class ListenConfig(_Strict):
 class Tolerances(_Strict):
     uptime_bps: int = Field(default=100, ge=0, le=10_000)
     renewable_bps: int = Field(default=100, ge=0, le=10_000)  # a site may not claim more renewable share
+    carbon_g_per_kwh: int = Field(default=10, ge=0)  # ... nor less carbon
     energy_pct: float = Field(default=5.0, ge=0)
     facility_pct: float = Field(default=5.0, ge=0)
+    mining_revenue_pct: float = Field(default=1.0, ge=0)
 
 
 class GreenConfig(_Strict):
+    """Renewable share and carbon intensity (see wellhead.agent.green): a PPA share of a generator meter
+    (a collector with `role: generator`), certificates retired on chain, a grid-intensity feed file; the
+    static values apply only without any of them (renewable) or without a feed (carbon)."""
+
     renewable_bps: int = Field(default=0, ge=0, le=10_000)
     carbon_g_per_kwh: int = Field(default=0, ge=0, le=2_000)
+    grid_feed: Path | None = None
+    ppa_share_bps: int = Field(default=10_000, ge=0, le=10_000)
+    certificates: bool = False
+
+
+class MiningConfig(_Strict):
+    """A hybrid site: its Bitcoin miners' feeder meter (a collector with `role: mining`) and the pool's
+    earnings export."""
+
+    earnings_file: Path | None = None
 
 
 class OpenAdrConfig(_Strict):
@@ -124,6 +144,7 @@ class OpenAdrConfig(_Strict):
     cert: Path
     key: Path
     curtail_command: list[str] = []  # run on each accepted event (WELLHEAD_EVENT_* in its environment)
+    curtail_power_cap_watts: int | None = Field(default=None, gt=0)  # NVML power limit inside each event
 
 
 class AgentSettings(BaseSettings):
@@ -150,6 +171,7 @@ class AgentSettings(BaseSettings):
     challenge_on_disagreement: bool = False
     pue_band: tuple[float, float] = (1.0, 2.5)
     green: GreenConfig = GreenConfig()
+    mining: MiningConfig = MiningConfig()
     openadr: OpenAdrConfig | None = None
     collectors: list[CollectorConfig] = Field(min_length=1)
 

@@ -24,6 +24,11 @@ class AgentMetrics:
         )
         self.last_measured_epoch = Gauge("wellhead_agent_last_measured_epoch", "Last epoch aggregated", registry=r)
         self.epoch_uptime = Gauge("wellhead_agent_epoch_uptime_bps", "Uptime measured for the last epoch", registry=r)
+        self.curtailment_shed = Gauge(
+            "wellhead_agent_curtailment_shed_watts",
+            "Load the facility meter shows shed during the last measured grid event",
+            registry=r,
+        )
         self.outbox_depth = Gauge("wellhead_agent_outbox_depth", "Reports not yet confirmed on chain", registry=r)
         self.rpc_errors = Counter("wellhead_agent_rpc_errors", "RPC transport failures, per URL", ["url"], registry=r)
         self.signer_balance = Gauge(

@@ -25,11 +25,13 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
 
-from wellhead.agent.aggregate import EpochWindow, aggregate, write_evidence
+from wellhead.agent.aggregate import Aggregation, EpochWindow, aggregate, curtailment_compliance, write_evidence
 from wellhead.agent.collectors import Collector, CollectorError, Reading
+from wellhead.agent.collectors.nvml import NvmlPowerCap
 from wellhead.agent.config import AgentSettings, Tolerances
+from wellhead.agent.green import Certificate, GreenInputs, GridFeed, PoolEarnings, green_values
 from wellhead.agent.metrics import AgentMetrics
-from wellhead.agent.openadr import CurtailmentDesk, Ven, curtailment_in
+from wellhead.agent.openadr import CurtailmentDesk, ReceivedEvent, Ven, curtailment_in
 from wellhead.agent.rpc import RpcPool
 from wellhead.agent.samples import GpuTick, Tick
 from wellhead.agent.server import AgentServer
@@ -58,6 +60,7 @@ class SiteTerms:
     report_deadline: int
     challenge_window: int
     challenge_bond: int
+    decimals: int  # the stablecoin's
 
     def bounds(self, epoch: int) -> tuple[int, int]:
         start = self.genesis + epoch * self.epoch_length
@@ -94,7 +97,12 @@ class Agent:
             signer.address,
             self.evidence_dir,
         )
+        self.grid_feed = GridFeed(settings.green.grid_feed) if settings.green.grid_feed else None
+        self.earnings = PoolEarnings(settings.mining.earnings_file) if settings.mining.earnings_file else None
         self.curtailment: CurtailmentDesk | None = None
+        self.power_cap: NvmlPowerCap | None = None
+        if settings.openadr is not None and settings.openadr.curtail_power_cap_watts is not None:
+            self.power_cap = NvmlPowerCap(settings.openadr.curtail_power_cap_watts)
         self.ven: Ven | None = None
         self._peer_backoff: dict[str, float] = {}
         self._last_log: dict[str, float] = {}
@@ -135,6 +143,7 @@ class Agent:
             if not self._ready():
                 return
             now = self._now()
+            self._cap_power(now)
             self.sample(now)
             self.close_epochs(now)
             self.exchange()
@@ -144,6 +153,16 @@ class Agent:
             self.refresh_metrics()
         except RpcUnavailableError as exc:
             self._warn("rpc", "all RPC URLs failing; will retry", error=str(exc))
+
+    def _cap_power(self, now: float) -> None:
+        """Holds the GPUs' NVML power cap exactly while an accepted grid event is on."""
+        if self.power_cap is None or self.curtailment is None:
+            return
+        active = any(e.starts_at <= now < e.ends_at for e in self.curtailment.events())
+        try:
+            self.power_cap.apply(active)
+        except CollectorError as exc:
+            self._warn("power-cap", "curtailment power cap failed; will retry", error=str(exc))
 
     def _ready(self) -> bool:
         if self.terms is not None:
@@ -217,6 +236,7 @@ class Agent:
             report_deadline=params[5],
             challenge_window=params[4],
             challenge_bond=params[3],
+            decimals=int(self.pool.contract(w3, "Stablecoin").functions.decimals().call()),
         )
 
     def _now(self) -> float:
@@ -295,20 +315,34 @@ class Agent:
         interval = self.s.sample_interval
         window = EpochWindow(self.s.asset_id, epoch, start, end, interval, self.terms.gpus, self.terms.max_watts)
         agg = aggregate(window, self.store.ticks(start - interval, end), self.s.pue_band)
-        evidence = write_evidence(
-            agg,
-            window,
-            self.evidence_dir,
-            {
-                "agent": self.signer.address,
-                "mode": self.s.mode,
-                "collectors": [c.name for c in self.collectors],
-            },
-        )
         m = agg.measurement
+        green = green_values(
+            GreenInputs(
+                facility_wh=m.facility_energy_wh,
+                generator_wh=m.generator_energy_wh,
+                ppa_share_bps=self.s.green.ppa_share_bps,
+                certificates=self._retired_certificates(epoch) if self.s.green.certificates else (),
+                feed=tuple(self.grid_feed.window(start, end)) if self.grid_feed else (),
+                static_renewable_bps=self.s.green.renewable_bps,
+                static_carbon_g_per_kwh=self.s.green.carbon_g_per_kwh,
+            )
+        )
+        mining_revenue, earnings_rows = 0, list[list[object]]()
+        if self.earnings is not None:
+            mining_revenue, earnings_rows = self.earnings.earned(start, end, self.terms.decimals)
         curtailed_bps, grid_event = (0, b"\x00" * 32)
+        extra: dict[str, object] = {
+            "agent": self.signer.address,
+            "mode": self.s.mode,
+            "collectors": [c.name for c in self.collectors],
+            "green": green.evidence,
+            "mining": {"energy_wh": m.mining_energy_wh, "revenue": mining_revenue, "earnings_rows": earnings_rows},
+        }
         if self.curtailment is not None:
-            curtailed_bps, grid_event = curtailment_in(self.curtailment.events(), start, end)
+            events = self.curtailment.events()
+            curtailed_bps, grid_event = curtailment_in(events, start, end)
+            extra["curtailment"] = self._compliance(agg, window, events)
+        evidence = write_evidence(agg, window, self.evidence_dir, extra)
         report = Report(
             assetId=self.s.asset_id,
             epoch=epoch,
@@ -317,8 +351,10 @@ class Agent:
             gridEventId=grid_event,
             gpuEnergyWh=m.gpu_energy_wh,
             facilityEnergyWh=m.facility_energy_wh,
-            renewableBps=self.s.green.renewable_bps,
-            carbonGramsPerKwh=self.s.green.carbon_g_per_kwh,
+            miningEnergyWh=m.mining_energy_wh,
+            miningRevenue=mining_revenue,
+            renewableBps=green.renewable_bps,
+            carbonGramsPerKwh=green.carbon_g_per_kwh,
             evidenceHash=evidence,
         )
         with self.store.transaction():
@@ -347,6 +383,32 @@ class Agent:
                 "flags": m.flags,
             },
         )
+
+    def _retired_certificates(self, epoch: int) -> tuple[Certificate, ...]:
+        """Renewable certificates retired on chain against this asset's epoch (GridLedger events)."""
+
+        def read(w3: Web3) -> tuple[Certificate, ...]:
+            grid = self.pool.contract(w3, "GridLedger")
+            logs = grid.events.CertificateRetired.get_logs(
+                argument_filters={"assetId": self.s.asset_id, "epoch": epoch}, from_block=self.deployment.block
+            )
+            return tuple(Certificate(bytes(e["args"]["certificateId"]), int(e["args"]["energyWh"])) for e in logs)
+
+        certificates: tuple[Certificate, ...] = self.pool.call(read)
+        return certificates
+
+    def _compliance(
+        self, agg: Aggregation, window: EpochWindow, events: list[ReceivedEvent]
+    ) -> list[dict[str, object]]:
+        """For each grid event in the epoch, the load the facility meter shows was shed."""
+        out = []
+        for e in events:
+            if e.overlap(window.start, window.end):
+                shed = curtailment_compliance(agg, window, e.starts_at, e.ends_at)
+                out.append({"event": e.program_id, **shed})
+                if shed.get("measured"):
+                    self.metrics.curtailment_shed.set(float(str(shed["shed_w"])))
+        return out
 
     def _sign_own(self, report: Report) -> None:
         d = digest(report, self.deployment.chain_id, self.deployment.address("MetricsOracle"))
@@ -662,6 +724,9 @@ def build_collectors(settings: AgentSettings, terms: SiteTerms) -> list[Collecto
                     hide_faults=c.hide_faults,
                     failed_gpus=tuple(c.failed_gpus),
                     noise_bps=c.noise_bps,
+                    mining_kw=c.mining_kw,
+                    solar_kw=c.solar_kw,
+                    curtail_schedule=c.curtail_schedule,
                 )
             )
         elif c.type == "dcgm":
@@ -696,9 +761,13 @@ def report_differences(ours: Report, theirs: Report, t: Tolerances) -> list[tupl
     # renewable share must be backed by the checker's own reading of the site's green source
     if theirs.renewable_bps > ours.renewable_bps + t.renewable_bps:
         out.append(("renewableBps", ours.renewable_bps, theirs.renewable_bps))
+    if theirs.carbon_grams_per_kwh + t.carbon_g_per_kwh < ours.carbon_grams_per_kwh:
+        out.append(("carbonGramsPerKwh", ours.carbon_grams_per_kwh, theirs.carbon_grams_per_kwh))
     for field, pct, a, b in (
         ("gpuEnergyWh", t.energy_pct, ours.gpu_energy_wh, theirs.gpu_energy_wh),
         ("facilityEnergyWh", t.facility_pct, ours.facility_energy_wh, theirs.facility_energy_wh),
+        ("miningEnergyWh", t.energy_pct, ours.mining_energy_wh, theirs.mining_energy_wh),
+        ("miningRevenue", t.mining_revenue_pct, ours.mining_revenue, theirs.mining_revenue),
     ):
         # each side rounds to whole Wh, so one Wh apart is always within tolerance (a 60 s epoch of 8 GPUs
         # is ~50 Wh, where one Wh of rounding alone is 2 %)

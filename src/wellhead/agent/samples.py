@@ -58,5 +58,7 @@ class Tick:
 
     ts: int
     gpus: GpuTick | None = None
-    meter: MeterTick | None = None
+    meter: MeterTick | None = None  # the facility's import meter: everything the site draws
+    mining: MeterTick | None = None  # hybrid sites: the Bitcoin miners' feeder
+    generator: MeterTick | None = None  # the contracted renewable generator's export meter (a PPA)
     missing: dict[str, int] = field(default_factory=dict)  # collector -> missing values this tick

@@ -24,11 +24,12 @@ import numpy as np
 
 from wellhead.agent.samples import GpuTick, MeterTick, Tick
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ticks (
-    ts INTEGER PRIMARY KEY, gpus INTEGER NOT NULL, data BLOB, meter_power REAL, meter_wh INTEGER
+    ts INTEGER PRIMARY KEY, gpus INTEGER NOT NULL, data BLOB, meter_power REAL, meter_wh INTEGER,
+    mining_wh INTEGER, generator_wh INTEGER
 );
 CREATE TABLE IF NOT EXISTS reports (
     asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, status TEXT NOT NULL,
@@ -81,7 +82,15 @@ class AgentStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
-        self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._migrate()
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def _migrate(self) -> None:
+        """Version 2 added the mining and generator meters' counters to each tick."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(ticks)")}
+        for column in ("mining_wh", "generator_wh"):
+            if column not in columns:
+                self.db.execute(f"ALTER TABLE ticks ADD COLUMN {column} INTEGER")
 
     def close(self) -> None:
         self.db.close()
@@ -125,23 +134,27 @@ class AgentStore:
             )
         meter = tick.meter
         cur = self.db.execute(
-            "INSERT OR IGNORE INTO ticks (ts, gpus, data, meter_power, meter_wh) VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO ticks (ts, gpus, data, meter_power, meter_wh, mining_wh, generator_wh)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 tick.ts,
                 gpus,
                 data,
                 None if meter is None else meter.power_w,
                 None if meter is None else meter.energy_wh,
+                None if tick.mining is None else tick.mining.energy_wh,
+                None if tick.generator is None else tick.generator.energy_wh,
             ),
         )
         return cur.rowcount == 1
 
     def ticks(self, start: int, end: int) -> Iterator[Tick]:
         rows = self.db.execute(
-            "SELECT ts, gpus, data, meter_power, meter_wh FROM ticks WHERE ts >= ? AND ts < ? ORDER BY ts",
+            "SELECT ts, gpus, data, meter_power, meter_wh, mining_wh, generator_wh FROM ticks"
+            " WHERE ts >= ? AND ts < ? ORDER BY ts",
             (start, end),
         )
-        for ts, gpus, data, meter_power, meter_wh in rows:
+        for ts, gpus, data, meter_power, meter_wh, mining_wh, generator_wh in rows:
             tick = Tick(ts=int(ts))
             if data is not None:
                 raw = zlib.decompress(data)
@@ -153,6 +166,10 @@ class AgentStore:
                 tick.gpus = GpuTick(power_w=power, energy_mj=energy, util_pct=util, health=health)
             if meter_power is not None or meter_wh is not None:
                 tick.meter = MeterTick(power_w=meter_power, energy_wh=None if meter_wh is None else int(meter_wh))
+            if mining_wh is not None:
+                tick.mining = MeterTick(power_w=None, energy_wh=int(mining_wh))
+            if generator_wh is not None:
+                tick.generator = MeterTick(power_w=None, energy_wh=int(generator_wh))
             yield tick
 
     def last_tick_ts(self) -> int | None:

@@ -28,6 +28,8 @@ REPORT_FIELDS: list[dict[str, str]] = [
     {"name": "gridEventId", "type": "bytes32"},
     {"name": "gpuEnergyWh", "type": "uint64"},
     {"name": "facilityEnergyWh", "type": "uint64"},
+    {"name": "miningEnergyWh", "type": "uint64"},
+    {"name": "miningRevenue", "type": "uint64"},
     {"name": "renewableBps", "type": "uint32"},
     {"name": "carbonGramsPerKwh", "type": "uint32"},
     {"name": "evidenceHash", "type": "bytes32"},
@@ -46,6 +48,9 @@ class Report(BaseModel):
     grid_event_id: bytes = Field(default=b"\x00" * 32, alias="gridEventId", min_length=32, max_length=32)
     gpu_energy_wh: int = Field(alias="gpuEnergyWh", ge=0, le=UINT64)
     facility_energy_wh: int = Field(alias="facilityEnergyWh", ge=0, le=UINT64)
+    # hybrid sites: the Bitcoin miners' energy and the pool's earnings (stablecoin base units) in the epoch
+    mining_energy_wh: int = Field(default=0, alias="miningEnergyWh", ge=0, le=UINT64)
+    mining_revenue: int = Field(default=0, alias="miningRevenue", ge=0, le=UINT64)
     renewable_bps: int = Field(default=0, alias="renewableBps", ge=0, le=BPS)
     carbon_grams_per_kwh: int = Field(default=0, alias="carbonGramsPerKwh", ge=0, le=UINT32)
     evidence_hash: bytes = Field(alias="evidenceHash", min_length=32, max_length=32)

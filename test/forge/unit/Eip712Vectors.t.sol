@@ -37,6 +37,8 @@ contract Eip712VectorsTest is Fixture {
         r.gridEventId = vm.parseJsonBytes32(json, string.concat(k, ".gridEventId"));
         r.gpuEnergyWh = uint64(vm.parseJsonUint(json, string.concat(k, ".gpuEnergyWh")));
         r.facilityEnergyWh = uint64(vm.parseJsonUint(json, string.concat(k, ".facilityEnergyWh")));
+        r.miningEnergyWh = uint64(vm.parseJsonUint(json, string.concat(k, ".miningEnergyWh")));
+        r.miningRevenue = uint64(vm.parseJsonUint(json, string.concat(k, ".miningRevenue")));
         r.renewableBps = uint32(vm.parseJsonUint(json, string.concat(k, ".renewableBps")));
         r.carbonGramsPerKwh = uint32(vm.parseJsonUint(json, string.concat(k, ".carbonGramsPerKwh")));
         r.evidenceHash = vm.parseJsonBytes32(json, string.concat(k, ".evidenceHash"));

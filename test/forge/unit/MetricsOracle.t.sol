@@ -35,11 +35,24 @@ contract MetricsOracleTest is Fixture {
         bytes[] memory sigs = new bytes[](3);
         uint32[3] memory uptimes = [uint32(10_000), 5_000, 9_000];
         uint64[3] memory energy = [uint64(3_000), 4_000, 5_000];
+        uint64[3] memory miningWh = [uint64(900), 700, 800];
+        uint64[3] memory miningRevenue = [uint64(50e6), 70e6, 60e6];
+        address[] memory signers = new address[](3);
         for (uint256 i; i < 3; ++i) {
             rs[i] = makeReport(0, uptimes[i]);
             rs[i].gpuEnergyWh = energy[i];
+            rs[i].miningEnergyWh = miningWh[i];
+            rs[i].miningRevenue = miningRevenue[i];
             sigs[i] = sign(attestorKeys[i], rs[i]);
+            signers[i] = vm.addr(attestorKeys[i]);
         }
+        Report memory median = copy(rs[0]);
+        median.uptimeBps = 9_000;
+        median.gpuEnergyWh = 4_000;
+        median.miningEnergyWh = 800;
+        median.miningRevenue = 60e6;
+        vm.expectEmit(true, true, false, true, address(oracle));
+        emit IMetricsOracle.ReportAccepted(assetId, 0, median, signers);
         _submit(rs, sigs);
         assertEq(oracle.reportOf(assetId, 0).uptimeBps, 9_000, "median uptime, not the site's claim");
     }
@@ -103,7 +116,16 @@ contract MetricsOracleTest is Fixture {
         r.facilityEnergyWh = r.gpuEnergyWh - 1;
         (rs, sigs) = signed(r, 2);
         vm.expectRevert(
-            abi.encodeWithSelector(IMetricsOracle.OracleFacilityBelowGpuEnergy.selector, 3_999, 4_000)
+            abi.encodeWithSelector(IMetricsOracle.OracleFacilityBelowLoad.selector, 3_999, 4_000, 0)
+        );
+        _submit(rs, sigs);
+
+        // a hybrid site: the facility feeds the GPUs and the Bitcoin miners
+        r = makeReport(0, 10_000);
+        r.miningEnergyWh = 1_001;
+        (rs, sigs) = signed(r, 2);
+        vm.expectRevert(
+            abi.encodeWithSelector(IMetricsOracle.OracleFacilityBelowLoad.selector, 5_000, 4_000, 1_001)
         );
         _submit(rs, sigs);
 

@@ -153,6 +153,8 @@ abstract contract Fixture is HandlerBase {
             gridEventId: bytes32(0),
             gpuEnergyWh: 4_000,
             facilityEnergyWh: 5_000,
+            miningEnergyWh: 0,
+            miningRevenue: 0,
             renewableBps: 6_000,
             carbonGramsPerKwh: 200,
             evidenceHash: keccak256(abi.encode("evidence", epoch))

@@ -34,6 +34,8 @@ abstract contract HandlerBase is Test {
             gridEventId: curtailed == 0 ? bytes32(0) : _gridEventId(assetId, epoch),
             gpuEnergyWh: 1_000,
             facilityEnergyWh: 1_200,
+            miningEnergyWh: 0,
+            miningRevenue: 0,
             renewableBps: 5_000,
             carbonGramsPerKwh: 300,
             evidenceHash: bytes32(uint256(epoch))

@@ -8,7 +8,7 @@ instants, so an agent restarted after a crash backfills what it missed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from wellhead.agent.samples import GpuTick, MeterTick
 from wellhead.errors import WellheadError
@@ -22,6 +22,20 @@ class CollectorError(WellheadError, RuntimeError):
 class Reading:
     gpus: GpuTick | None = None
     meter: MeterTick | None = None
+    mining: MeterTick | None = None
+    generator: MeterTick | None = None
+
+
+MeterRole = Literal["facility", "mining", "generator"]
+
+
+def meter_reading(role: MeterRole, tick: MeterTick) -> Reading:
+    """A meter's reading in the slot of its role."""
+    if role == "mining":
+        return Reading(mining=tick)
+    if role == "generator":
+        return Reading(generator=tick)
+    return Reading(meter=tick)
 
 
 class Collector(Protocol):

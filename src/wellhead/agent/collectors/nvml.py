@@ -120,3 +120,29 @@ class NvmlCollector:
             with contextlib.suppress(self.nvml.NVMLError):
                 self.nvml.nvmlShutdown()
             self._handles = []
+
+
+@dataclass
+class NvmlPowerCap:
+    """Curtails by power-capping every GPU through NVML while a grid event is on, and restores each GPU's
+    default limit after it (clamped to the limits the GPU accepts). Needs root, as NVML does for limits."""
+
+    watts: int
+    nvml: ModuleType | None = None  # injected in tests: the pynvml module boundary
+    capped: bool = False
+
+    def apply(self, active: bool) -> None:
+        """Caps (active) or restores; a no-op when already in that state. Raises CollectorError on failure."""
+        if active == self.capped:
+            return
+        nv = self.nvml or _load_pynvml()
+        try:
+            nv.nvmlInit()
+            for i in range(nv.nvmlDeviceGetCount()):
+                handle = nv.nvmlDeviceGetHandleByIndex(i)
+                low, high = nv.nvmlDeviceGetPowerManagementLimitConstraints(handle)
+                wanted = self.watts * 1000 if active else nv.nvmlDeviceGetPowerManagementDefaultLimit(handle)
+                nv.nvmlDeviceSetPowerManagementLimit(handle, min(max(wanted, low), high))
+        except nv.NVMLError as exc:
+            raise CollectorError(f"NVML power cap of {self.watts} W not applied: {exc}") from None
+        self.capped = active

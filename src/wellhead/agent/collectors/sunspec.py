@@ -14,7 +14,7 @@ from importlib import resources
 from pymodbus.client import ModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from wellhead.agent.collectors import CollectorError, Reading
+from wellhead.agent.collectors import CollectorError, MeterRole, Reading, meter_reading
 from wellhead.agent.samples import MeterTick
 
 SUNSPEC_BASES = (40000, 0, 50000)
@@ -46,10 +46,15 @@ class SunSpecMeterCollector:
     port: int = 502
     unit_id: int = 1
     timeout: float = 3.0
+    role: MeterRole = "facility"  # a generator's meter is read for the energy it exported
     name: str = "sunspec"
     replayable: bool = False
     _client: ModbusTcpClient | None = field(default=None, repr=False)
     _model: tuple[int, int] | None = field(default=None, repr=False)  # (model id, address of its ID register)
+
+    def __post_init__(self) -> None:
+        if self.role != "facility" and self.name == "sunspec":
+            self.name = f"sunspec-{self.role}"
 
     def _read(self, address: int, count: int) -> list[int]:
         client = self._client
@@ -95,7 +100,7 @@ class SunSpecMeterCollector:
         points = point_offsets(model_id)
         w_off, _ = points["W"]
         wsf_off, _ = points["W_SF"]
-        imp_off, _ = points["TotWhImp"]
+        imp_off, _ = points["TotWhExp" if self.role == "generator" else "TotWhImp"]
         esf_off, _ = points["TotWh_SF"]
         span = max(w_off, wsf_off, imp_off + 1, esf_off) + 1
         regs = self._read(address, span)
@@ -108,7 +113,7 @@ class SunSpecMeterCollector:
         else:
             scale = _signed16(e_sf)
             energy = e_raw * 10**scale if scale >= 0 else e_raw // 10 ** (-scale)
-        return Reading(meter=MeterTick(power_w=power, energy_wh=energy))
+        return meter_reading(self.role, MeterTick(power_w=power, energy_wh=energy))
 
     def close(self) -> None:
         if self._client is not None:
