@@ -393,7 +393,7 @@ class Demo:
             ai_wh = split_by_use(row.facility_wh, row.gpu_wh, row.mining_wh, 0, 0).ai_wh
             for label, lease in leased.items():
                 if int(lease[3]) <= epoch < int(lease[4]):
-                    used = ai_wh * int(lease[2]) // gpus
+                    used = ai_wh * int(lease[1]) // gpus  # Lease: assetId, gpus, class, startEpoch, endEpoch
                     total, green = result.carbon_free.get(label, (0, 0))
                     result.carbon_free[label] = (total + used, green + carbon_free_wh(used, row.renewable_bps))
 

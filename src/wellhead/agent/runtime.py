@@ -289,6 +289,13 @@ class Agent:
                     self.metrics.missing.labels(collector=c.name).inc()
                 if tick.meter is None:
                     tick.meter = reading.meter
+            for role in ("mining", "generator"):
+                meter = getattr(reading, role)
+                if meter is not None:
+                    if meter.energy_wh is None:
+                        self.metrics.missing.labels(collector=c.name).inc()
+                    if getattr(tick, role) is None:
+                        setattr(tick, role, meter)
         return tick
 
     # ------------------------------------------------------------------ epochs
