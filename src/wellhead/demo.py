@@ -318,6 +318,7 @@ class Demo:
         self._warp_to(self._epoch_end(plan.epoch))
         if plan.uptime_bps is None:
             return
+        self.retire_certificates(plan.epoch)
         reports, signatures = [], []
         for i, attestor in enumerate(self.a.attestors[: plan.signers]):
             # each attestor signs its own measurement; the contract takes the median

@@ -12,7 +12,7 @@ from web3 import Web3
 from tests.helpers import Site
 from wellhead.chain.client import Protocol
 from wellhead.chain.deployment import Deployment
-from wellhead.demo import Actors, Demo, DemoResult
+from wellhead.demo import DEMAND_RESPONSE_CREDIT, Actors, Demo, DemoResult
 from wellhead.gateway.api import create_app
 from wellhead.gateway.indexer import Indexer
 from wellhead.gateway.services import Services
@@ -107,7 +107,7 @@ def test_openapi_has_stable_operation_ids(indexed: tuple[TestClient, DemoResult]
         *("createWebhook", "listWebhooks", "deleteWebhook", "listWebhookDeliveries"),
         *("prepareOpenLease", "prepareExtendLease", "prepareCloseLease", "prepareClaimRefund"),
         *("prepareClaimRevenue", "prepareBuyShares", "prepareTransferShares", "prepareApprove", "preparePermit"),
-        *("relayTransaction", "getTransaction"),
+        *("relayTransaction", "getTransaction", "listGridEvents", "getAssetEnergy"),
     }
 
 
@@ -187,3 +187,76 @@ def test_cached_answers_revalidate_and_follow_the_index(
     assert len(client.get("/api/v1/leases").json()["items"]) == 1
     again = client.get("/api/v1/assets", headers={"If-None-Match": etag})
     assert again.status_code == 200 and len(again.json()["items"]) == 2 and again.headers["etag"] != etag
+
+
+# ---------------------------------------------------------------- energy: grid events, hybrid split, green
+def _reports(protocol: Protocol, asset_id: int) -> dict[int, dict[str, int]]:
+    logs = protocol.oracle.events.ReportAccepted().get_logs(from_block=0, argument_filters={"assetId": asset_id})
+    return {int(log["args"]["epoch"]): dict(log["args"]["report"]) for log in logs}
+
+
+def test_grid_events_carry_their_income(indexed: tuple[TestClient, DemoResult]) -> None:
+    client, result = indexed
+    body = client.get(f"/api/v1/assets/{result.asset_id}/grid-events").json()
+    [event] = body["items"]
+    declared = result.grid_events[0]
+    assert (event["source"], event["starts_at"], event["ends_at"]) == ("manual", declared.starts_at, declared.ends_at)
+    assert event["energy_income"]["base_units"] == str(DEMAND_RESPONSE_CREDIT)
+    assert event["holders_income"]["base_units"] == str(declared.holders_income)
+
+
+def test_revenue_per_kwh_of_each_use(indexed: tuple[TestClient, DemoResult], protocol: Protocol) -> None:
+    client, result = indexed
+    reports = _reports(protocol, result.asset_id)
+    delivered = {r.epoch: r.delivered for r in result.epochs}
+    epochs = {e["epoch"]: e for e in client.get(f"/api/v1/assets/{result.asset_id}/epochs").json()["items"]}
+    for epoch, r in reports.items():
+        e = epochs[epoch]
+        load = r["gpuEnergyWh"] + r["miningEnergyWh"]
+        mining_share = r["facilityEnergyWh"] * r["miningEnergyWh"] // load
+        ai_share = r["facilityEnergyWh"] - mining_share
+        assert e["mining_revenue"]["base_units"] == str(r["miningRevenue"])
+        assert e["ai_energy_wh"] == str(ai_share)
+        assert e["mining_revenue_per_kwh"]["base_units"] == str(r["miningRevenue"] * 1000 // mining_share)
+        assert e["ai_revenue_per_kwh"]["base_units"] == str(delivered[epoch] * 1000 // ai_share)
+        assert e["carbon_free_energy_wh"] == str(r["facilityEnergyWh"] * r["renewableBps"] // 10_000)
+    summary = client.get(f"/api/v1/assets/{result.asset_id}/energy").json()
+    assert summary["epochs"] == len(reports)
+    assert summary["mining_revenue"]["base_units"] == str(sum(r["miningRevenue"] for r in reports.values()))
+    assert summary["ai_revenue"]["base_units"] == str(sum(delivered[e] for e in reports))
+    assert summary["energy_income"]["base_units"] == str(DEMAND_RESPONSE_CREDIT)
+    # AI capacity earns far more per kWh than the miners beside it: the reason these sites convert
+    ai, mining = (int(summary[k]["base_units"]) for k in ("ai_revenue_per_kwh", "mining_revenue_per_kwh"))
+    assert ai > 10 * mining > 0
+
+
+def test_certificates_and_carbon_free_energy_per_lease(
+    indexed: tuple[TestClient, DemoResult], protocol: Protocol, w3: Web3
+) -> None:
+    client, result = indexed
+    retired = protocol.grid.events.CertificateRetired().get_logs(
+        from_block=0, argument_filters={"assetId": result.asset_id}
+    )
+    summary = client.get(f"/api/v1/assets/{result.asset_id}/energy").json()
+    assert summary["certificates_retired"] == len(retired) > 0
+    assert summary["certificate_energy_wh"] == str(sum(c["args"]["energyWh"] for c in retired))
+
+    reports = _reports(protocol, result.asset_id)
+    gpus = protocol.registry.functions.terms(result.asset_id).call()[4]
+    leases = client.get(f"/api/v1/leases?asset_id={result.asset_id}").json()["items"]
+    assert leases
+    for lease in leases:
+        wh = green = 0
+        for epoch in range(lease["start_epoch"], lease["end_epoch"]):
+            r = reports.get(epoch)
+            if r is None:
+                continue  # no report, no energy claimed
+            load = r["gpuEnergyWh"] + r["miningEnergyWh"]
+            ai = r["facilityEnergyWh"] - r["facilityEnergyWh"] * r["miningEnergyWh"] // load
+            used = ai * lease["gpus"] // gpus
+            wh += used
+            green += used * r["renewableBps"] // 10_000
+        assert (lease["energy_wh"], lease["carbon_free_energy_wh"]) == (str(wh), str(green))
+        assert int(lease["carbon_free_energy_wh"]) > 0
+        single = client.get(f"/api/v1/leases/{lease['id']}").json()
+        assert single["carbon_free_energy_wh"] == lease["carbon_free_energy_wh"]

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from web3 import Web3
 
+from wellhead.energy import carbon_free_wh, carbon_grams, per_kwh, split_by_use, wh_per_delivered_gpu_hour
 from wellhead.gateway import db
 from wellhead.gateway.cache import index_version
 from wellhead.gateway.indexer import INDEXED_TIME
@@ -81,6 +82,13 @@ class EpochOut(BaseModel):
     operator_fee: Amount | None
     service_credit: Amount | None
     revenue_per_kwh: Amount | None = Field(description="holders' revenue per facility kWh, rounded down")
+    mining_energy_wh: str | None = Field(description="hybrid sites: what the Bitcoin miners drew")
+    mining_revenue: Amount | None = Field(description="hybrid sites: the pool's earnings in the epoch")
+    ai_energy_wh: str | None = Field(description="the GPUs' share of facility energy (split by the two meters)")
+    ai_revenue_per_kwh: Amount | None = Field(description="lease revenue (delivered) per kWh of the AI share")
+    mining_revenue_per_kwh: Amount | None = Field(description="pool earnings per kWh of the mining share")
+    gpu_wh_per_delivered_gpu_hour: int | None = Field(description="GPU energy per GPU-hour delivered healthy")
+    carbon_free_energy_wh: str | None = Field(description="facility energy x renewable share, rounded down")
 
 
 class LeaseOut(BaseModel):
@@ -98,6 +106,41 @@ class LeaseOut(BaseModel):
     refunded: Amount
     service_credit: Amount
     closed_refund: Amount
+    energy_wh: str = Field(description="the lease's GPUs' share of the AI energy of its reported epochs")
+    carbon_free_energy_wh: str = Field(description="of which carbon-free (each epoch's renewable share)")
+    carbon_grams: str = Field(description="emissions of that energy at each epoch's intensity, rounded up")
+
+
+class GridEventOut(BaseModel):
+    event_id: str
+    asset_id: int
+    source: str
+    starts_at: int
+    ends_at: int
+    payload_hash: str
+    signer: str
+    declared_at: int
+    energy_income: Amount = Field(description="demand-response and energy credits deposited with this reference")
+    holders_income: Amount
+
+
+class EnergyOut(BaseModel):
+    """An asset's energy side over its reported epochs: each use's energy and revenue side by side, green
+    energy, and the demand-response income it earned."""
+
+    asset_id: int
+    epochs: int
+    ai_energy_wh: str
+    mining_energy_wh: str
+    ai_revenue: Amount
+    mining_revenue: Amount
+    ai_revenue_per_kwh: Amount | None
+    mining_revenue_per_kwh: Amount | None
+    carbon_free_energy_wh: str
+    certificates_retired: int
+    certificate_energy_wh: str
+    energy_income: Amount
+    energy_income_to_holders: Amount
 
 
 class NavRoundOut(BaseModel):
@@ -249,14 +292,32 @@ def create_app(services: Services) -> FastAPI:
         if asset_id is not None:
             _require_asset(s, asset_id)
             q = q.where(db.Lease.asset_id == asset_id)
-        return page(list(s.scalars(q)), limit, lambda r: r.id, _lease)
+        rows = list(s.scalars(q))
+        energy = _lease_energy(s, rows[:limit])
+        return page(rows, limit, lambda r: r.id, lambda r: _lease(r, energy[r.id]))
 
     @app.get("/api/v1/leases/{lease_id}", operation_id="getLease", response_model=LeaseOut)
     def get_lease(s: S, lease_id: int) -> Response:
         lease = s.get(db.Lease, lease_id) if 0 < lease_id < 2**63 else None
         if lease is None:
             raise Problem(404, "lease_not_found", f"no lease {lease_id}", "lease_id")
-        return json_response(_lease(lease))
+        return json_response(_lease(lease, _lease_energy(s, [lease])[lease.id]))
+
+    @app.get("/api/v1/assets/{asset_id}/grid-events", operation_id="listGridEvents", response_model=Page[GridEventOut])
+    def list_grid_events(s: S, asset_id: int, limit: Limit = 100, cursor: Cursor = None) -> Response:
+        _require_asset(s, asset_id)
+        after = decode_cursor(cursor, 1)
+        q = select(db.GridEventRow).where(db.GridEventRow.asset_id == asset_id).order_by(db.GridEventRow.starts_at)
+        if after:
+            q = q.where(db.GridEventRow.starts_at > after[0])
+        rows = list(s.scalars(q.limit(limit + 1)))
+        income = _income_by_reference(s, asset_id, [r.event_id for r in rows[:limit]])
+        return page(rows, limit, lambda r: r.starts_at, lambda r: _grid_event(r, income.get(r.event_id, (0, 0))))
+
+    @app.get("/api/v1/assets/{asset_id}/energy", operation_id="getAssetEnergy", response_model=EnergyOut)
+    def get_energy(s: S, asset_id: int) -> Response:
+        asset = _require_asset(s, asset_id)
+        return json_response(_energy_summary(s, asset))
 
     app.include_router(router)
     mount_dashboard(app)
@@ -398,11 +459,73 @@ def _epoch_json(asset: db.Asset, e: Any) -> bytes:
         "operator_fee": _amount(_uint(e.operator_fee)),
         "service_credit": _amount(_uint(e.service_credit)),
         "revenue_per_kwh": _amount(per_kwh),
+        **_energy_fields(asset, e),
     }
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def _lease(x: db.Lease) -> LeaseOut:
+def _energy_fields(asset: db.Asset, e: Any) -> dict[str, Any]:
+    """An epoch's hybrid split and green values (None before its report)."""
+    facility, gpu, mining = _uint(e.facility_energy_wh), _uint(e.gpu_energy_wh), _uint(e.mining_energy_wh)
+    if facility is None or gpu is None:
+        keys = ("mining_energy_wh", "mining_revenue", "ai_energy_wh", "ai_revenue_per_kwh")
+        return dict.fromkeys(
+            (*keys, "mining_revenue_per_kwh", "gpu_wh_per_delivered_gpu_hour", "carbon_free_energy_wh")
+        )
+    mining = mining or 0
+    mining_revenue = _uint(e.mining_revenue) or 0
+    split = split_by_use(facility, gpu, mining, _uint(e.delivered) or 0, mining_revenue)
+    return {
+        "mining_energy_wh": str(mining),
+        "mining_revenue": _amount(mining_revenue),
+        "ai_energy_wh": str(split.ai_wh),
+        "ai_revenue_per_kwh": _amount(split.ai_revenue_per_kwh) if e.settled else None,
+        "mining_revenue_per_kwh": _amount(split.mining_revenue_per_kwh),
+        "gpu_wh_per_delivered_gpu_hour": wh_per_delivered_gpu_hour(
+            gpu, asset.gpu_count, asset.epoch_length, e.uptime_bps or 0
+        ),
+        "carbon_free_energy_wh": str(carbon_free_wh(facility, e.renewable_bps or 0)),
+    }
+
+
+@dataclass(frozen=True)
+class LeaseEnergy:
+    wh: int = 0
+    carbon_free_wh: int = 0
+    carbon_grams: int = 0
+
+
+def _lease_energy(s: Session, leases: list[db.Lease]) -> dict[int, LeaseEnergy]:
+    """Each lease's share (its GPUs over the asset's) of the AI energy of its reported epochs, with the
+    carbon-free part and the emissions: one query for the whole page."""
+    if not leases:
+        return {}
+    assets = {a.id: a for a in s.scalars(select(db.Asset).where(db.Asset.id.in_({x.asset_id for x in leases})))}
+    table = db.Epoch.__table__
+    q = select(table).where(
+        table.c.asset_id.in_(assets),
+        table.c.reported.is_(True),
+        table.c.epoch >= min(x.start_epoch for x in leases),
+        table.c.epoch < max(x.end_epoch for x in leases),
+    )
+    epochs = list(s.execute(q))
+    out: dict[int, LeaseEnergy] = {}
+    for x in leases:
+        wh = green = grams = 0
+        gpus = assets[x.asset_id].gpu_count
+        for e in epochs:
+            if e.asset_id != x.asset_id or not x.start_epoch <= e.epoch < x.end_epoch:
+                continue
+            facility, gpu, mining = (_uint(v) or 0 for v in (e.facility_energy_wh, e.gpu_energy_wh, e.mining_energy_wh))
+            used = split_by_use(facility, gpu, mining, 0, 0).ai_wh * x.gpus // gpus
+            wh += used
+            green += carbon_free_wh(used, e.renewable_bps or 0)
+            grams += carbon_grams(used, e.carbon_grams_per_kwh or 0)
+        out[x.id] = LeaseEnergy(wh, green, grams)
+    return out
+
+
+def _lease(x: db.Lease, energy: LeaseEnergy) -> LeaseOut:
     amount = Amount.of
     return LeaseOut(
         id=x.id,
@@ -419,6 +542,70 @@ def _lease(x: db.Lease) -> LeaseOut:
         refunded=amount(x.refunded),
         service_credit=amount(x.credited),
         closed_refund=amount(x.closed_refund),
+        energy_wh=str(energy.wh),
+        carbon_free_energy_wh=str(energy.carbon_free_wh),
+        carbon_grams=str(energy.carbon_grams),
+    )
+
+
+SOURCES = {0: "openadr", 1: "manual"}
+
+
+def _grid_event(r: db.GridEventRow, income: tuple[int, int]) -> GridEventOut:
+    return GridEventOut(
+        event_id=r.event_id,
+        asset_id=r.asset_id,
+        source=SOURCES.get(r.source, str(r.source)),
+        starts_at=r.starts_at,
+        ends_at=r.ends_at,
+        payload_hash=r.payload_hash,
+        signer=r.signer,
+        declared_at=r.declared_at,
+        energy_income=Amount.of(income[0]),
+        holders_income=Amount.of(income[1]),
+    )
+
+
+def _income_by_reference(s: Session, asset_id: int, references: list[str] | None) -> dict[str, tuple[int, int]]:
+    """Energy income (amount, holders' part) per reference; every reference when `references` is None."""
+    q = select(db.EnergyIncome).where(db.EnergyIncome.asset_id == asset_id)
+    if references is not None:
+        q = q.where(db.EnergyIncome.reference.in_(references))
+    out: dict[str, tuple[int, int]] = {}
+    for row in s.scalars(q):
+        amount, holders = out.get(row.reference, (0, 0))
+        out[row.reference] = (amount + row.amount, holders + row.holders_revenue)
+    return out
+
+
+def _energy_summary(s: Session, asset: db.Asset) -> EnergyOut:
+    table = db.Epoch.__table__
+    rows = list(s.execute(select(table).where(table.c.asset_id == asset.id, table.c.reported.is_(True))))
+    ai_wh = mining_wh = ai_revenue = mining_revenue = green = 0
+    for e in rows:
+        facility, gpu, mining = (_uint(v) or 0 for v in (e.facility_energy_wh, e.gpu_energy_wh, e.mining_energy_wh))
+        split = split_by_use(facility, gpu, mining, 0, 0)
+        ai_wh += split.ai_wh
+        mining_wh += split.mining_wh
+        ai_revenue += _uint(e.delivered) or 0
+        mining_revenue += _uint(e.mining_revenue) or 0
+        green += carbon_free_wh(facility, e.renewable_bps or 0)
+    certificates = list(s.scalars(select(db.RetiredCertificate).where(db.RetiredCertificate.asset_id == asset.id)))
+    income = _income_by_reference(s, asset.id, None).values()
+    return EnergyOut(
+        asset_id=asset.id,
+        epochs=len(rows),
+        ai_energy_wh=str(ai_wh),
+        mining_energy_wh=str(mining_wh),
+        ai_revenue=Amount.of(ai_revenue),
+        mining_revenue=Amount.of(mining_revenue),
+        ai_revenue_per_kwh=Amount.maybe(per_kwh(ai_revenue, ai_wh)),
+        mining_revenue_per_kwh=Amount.maybe(per_kwh(mining_revenue, mining_wh)),
+        carbon_free_energy_wh=str(green),
+        certificates_retired=len(certificates),
+        certificate_energy_wh=str(sum(c.energy_wh for c in certificates)),
+        energy_income=Amount.of(sum(a for a, _ in income)),
+        energy_income_to_holders=Amount.of(sum(h for _, h in income)),
     )
 
 

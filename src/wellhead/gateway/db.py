@@ -13,7 +13,18 @@ from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, String, TypeDecorator, UniqueConstraint, create_engine
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+)
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -102,6 +113,8 @@ class Epoch(Base):
     curtailed_bps: Mapped[int | None] = mapped_column(Integer)
     gpu_energy_wh: Mapped[int | None] = mapped_column(Uint)
     facility_energy_wh: Mapped[int | None] = mapped_column(Uint)
+    mining_energy_wh: Mapped[int | None] = mapped_column(Uint)
+    mining_revenue: Mapped[int | None] = mapped_column(Uint)
     renewable_bps: Mapped[int | None] = mapped_column(Integer)
     carbon_grams_per_kwh: Mapped[int | None] = mapped_column(Integer)
     evidence_hash: Mapped[str | None] = mapped_column(String(66))
@@ -133,6 +146,50 @@ class Lease(Base):
     refunded: Mapped[int] = mapped_column(Uint, default=0)
     credited: Mapped[int] = mapped_column(Uint, default=0)
     opened_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class GridEventRow(Base):
+    """A grid curtailment event declared for an asset (GridLedger)."""
+
+    __tablename__ = "grid_events"
+    event_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    source: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[int] = mapped_column(BigInteger)
+    ends_at: Mapped[int] = mapped_column(BigInteger)
+    payload_hash: Mapped[str] = mapped_column(String(66))
+    signer: Mapped[str] = mapped_column(String(42))
+    declared_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class EnergyIncome(Base):
+    """A demand-response or energy-credit deposit into an asset's revenue, with its reference (a grid event)."""
+
+    __tablename__ = "energy_income"
+    tx_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    asset_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    reference: Mapped[str] = mapped_column(String(66), index=True)
+    depositor: Mapped[str] = mapped_column(String(42))
+    amount: Mapped[int] = mapped_column(Uint)
+    protocol_fee: Mapped[int] = mapped_column(Uint)
+    operator_fee: Mapped[int] = mapped_column(Uint)
+    holders_revenue: Mapped[int] = mapped_column(Uint)
+    deposited_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class RetiredCertificate(Base):
+    """A renewable energy certificate retired against an asset's epoch (GridLedger)."""
+
+    __tablename__ = "retired_certificates"
+    certificate_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(BigInteger)
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    energy_wh: Mapped[int] = mapped_column(Uint)
+    retired_at: Mapped[int] = mapped_column(BigInteger)
+
+
+Index("ix_retired_certificates_asset_epoch", RetiredCertificate.asset_id, RetiredCertificate.epoch)
 
 
 class NavRound(Base):
@@ -170,7 +227,17 @@ class CreditPosition(Base):
     liquidations: Mapped[int] = mapped_column(Integer)
 
 
-PROJECTIONS = (Asset, Epoch, Lease, NavRound, ShareBalance, CreditPosition)
+PROJECTIONS = (
+    Asset,
+    Epoch,
+    Lease,
+    NavRound,
+    ShareBalance,
+    CreditPosition,
+    GridEventRow,
+    EnergyIncome,
+    RetiredCertificate,
+)
 
 
 # ------------------------------------------------------------ the gateway's own state (not from the chain)

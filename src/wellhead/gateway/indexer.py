@@ -26,7 +26,7 @@ from wellhead.errors import RpcUnavailableError
 from wellhead.gateway.db import PROJECTIONS, ChainEvent, IndexedBlock, IndexerState
 from wellhead.gateway.projections import apply_events
 
-CORE = ("CapacityRegistry", "LeaseMarket", "MetricsOracle", "NavOracleFactory", "CreditMarket")
+CORE = ("CapacityRegistry", "LeaseMarket", "MetricsOracle", "NavOracleFactory", "CreditMarket", "GridLedger")
 NEXT_BLOCK = "next_block"
 ROLLBACKS = "rollbacks"  # reorgs rolled back so far: part of the version caches key answers by
 INDEXED_TIME = "indexed_timestamp"  # the timestamp of the newest indexed block: the API's "now"

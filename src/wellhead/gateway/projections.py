@@ -17,7 +17,19 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 from web3 import Web3
 
-from wellhead.gateway.db import Asset, Base, ChainEvent, CreditPosition, Epoch, Lease, NavRound, ShareBalance
+from wellhead.gateway.db import (
+    Asset,
+    Base,
+    ChainEvent,
+    CreditPosition,
+    EnergyIncome,
+    Epoch,
+    GridEventRow,
+    Lease,
+    NavRound,
+    RetiredCertificate,
+    ShareBalance,
+)
 
 ZERO = "0x" + "00" * 20
 M = TypeVar("M", bound=Base)
@@ -122,6 +134,8 @@ def report_accepted(b: Batch, e: ChainEvent) -> None:
     row.curtailed_bps = r["curtailedBps"]
     row.gpu_energy_wh = r["gpuEnergyWh"]
     row.facility_energy_wh = r["facilityEnergyWh"]
+    row.mining_energy_wh = r["miningEnergyWh"]
+    row.mining_revenue = r["miningRevenue"]
     row.renewable_bps = r["renewableBps"]
     row.carbon_grams_per_kwh = r["carbonGramsPerKwh"]
     row.evidence_hash = r["evidenceHash"]
@@ -261,6 +275,50 @@ def liquidated(b: Batch, e: ChainEvent) -> None:
     row.liquidations += 1
 
 
+def grid_event_declared(b: Batch, e: ChainEvent) -> None:
+    a = e.args
+    row = GridEventRow(
+        event_id=a["eventId"],
+        asset_id=a["assetId"],
+        source=a["source"],
+        starts_at=a["startsAt"],
+        ends_at=a["endsAt"],
+        payload_hash=a["payloadHash"],
+        signer=a["signer"],
+        declared_at=e.timestamp,
+    )
+    b.add(GridEventRow, (row.event_id,), row)
+
+
+def energy_income_deposited(b: Batch, e: ChainEvent) -> None:
+    a = e.args
+    row = EnergyIncome(
+        tx_hash=e.tx_hash,
+        log_index=e.log_index,
+        asset_id=a["assetId"],
+        reference=a["reference_"],
+        depositor=a["from"],
+        amount=a["amount"],
+        protocol_fee=a["protocolFee"],
+        operator_fee=a["operatorFee"],
+        holders_revenue=a["holdersRevenue"],
+        deposited_at=e.timestamp,
+    )
+    b.add(EnergyIncome, (row.tx_hash, row.log_index), row)
+
+
+def certificate_retired(b: Batch, e: ChainEvent) -> None:
+    a = e.args
+    row = RetiredCertificate(
+        certificate_id=a["certificateId"],
+        asset_id=a["assetId"],
+        epoch=a["epoch"],
+        energy_wh=a["energyWh"],
+        retired_at=e.timestamp,
+    )
+    b.add(RetiredCertificate, (row.certificate_id,), row)
+
+
 HANDLERS: dict[tuple[str, str], Callable[[Batch, ChainEvent], None]] = {
     ("CapacityRegistry", "AssetRegistered"): asset_registered,
     ("CapacityRegistry", "AssetStatusChanged"): asset_status_changed,
@@ -280,6 +338,9 @@ HANDLERS: dict[tuple[str, str], Callable[[Batch, ChainEvent], None]] = {
     ("CreditMarket", "Repaid"): repaid,
     ("CreditMarket", "RevenueApplied"): revenue_applied,
     ("CreditMarket", "Liquidated"): liquidated,
+    ("GridLedger", "GridEventDeclared"): grid_event_declared,
+    ("LeaseMarket", "EnergyIncomeDeposited"): energy_income_deposited,
+    ("GridLedger", "CertificateRetired"): certificate_retired,
 }
 
 
