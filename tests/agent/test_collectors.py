@@ -177,6 +177,17 @@ class FakeNvml:
     def nvmlDeviceGetUtilizationRates(self, h: int) -> Any:
         return SimpleNamespace(gpu=97, memory=40)
 
+    limits: dict[int, int]  # power limits, mW (set by tests that cap power)
+
+    def nvmlDeviceGetPowerManagementLimitConstraints(self, h: int) -> tuple[int, int]:
+        return 200_000, 700_000
+
+    def nvmlDeviceGetPowerManagementDefaultLimit(self, h: int) -> int:
+        return 700_000
+
+    def nvmlDeviceSetPowerManagementLimit(self, h: int, limit: int) -> None:
+        self.limits[h] = limit
+
     def nvmlDeviceGetTotalEccErrors(self, h: int, kind: int, counter: int) -> int:
         return self.ecc[h]
 

@@ -23,7 +23,7 @@ import csv
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from pathlib import Path
 
 from wellhead.errors import ConfigError
@@ -145,11 +145,12 @@ def green_values(g: GreenInputs) -> GreenValues:
         grid_renewable_bps = sum(r.renewable_bps for r in g.feed) // len(g.feed)
     else:
         grid_carbon, grid_renewable_bps = Decimal(g.static_carbon_g_per_kwh), 0
+    # Decimal's // truncates toward zero, so rounding up is asked for by name
     if facility == 0:
-        renewable_bps, carbon = 0, int(-(-grid_carbon // 1))
+        renewable_bps, carbon = 0, int(grid_carbon.to_integral_value(rounding=ROUND_CEILING))
     else:
         renewable_bps = (contracted * BPS + grid_wh * grid_renewable_bps) // facility
-        carbon = int(-(-(grid_carbon * grid_wh) // facility))
+        carbon = int((grid_carbon * grid_wh / facility).to_integral_value(rounding=ROUND_CEILING))
     evidence: dict[str, object] = {
         "method": "contracted (PPA share + retired certificates) + grid remainder at the feed's values",
         "facility_wh": facility,
