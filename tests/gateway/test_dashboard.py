@@ -23,7 +23,7 @@ from wellhead.gateway.services import Services
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
-CHARTS = ("chart-uptime", "chart-energy", "chart-revenue-kwh", "chart-nav")
+CHARTS = ("chart-uptime", "chart-energy", "chart-revenue-kwh", "chart-nav", "chart-use-kwh", "chart-green")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -65,6 +65,11 @@ def test_dashboard_renders_charts_with_data(
             epochs = httpx.get(f"http://127.0.0.1:{port}/api/v1/assets/{result.asset_id}/epochs").json()["items"]
             assert uptime_points == sum(1 for e in epochs if e["uptime_bps"] is not None) >= 4
             assert page.locator("#leases tbody tr").count() == len(result.lessees)
+            carbon_free = page.locator("#leases tbody tr td:nth-child(10)").all_inner_texts()
+            assert carbon_free and all(float(v) > 0 for v in carbon_free), carbon_free
+            assert page.locator("#grid-events tbody tr").count() == len(result.grid_events) == 1
+            assert "1,250" in page.locator("#grid-events tbody tr td").nth(4).inner_text()
+            assert "certificates retired" in page.locator("#energy-summary").inner_text()
             page.fill("#investor", actors.investor_a.address)
             page.click("#positions-form button")
             page.wait_for_selector("#positions tbody tr")

@@ -43,23 +43,26 @@ const money = (a) => (a ? Number(a.decimal).toLocaleString(undefined, { maximumF
 const pct = (bps) => (bps === null || bps === undefined ? "—" : (bps / 100).toFixed(2) + " %");
 const when = (ts) => new Date(ts * 1000);
 
-function chart(id, title, traces, yTitle) {
+function chart(id, title, traces, yTitle, layout = {}) {
   const el = document.getElementById(id);
   const points = traces.reduce((n, t) => n + t.x.length, 0);
   Plotly.newPlot(el, traces, {
     title: { text: title },
-    margin: { t: 40, r: 10, b: 40, l: 60 },
+    margin: { t: 40, r: 60, b: 40, l: 60 },
     yaxis: { title: { text: yTitle } },
     legend: { orientation: "h" },
+    ...layout,
   }, { responsive: true, displaylogo: false });
   el.dataset.points = String(points);
 }
 
 async function showAsset(assetId) {
-  const [epochs, nav, leases] = await Promise.all([
+  const [epochs, nav, leases, gridEvents, energy] = await Promise.all([
     getAll(`/assets/${assetId}/epochs`),
     getAll(`/assets/${assetId}/nav`),
     getAll(`/leases?asset_id=${assetId}`),
+    getAll(`/assets/${assetId}/grid-events`),
+    getJson(`/assets/${assetId}/energy`),
   ]);
   const reported = epochs.filter((e) => e.uptime_bps !== null);
   const x = reported.map((e) => when(e.ends_at));
@@ -69,8 +72,27 @@ async function showAsset(assetId) {
   const metered = epochs.filter((e) => e.gpu_energy_wh !== null);
   chart("chart-energy", "Energy per epoch", [
     { x: metered.map((e) => when(e.ends_at)), y: metered.map((e) => Number(e.gpu_energy_wh) / 1000), name: "GPUs (kWh)", type: "bar" },
+    { x: metered.map((e) => when(e.ends_at)), y: metered.map((e) => Number(e.mining_energy_wh) / 1000), name: "Bitcoin miners (kWh)", type: "bar" },
     { x: metered.map((e) => when(e.ends_at)), y: metered.map((e) => Number(e.facility_energy_wh) / 1000), name: "facility (kWh)", type: "bar" },
   ], "kWh");
+  const perUse = epochs.filter((e) => e.ai_revenue_per_kwh !== null && e.ai_revenue_per_kwh !== undefined);
+  const perKwh = (a) => (a && Number(a.decimal) > 0 ? Number(a.decimal) : null); // a log axis has no zero
+  chart("chart-use-kwh", "Revenue per kWh: AI leases vs Bitcoin mining", [
+    { x: perUse.map((e) => when(e.ends_at)), y: perUse.map((e) => perKwh(e.ai_revenue_per_kwh)), name: "AI", type: "scatter", mode: "lines+markers" },
+    { x: perUse.map((e) => when(e.ends_at)), y: perUse.map((e) => perKwh(e.mining_revenue_per_kwh)), name: "mining", type: "scatter", mode: "lines+markers" },
+  ], "stablecoin / kWh (log)", { yaxis: { type: "log", title: { text: "stablecoin / kWh (log)" } } });
+  chart("chart-green", "Renewable share and carbon intensity", [
+    { x: metered.map((e) => when(e.ends_at)), y: metered.map((e) => e.renewable_bps / 100), name: "renewable %", type: "scatter", mode: "lines+markers" },
+    { x: metered.map((e) => when(e.ends_at)), y: metered.map((e) => e.carbon_grams_per_kwh), name: "gCO2/kWh", type: "scatter", mode: "lines+markers", yaxis: "y2" },
+  ], "%", { yaxis2: { title: { text: "gCO2 / kWh" }, overlaying: "y", side: "right" } });
+  document.getElementById("energy-summary").textContent =
+    `Over ${energy.epochs} reported epochs: AI ${money(energy.ai_revenue_per_kwh)} / kWh, ` +
+    `mining ${money(energy.mining_revenue_per_kwh)} / kWh; ${energy.certificates_retired} certificates retired; ` +
+    `energy income ${money(energy.energy_income)} (${money(energy.energy_income_to_holders)} to holders).`;
+  fill("grid-events", gridEvents, [
+    (g) => g.event_id.slice(0, 10) + "…", (g) => g.source, (g) => when(g.starts_at).toISOString().slice(0, 16).replace("T", " "),
+    (g) => (g.ends_at - g.starts_at) / 60, (g) => money(g.energy_income), (g) => money(g.holders_income),
+  ]);
   const earning = epochs.filter((e) => e.revenue_per_kwh !== null);
   chart("chart-revenue-kwh", "Holders' revenue per facility kWh", [
     { x: earning.map((e) => when(e.ends_at)), y: earning.map((e) => Number(e.revenue_per_kwh.decimal)), name: "per kWh", type: "scatter", mode: "lines+markers" },
@@ -81,6 +103,7 @@ async function showAsset(assetId) {
   fill("leases", leases, [
     (l) => l.id, (l) => l.lessee, (l) => l.lease_class, (l) => l.gpus,
     (l) => `${l.start_epoch}–${l.end_epoch - 1}`, (l) => money(l.prepaid), (l) => money(l.refunded), (l) => money(l.service_credit),
+    (l) => (Number(l.energy_wh) / 1000).toFixed(1), (l) => (Number(l.carbon_free_energy_wh) / 1000).toFixed(1),
   ]);
 }
 
