@@ -25,7 +25,7 @@ from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
 from wellhead.chain.eip712 import Report, sign_report
 from wellhead.chain.grid import GridEvent, GridEventSource, grid_event_id, payload_hash, sign_grid_event
-from wellhead.energy import carbon_free_wh, split_by_use, wh_per_delivered_gpu_hour
+from wellhead.energy import carbon_free_wh, lease_energy_wh, split_by_use, wh_per_delivered_gpu_hour
 from wellhead.units import fmt_units
 
 USDC = 10**6
@@ -391,10 +391,9 @@ class Demo:
                 sum(1 for c in retired if c["args"]["epoch"] == epoch),
             )
             result.energy.append(row)
-            ai_wh = split_by_use(row.facility_wh, row.gpu_wh, row.mining_wh, 0, 0).ai_wh
-            for label, lease in leased.items():
+            for label, lease in leased.items():  # Lease: assetId, gpus, class, startEpoch, endEpoch, ...
                 if int(lease[3]) <= epoch < int(lease[4]):
-                    used = ai_wh * int(lease[1]) // gpus  # Lease: assetId, gpus, class, startEpoch, endEpoch
+                    used = lease_energy_wh(row.facility_wh, row.gpu_wh, row.mining_wh, int(lease[1]), gpus)
                     total, green = result.carbon_free.get(label, (0, 0))
                     result.carbon_free[label] = (total + used, green + carbon_free_wh(used, row.renewable_bps))
 

@@ -31,6 +31,11 @@ def split_by_use(facility_wh: int, gpu_wh: int, mining_wh: int, ai_revenue: int,
     return EnergySplit(ai_share, mining_share, per_kwh(ai_revenue, ai_share), per_kwh(mining_revenue, mining_share))
 
 
+def lease_energy_wh(facility_wh: int, gpu_wh: int, mining_wh: int, lease_gpus: int, asset_gpus: int) -> int:
+    """A lease's share of an epoch's AI energy: its GPUs over the asset's."""
+    return split_by_use(facility_wh, gpu_wh, mining_wh, 0, 0).ai_wh * lease_gpus // asset_gpus
+
+
 def wh_per_delivered_gpu_hour(gpu_wh: int, gpus: int, epoch_length: int, uptime_bps: int) -> int | None:
     """GPU energy over the GPU-hours delivered healthy (the whole asset's GPUs, as the report measures them)."""
     delivered_gpu_seconds = gpus * epoch_length * uptime_bps // BPS

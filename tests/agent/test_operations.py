@@ -100,6 +100,13 @@ def test_bad_config_fails_with_one_line_naming_the_field(tmp_path: Path) -> None
         run_cli("agent", "check-config", "--config", str(path), env={"WELLHEAD_AGENT_ASSET_ID": "-3"}), "asset_id"
     )
     one_line_error(run_cli("agent", "check-config", "--config", str(tmp_path / "missing.yaml")), "cannot read")
+    # the green and mining sources are read at start: a bad file is named, never a traceback
+    feed = tmp_path / "feed.csv"
+    feed.write_text("timestamp,carbon\n1,2\n")
+    path.write_text(yaml.safe_dump({**good, "green": {"grid_feed": str(feed)}}))
+    assert_one_line_error(run_cli("agent", "check-config", "--config", str(path)), "feed.csv", "missing column")
+    path.write_text(yaml.safe_dump({**good, "mining": {"earnings_file": str(tmp_path / "none.csv")}}))
+    assert_one_line_error(run_cli("agent", "check-config", "--config", str(path)), "cannot read pool earnings")
 
 
 def test_metrics_scraped_over_http(env: AgentEnv) -> None:

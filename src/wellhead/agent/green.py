@@ -200,3 +200,14 @@ class PoolEarnings:
         inside = [(ts, amount) for ts, amount in self.rows() if start <= ts < end]
         total = sum((amount for _, amount in inside), Decimal(0))
         return int(total.scaleb(decimals)), [[ts, str(amount)] for ts, amount in inside]
+
+
+def open_sources(grid_feed: Path | None, earnings_file: Path | None) -> tuple[GridFeed | None, PoolEarnings | None]:
+    """The configured feed and earnings files, read once now so that a bad one stops the agent at start."""
+    feed = GridFeed(grid_feed) if grid_feed is not None else None
+    earnings = PoolEarnings(earnings_file) if earnings_file is not None else None
+    if feed is not None:
+        feed.rows()
+    if earnings is not None:
+        earnings.rows()
+    return feed, earnings

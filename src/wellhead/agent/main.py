@@ -13,6 +13,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from wellhead.agent.config import AgentSettings, load_settings
+from wellhead.agent.green import open_sources
 from wellhead.agent.logs import setup_json_logging
 from wellhead.agent.signer import KeystoreSigner, Pkcs11Signer, ReportSigner, load_keystore, read_secret
 from wellhead.errors import ConfigError
@@ -57,6 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = load_settings(Path(args.config))
+    open_sources(settings.green.grid_feed, settings.mining.earnings_file)
     signer, submitter = build_signers(settings)
     print(
         json.dumps(

@@ -29,7 +29,7 @@ from wellhead.agent.aggregate import Aggregation, EpochWindow, aggregate, curtai
 from wellhead.agent.collectors import Collector, CollectorError, Reading
 from wellhead.agent.collectors.nvml import NvmlPowerCap
 from wellhead.agent.config import AgentSettings, Tolerances
-from wellhead.agent.green import Certificate, GreenInputs, GridFeed, PoolEarnings, green_values
+from wellhead.agent.green import Certificate, GreenInputs, green_values, open_sources
 from wellhead.agent.metrics import AgentMetrics
 from wellhead.agent.openadr import CurtailmentDesk, ReceivedEvent, Ven, curtailment_in
 from wellhead.agent.rpc import RpcPool
@@ -97,8 +97,7 @@ class Agent:
             signer.address,
             self.evidence_dir,
         )
-        self.grid_feed = GridFeed(settings.green.grid_feed) if settings.green.grid_feed else None
-        self.earnings = PoolEarnings(settings.mining.earnings_file) if settings.mining.earnings_file else None
+        self.grid_feed, self.earnings = open_sources(settings.green.grid_feed, settings.mining.earnings_file)
         self.curtailment: CurtailmentDesk | None = None
         self.power_cap: NvmlPowerCap | None = None
         if settings.openadr is not None and settings.openadr.curtail_power_cap_watts is not None:

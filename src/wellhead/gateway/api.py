@@ -24,7 +24,14 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from web3 import Web3
 
-from wellhead.energy import carbon_free_wh, carbon_grams, per_kwh, split_by_use, wh_per_delivered_gpu_hour
+from wellhead.energy import (
+    carbon_free_wh,
+    carbon_grams,
+    lease_energy_wh,
+    per_kwh,
+    split_by_use,
+    wh_per_delivered_gpu_hour,
+)
 from wellhead.gateway import db
 from wellhead.gateway.cache import index_version
 from wellhead.gateway.indexer import INDEXED_TIME
@@ -517,7 +524,7 @@ def _lease_energy(s: Session, leases: list[db.Lease]) -> dict[int, LeaseEnergy]:
             if e.asset_id != x.asset_id or not x.start_epoch <= e.epoch < x.end_epoch:
                 continue
             facility, gpu, mining = (_uint(v) or 0 for v in (e.facility_energy_wh, e.gpu_energy_wh, e.mining_energy_wh))
-            used = split_by_use(facility, gpu, mining, 0, 0).ai_wh * x.gpus // gpus
+            used = lease_energy_wh(facility, gpu, mining, x.gpus, gpus)
             wh += used
             green += carbon_free_wh(used, e.renewable_bps or 0)
             grams += carbon_grams(used, e.carbon_grams_per_kwh or 0)
