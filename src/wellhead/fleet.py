@@ -71,7 +71,8 @@ class AgentFleet:
         self.schedule = self.workdir / "curtail-schedule.json"
         self.grid_feed = self.workdir / "grid-intensity.csv"
         self.earnings = self.workdir / "pool-earnings.csv"
-        write_grid_feed(self.grid_feed, start or int(w3.eth.get_block("latest")["timestamp"]), hours=48)
+        now = start or int(w3.eth.get_block("latest")["timestamp"])
+        write_grid_feed(self.grid_feed, now, hours=48)
         shed = [sys.executable, "-m", "wellhead.sitesim", "shed", "--schedule", str(self.schedule)]
         for i, key in enumerate(keys):
             # the site agent reads the site; checkers read it from outside, with their own calibration error
@@ -87,6 +88,8 @@ class AgentFleet:
                 curtail_schedule=self.schedule,
             )
             self.sites.append(site)
+            if i == 0:
+                export_pool_earnings(self.earnings, site, now, now)  # the pool's export exists: no rows yet
             settings = AgentSettings(
                 mode="site" if i == 0 else "checker",
                 asset_id=asset_id,

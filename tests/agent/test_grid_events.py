@@ -218,3 +218,52 @@ def test_site_agent_reports_a_vtn_event_and_the_checker_cosigns(env2: AgentEnv, 
     assert report["gridEventId"] == grid_event_id("ercot-vtn/EEA-7")
     assert sorted(accepted[1]["signers"]) == sorted(a.address for a in env2.attestors[:2]), "the checker co-signed"
     assert accepted[0]["report"]["curtailedBps"] == 0, "epoch 0 had no event"
+
+
+def test_curtailment_shows_on_the_modbus_meter_and_the_agent_measures_it(env: AgentEnv, certs: Path) -> None:
+    """A VTN event -> the VEN runs the site's curtailment command -> the facility meter (a real SunSpec
+    device over Modbus TCP) drops from 200 kW to 40 kW inside the window -> the agent's evidence for the
+    epoch holds the shed load it measured from that meter."""
+    import json
+    import sys
+
+    from tests.agent.peers import SunSpecMeter
+    from tests.agent.test_checker import HONEST
+    from wellhead.agent.aggregate import read_manifest
+
+    marker = certs.parent / "curtailing.json"
+    command = [sys.executable, "-c", _WRITE_WINDOW, str(marker)]
+    vtn = LoopbackVtn(certs, signed=True)
+    meter = SunSpecMeter()
+    start = env.epoch_end(0)  # epoch 1 is [start, start + 60): the event covers its second half
+    vtn.add_event("EEA-9", start + 30, 30)
+    try:
+        meter_cfg = {"type": "sunspec", "host": "127.0.0.1", "port": meter.port, "timeout": 2.0}
+        site = env.agent(0, collectors=[meter_cfg, HONEST], openadr=vtn.ven_config(command).model_dump(mode="json"))
+        site.server.start()
+        site.step()
+        assert _wait(lambda: marker.exists()), "the curtailment command ran"
+        window = json.loads(marker.read_text())
+        energy_wh = 1_000_000
+        first = start - start % 10 - 20  # on the agent's 10 s sampling grid
+        for ts in range(first, start + 80, 10):  # the meter as the load runs, 10 s a step
+            curtailed = window["startsAt"] <= ts < window["endsAt"]
+            meter.set(power_w=40_000 if curtailed else 200_000, energy_wh=energy_wh)
+            energy_wh += (40_000 if curtailed else 200_000) * 10 // 3600
+            env.warp_to(ts)
+            site.step()
+    finally:
+        vtn.close()
+        meter.close()
+    manifests = [read_manifest(p) for p in (site.evidence_dir).glob("*.npz")]
+    epoch1 = next(m for m in manifests if m["window"]["epoch"] == 1)  # type: ignore[index]
+    (shed,) = epoch1["curtailment"]  # type: ignore[misc]
+    assert shed["event"] == "ercot-vtn/EEA-9" and shed["measured"], shed
+    assert 7_500 <= shed["shed_bps"] <= 8_500, shed  # 200 kW -> 40 kW: 80 % shed
+    assert shed["baseline_w"] > 190_000 and shed["during_w"] < 50_000, shed
+
+
+_WRITE_WINDOW = (
+    "import json, os, sys; json.dump({'startsAt': int(os.environ['WELLHEAD_EVENT_STARTS_AT']),"
+    " 'endsAt': int(os.environ['WELLHEAD_EVENT_ENDS_AT'])}, open(sys.argv[1], 'w'))"
+)

@@ -229,13 +229,15 @@ def read_manifest(path: Path) -> dict[str, object]:
 
 def curtailment_compliance(agg: Aggregation, window: EpochWindow, starts_at: int, ends_at: int) -> dict[str, object]:
     """How much load the site shed during a grid event, from the facility meter: its mean power in the epoch's
-    slots inside the event against the slots outside it (the baseline). Slots without two consecutive meter
-    readings are left out."""
+    slots inside the event against the slots outside it (the baseline). One slot on each side of each edge
+    is left out (the load ramps, and a reading may be taken up to a sampling interval off its slot), and so
+    are slots without two consecutive meter readings."""
     wh = np.diff(agg.meter_wh.astype(np.float64))
     valid = (agg.meter_wh[:-1] >= 0) & (agg.meter_wh[1:] >= 0) & (wh >= 0)
-    starts = agg.ts[:-1]
-    inside = (starts >= starts_at) & (starts + window.interval <= ends_at)
-    during, baseline = wh[valid & inside], wh[valid & ~inside]
+    starts, step = agg.ts[:-1], window.interval
+    inside = (starts >= starts_at + step) & (starts + step <= ends_at)
+    outside = (starts + 2 * step <= starts_at) | (starts >= ends_at + step)
+    during, baseline = wh[valid & inside], wh[valid & outside]
     if not len(during) or not len(baseline):
         return {"measured": False, "reason": "no meter readings both inside and outside the event in this epoch"}
     to_w = 3600 / window.interval
