@@ -49,6 +49,10 @@ def test_green_values_from_ppa_certificates_and_feed(tmp_path: Path) -> None:
     # contracted energy never counts for more than the facility drew
     full = green_values(GreenInputs(facility_wh=1_000, generator_wh=9_000, feed=tuple(feed)))
     assert (full.renewable_bps, full.carbon_g_per_kwh) == (10_000, 0)
+    # a feed that stopped updating is not used: its last row is 7 hours before the epoch
+    assert GridFeed(feed_file).window(T0 + 7 * 3600, T0 + 8 * 3600) == []
+    stale = green_values(GreenInputs(facility_wh=1_000, generator_wh=500, static_carbon_g_per_kwh=400))
+    assert (stale.renewable_bps, stale.carbon_g_per_kwh) == (5_000, 200), "the configured intensity applies"
     # without any source the configured values stand, and the evidence says so
     static = green_values(GreenInputs(facility_wh=1_000, static_renewable_bps=6_200, static_carbon_g_per_kwh=180))
     assert (static.renewable_bps, static.carbon_g_per_kwh) == (6_200, 180)

@@ -30,6 +30,7 @@ from wellhead.errors import ConfigError
 
 BPS = 10_000
 FEED_COLUMNS = ("timestamp", "carbon_g_per_kwh", "renewable_pct")
+MAX_FEED_AGE = 6 * 3600  # a feed row older than this before the epoch is stale: the configured values apply
 EARNINGS_COLUMNS = ("timestamp", "amount")
 
 
@@ -97,9 +98,10 @@ class GridFeed:
         return self._rows
 
     def window(self, start: int, end: int) -> list[FeedRow]:
-        """The rows in force during [start, end): the last one at or before `start` and every one inside."""
+        """The rows in force during [start, end): the last one at or before `start` (unless stale) and every
+        one inside. Empty when the feed has nothing recent: then the configured values apply."""
         rows = self.rows()
-        before = [r for r in rows if r.ts <= start]
+        before = [r for r in rows if start - MAX_FEED_AGE <= r.ts <= start]
         inside = [r for r in rows if start < r.ts < end]
         return ([before[-1]] if before else []) + inside
 
@@ -143,7 +145,7 @@ def green_values(g: GreenInputs) -> GreenValues:
     if g.feed:
         grid_carbon = sum((r.carbon_g_per_kwh for r in g.feed), Decimal(0)) / len(g.feed)
         grid_renewable_bps = sum(r.renewable_bps for r in g.feed) // len(g.feed)
-    else:
+    else:  # no feed, or nothing recent in it: the configured intensity, and no grid renewable share
         grid_carbon, grid_renewable_bps = Decimal(g.static_carbon_g_per_kwh), 0
     # Decimal's // truncates toward zero, so rounding up is asked for by name
     if facility == 0:
