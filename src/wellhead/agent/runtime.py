@@ -25,11 +25,18 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
 
-from wellhead.agent.aggregate import Aggregation, EpochWindow, aggregate, curtailment_compliance, write_evidence
+from wellhead.agent.aggregate import (
+    Aggregation,
+    EpochMeasurement,
+    EpochWindow,
+    aggregate,
+    curtailment_compliance,
+    write_evidence,
+)
 from wellhead.agent.collectors import Collector, CollectorError, Reading
 from wellhead.agent.collectors.nvml import NvmlPowerCap
 from wellhead.agent.config import AgentSettings, Tolerances
-from wellhead.agent.green import Certificate, GreenInputs, green_values, open_sources
+from wellhead.agent.green import Certificate, GreenInputs, GreenValues, green_values, open_sources
 from wellhead.agent.metrics import AgentMetrics
 from wellhead.agent.openadr import CurtailmentDesk, ReceivedEvent, Ven, curtailment_in
 from wellhead.agent.rpc import RpcPool
@@ -322,20 +329,8 @@ class Agent:
         window = EpochWindow(self.s.asset_id, epoch, start, end, interval, self.terms.gpus, self.terms.max_watts)
         agg = aggregate(window, self.store.ticks(start - interval, end), self.s.pue_band)
         m = agg.measurement
-        green = green_values(
-            GreenInputs(
-                facility_wh=m.facility_energy_wh,
-                generator_wh=m.generator_energy_wh,
-                ppa_share_bps=self.s.green.ppa_share_bps,
-                certificates=self._retired_certificates(epoch) if self.s.green.certificates else (),
-                feed=tuple(self.grid_feed.window(start, end)) if self.grid_feed else (),
-                static_renewable_bps=self.s.green.renewable_bps,
-                static_carbon_g_per_kwh=self.s.green.carbon_g_per_kwh,
-            )
-        )
-        mining_revenue, earnings_rows = 0, list[list[object]]()
-        if self.earnings is not None:
-            mining_revenue, earnings_rows = self.earnings.earned(start, end, self.terms.decimals)
+        green = self._green(m, epoch, start, end)
+        mining_revenue, earnings_rows = self._mining_revenue(start, end)
         curtailed_bps, grid_event = (0, b"\x00" * 32)
         extra: dict[str, object] = {
             "agent": self.signer.address,
@@ -389,6 +384,27 @@ class Agent:
                 "flags": m.flags,
             },
         )
+
+    def _green(self, m: EpochMeasurement, epoch: int, start: int, end: int) -> GreenValues:
+        cfg = self.s.green
+        return green_values(
+            GreenInputs(
+                facility_wh=m.facility_energy_wh,
+                generator_wh=m.generator_energy_wh,
+                ppa_share_bps=cfg.ppa_share_bps,
+                certificates=self._retired_certificates(epoch) if cfg.certificates else (),
+                feed=tuple(self.grid_feed.window(start, end)) if self.grid_feed else (),
+                static_renewable_bps=cfg.renewable_bps,
+                static_carbon_g_per_kwh=cfg.carbon_g_per_kwh,
+            )
+        )
+
+    def _mining_revenue(self, start: int, end: int) -> tuple[int, list[list[object]]]:
+        """A hybrid site's pool earnings in [start, end), in stablecoin base units, with the rows behind them."""
+        if self.earnings is None:
+            return 0, []
+        assert self.terms is not None
+        return self.earnings.earned(start, end, self.terms.decimals)
 
     def _retired_certificates(self, epoch: int) -> tuple[Certificate, ...]:
         """Renewable certificates retired on chain against this asset's epoch (GridLedger events)."""
