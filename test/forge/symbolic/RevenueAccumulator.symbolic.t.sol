@@ -11,7 +11,7 @@ import {Vm} from "../utils/Test.sol";
 ///         more than was deposited, whatever the deposited amounts and whatever the order of deposits,
 ///         transfers and claims. Transfers move fixed amounts: a product of two symbolic 256-bit values
 ///         (balance x accumulator delta) is beyond the SMT solvers here; the invariant tests move random
-///         amounts. Not a gate yet: halmos reports ERROR on it (analysis/halmos.md); the invariant
+///         amounts. Not a gate yet: no verdict in time (analysis/halmos.md); the invariant
 ///         `invariant_holdersNeverOverpaid` checks the same property in `make test`. This contract plays the LeaseMarket: it deposits with
 ///         `distribute` and records what `claim` asks it to pay.
 contract RevenueAccumulatorSymbolicTest {
@@ -78,15 +78,6 @@ contract RevenueAccumulatorSymbolicTest {
             vm.prank(holder);
             shares.claim(holder);
         }
-    }
-
-    /// @dev Two operations in any order, then everyone claims (the four-step version gets no verdict in time).
-    function check_twoStepsNeverOverpay(uint8[2] calldata ops, uint96[2] calldata amounts) external {
-        _step(ops[0], amounts[0]);
-        _step(ops[1], amounts[1]);
-        _claimAll();
-        assert(paid <= deposited);
-        assert(shares.totalClaimed() == paid);
     }
 
     /// @dev Four operations in any order, then everyone claims: paid out <= deposited, and the
