@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -132,8 +134,8 @@ class GridEventOut(BaseModel):
 
 
 class EnergyOut(BaseModel):
-    """An asset's energy side over its reported epochs: each use's energy and revenue side by side, green
-    energy, and the demand-response income it earned."""
+    """An asset's energy side over its settled epochs that had a report: each use's energy and revenue side
+    by side, green energy, and the demand-response income it earned."""
 
     asset_id: int
     epochs: int
@@ -471,15 +473,27 @@ def _epoch_json(asset: db.Asset, e: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
+ENERGY_FIELDS = (
+    "mining_energy_wh",
+    "mining_revenue",
+    "ai_energy_wh",
+    "ai_revenue_per_kwh",
+    "mining_revenue_per_kwh",
+    "gpu_wh_per_delivered_gpu_hour",
+    "carbon_free_energy_wh",
+)
+
+
+def _metered(e: Any) -> tuple[int, int, int]:
+    """An epoch row's facility, GPU and mining energy (Wh; zero where not reported)."""
+    return _uint(e.facility_energy_wh) or 0, _uint(e.gpu_energy_wh) or 0, _uint(e.mining_energy_wh) or 0
+
+
 def _energy_fields(asset: db.Asset, e: Any) -> dict[str, Any]:
     """An epoch's hybrid split and green values (None before its report)."""
-    facility, gpu, mining = _uint(e.facility_energy_wh), _uint(e.gpu_energy_wh), _uint(e.mining_energy_wh)
-    if facility is None or gpu is None:
-        keys = ("mining_energy_wh", "mining_revenue", "ai_energy_wh", "ai_revenue_per_kwh")
-        return dict.fromkeys(
-            (*keys, "mining_revenue_per_kwh", "gpu_wh_per_delivered_gpu_hour", "carbon_free_energy_wh")
-        )
-    mining = mining or 0
+    if not e.reported:
+        return dict.fromkeys(ENERGY_FIELDS)
+    facility, gpu, mining = _metered(e)
     mining_revenue = _uint(e.mining_revenue) or 0
     split = split_by_use(facility, gpu, mining, _uint(e.delivered) or 0, mining_revenue)
     return {
@@ -504,7 +518,8 @@ class LeaseEnergy:
 
 def _lease_energy(s: Session, leases: list[db.Lease]) -> dict[int, LeaseEnergy]:
     """Each lease's share (its GPUs over the asset's) of the AI energy of its reported epochs, with the
-    carbon-free part and the emissions: one query for the whole page."""
+    carbon-free part and the emissions: one query for the whole page, each lease reading only its own
+    asset's epochs in its own range."""
     if not leases:
         return {}
     assets = {a.id: a for a in s.scalars(select(db.Asset).where(db.Asset.id.in_({x.asset_id for x in leases})))}
@@ -515,16 +530,17 @@ def _lease_energy(s: Session, leases: list[db.Lease]) -> dict[int, LeaseEnergy]:
         table.c.epoch >= min(x.start_epoch for x in leases),
         table.c.epoch < max(x.end_epoch for x in leases),
     )
-    epochs = list(s.execute(q))
+    by_asset: dict[int, list[Any]] = defaultdict(list)
+    for row in s.execute(q.order_by(table.c.asset_id, table.c.epoch)):
+        by_asset[row.asset_id].append(row)
     out: dict[int, LeaseEnergy] = {}
     for x in leases:
         wh = green = grams = 0
-        gpus = assets[x.asset_id].gpu_count
-        for e in epochs:
-            if e.asset_id != x.asset_id or not x.start_epoch <= e.epoch < x.end_epoch:
-                continue
-            facility, gpu, mining = (_uint(v) or 0 for v in (e.facility_energy_wh, e.gpu_energy_wh, e.mining_energy_wh))
-            used = lease_energy_wh(facility, gpu, mining, x.gpus, gpus)
+        epochs = by_asset[x.asset_id]
+        first = bisect_left(epochs, x.start_epoch, key=lambda r: r.epoch)
+        last = bisect_left(epochs, x.end_epoch, key=lambda r: r.epoch)
+        for e in epochs[first:last]:
+            used = lease_energy_wh(*_metered(e), x.gpus, assets[x.asset_id].gpu_count)
             wh += used
             green += carbon_free_wh(used, e.renewable_bps or 0)
             grams += carbon_grams(used, e.carbon_grams_per_kwh or 0)
@@ -586,11 +602,14 @@ def _income_by_reference(s: Session, asset_id: int, references: list[str] | None
 
 
 def _energy_summary(s: Session, asset: db.Asset) -> EnergyOut:
+    """Over the asset's settled epochs that had a report: lease revenue and pool earnings cover the same
+    epochs as the energy they are divided by."""
     table = db.Epoch.__table__
-    rows = list(s.execute(select(table).where(table.c.asset_id == asset.id, table.c.reported.is_(True))))
+    q = select(table).where(table.c.asset_id == asset.id, table.c.reported.is_(True), table.c.settled.is_(True))
+    rows = list(s.execute(q))
     ai_wh = mining_wh = ai_revenue = mining_revenue = green = 0
     for e in rows:
-        facility, gpu, mining = (_uint(v) or 0 for v in (e.facility_energy_wh, e.gpu_energy_wh, e.mining_energy_wh))
+        facility, gpu, mining = _metered(e)
         split = split_by_use(facility, gpu, mining, 0, 0)
         ai_wh += split.ai_wh
         mining_wh += split.mining_wh
