@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from tests.helpers import Site
-from wellhead.chain.client import Protocol
+from wellhead.chain.client import Protocol, send
 from wellhead.chain.deployment import Deployment
 from wellhead.demo import DEMAND_RESPONSE_CREDIT, Actors, Demo, DemoResult
 from wellhead.gateway.api import create_app
@@ -260,3 +260,39 @@ def test_certificates_and_carbon_free_energy_per_lease(
         assert int(lease["carbon_free_energy_wh"]) > 0
         single = client.get(f"/api/v1/leases/{lease['id']}").json()
         assert single["carbon_free_energy_wh"] == lease["carbon_free_energy_wh"]
+
+
+def test_energy_summary_counts_only_settled_epochs(
+    w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, sessions: sessionmaker[Session]
+) -> None:
+    """A reported epoch still inside its challenge window has energy but no settled revenue yet: dividing
+    settled revenue by its energy would understate revenue per kWh, so it waits until it settles."""
+    from tests.helpers import FIRM
+
+    site = Site(w3, protocol, actors)
+    site.open_lease(actors.lessee_firm, 8, 3, FIRM)
+    site.skip_and_finalize(0)
+    site.report_and_finalize(1, 9_000)
+    site.warp_to(site.epoch_end(2))
+    pending = site.report(2, 10_000, gpuEnergyWh=40_000, facilityEnergyWh=50_000)
+    site.submit([pending, pending], actors.attestors[:2])
+    indexer = Indexer(w3, deployment, sessions, confirmations=0)
+    indexer.sync()
+    client = TestClient(create_app(Services.build(sessions, w3, deployment, domain="testserver")))
+
+    epochs = {e["epoch"]: e for e in client.get(f"/api/v1/assets/{site.asset_id}/epochs").json()["items"]}
+    assert (epochs[2]["reported"], epochs[2]["settled"]) == (True, False)
+    summary = client.get(f"/api/v1/assets/{site.asset_id}/energy").json()
+    assert summary["epochs"] == 1
+    assert summary["ai_energy_wh"] == epochs[1]["ai_energy_wh"] == "36000"
+    assert summary["ai_revenue"] == epochs[1]["delivered"]
+
+    site.warp_to(site.epoch_end(2) + 600 + 1)
+    send(w3, actors.admin, protocol.market.functions.finalizeEpoch(site.asset_id, 2))
+    indexer.sync()
+    epochs = {e["epoch"]: e for e in client.get(f"/api/v1/assets/{site.asset_id}/epochs").json()["items"]}
+    summary = client.get(f"/api/v1/assets/{site.asset_id}/energy").json()
+    assert summary["epochs"] == 2
+    assert summary["ai_energy_wh"] == str(36_000 + 50_000)
+    delivered = sum(int(epochs[e]["delivered"]["base_units"]) for e in (1, 2))
+    assert summary["ai_revenue"]["base_units"] == str(delivered) != epochs[1]["delivered"]["base_units"]
