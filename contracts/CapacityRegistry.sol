@@ -33,6 +33,8 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
     uint32 public constant MIN_EPOCH_LENGTH = 60;
     uint32 public constant MAX_EPOCH_LENGTH = 30 days;
     uint256 public constant MAX_INVESTORS = 64;
+    /// @notice One whole share: a floor on the supply keeps each holder's revenue record in one slot.
+    uint256 public constant MIN_TOTAL_SHARES = 1e18;
     uint16 public constant MAX_CURTAILMENT_CAP_HOURS = 720; // every hour of 30 days
 
     struct AssetInfo {
@@ -192,7 +194,9 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
         for (uint256 i; i < p.investorShares.length; ++i) {
             allocated += p.investorShares[i];
         }
-        if (p.totalShares == 0 || allocated > p.totalShares) revert RegistryInvalidShares(p.totalShares, allocated);
+        if (p.totalShares < MIN_TOTAL_SHARES || allocated > p.totalShares) {
+            revert RegistryInvalidShares(p.totalShares, allocated);
+        }
     }
 
     /// @inheritdoc ICapacityRegistry

@@ -6,6 +6,7 @@ import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20P
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ICapacityShares} from "./interfaces/ICapacityShares.sol";
 import {ILeaseMarket} from "./interfaces/ILeaseMarket.sol";
@@ -32,9 +33,15 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
         uint256[] investorShares;
     }
 
+    /// @dev One storage slot, so that settling a holder is one read and one write. The widths hold: the
+    ///      supply is fixed at >= 1e18 units (the registry's minimum), so the accumulator is at most
+    ///      1e18 x everything ever distributed, below 2^160 until 1.4e30 stablecoin units are paid to one
+    ///      asset; and 2^96 units is 7.9e22 of a 6-decimal stablecoin for one holder. SafeCast reverts beyond.
+    ///      A holder settled after the first distribution never has a zero slot again, so later settlements
+    ///      rewrite a non-zero slot rather than create one.
     struct Holder {
-        uint256 paidPerShare; // accumulator value at the holder's last settlement
-        uint256 accrued; // revenue settled but not yet claimed
+        uint160 paidPerShare; // accumulator value at the holder's last settlement
+        uint96 accrued; // revenue settled but not yet claimed
     }
 
     struct Sale {
@@ -51,7 +58,6 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
 
     uint256 public override revenuePerShare;
     uint256 public override totalDistributed;
-    uint256 public override totalClaimed;
     uint256 public override proceeds;
     Sale private _sale;
     mapping(address account => Holder) private _holders;
@@ -92,32 +98,44 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
 
     /// @inheritdoc ICapacityShares
     function claim(address to) external returns (uint256 amount) {
-        Holder storage h = _settle(msg.sender);
-        amount = h.accrued;
+        Holder memory h = _holders[msg.sender];
+        uint256 perShare = revenuePerShare;
+        amount = h.accrued + _pending(msg.sender, h.paidPerShare, perShare);
         if (amount == 0) revert SharesNothingToClaim(msg.sender);
-        h.accrued = 0;
-        totalClaimed += amount;
+        _holders[msg.sender] = Holder({paidPerShare: SafeCast.toUint160(perShare), accrued: 0});
         emit RevenueClaimed(msg.sender, to, amount);
         market.payHolderRevenue(assetId, to, amount);
     }
 
     /// @inheritdoc ICapacityShares
+    function totalClaimed() external view returns (uint256) {
+        // The market adds every distribution to the asset's holder ledger and pays every claim from it, so
+        // the difference is what was claimed; keeping no counter here saves every claim a storage write.
+        return totalDistributed - market.ledgerOf(assetId).holdersRevenue;
+    }
+
+    /// @inheritdoc ICapacityShares
     function claimable(address account) public view returns (uint256) {
-        Holder storage h = _holders[account];
-        return h.accrued + _pending(account, h);
+        Holder memory h = _holders[account];
+        return h.accrued + _pending(account, h.paidPerShare, revenuePerShare);
     }
 
-    function _pending(address account, Holder storage h) private view returns (uint256) {
-        // Rounds down, in the protocol's favour.
-        return Math.mulDiv(balanceOf(account), revenuePerShare - h.paidPerShare, ACC_SCALE);
+    /// @dev Revenue earned since `paidPerShare` by the account's current balance; rounds down, in the
+    ///      protocol's favour.
+    function _pending(address account, uint256 paidPerShare, uint256 perShare) private view returns (uint256) {
+        return Math.mulDiv(balanceOf(account), perShare - paidPerShare, ACC_SCALE);
     }
 
-    function _settle(address account) private returns (Holder storage h) {
-        h = _holders[account];
+    /// @dev Moves the account's earnings since its last settlement into `accrued` (one slot read, and one
+    ///      write only when the accumulator has moved).
+    function _settle(address account) private {
+        Holder memory h = _holders[account];
         uint256 perShare = revenuePerShare;
         if (h.paidPerShare != perShare) {
-            h.accrued += _pending(account, h);
-            h.paidPerShare = perShare;
+            _holders[account] = Holder({
+                paidPerShare: SafeCast.toUint160(perShare),
+                accrued: SafeCast.toUint96(h.accrued + _pending(account, h.paidPerShare, perShare))
+            });
         }
     }
 

@@ -101,8 +101,12 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
     _submit, final200 = report_and_finalize(demo, big, 1, actors.attestors[:2])
     results["finalize epoch, 200 active leases"] = final200
 
-    results["claim revenue"] = gas(send(w3, actors.investor_a, shares.functions.claim(actors.investor_a.address)))
-    results["share transfer"] = gas(
+    # The first revenue settlement of a holder writes its (zero) record slot, once, as an ERC-20 transfer to a
+    # new holder writes its balance slot; the steady-state figures below are the ones the targets compare.
+    results["claim revenue, the holder's first"] = gas(
+        send(w3, actors.investor_a, shares.functions.claim(actors.investor_a.address))
+    )
+    results["share transfer, the recipient's first settlement"] = gas(
         send(w3, actors.investor_a, shares.functions.transfer(actors.investor_b.address, 10**18))
     )
     results["lease transfer (ERC-721)"] = gas(
@@ -113,6 +117,12 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
         )
     )
     results["claim refund"] = gas(send(w3, actors.investor_a, market.claimRefund(lease_id, actors.investor_a.address)))
+    # Steady state: another epoch pays both holders; both have been settled since the first distribution.
+    report_and_finalize(demo, small, 2, actors.attestors[:3])
+    results["share transfer"] = gas(
+        send(w3, actors.investor_a, shares.functions.transfer(actors.investor_b.address, 10**18))
+    )
+    results["claim revenue"] = gas(send(w3, actors.investor_a, shares.functions.claim(actors.investor_a.address)))
     return results | measure_credit(w3, protocol, actors)
 
 

@@ -52,7 +52,7 @@ struct AssetParams {
     uint256 bond; // stablecoin pulled from the operator
     string sharesName;
     string sharesSymbol;
-    uint256 totalShares; // fixed supply, 18 decimals
+    uint256 totalShares; // fixed supply, 18 decimals, at least 1e18 (one whole share)
     address[] investors; // initial allocations; the rest goes to the operator (to sell or keep)
     uint256[] investorShares;
     bool restrictedTransfers; // holders must be on the asset's allowlist

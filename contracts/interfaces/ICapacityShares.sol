@@ -50,6 +50,7 @@ interface ICapacityShares {
     function assetId() external view returns (uint256);
     function revenuePerShare() external view returns (uint256);
     function totalDistributed() external view returns (uint256);
+    /// @notice Revenue paid to holders so far: everything distributed less what the market still holds for them.
     function totalClaimed() external view returns (uint256);
     function restricted() external view returns (bool);
     function isAllowed(address account) external view returns (bool);

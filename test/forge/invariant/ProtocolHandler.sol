@@ -29,6 +29,7 @@ contract ProtocolHandler is HandlerBase {
     // ghost flows of the market's stablecoin
     uint256 public ghostIn; // prepayments + bond credits
     uint256 public ghostOut; // every transfer out of the market
+    uint256 public ghostClaimed; // every holder revenue claim
 
     // per finalized epoch: the fractions a lease of each class is charged (scale 1e8)
     mapping(uint64 epoch => uint256) public firmFraction;
@@ -157,6 +158,7 @@ contract ProtocolHandler is HandlerBase {
         vm.prank(h);
         shares.claim(h);
         ghostOut += amount;
+        ghostClaimed += amount;
     }
 
     function withdrawFees(bool treasury) external {

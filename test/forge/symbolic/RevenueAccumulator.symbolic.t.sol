@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {CapacityShares} from "../../../contracts/CapacityShares.sol";
-import {ILeaseMarket} from "../../../contracts/interfaces/ILeaseMarket.sol";
+import {AssetLedger, ILeaseMarket} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {Vm} from "../utils/Test.sol";
 
 /// @notice Symbolic (halmos, `make halmos`): the revenue accumulator of CapacityShares never pays out
@@ -43,6 +43,11 @@ contract RevenueAccumulatorSymbolicTest {
                 investorShares: allocations
             })
         );
+    }
+
+    /// @dev The market's holder ledger, which `totalClaimed` reads: deposited and not yet paid.
+    function ledgerOf(uint256) external view returns (AssetLedger memory ledger) {
+        ledger.holdersRevenue = uint128(deposited - paid);
     }
 
     /// @dev The market side of `claim`: pays `amount` of the holders' revenue.

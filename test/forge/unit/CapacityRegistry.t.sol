@@ -61,6 +61,11 @@ contract CapacityRegistryTest is Fixture {
             p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidShares.selector, 1e18, 600e18)
         );
         p = defaultAsset();
+        p.totalShares = 1e18 - 1; // below one whole share, even with nothing allocated
+        p.investors = new address[](0);
+        p.investorShares = new uint256[](0);
+        _expectRegisterRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidShares.selector, 1e18 - 1, 0));
+        p = defaultAsset();
         p.curve.kinkBps = 0;
         _expectRegisterRevert(
             p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidCurve.selector, BASE_PRICE, 0)
