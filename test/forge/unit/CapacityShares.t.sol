@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
 import {CapacityShares} from "../../../contracts/CapacityShares.sol";
 import {AssetParams} from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {ICapacityShares} from "../../../contracts/interfaces/ICapacityShares.sol";
-import {LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
+import {AssetLedger, ILeaseMarket, LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {Fixture} from "../utils/Fixture.sol";
+import {Test} from "../utils/Test.sol";
 
 contract CapacitySharesTest is Fixture {
     function _earn() internal returns (uint256 holders) {
@@ -110,5 +113,64 @@ contract CapacitySharesTest is Fixture {
         uint256 total = shares.claimable(investor) + shares.claimable(lessee2) + shares.claimable(operator);
         assertLe(total, shares.totalDistributed(), "claimable <= distributed");
         assertLe(shares.totalDistributed() - total, 3, "dust only");
+    }
+}
+
+/// @notice The one-slot holder record at the extremes the registry allows: the smallest supply (one whole
+///         share) and a lifetime of revenue far beyond any real asset's. This contract plays the market.
+contract CapacitySharesWidthsTest is Test {
+    address private constant ALICE = address(0xA11CE);
+    address private constant BOB = address(0xB0B);
+
+    CapacityShares private shares;
+    uint256 private paid;
+
+    function setUp() public {
+        address[] memory investors = new address[](1);
+        investors[0] = ALICE;
+        uint256[] memory allocations = new uint256[](1);
+        allocations[0] = 1e18 - 3;
+        shares = new CapacityShares(
+            CapacityShares.Init({
+                name: "Smallest",
+                symbol: "MIN",
+                assetId: 1,
+                market: ILeaseMarket(address(this)),
+                operator: BOB,
+                stablecoin: IERC20(address(0)),
+                restricted: false,
+                totalShares: 1e18,
+                investors: investors,
+                investorShares: allocations
+            })
+        );
+    }
+
+    function payHolderRevenue(uint256, address, uint256 amount) external {
+        paid += amount;
+    }
+
+    function ledgerOf(uint256) external view returns (AssetLedger memory ledger) {
+        ledger.holdersRevenue = uint128(shares.totalDistributed() - paid);
+    }
+
+    /// @dev A trillion dollars of a 6-decimal stablecoin in each of 1,000 epochs, over one whole share split
+    ///      unevenly: every settlement still fits its slot and the books stay exact to the unit.
+    function test_smallestSupply_HugeRevenue_SettlesAndClaimsExactly() public {
+        uint256 perEpoch = 1e12 * 1e6;
+        for (uint256 i; i < 1_000; ++i) {
+            shares.distribute(perEpoch);
+            vm.prank(ALICE);
+            shares.transfer(BOB, 1);
+        }
+        uint256 owed = shares.claimable(ALICE) + shares.claimable(BOB);
+        assertLe(owed, 1_000 * perEpoch, "never more than distributed");
+        assertGe(owed + 1_000, 1_000 * perEpoch, "at most a unit of dust per distribution");
+        vm.prank(ALICE);
+        shares.claim(ALICE);
+        vm.prank(BOB);
+        shares.claim(BOB);
+        assertEq(paid, owed, "paid what was claimable");
+        assertEq(shares.totalClaimed(), paid, "books");
     }
 }
