@@ -293,6 +293,11 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
         return _params;
     }
 
+    /// @inheritdoc ICapacityRegistry
+    function reportTimes() external view returns (uint32 reportDeadline, uint32 challengeWindow) {
+        return (_params.reportDeadline, _params.challengeWindow);
+    }
+
     function stablecoin() external view returns (address) {
         return address(_stablecoin);
     }

@@ -56,8 +56,17 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
     IERC20 public immutable stablecoin;
     bool public immutable override restricted;
 
-    uint256 public override revenuePerShare;
-    uint256 public override totalDistributed;
+    /// @dev The supply is fixed at construction, so the accumulator divides by an immutable, not a storage read.
+    uint256 private immutable _supply;
+    /// @dev Revenue per share unit (scale 1e36) and the total distributed, in one slot that each distribution
+    ///      writes once. The total fits 96 bits (7.9e22 of a 6-decimal stablecoin; SafeCast reverts beyond), so
+    ///      the accumulator, at most total x 1e36 / supply with a supply of at least 1e18, fits 160.
+    struct Accumulator {
+        uint160 revenuePerShare;
+        uint96 totalDistributed;
+    }
+
+    Accumulator private _acc;
     uint256 public override proceeds;
     Sale private _sale;
     mapping(address account => Holder) private _holders;
@@ -77,6 +86,7 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
             allocated += init.investorShares[i];
         }
         if (init.totalShares > allocated) _mint(init.operator, init.totalShares - allocated);
+        _supply = totalSupply();
     }
 
     modifier onlyOperator() {
@@ -90,16 +100,19 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
     function distribute(uint256 amount) external {
         if (msg.sender != address(market)) revert SharesOnlyMarket(msg.sender);
         // Rounds down: the part of `amount` the supply cannot express stays in the market as dust.
-        uint256 perShare = revenuePerShare + Math.mulDiv(amount, ACC_SCALE, totalSupply());
-        revenuePerShare = perShare;
-        totalDistributed += amount;
+        Accumulator memory acc = _acc;
+        uint256 perShare = acc.revenuePerShare + Math.mulDiv(amount, ACC_SCALE, _supply);
+        _acc = Accumulator({
+            revenuePerShare: SafeCast.toUint160(perShare),
+            totalDistributed: SafeCast.toUint96(acc.totalDistributed + amount)
+        });
         emit RevenueDistributed(amount, perShare);
     }
 
     /// @inheritdoc ICapacityShares
     function claim(address to) external returns (uint256 amount) {
         Holder memory h = _holders[msg.sender];
-        uint256 perShare = revenuePerShare;
+        uint256 perShare = _acc.revenuePerShare;
         amount = h.accrued + _pending(msg.sender, h.paidPerShare, perShare);
         if (amount == 0) revert SharesNothingToClaim(msg.sender);
         _holders[msg.sender] = Holder({paidPerShare: SafeCast.toUint160(perShare), accrued: 0});
@@ -108,16 +121,26 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
     }
 
     /// @inheritdoc ICapacityShares
+    function revenuePerShare() external view returns (uint256) {
+        return _acc.revenuePerShare;
+    }
+
+    /// @inheritdoc ICapacityShares
+    function totalDistributed() external view returns (uint256) {
+        return _acc.totalDistributed;
+    }
+
+    /// @inheritdoc ICapacityShares
     function totalClaimed() external view returns (uint256) {
         // The market adds every distribution to the asset's holder ledger and pays every claim from it, so
         // the difference is what was claimed; keeping no counter here saves every claim a storage write.
-        return totalDistributed - market.ledgerOf(assetId).holdersRevenue;
+        return _acc.totalDistributed - market.ledgerOf(assetId).holdersRevenue;
     }
 
     /// @inheritdoc ICapacityShares
     function claimable(address account) public view returns (uint256) {
         Holder memory h = _holders[account];
-        return h.accrued + _pending(account, h.paidPerShare, revenuePerShare);
+        return h.accrued + _pending(account, h.paidPerShare, _acc.revenuePerShare);
     }
 
     /// @dev Revenue earned since `paidPerShare` by the account's current balance; rounds down, in the
@@ -130,7 +153,7 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
     ///      write only when the accumulator has moved).
     function _settle(address account) private {
         Holder memory h = _holders[account];
-        uint256 perShare = revenuePerShare;
+        uint256 perShare = _acc.revenuePerShare;
         if (h.paidPerShare != perShare) {
             _holders[account] = Holder({
                 paidPerShare: SafeCast.toUint160(perShare),

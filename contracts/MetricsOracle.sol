@@ -62,7 +62,8 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         if (n < t.threshold) revert OracleBelowThreshold(n, t.threshold);
         uint64 end = t.genesis + (epoch + 1) * uint64(t.epochLength);
         if (block.timestamp < end) revert OracleEpochNotEnded(epoch, end);
-        uint64 deadline = end + registry.protocolParams().reportDeadline;
+        (uint32 reportDeadline,) = registry.reportTimes();
+        uint64 deadline = end + reportDeadline;
         if (block.timestamp > deadline) revert OracleReportTooLate(epoch, deadline);
         StoredReport storage stored = _reports[assetId][epoch];
         if (stored.status != ReportStatus.None) revert OracleReportExists(assetId, epoch);
@@ -233,14 +234,15 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         StoredReport memory r = _reports[assetId][epoch];
         if (r.status == ReportStatus.None) {
             AssetTerms memory t = registry.terms(assetId);
-            uint256 deadline =
-                uint256(t.genesis) + (uint256(epoch) + 1) * t.epochLength + registry.protocolParams().reportDeadline;
+            (uint32 reportDeadline,) = registry.reportTimes();
+            uint256 deadline = uint256(t.genesis) + (uint256(epoch) + 1) * t.epochLength + reportDeadline;
             return (block.timestamp > deadline, false, 0, 0);
         }
         if (r.status == ReportStatus.Challenged) return (false, false, 0, 0);
         if (r.status == ReportStatus.Voided) return (true, false, 0, 0);
         if (r.status == ReportStatus.Pending) {
-            ready = block.timestamp >= uint256(r.acceptedAt) + registry.protocolParams().challengeWindow;
+            (, uint32 challengeWindow) = registry.reportTimes();
+            ready = block.timestamp >= uint256(r.acceptedAt) + challengeWindow;
         } else {
             ready = true; // Upheld
         }

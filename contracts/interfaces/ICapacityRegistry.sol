@@ -151,6 +151,9 @@ interface ICapacityRegistry {
     /// @notice 1-based index of each signer in the asset's attestor set, 0 for a non-attestor.
     function attestorIndexes(uint256 assetId, address[] calldata signers) external view returns (uint8[] memory);
     function protocolParams() external view returns (ProtocolParams memory);
+    /// @notice The two report timings of {protocolParams} (one storage slot): what the oracle reads on every
+    ///         report and every settlement, without copying the whole parameter set.
+    function reportTimes() external view returns (uint32 reportDeadline, uint32 challengeWindow);
     function stablecoin() external view returns (address);
     function leaseMarket() external view returns (address);
     function metricsOracle() external view returns (address);

@@ -48,7 +48,9 @@ interface ICapacityShares {
     function setAllowed(address account, bool allowed) external;
 
     function assetId() external view returns (uint256);
+    /// @notice Revenue per share unit distributed so far, scaled by 1e36 (rounded down at each distribution).
     function revenuePerShare() external view returns (uint256);
+    /// @notice Stablecoin distributed to holders so far (base units); at most 2^96 - 1 over the asset's life.
     function totalDistributed() external view returns (uint256);
     /// @notice Revenue paid to holders so far: everything distributed less what the market still holds for them.
     function totalClaimed() external view returns (uint256);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {CapacityShares} from "../../../contracts/CapacityShares.sol";
 import {AssetParams} from "../../../contracts/interfaces/ICapacityRegistry.sol";
@@ -172,5 +173,15 @@ contract CapacitySharesWidthsTest is Test {
         shares.claim(BOB);
         assertEq(paid, owed, "paid what was claimable");
         assertEq(shares.totalClaimed(), paid, "books");
+    }
+
+    /// @dev The lifetime total has 96 bits: filling them exactly works, a unit more reverts with the value
+    ///      (and the accumulator, at its largest, still fits its 160 bits).
+    function test_distribute_RevertWhen_LifetimeTotalExceeds96Bits() public {
+        shares.distribute(type(uint96).max);
+        assertEq(shares.totalDistributed(), type(uint96).max, "filled");
+        assertEq(shares.revenuePerShare(), uint256(type(uint96).max) * 1e18, "largest accumulator");
+        vm.expectRevert(abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 96, uint256(2) ** 96));
+        shares.distribute(1);
     }
 }
