@@ -32,14 +32,16 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
     uint64 public constant MAX_LEASE_EPOCHS = 1_000_000;
     uint256 public constant MIN_ENERGY_INCOME = 10_000; // base units (0.01 of a 6-decimal stablecoin)
 
-    /// @dev Changes to the per-class active rate that take effect when an epoch is settled, and the GPUs
-    ///      released once that epoch is final (leases whose last epoch it is).
+    /// @dev Changes to the per-class active rate that take effect when an epoch is settled (two slots: the
+    ///      starts, and the ends with the GPUs of the same leases). `gpusEnding` are the GPUs of leases whose
+    ///      end is this epoch: they are released when the epoch before it is final, so a new lease records
+    ///      its end in one slot. The end sums fit 112 bits (5e33 base units an epoch; SafeCast reverts beyond).
     struct Bucket {
         uint128 firmStart;
         uint128 interruptibleStart;
-        uint128 firmEnd;
-        uint128 interruptibleEnd;
-        uint32 gpusReleased;
+        uint112 firmEnd;
+        uint112 interruptibleEnd;
+        uint32 gpusEnding;
     }
 
     /// @dev Working values of one epoch's settlement.
@@ -146,14 +148,23 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         private
     {
         mapping(uint64 => Bucket) storage buckets = _buckets[assetId];
-        if (class == LeaseClass.Firm) {
-            buckets[start].firmStart += rate;
-            buckets[end].firmEnd += rate;
-        } else {
-            buckets[start].interruptibleStart += rate;
-            buckets[end].interruptibleEnd += rate;
-        }
-        buckets[end - 1].gpusReleased += gpus;
+        bool firm = class == LeaseClass.Firm;
+        if (firm) buckets[start].firmStart += rate;
+        else buckets[start].interruptibleStart += rate;
+        _addEnd(buckets[end], firm, rate, gpus);
+    }
+
+    function _addEnd(Bucket storage b, bool firm, uint128 rate, uint32 gpus) private {
+        if (firm) b.firmEnd = (uint256(b.firmEnd) + rate).toUint112();
+        else b.interruptibleEnd = (uint256(b.interruptibleEnd) + rate).toUint112();
+        b.gpusEnding += gpus;
+    }
+
+    /// @dev Undoes an {_addEnd} of the same lease: its rate is part of the sum, so the cast is exact.
+    function _removeEnd(Bucket storage b, bool firm, uint128 rate, uint32 gpus) private {
+        if (firm) b.firmEnd -= uint112(rate);
+        else b.interruptibleEnd -= uint112(rate);
+        b.gpusEnding -= gpus;
     }
 
     /// @inheritdoc ILeaseMarket
@@ -171,10 +182,10 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         uint32 gpus = l.gpus;
         bool firm = l.class == LeaseClass.Firm;
         mapping(uint64 => Bucket) storage buckets = _buckets[assetId];
-        // Every bucket touched here is at an epoch >= the current one, which cannot be settled yet.
-        if (firm) buckets[oldEnd].firmEnd -= rate;
-        else buckets[oldEnd].interruptibleEnd -= rate;
-        buckets[oldEnd - 1].gpusReleased -= gpus;
+        // Every bucket touched here is at an epoch >= the current one, which cannot be settled yet, and its
+        // GPUs are read when the epoch before it settles, which cannot have happened either (newEnd - 1 is
+        // at least the current epoch).
+        _removeEnd(buckets[oldEnd], firm, rate, gpus);
         // slither-disable-next-line incorrect-equality (epoch numbers)
         if (newEnd == l.startEpoch) {
             // Not started: cancel outright and free the capacity now.
@@ -182,9 +193,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
             else buckets[newEnd].interruptibleStart -= rate;
             _ledgers[assetId].committedGpus -= gpus;
         } else {
-            if (firm) buckets[newEnd].firmEnd += rate;
-            else buckets[newEnd].interruptibleEnd += rate;
-            buckets[newEnd - 1].gpusReleased += gpus;
+            _addEnd(buckets[newEnd], firm, rate, gpus);
         }
         l.endEpoch = newEnd;
         refunded = uint256(rate) * (oldEnd - newEnd);
@@ -212,16 +221,10 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         uint128 rate = l.ratePerEpoch;
         uint32 gpus = l.gpus;
         mapping(uint64 => Bucket) storage buckets = _buckets[assetId];
-        // Both buckets are at epochs >= the current one, which cannot be settled yet.
-        if (l.class == LeaseClass.Firm) {
-            buckets[oldEnd].firmEnd -= rate;
-            buckets[newEnd].firmEnd += rate;
-        } else {
-            buckets[oldEnd].interruptibleEnd -= rate;
-            buckets[newEnd].interruptibleEnd += rate;
-        }
-        buckets[oldEnd - 1].gpusReleased -= gpus;
-        buckets[newEnd - 1].gpusReleased += gpus;
+        // Both buckets are at epochs > the current one, and the epochs before them cannot be settled yet.
+        bool firm = l.class == LeaseClass.Firm;
+        _removeEnd(buckets[oldEnd], firm, rate, gpus);
+        _addEnd(buckets[newEnd], firm, rate, gpus);
         l.endEpoch = newEnd;
         paid = uint256(rate) * epochs;
         emit LeaseExtended(leaseId, oldEnd, newEnd, paid);
@@ -298,7 +301,9 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
 
         AssetLedger memory ledger = _ledgers[assetId];
         Bucket memory b = _buckets[assetId][epoch];
+        // its gpusEnding were released when the epoch before it settled
         delete _buckets[assetId][epoch];
+        uint32 released = _buckets[assetId][epoch + 1].gpusEnding;
         o.firmRate = uint256(ledger.firmRate) + b.firmStart - b.firmEnd;
         o.interruptibleRate = uint256(ledger.interruptibleRate) + b.interruptibleStart - b.interruptibleEnd;
         if (o.proven) {
@@ -318,7 +323,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         o.holders = o.delivered - o.protocolFee - o.operatorFee;
 
         ledger.nextEpochToFinalize = epoch + 1;
-        ledger.committedGpus -= b.gpusReleased;
+        ledger.committedGpus -= released;
         ledger.firmRate = o.firmRate.toUint128();
         ledger.interruptibleRate = o.interruptibleRate.toUint128();
         ledger.deliveredRemainder = uint32(scaled % SCALE);

@@ -60,13 +60,8 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         AssetTerms memory t = registry.terms(assetId);
         if (t.status == AssetStatus.None) revert OracleUnknownAsset(assetId);
         if (n < t.threshold) revert OracleBelowThreshold(n, t.threshold);
-        uint64 end = t.genesis + (epoch + 1) * uint64(t.epochLength);
-        if (block.timestamp < end) revert OracleEpochNotEnded(epoch, end);
-        (uint32 reportDeadline,) = registry.reportTimes();
-        uint64 deadline = end + reportDeadline;
-        if (block.timestamp > deadline) revert OracleReportTooLate(epoch, deadline);
-        StoredReport storage stored = _reports[assetId][epoch];
-        if (stored.status != ReportStatus.None) revert OracleReportExists(assetId, epoch);
+        (uint64 end, uint64 challengeEndsAt) = _submissionTimes(t, epoch);
+        if (_reports[assetId][epoch].status != ReportStatus.None) revert OracleReportExists(assetId, epoch);
 
         address[] memory signers = _recoverSigners(reports, signatures);
         _requireDistinctAttestors(assetId, signers);
@@ -79,9 +74,26 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
             curtailedBps: median.curtailedBps,
             acceptedAt: uint64(block.timestamp),
             signerCount: uint8(n),
-            status: ReportStatus.Pending
+            status: ReportStatus.Pending,
+            challengeEndsAt: challengeEndsAt
         });
         emit ReportAccepted(assetId, epoch, median, signers);
+    }
+
+    /// @dev Reverts unless the epoch has ended and its report deadline has not passed.
+    /// @return end when the epoch ended
+    /// @return challengeEndsAt when a report accepted now stops being challengeable
+    function _submissionTimes(AssetTerms memory t, uint64 epoch)
+        private
+        view
+        returns (uint64 end, uint64 challengeEndsAt)
+    {
+        end = t.genesis + (epoch + 1) * uint64(t.epochLength);
+        if (block.timestamp < end) revert OracleEpochNotEnded(epoch, end);
+        (uint32 reportDeadline, uint32 challengeWindow) = registry.reportTimes();
+        uint64 deadline = end + reportDeadline;
+        if (block.timestamp > deadline) revert OracleReportTooLate(epoch, deadline);
+        challengeEndsAt = uint64(block.timestamp) + challengeWindow;
     }
 
     function _recoverSigners(Report[] calldata reports, bytes[] calldata signatures)
@@ -179,12 +191,12 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
     /// @inheritdoc IMetricsOracle
     function challenge(uint256 assetId, uint64 epoch) external {
         StoredReport storage r = _reports[assetId][epoch];
-        ProtocolParams memory p = registry.protocolParams();
-        uint64 windowEnd = r.acceptedAt + p.challengeWindow;
+        uint64 windowEnd = r.challengeEndsAt;
         if (r.status != ReportStatus.Pending || block.timestamp >= windowEnd) {
             revert OracleNotChallengeable(assetId, epoch, r.status, windowEnd);
         }
         r.status = ReportStatus.Challenged;
+        ProtocolParams memory p = registry.protocolParams();
         _challenges[assetId][epoch] = Challenge({challenger: msg.sender, bond: uint96(p.challengeBond)});
         emit ReportChallenged(assetId, epoch, msg.sender, p.challengeBond);
         stablecoin.safeTransferFrom(msg.sender, address(this), p.challengeBond);
@@ -241,8 +253,7 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         if (r.status == ReportStatus.Challenged) return (false, false, 0, 0);
         if (r.status == ReportStatus.Voided) return (true, false, 0, 0);
         if (r.status == ReportStatus.Pending) {
-            (, uint32 challengeWindow) = registry.reportTimes();
-            ready = block.timestamp >= uint256(r.acceptedAt) + challengeWindow;
+            ready = block.timestamp >= r.challengeEndsAt;
         } else {
             ready = true; // Upheld
         }

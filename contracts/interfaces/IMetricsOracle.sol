@@ -34,6 +34,9 @@ struct StoredReport {
     uint64 acceptedAt;
     uint8 signerCount;
     ReportStatus status;
+    /// @dev acceptedAt + the challenge window in force at acceptance: a later change of the window moves
+    ///      neither when the report can be challenged nor when it settles.
+    uint64 challengeEndsAt;
 }
 
 /// @title MetricsOracle

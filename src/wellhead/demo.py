@@ -449,10 +449,10 @@ class Demo:
         c.health_after = credit.healthFactor(self.asset_id, borrower).call()
 
     def finalize(self, epoch: int, note: str, result: DemoResult) -> None:
-        params = self.p.registry.functions.protocolParams().call()
-        window, deadline = params[4], params[5]
+        deadline, _window = self.p.registry.functions.reportTimes().call()
         report = self.p.oracle.functions.reportOf(self.asset_id, epoch).call()
-        ready_at = report[2] + window if report[4] else self._epoch_end(epoch) + deadline + 1
+        # a reported epoch settles when its challenge window (fixed at acceptance) ends
+        ready_at = report[5] if report[4] else self._epoch_end(epoch) + deadline + 1
         self._warp_to(ready_at)
         receipt = self._send(self.a.admin, self.p.market.functions.finalizeEpoch(self.asset_id, epoch))
         ev = self.p.market.events.EpochSettled().process_receipt(receipt, errors=DISCARD)[0]["args"]

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {ProtocolParams} from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {
     IMetricsOracle, Report, ReportStatus, StoredReport
@@ -221,6 +222,31 @@ contract MetricsOracleTest is Fixture {
         _submit(rs, sigs);
         uint64 windowEnd = uint64(block.timestamp + WINDOW);
         vm.warp(windowEnd);
+        vm.prank(challenger);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IMetricsOracle.OracleNotChallengeable.selector, assetId, 0, ReportStatus.Pending, windowEnd
+            )
+        );
+        oracle.challenge(assetId, 0);
+    }
+
+    /// @dev A governor changing the challenge window moves neither a pending report's challenge deadline
+    ///      nor its settlement: both keep the window the report was accepted under.
+    function test_challengeWindow_FixedAtAcceptance() public {
+        vm.warp(epochStart(1));
+        (Report[] memory rs, bytes[] memory sigs) = signed(makeReport(0, 10_000), 2);
+        _submit(rs, sigs);
+        uint64 windowEnd = uint64(block.timestamp + WINDOW);
+        assertEq(oracle.reportOf(assetId, 0).challengeEndsAt, windowEnd, "stored deadline");
+        ProtocolParams memory p = registry.protocolParams();
+        p.challengeWindow = uint32(WINDOW * 10);
+        vm.prank(admin);
+        registry.setProtocolParams(p);
+
+        vm.warp(windowEnd);
+        (bool ready,,,) = oracle.outcome(assetId, 0);
+        assertTrue(ready, "settles when its own window ends");
         vm.prank(challenger);
         vm.expectRevert(
             abi.encodeWithSelector(
