@@ -67,7 +67,10 @@ test-deep: build ## invariants at depth (10,000 runs x 64) and 10,000 fuzz runs
 	FOUNDRY_PROFILE=deep $(BIN)/forge test
 
 halmos: setup $(STAMPS)/analysis ## symbolic tests of the money math (not a gate yet: the solvers time out, see analysis/halmos.md)
-	FOUNDRY_OUT=out-halmos FOUNDRY_CACHE_PATH=cache/halmos .venv-analysis/bin/halmos --root . --forge-build-out out-halmos --match-contract 'SymbolicTest$$'
+	FOUNDRY_OUT=out-halmos FOUNDRY_CACHE_PATH=cache/halmos .venv-analysis/bin/halmos --root . --forge-build-out out-halmos --match-contract 'SymbolicTest$$' $(HALMOS_ARGS)
+
+halmos-bitwuzla: ## the same with bitwuzla's multiplication/division abstraction (tools/bitwuzla-smt2 on the PyPI wheel)
+	$(MAKE) halmos HALMOS_ARGS="--solver-command '$(CURDIR)/.venv-analysis/bin/python $(CURDIR)/tools/bitwuzla-smt2 --abstraction' $(HALMOS_ARGS)"
 
 gas: setup ## gas of each protocol action from real receipts on anvil (and forge's per-function report)
 	$(PY) scripts/gas_report.py
