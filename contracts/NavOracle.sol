@@ -153,9 +153,11 @@ contract NavOracle is INavOracle, IERC165 {
         }
         uint256 epochEnd = _epochEnd(epoch);
         v.remaining = _depreciationEnd > epochEnd ? _depreciationEnd - epochEnd : 0;
-        // dRps x (dDelivered x R) / (1e26 x span^2 x epochLength): the second factor is at most
-        // 1e8 x span x 8 years, the divisor below 2^247 for any span and epoch length the types allow;
-        // mulDiv keeps the 512-bit product and its result is below dRps, so nothing can overflow.
+        // dRps x (dDelivered x R) / (1e26 x span^2 x epochLength): the market's delivered index grows by at
+        // most 1e8 an epoch, so the second factor is at most 1e8 x span x R with R < 2^64 s (a uint64 end
+        // less an epoch's end), the divisor at least 1e26 x span x 60 and below 2^247 for any span and epoch
+        // length the types allow; mulDiv keeps the 512-bit product and its result is below dRps (the ratio is
+        // under 2^64 / 6e19 < 1), so nothing can overflow.
         uint256 value = Math.mulDiv(
             v.revenueDelta, v.deliveredDelta * v.remaining, ACC_PER_UNIT * INDEX_SCALE * v.span * v.span * _epochLength
         );
