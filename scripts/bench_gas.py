@@ -320,10 +320,11 @@ def main() -> None:
         for name, value in core.items()
     }
     for n, (first, later) in finalize.items():
-        actions[f"finalize epoch, {n:,} active leases, the asset's first paying epoch (scaling)"] = {"gas": first}
-        actions[f"finalize epoch, {n:,} active leases, a later epoch (scaling)"] = {"gas": later}
+        leases = f"{n:,} active lease{'s' if n > 1 else ''}"
+        actions[f"finalize epoch, {leases}, the asset's first paying epoch (scaling)"] = {"gas": first}
+        actions[f"finalize epoch, {leases}, a later epoch (scaling)"] = {"gas": later}
     for n, value in claim.items():
-        actions[f"claim revenue, {n:,} holders (scaling)"] = {
+        actions[f"claim revenue, {n:,} holder{'s' if n > 1 else ''} (scaling)"] = {
             "gas": value,
             "anchor": "OZ ERC-20 transfer to a new holder",
             "anchor_gas": anchor["OZ ERC-20 transfer to a new holder"],
