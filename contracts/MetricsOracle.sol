@@ -246,6 +246,7 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         StoredReport memory r = _reports[assetId][epoch];
         if (r.status == ReportStatus.None) {
             AssetTerms memory t = registry.terms(assetId);
+            // slither-disable-next-line unused-return (only the deadline matters to an unreported epoch)
             (uint32 reportDeadline,) = registry.reportTimes();
             uint256 deadline = uint256(t.genesis) + (uint256(epoch) + 1) * t.epochLength + reportDeadline;
             return (block.timestamp > deadline, false, 0, 0);
