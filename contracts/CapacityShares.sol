@@ -33,12 +33,10 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
         uint256[] investorShares;
     }
 
-    /// @dev One storage slot, so that settling a holder is one read and one write. The widths hold: the
-    ///      supply is fixed at >= 1e18 units (the registry's minimum), so the accumulator is at most
-    ///      1e18 x everything ever distributed, below 2^160 until 1.4e30 stablecoin units are paid to one
-    ///      asset; and 2^96 units is 7.9e22 of a 6-decimal stablecoin for one holder. SafeCast reverts beyond.
-    ///      A holder settled after the first distribution never has a zero slot again, so later settlements
-    ///      rewrite a non-zero slot rather than create one.
+    /// @dev One storage slot, so that settling a holder is one read and one write. The snapshot has the
+    ///      accumulator's own width (see {Accumulator}); a holder's accrued revenue is at most the asset's
+    ///      lifetime total, which has 96 bits. A holder settled after the first distribution never has a zero
+    ///      slot again, so later settlements rewrite a non-zero slot rather than create one.
     struct Holder {
         uint160 paidPerShare; // accumulator value at the holder's last settlement
         uint96 accrued; // revenue settled but not yet claimed
@@ -112,10 +110,10 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
     /// @inheritdoc ICapacityShares
     function claim(address to) external returns (uint256 amount) {
         Holder memory h = _holders[msg.sender];
-        uint256 perShare = _acc.revenuePerShare;
+        uint160 perShare = _acc.revenuePerShare;
         amount = h.accrued + _pending(msg.sender, h.paidPerShare, perShare);
         if (amount == 0) revert SharesNothingToClaim(msg.sender);
-        _holders[msg.sender] = Holder({paidPerShare: SafeCast.toUint160(perShare), accrued: 0});
+        _holders[msg.sender] = Holder({paidPerShare: perShare, accrued: 0});
         emit RevenueClaimed(msg.sender, to, amount);
         market.payHolderRevenue(assetId, to, amount);
     }
@@ -153,10 +151,10 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
     ///      write only when the accumulator has moved).
     function _settle(address account) private {
         Holder memory h = _holders[account];
-        uint256 perShare = _acc.revenuePerShare;
+        uint160 perShare = _acc.revenuePerShare;
         if (h.paidPerShare != perShare) {
             _holders[account] = Holder({
-                paidPerShare: SafeCast.toUint160(perShare),
+                paidPerShare: perShare,
                 accrued: SafeCast.toUint96(h.accrued + _pending(account, h.paidPerShare, perShare))
             });
         }

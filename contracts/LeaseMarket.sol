@@ -300,10 +300,11 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         if (!ready) return false;
 
         AssetLedger memory ledger = _ledgers[assetId];
-        Bucket memory b = _buckets[assetId][epoch];
-        // its gpusEnding were released when the epoch before it settled
-        delete _buckets[assetId][epoch];
-        uint32 released = _buckets[assetId][epoch + 1].gpusEnding;
+        mapping(uint64 => Bucket) storage buckets = _buckets[assetId];
+        Bucket memory b = buckets[epoch];
+        // its gpusEnding were released when the epoch before it settled; the next bucket's are released now
+        delete buckets[epoch];
+        uint32 released = buckets[epoch + 1].gpusEnding;
         o.firmRate = uint256(ledger.firmRate) + b.firmStart - b.firmEnd;
         o.interruptibleRate = uint256(ledger.interruptibleRate) + b.interruptibleStart - b.interruptibleEnd;
         if (o.proven) {

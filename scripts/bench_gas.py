@@ -5,7 +5,7 @@ from the npm package with the protocol's settings) and Morpho Blue (`@morpho-org
 0.8.19 as its pragma demands). Every figure is `gasUsed` of a real transaction receipt.
 
 Scaling is measured, not assumed: finalize with 1, 100 and 10,000 active leases (an asset's first paying
-epoch, which creates its revenue accumulator's slot, and the next, steady state); claim with 1 and
+epoch, which creates its revenue accumulator's slot, and the next, steady state); claim with 1, 2 and
 10,000 holders; a report with 1 to 7 signatures and for assets of 8 to 100,000 GPUs. Ratios go into
 bench/results/gas.json beside each action's gas and its anchor; the targets are printed as met or not.
 

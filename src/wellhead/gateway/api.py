@@ -536,11 +536,11 @@ def _lease_energy(s: Session, leases: list[db.Lease]) -> dict[int, LeaseEnergy]:
     out: dict[int, LeaseEnergy] = {}
     for x in leases:
         wh = green = grams = 0
-        epochs = by_asset[x.asset_id]
+        epochs, asset_gpus = by_asset[x.asset_id], assets[x.asset_id].gpu_count
         first = bisect_left(epochs, x.start_epoch, key=lambda r: r.epoch)
         last = bisect_left(epochs, x.end_epoch, key=lambda r: r.epoch)
         for e in epochs[first:last]:
-            used = lease_energy_wh(*_metered(e), x.gpus, assets[x.asset_id].gpu_count)
+            used = lease_energy_wh(*_metered(e), x.gpus, asset_gpus)
             wh += used
             green += carbon_free_wh(used, e.renewable_bps or 0)
             grams += carbon_grams(used, e.carbon_grams_per_kwh or 0)

@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-
-import {CapacityShares} from "../../../contracts/CapacityShares.sol";
-import {AssetLedger, ILeaseMarket} from "../../../contracts/interfaces/ILeaseMarket.sol";
+import {SharesMarketStandIn} from "../utils/SharesMarketStandIn.sol";
 import {Vm} from "../utils/Test.sol";
 
 /// @notice Symbolic (halmos, `make halmos`): the revenue accumulator of CapacityShares never pays out
@@ -12,55 +9,22 @@ import {Vm} from "../utils/Test.sol";
 ///         transfers and claims. Transfers move fixed amounts: a product of two symbolic 256-bit values
 ///         (balance x accumulator delta) is beyond the SMT solvers here; the invariant tests move random
 ///         amounts. Not a gate yet: no verdict in time (analysis/halmos.md); the invariant
-///         `invariant_holdersNeverOverpaid` checks the same property in `make test`. This contract plays the LeaseMarket: it deposits with
-///         `distribute` and records what `claim` asks it to pay.
-contract RevenueAccumulatorSymbolicTest {
+///         `invariant_holdersNeverOverpaid` checks the same property in `make test`. This contract plays the
+///         LeaseMarket ({SharesMarketStandIn}).
+contract RevenueAccumulatorSymbolicTest is SharesMarketStandIn {
     Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
     address private constant ALICE = address(0xA11CE);
     address private constant BOB = address(0xB0B);
     address private constant OPERATOR = address(0x0FE4);
 
-    CapacityShares private shares;
-    uint256 private deposited;
-    uint256 private paid;
-
     function setUp() public {
-        address[] memory investors = new address[](1);
-        investors[0] = ALICE;
-        uint256[] memory allocations = new uint256[](1);
-        allocations[0] = 400_000e18;
-        shares = new CapacityShares(
-            CapacityShares.Init({
-                name: "Symbolic",
-                symbol: "SYM",
-                assetId: 1,
-                market: ILeaseMarket(address(this)),
-                operator: OPERATOR,
-                stablecoin: IERC20(address(0)),
-                restricted: false,
-                totalShares: 1_000_000e18,
-                investors: investors,
-                investorShares: allocations
-            })
-        );
-    }
-
-    /// @dev The market's holder ledger, which `totalClaimed` reads: deposited and not yet paid.
-    function ledgerOf(uint256) external view returns (AssetLedger memory ledger) {
-        ledger.holdersRevenue = uint128(deposited - paid);
-    }
-
-    /// @dev The market side of `claim`: pays `amount` of the holders' revenue.
-    function payHolderRevenue(uint256, address, uint256 amount) external {
-        assert(msg.sender == address(shares));
-        paid += amount;
+        _deployShares(1_000_000e18, ALICE, 400_000e18, OPERATOR);
     }
 
     function _step(uint8 op, uint96 amount) private {
         op %= 5;
         if (op == 0) {
-            deposited += amount;
-            shares.distribute(amount);
+            _distribute(amount);
         } else if (op == 1) {
             vm.prank(ALICE);
             shares.transfer(BOB, 150_000e18 + 7);

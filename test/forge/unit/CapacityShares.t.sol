@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {CapacityShares} from "../../../contracts/CapacityShares.sol";
 import {AssetParams} from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {ICapacityShares} from "../../../contracts/interfaces/ICapacityShares.sol";
-import {AssetLedger, ILeaseMarket, LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
+import {LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {Fixture} from "../utils/Fixture.sol";
+import {SharesMarketStandIn} from "../utils/SharesMarketStandIn.sol";
 import {Test} from "../utils/Test.sol";
 
 contract CapacitySharesTest is Fixture {
@@ -118,41 +118,14 @@ contract CapacitySharesTest is Fixture {
 }
 
 /// @notice The one-slot holder record at the extremes the registry allows: the smallest supply (one whole
-///         share) and a lifetime of revenue far beyond any real asset's. This contract plays the market.
-contract CapacitySharesWidthsTest is Test {
+///         share) and a lifetime of revenue far beyond any real asset's. This contract plays the market
+///         ({SharesMarketStandIn}).
+contract CapacitySharesWidthsTest is Test, SharesMarketStandIn {
     address private constant ALICE = address(0xA11CE);
     address private constant BOB = address(0xB0B);
 
-    CapacityShares private shares;
-    uint256 private paid;
-
     function setUp() public {
-        address[] memory investors = new address[](1);
-        investors[0] = ALICE;
-        uint256[] memory allocations = new uint256[](1);
-        allocations[0] = 1e18 - 3;
-        shares = new CapacityShares(
-            CapacityShares.Init({
-                name: "Smallest",
-                symbol: "MIN",
-                assetId: 1,
-                market: ILeaseMarket(address(this)),
-                operator: BOB,
-                stablecoin: IERC20(address(0)),
-                restricted: false,
-                totalShares: 1e18,
-                investors: investors,
-                investorShares: allocations
-            })
-        );
-    }
-
-    function payHolderRevenue(uint256, address, uint256 amount) external {
-        paid += amount;
-    }
-
-    function ledgerOf(uint256) external view returns (AssetLedger memory ledger) {
-        ledger.holdersRevenue = uint128(shares.totalDistributed() - paid);
+        _deployShares(1e18, ALICE, 1e18 - 3, BOB);
     }
 
     /// @dev A trillion dollars of a 6-decimal stablecoin in each of 1,000 epochs, over one whole share split
@@ -160,7 +133,7 @@ contract CapacitySharesWidthsTest is Test {
     function test_smallestSupply_HugeRevenue_SettlesAndClaimsExactly() public {
         uint256 perEpoch = 1e12 * 1e6;
         for (uint256 i; i < 1_000; ++i) {
-            shares.distribute(perEpoch);
+            _distribute(perEpoch);
             vm.prank(ALICE);
             shares.transfer(BOB, 1);
         }
@@ -178,7 +151,7 @@ contract CapacitySharesWidthsTest is Test {
     /// @dev The lifetime total has 96 bits: filling them exactly works, a unit more reverts with the value
     ///      (and the accumulator, at its largest, still fits its 160 bits).
     function test_distribute_RevertWhen_LifetimeTotalExceeds96Bits() public {
-        shares.distribute(type(uint96).max);
+        _distribute(type(uint96).max);
         assertEq(shares.totalDistributed(), type(uint96).max, "filled");
         assertEq(shares.revenuePerShare(), uint256(type(uint96).max) * 1e18, "largest accumulator");
         vm.expectRevert(abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 96, uint256(2) ** 96));
