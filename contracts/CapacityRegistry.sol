@@ -14,6 +14,8 @@ import {
     ProtocolParams
 } from "./interfaces/ICapacityRegistry.sol";
 import {ILeaseMarket} from "./interfaces/ILeaseMarket.sol";
+import {AttestationConfig, IMetricsOracle, OracleParams} from "./interfaces/IMetricsOracle.sol";
+import {AttestationLib} from "./libraries/AttestationLib.sol";
 import {CapacityShares} from "./CapacityShares.sol";
 import {CapacitySharesFactory} from "./CapacitySharesFactory.sol";
 
@@ -27,7 +29,7 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
     uint256 public constant BPS = 10_000;
-    uint256 public constant MAX_ATTESTORS = 32;
+    uint256 public constant MAX_ATTESTORS = 32; // attestor sets are 32-bit bitmaps in the oracle
     uint256 public constant MAX_PROTOCOL_FEE_BPS = 2_000;
     uint256 public constant MAX_OPERATOR_FEE_BPS = 5_000;
     uint32 public constant MIN_EPOCH_LENGTH = 60;
@@ -36,6 +38,8 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
     /// @notice One whole share: a floor on the supply keeps each holder's revenue record in one slot.
     uint256 public constant MIN_TOTAL_SHARES = 1e18;
     uint16 public constant MAX_CURTAILMENT_CAP_HOURS = 720; // every hour of 30 days
+    /// @notice The furthest ahead a grid event may be declared: a week (a day-ahead market calls a day ahead).
+    uint32 public constant MAX_GRID_EVENT_HORIZON = 7 days;
 
     struct AssetInfo {
         bytes32 siteId;
@@ -53,8 +57,6 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
     mapping(uint256 assetId => PricingCurve) private _curves;
     mapping(uint256 assetId => AssetInfo) public info;
     mapping(uint256 assetId => uint256) private _bonds;
-    mapping(uint256 assetId => address[]) private _attestors;
-    mapping(uint256 assetId => mapping(address attestor => uint8)) private _attestorIndex;
 
     constructor(address admin, IERC20 stablecoin_, CapacitySharesFactory factory, ProtocolParams memory params) {
         if (admin == address(0) || address(stablecoin_) == address(0) || address(factory) == address(0)) {
@@ -78,6 +80,7 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
         leaseMarket = market;
         metricsOracle = oracle;
         emit ProtocolContractsWired(market, oracle);
+        _pushOracleParams();
     }
 
     function setProtocolParams(ProtocolParams calldata params) external onlyRole(GOVERNOR_ROLE) {
@@ -90,11 +93,31 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
             revert RegistryFeeTooHigh(params.protocolFeeBps, MAX_PROTOCOL_FEE_BPS);
         }
         if (params.fraudSlashBps > BPS) revert RegistryInvalidBps(params.fraudSlashBps);
-        if (params.challengerRewardBps > BPS) revert RegistryInvalidBps(params.challengerRewardBps);
+        // below 100 %: a party at fault that challenges itself through another address still loses the rest
+        if (params.challengerRewardBps >= BPS) revert RegistryInvalidBps(params.challengerRewardBps);
+        if (params.attestorSlashBps > BPS) revert RegistryInvalidBps(params.attestorSlashBps);
+        if (params.minAttestorStake > type(uint128).max) revert RegistryInvalidStake(params.minAttestorStake);
+        if (params.gridEventHorizon == 0 || params.gridEventHorizon > MAX_GRID_EVENT_HORIZON) {
+            revert RegistryInvalidHorizon(params.gridEventHorizon, MAX_GRID_EVENT_HORIZON);
+        }
         if (params.challengeWindow == 0) revert RegistryInvalidEpochLength(params.challengeWindow);
         if (params.reportDeadline == 0) revert RegistryInvalidEpochLength(params.reportDeadline);
         _params = params;
         emit ProtocolParamsSet(params);
+        if (metricsOracle != address(0)) _pushOracleParams();
+    }
+
+    /// @dev The oracle keeps what its report path reads in one slot of its own (no call here per report).
+    function _pushOracleParams() private {
+        ProtocolParams storage p = _params;
+        IMetricsOracle(metricsOracle).onParamsSet(
+            OracleParams({
+                reportDeadline: p.reportDeadline,
+                challengeWindow: p.challengeWindow,
+                // checked against uint128 when the parameters were set
+                minAttestorStake: uint128(p.minAttestorStake)
+            })
+        );
     }
 
     // ---------------------------------------------------------------- operator
@@ -132,21 +155,26 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
             protocolFeeBps: _params.protocolFeeBps,
             operatorFeeBps: p.operatorFeeBps,
             slaTargetBps: p.slaTargetBps,
-            threshold: p.threshold,
+            faultTolerance: p.faultTolerance,
             attestorCount: uint8(p.attestors.length),
             status: AssetStatus.Active,
             curtailmentCapHours: p.curtailmentCapHours
         });
         _curves[assetId] = p.curve;
         info[assetId] = AssetInfo({siteId: p.siteId, gpuClass: p.gpuClass});
-        for (uint256 i; i < p.attestors.length; ++i) {
-            address a = p.attestors[i];
-            if (_attestorIndex[assetId][a] != 0) revert RegistryDuplicateAttestor(a);
-            // i < MAX_ATTESTORS (32), so i + 1 fits in uint8
-            _attestorIndex[assetId][a] = uint8(i + 1);
-        }
-        _attestors[assetId] = p.attestors;
         ILeaseMarket(market).onAssetRegistered(assetId, shares);
+        IMetricsOracle(metricsOracle).onAssetRegistered(
+            assetId,
+            AttestationConfig({
+                genesis: genesis,
+                epochLength: p.epochLength,
+                // uint32 x uint32 (<= 10,000) x uint32 / 3600 < 2^64
+                maxGpuEnergyWh: uint64(uint256(p.gpuCount) * p.maxWattsPerGpu * p.epochLength / 3600),
+                attestorCount: uint8(p.attestors.length),
+                faultTolerance: p.faultTolerance
+            }),
+            p.attestors
+        );
 
         emit AssetRegistered(
             assetId,
@@ -159,7 +187,7 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
             p.epochLength,
             genesis
         );
-        emit AttestorsSet(assetId, p.attestors, p.threshold);
+        emit AttestorsSet(assetId, p.attestors, p.faultTolerance);
         _depositBond(assetId, p.bond);
     }
 
@@ -171,9 +199,15 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
         }
         uint256 n = p.attestors.length;
         if (n > MAX_ATTESTORS) revert RegistryTooManyAttestors(n, MAX_ATTESTORS);
-        if (p.threshold == 0 || p.threshold > n) revert RegistryInvalidThreshold(p.threshold, n);
+        if (!AttestationLib.isValidFaultModel(n, p.faultTolerance)) {
+            revert RegistryInvalidFaultModel(p.faultTolerance, n, AttestationLib.minAttestors(p.faultTolerance));
+        }
         for (uint256 i; i < n; ++i) {
-            if (p.attestors[i] == address(0)) revert RegistryInvalidAttestor(address(0));
+            address a = p.attestors[i];
+            if (a == address(0)) revert RegistryInvalidAttestor(address(0));
+            for (uint256 j; j < i; ++j) {
+                if (p.attestors[j] == a) revert RegistryDuplicateAttestor(a);
+            }
         }
         if (p.operatorFeeBps > MAX_OPERATOR_FEE_BPS) revert RegistryFeeTooHigh(p.operatorFeeBps, MAX_OPERATOR_FEE_BPS);
         if (p.slaTargetBps > BPS) revert RegistryInvalidBps(p.slaTargetBps);
@@ -273,20 +307,9 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
         return _bonds[assetId];
     }
 
+    /// @inheritdoc ICapacityRegistry
     function attestors(uint256 assetId) external view returns (address[] memory) {
-        return _attestors[assetId];
-    }
-
-    function attestorIndexes(uint256 assetId, address[] calldata signers)
-        external
-        view
-        returns (uint8[] memory indexes)
-    {
-        indexes = new uint8[](signers.length);
-        mapping(address => uint8) storage index = _attestorIndex[assetId];
-        for (uint256 i; i < signers.length; ++i) {
-            indexes[i] = index[signers[i]];
-        }
+        return IMetricsOracle(metricsOracle).attestors(assetId);
     }
 
     function protocolParams() external view returns (ProtocolParams memory) {

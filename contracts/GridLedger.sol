@@ -9,6 +9,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
 
 import {AssetStatus, AssetTerms, ICapacityRegistry} from "./interfaces/ICapacityRegistry.sol";
+import {IMetricsOracle} from "./interfaces/IMetricsOracle.sol";
 import {GridEvent, GridEventSource, IGridLedger, StoredGridEvent} from "./interfaces/IGridLedger.sol";
 
 /// @title GridLedger
@@ -38,8 +39,7 @@ contract GridLedger is IGridLedger, EIP712, ERC165 {
 
     ICapacityRegistry public immutable registry;
 
-    mapping(bytes32 eventId => StoredGridEvent) private _events;
-    mapping(uint256 assetId => uint64) public lastEventEnd;
+    mapping(bytes32 declarationId => StoredGridEvent) private _events;
     mapping(bytes32 certificateId => CertificateUse) private _certificates;
     mapping(uint256 assetId => mapping(uint64 epoch => uint256)) private _retiredWh;
     mapping(uint256 assetId => CurtailmentUse) private _curtailment;
@@ -53,7 +53,7 @@ contract GridLedger is IGridLedger, EIP712, ERC165 {
     }
 
     /// @inheritdoc IGridLedger
-    function declareEvent(GridEvent calldata ev, bytes calldata signature) external {
+    function declareEvent(GridEvent calldata ev, bytes calldata signature) external returns (bytes32 id) {
         if (ev.eventId == bytes32(0)) revert GridZeroEventId();
         AssetTerms memory t = registry.terms(ev.assetId);
         if (t.status == AssetStatus.None) revert GridUnknownAsset(ev.assetId);
@@ -61,21 +61,28 @@ contract GridLedger is IGridLedger, EIP712, ERC165 {
             revert GridInvalidWindow(ev.startsAt, ev.endsAt, MAX_EVENT_DURATION);
         }
         if (block.timestamp >= ev.endsAt) revert GridEventExpired(ev.eventId, ev.endsAt, uint64(block.timestamp));
-        if (_events[ev.eventId].endsAt != 0) revert GridEventExists(ev.eventId);
-        uint64 previousEnd = lastEventEnd[ev.assetId];
-        if (ev.startsAt < previousEnd) revert GridEventOverlaps(ev.assetId, ev.startsAt, previousEnd);
+        uint256 latestStart = block.timestamp + registry.protocolParams().gridEventHorizon;
+        if (ev.startsAt > latestStart) revert GridEventBeyondHorizon(ev.startsAt, latestStart);
 
         address signer = ECDSA.recover(_hashTypedDataV4(_structHash(ev)), signature);
         if (!_mayAttest(ev.assetId, t, ev.source, signer)) revert GridUnauthorizedSigner(ev.assetId, ev.source, signer);
+        id = declarationId(ev.assetId, ev.eventId, signer);
+        if (_events[id].endsAt != 0) revert GridEventExists(id);
 
-        _events[ev.eventId] = StoredGridEvent({
+        _events[id] = StoredGridEvent({
             assetId: uint64(ev.assetId), // registry ids count up from 1
             startsAt: ev.startsAt,
             endsAt: ev.endsAt,
             source: ev.source
         });
-        lastEventEnd[ev.assetId] = ev.endsAt;
-        emit GridEventDeclared(ev.assetId, ev.eventId, ev.source, ev.startsAt, ev.endsAt, ev.payloadHash, signer);
+        emit GridEventDeclared(
+            ev.assetId, id, ev.eventId, ev.source, ev.startsAt, ev.endsAt, ev.payloadHash, signer
+        );
+    }
+
+    /// @inheritdoc IGridLedger
+    function declarationId(uint256 assetId, bytes32 eventId, address signer) public pure returns (bytes32) {
+        return keccak256(abi.encode(assetId, eventId, signer));
     }
 
     /// @dev A manual notice is the operator's word; an OpenADR event is attested by an agent of the asset,
@@ -86,9 +93,9 @@ contract GridLedger is IGridLedger, EIP712, ERC165 {
         returns (bool)
     {
         if (source == GridEventSource.Manual) return signer == t.operator;
-        address[] memory one = new address[](1);
-        one[0] = signer;
-        return registry.attestorIndexes(assetId, one)[0] != 0;
+        // slither-disable-next-line unused-return (the stake does not matter to declaring an event)
+        (uint8 index,) = IMetricsOracle(registry.metricsOracle()).attestorOf(assetId, signer);
+        return index != 0;
     }
 
     /// @inheritdoc IGridLedger
@@ -165,12 +172,12 @@ contract GridLedger is IGridLedger, EIP712, ERC165 {
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IGridLedger
-    function overlap(bytes32 eventId, uint256 assetId, uint64 from, uint64 to)
+    function overlap(bytes32 id, uint256 assetId, uint64 from, uint64 to)
         external
         view
         returns (bool known, uint64 seconds_)
     {
-        StoredGridEvent memory e = _events[eventId];
+        StoredGridEvent memory e = _events[id];
         // slither-disable-next-line incorrect-equality (identifiers)
         known = e.endsAt != 0 && e.assetId == assetId;
         if (!known) return (false, 0);
@@ -179,8 +186,8 @@ contract GridLedger is IGridLedger, EIP712, ERC165 {
         seconds_ = end > start ? end - start : 0;
     }
 
-    function eventOf(bytes32 eventId) external view returns (StoredGridEvent memory) {
-        return _events[eventId];
+    function eventOf(bytes32 id) external view returns (StoredGridEvent memory) {
+        return _events[id];
     }
 
     function retiredWh(uint256 assetId, uint64 epoch) external view returns (uint256) {

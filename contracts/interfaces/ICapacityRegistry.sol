@@ -31,8 +31,8 @@ struct AssetTerms {
     uint16 protocolFeeBps; // snapshot of the protocol fee at registration
     uint16 operatorFeeBps;
     uint16 slaTargetBps; // uptime below this pays firm lessees a service credit from the bond
-    uint8 threshold; // distinct attestor signatures needed for a report
-    uint8 attestorCount;
+    uint8 faultTolerance; // f: attestors that may be faulty (a report needs 2f+1 observations, f+1 co-signers)
+    uint8 attestorCount; // n >= 3f + 1
     AssetStatus status;
     uint16 curtailmentCapHours; // interruptible leases: grid curtailment allowed per 30-day period
 }
@@ -46,7 +46,7 @@ struct AssetParams {
     uint32 epochLength;
     uint16 operatorFeeBps;
     uint16 slaTargetBps;
-    uint8 threshold;
+    uint8 faultTolerance; // f faulty attestors tolerated; needs at least 3f + 1 attestors
     address[] attestors;
     PricingCurve curve;
     uint256 bond; // stablecoin pulled from the operator
@@ -71,7 +71,10 @@ struct ProtocolParams {
     uint32 challengeWindow; // seconds after a report is accepted during which it can be challenged
     uint32 reportDeadline; // seconds after an epoch ends during which its report can be submitted
     uint16 fraudSlashBps; // share of the operator bond slashed on proven fraud
-    uint16 challengerRewardBps; // share of the slashed amount paid to the successful challenger
+    uint16 challengerRewardBps; // share of the slashed amount paid to the successful challenger (< 100 %)
+    uint16 attestorSlashBps; // share of a faulty attestor's stake slashed
+    uint256 minAttestorStake; // stake a co-signer needs for its signature to count (at most 2^128 - 1)
+    uint32 gridEventHorizon; // how far ahead of now a declared grid event may start, seconds
 }
 
 /// @title CapacityRegistry
@@ -82,13 +85,18 @@ interface ICapacityRegistry {
     error RegistryInvalidGpuCount(uint32 gpuCount);
     error RegistryInvalidEpochLength(uint32 epochLength);
     error RegistryInvalidMaxWatts(uint32 maxWattsPerGpu);
-    error RegistryInvalidThreshold(uint8 threshold, uint256 attestorCount);
+    /// @notice n attestors cannot tolerate f faulty ones: n must be at least 3f + 1 (and at most 32).
+    error RegistryInvalidFaultModel(uint8 faultTolerance, uint256 attestors, uint256 minAttestors);
     error RegistryInvalidAttestor(address attestor);
     error RegistryDuplicateAttestor(address attestor);
     error RegistryTooManyAttestors(uint256 count, uint256 max);
     error RegistryTooManyInvestors(uint256 count, uint256 max);
     error RegistryFeeTooHigh(uint256 feeBps, uint256 maxBps);
     error RegistryInvalidBps(uint256 valueBps);
+    /// @notice A minimum attestor stake that does not fit the oracle's 128-bit record.
+    error RegistryInvalidStake(uint256 minAttestorStake);
+    /// @notice A grid event horizon of zero or beyond the maximum.
+    error RegistryInvalidHorizon(uint32 horizon, uint32 max);
     error RegistryInvalidCurtailmentCap(uint16 hoursPer30Days, uint16 max);
     error RegistryInvalidCurve(uint128 basePrice, uint16 kinkBps);
     error RegistryBondTooSmall(uint256 bond, uint256 minBond);
@@ -115,7 +123,7 @@ interface ICapacityRegistry {
         uint32 epochLength,
         uint64 genesis
     );
-    event AttestorsSet(uint256 indexed assetId, address[] attestors, uint8 threshold);
+    event AttestorsSet(uint256 indexed assetId, address[] attestors, uint8 faultTolerance);
     event AssetStatusChanged(uint256 indexed assetId, AssetStatus from, AssetStatus to);
     event BondDeposited(uint256 indexed assetId, address indexed from, uint256 amount, uint256 bond);
     event BondSlashed(uint256 indexed assetId, address indexed to, uint256 requested, uint256 slashed, uint256 bond);
@@ -147,9 +155,8 @@ interface ICapacityRegistry {
     function terms(uint256 assetId) external view returns (AssetTerms memory);
     function curve(uint256 assetId) external view returns (PricingCurve memory);
     function bondOf(uint256 assetId) external view returns (uint256);
+    /// @notice The asset's attestors, as the MetricsOracle holds them.
     function attestors(uint256 assetId) external view returns (address[] memory);
-    /// @notice 1-based index of each signer in the asset's attestor set, 0 for a non-attestor.
-    function attestorIndexes(uint256 assetId, address[] calldata signers) external view returns (uint8[] memory);
     function protocolParams() external view returns (ProtocolParams memory);
     /// @notice The two report timings of {protocolParams} (one storage slot): what the oracle reads on every
     ///         report and every settlement, without copying the whole parameter set.

@@ -8,6 +8,8 @@ enum GridEventSource {
 }
 
 /// @notice A grid curtailment event for one asset, as its signer attests it (EIP-712 typed data).
+/// @dev It is recorded under its declaration id, keccak256(abi.encode(assetId, eventId, signer)): scoped to the
+///      asset and to who declared it, so nobody can take another asset's or another signer's id first.
 struct GridEvent {
     uint256 assetId;
     bytes32 eventId; // keccak256 of the program's own event id (OpenADR: "<vtnId>/<eventId>")
@@ -33,8 +35,10 @@ interface IGridLedger {
     error GridUnknownAsset(uint256 assetId);
     error GridInvalidWindow(uint64 startsAt, uint64 endsAt, uint64 maxDuration);
     error GridEventExpired(bytes32 eventId, uint64 endsAt, uint64 now_);
-    error GridEventExists(bytes32 eventId);
-    error GridEventOverlaps(uint256 assetId, uint64 startsAt, uint64 previousEnd);
+    /// @notice The signer already declared this event for this asset.
+    error GridEventExists(bytes32 declarationId);
+    /// @notice An event that starts further ahead than the protocol's horizon.
+    error GridEventBeyondHorizon(uint64 startsAt, uint256 latestStart);
     error GridUnauthorizedSigner(uint256 assetId, GridEventSource source, address signer);
     error GridZeroEventId();
     error GridNotOperator(uint256 assetId, address caller);
@@ -44,8 +48,10 @@ interface IGridLedger {
     error GridInvalidCertificateCount(uint256 count, uint256 max);
     error GridOnlyMarket(address caller);
 
+    /// @notice `declarationId` is what reports name; `eventId` is the program's event.
     event GridEventDeclared(
         uint256 indexed assetId,
+        bytes32 indexed declarationId,
         bytes32 indexed eventId,
         GridEventSource source,
         uint64 startsAt,
@@ -59,9 +65,14 @@ interface IGridLedger {
 
     /// @notice Records a grid event attested by `signature`: the asset's operator for a manual notice, one of
     ///         its attestors for an OpenADR event. Anyone may relay it.
-    /// @dev Rejected: a window that is empty, longer than MAX_EVENT_DURATION or already over; an event id
-    ///      declared before; a window that starts before the asset's previous event ends.
-    function declareEvent(GridEvent calldata ev, bytes calldata signature) external;
+    /// @dev Rejected: a window that is empty, longer than MAX_EVENT_DURATION, already over, or starting
+    ///      beyond the protocol's grid event horizon; the same signer declaring the same event twice.
+    ///      Declarations never block one another: each only bounds the curtailment of reports that name it.
+    /// @return declarationId the id reports name: keccak256(abi.encode(assetId, eventId, signer))
+    function declareEvent(GridEvent calldata ev, bytes calldata signature) external returns (bytes32 declarationId);
+
+    /// @notice The id under which `signer`'s declaration of `eventId` for `assetId` is recorded.
+    function declarationId(uint256 assetId, bytes32 eventId, address signer) external pure returns (bytes32);
 
     /// @notice Retires renewable certificates (e.g. REC / GO serial numbers, hashed) against an asset's epoch,
     ///         each at most once across all assets and epochs. Operator only.
@@ -90,13 +101,13 @@ interface IGridLedger {
     /// @notice Curtailment counted in the asset's latest 30-day period, in seconds.
     function curtailmentOf(uint256 assetId) external view returns (uint32 period, uint32 usedSeconds);
 
-    /// @notice Seconds of [from, to) inside the event, and whether the event belongs to `assetId`.
-    function overlap(bytes32 eventId, uint256 assetId, uint64 from, uint64 to)
+    /// @notice Seconds of [from, to) inside the declared event, and whether it was declared for `assetId`.
+    function overlap(bytes32 declarationId_, uint256 assetId, uint64 from, uint64 to)
         external
         view
         returns (bool known, uint64 seconds_);
 
-    function eventOf(bytes32 eventId) external view returns (StoredGridEvent memory);
+    function eventOf(bytes32 declarationId_) external view returns (StoredGridEvent memory);
     /// @notice Certified renewable energy retired against an asset's epoch.
     function retiredWh(uint256 assetId, uint64 epoch) external view returns (uint256);
     /// @return assetId zero when the certificate was never retired

@@ -1,7 +1,13 @@
-"""The MetricsOracle's EIP-712 report: one definition of the type, hashed and signed with eth-account.
+"""The MetricsOracle's EIP-712 types: an attestor's observation and the co-signed report, hashed and signed with
+eth-account, and the median aggregation the contract performs.
 
-The contract (`MetricsOracle.REPORT_TYPEHASH`) and this module must agree bit for bit; the shared test
-vectors in tests/vectors/report_eip712.json are checked on both sides.
+The contract (`ReportHashLib`) and this module must agree bit for bit; the shared test vectors in
+tests/vectors/report_eip712.json are checked on both sides.
+
+The protocol (README, "Attestation"): each attestor signs its own `Observation` of an epoch (the EIP-712
+`SignedObservation`, which adds the asset, the epoch and the grid event). A `Report` gathers at least 2f+1
+observations of distinct attestors with their signatures; at least f+1 attestors co-sign the whole report after
+checking every observation signature; the contract takes the median of each field itself.
 """
 
 from __future__ import annotations
@@ -12,20 +18,20 @@ from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DOMAIN_NAME = "Wellhead MetricsOracle"
-DOMAIN_VERSION = "1"
+DOMAIN_VERSION = "2"
 BPS = 10_000
 UINT32 = 2**32 - 1
 UINT64 = 2**64 - 1
+SIGNATURE_LENGTH = 65
+ZERO32 = b"\x00" * 32
 
-REPORT_FIELDS: list[dict[str, str]] = [
-    {"name": "assetId", "type": "uint256"},
-    {"name": "epoch", "type": "uint64"},
+OBSERVATION_FIELDS: list[dict[str, str]] = [
+    {"name": "observer", "type": "uint8"},
     {"name": "uptimeBps", "type": "uint32"},
     {"name": "curtailedBps", "type": "uint32"},
-    {"name": "gridEventId", "type": "bytes32"},
     {"name": "gpuEnergyWh", "type": "uint64"},
     {"name": "facilityEnergyWh", "type": "uint64"},
     {"name": "miningEnergyWh", "type": "uint64"},
@@ -34,18 +40,61 @@ REPORT_FIELDS: list[dict[str, str]] = [
     {"name": "carbonGramsPerKwh", "type": "uint32"},
     {"name": "evidenceHash", "type": "bytes32"},
 ]
+SIGNED_OBSERVATION_FIELDS: list[dict[str, str]] = [
+    {"name": "assetId", "type": "uint256"},
+    {"name": "epoch", "type": "uint64"},
+    {"name": "gridEventId", "type": "bytes32"},
+    {"name": "observation", "type": "Observation"},
+]
+REPORT_FIELDS: list[dict[str, str]] = [
+    {"name": "assetId", "type": "uint256"},
+    {"name": "epoch", "type": "uint64"},
+    {"name": "gridEventId", "type": "bytes32"},
+    {"name": "observations", "type": "Observation[]"},
+    {"name": "observationSignatures", "type": "bytes"},
+]
+EIP712_DOMAIN_FIELDS = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
 
 
-class Report(BaseModel):
-    """One epoch's measurements of one asset, as an attestor signs them."""
+def type_string(primary: str, fields: list[dict[str, str]]) -> str:
+    return primary + "(" + ",".join(f"{f['type']} {f['name']}" for f in fields) + ")"
+
+
+OBSERVATION_TYPE = type_string("Observation", OBSERVATION_FIELDS)
+SIGNED_OBSERVATION_TYPE = type_string("SignedObservation", SIGNED_OBSERVATION_FIELDS) + OBSERVATION_TYPE
+REPORT_TYPE = type_string("Report", REPORT_FIELDS) + OBSERVATION_TYPE
+
+
+# How a report carries each observation in calldata (ObservationsLib): the fields big-endian, in order, in
+# these widths (bytes); 73 bytes an observation.
+PACKED_WIDTHS: list[tuple[str, int]] = [
+    ("observer", 1),
+    ("uptimeBps", 2),
+    ("curtailedBps", 2),
+    ("gpuEnergyWh", 8),
+    ("facilityEnergyWh", 8),
+    ("miningEnergyWh", 8),
+    ("miningRevenue", 8),
+    ("renewableBps", 2),
+    ("carbonGramsPerKwh", 2),
+    ("evidenceHash", 32),
+]
+PACKED_SIZE = sum(w for _, w in PACKED_WIDTHS)
+
+
+class Observation(BaseModel):
+    """What one attestor measured of an asset's epoch (`observer`: its 1-based index in the attestor set)."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
-    asset_id: int = Field(alias="assetId", ge=0)
-    epoch: int = Field(ge=0, le=UINT64)
+    observer: int = Field(ge=1, le=32)
     uptime_bps: int = Field(alias="uptimeBps", ge=0, le=BPS)
     curtailed_bps: int = Field(default=0, alias="curtailedBps", ge=0, le=BPS)
-    grid_event_id: bytes = Field(default=b"\x00" * 32, alias="gridEventId", min_length=32, max_length=32)
     gpu_energy_wh: int = Field(alias="gpuEnergyWh", ge=0, le=UINT64)
     facility_energy_wh: int = Field(alias="facilityEnergyWh", ge=0, le=UINT64)
     # hybrid sites: the Bitcoin miners' energy and the pool's earnings (stablecoin base units) in the epoch
@@ -56,21 +105,178 @@ class Report(BaseModel):
     evidence_hash: bytes = Field(alias="evidenceHash", min_length=32, max_length=32)
 
     def message(self) -> dict[str, Any]:
-        """The EIP-712 message (field names as in Solidity)."""
+        """The EIP-712 struct (field names as in Solidity)."""
         return self.model_dump(by_alias=True)
 
     def as_tuple(self) -> tuple[Any, ...]:
-        """The ABI tuple for `submitReport`."""
         m = self.message()
-        return tuple(m[f["name"]] for f in REPORT_FIELDS)
+        return tuple(m[f["name"]] for f in OBSERVATION_FIELDS)
+
+    def packed(self) -> bytes:
+        """The 73 bytes a report carries (`ObservationsLib` layout). Values the contract accepts always fit;
+        a carbon intensity of 65,536 g/kWh or more does not, and is refused here as it would be on chain."""
+        m = self.message()
+        out = b""
+        for name, width in PACKED_WIDTHS:
+            v = m[name]
+            if isinstance(v, bytes):
+                out += v
+                continue
+            if v >= 1 << (8 * width):
+                raise ValueError(f"{name} = {v} does not fit a report's {8 * width}-bit field")
+            out += v.to_bytes(width, "big")
+        return out
+
+    @classmethod
+    def unpacked(cls, data: bytes) -> Observation:
+        values: dict[str, Any] = {}
+        at = 0
+        for name, width in PACKED_WIDTHS:
+            chunk = data[at : at + width]
+            values[name] = chunk if name == "evidenceHash" else int.from_bytes(chunk, "big")
+            at += width
+        return cls.model_validate(values)
 
 
-EIP712_DOMAIN_FIELDS = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
+class ObservationClaim(BaseModel):
+    """An observation with what it is about: the asset, the epoch and the grid event (the signed message)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    asset_id: int = Field(alias="assetId", ge=0)
+    epoch: int = Field(ge=0, le=UINT64)
+    grid_event_id: bytes = Field(default=ZERO32, alias="gridEventId", min_length=32, max_length=32)
+    observation: Observation
+
+    def message(self) -> dict[str, Any]:
+        return {
+            "assetId": self.asset_id,
+            "epoch": self.epoch,
+            "gridEventId": self.grid_event_id,
+            "observation": self.observation.message(),
+        }
+
+
+class Report(BaseModel):
+    """One epoch's report: observations (ascending observers) with their signatures, to be co-signed."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    asset_id: int = Field(alias="assetId", ge=0)
+    epoch: int = Field(ge=0, le=UINT64)
+    grid_event_id: bytes = Field(default=ZERO32, alias="gridEventId", min_length=32, max_length=32)
+    observations: tuple[Observation, ...]
+    observation_signatures: bytes = Field(alias="observationSignatures")
+
+    @model_validator(mode="after")
+    def _shape(self) -> Report:
+        observers = [o.observer for o in self.observations]
+        if observers != sorted(set(observers)):
+            raise ValueError(f"observers must be distinct and ascending, got {observers}")
+        if len(self.observation_signatures) != SIGNATURE_LENGTH * len(self.observations):
+            raise ValueError(
+                f"{len(self.observations)} observations need {SIGNATURE_LENGTH * len(self.observations)} bytes of "
+                f"signatures, got {len(self.observation_signatures)}"
+            )
+        return self
+
+    def message(self) -> dict[str, Any]:
+        return {
+            "assetId": self.asset_id,
+            "epoch": self.epoch,
+            "gridEventId": self.grid_event_id,
+            "observations": [o.message() for o in self.observations],
+            "observationSignatures": self.observation_signatures,
+        }
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The ABI tuple for `submitReport` (observations packed, 73 bytes each)."""
+        return (
+            self.asset_id,
+            self.epoch,
+            self.grid_event_id,
+            b"".join(o.packed() for o in self.observations),
+            self.observation_signatures,
+        )
+
+    @classmethod
+    def from_tuple(cls, value: tuple[Any, ...] | list[Any]) -> Report:
+        """A report decoded from `submitReport` calldata (what an indexer reads from the transaction)."""
+        asset_id, epoch, grid_event_id, packed, signatures = value
+        packed = bytes(packed)
+        if len(packed) % PACKED_SIZE:
+            raise ValueError(f"packed observations of {len(packed)} bytes are not whole {PACKED_SIZE}-byte records")
+        observations = tuple(
+            Observation.unpacked(packed[i : i + PACKED_SIZE]) for i in range(0, len(packed), PACKED_SIZE)
+        )
+        return cls(
+            assetId=int(asset_id),
+            epoch=int(epoch),
+            gridEventId=bytes(grid_event_id),
+            observations=observations,
+            observationSignatures=bytes(signatures),
+        )
+
+    def observation_signature(self, i: int) -> bytes:
+        return self.observation_signatures[SIGNATURE_LENGTH * i : SIGNATURE_LENGTH * (i + 1)]
+
+    def claims(self) -> list[ObservationClaim]:
+        return [ObservationClaim(assetId=self.asset_id, epoch=self.epoch, gridEventId=self.grid_event_id, observation=o)
+                for o in self.observations]
+
+
+class Aggregate(BaseModel):
+    """The values the contract accepts: the lower median of each field."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    uptime_bps: int = Field(alias="uptimeBps")
+    curtailed_bps: int = Field(alias="curtailedBps")
+    grid_event_id: bytes = Field(alias="gridEventId")
+    gpu_energy_wh: int = Field(alias="gpuEnergyWh")
+    facility_energy_wh: int = Field(alias="facilityEnergyWh")
+    mining_energy_wh: int = Field(alias="miningEnergyWh")
+    mining_revenue: int = Field(alias="miningRevenue")
+    renewable_bps: int = Field(alias="renewableBps")
+    carbon_grams_per_kwh: int = Field(alias="carbonGramsPerKwh")
+    evidence_hash: bytes = Field(alias="evidenceHash")
+
+    @field_validator("grid_event_id", "evidence_hash", mode="before")
+    @classmethod
+    def _bytes(cls, v: object) -> object:
+        return bytes(v) if isinstance(v, bytes | bytearray) else v
+
+
+MEDIAN_FIELDS = (
+    "curtailed_bps",
+    "gpu_energy_wh",
+    "facility_energy_wh",
+    "mining_energy_wh",
+    "mining_revenue",
+    "renewable_bps",
+    "carbon_grams_per_kwh",
+)
+
+
+def lower_median(values: list[int]) -> int:
+    """Element (n - 1) // 2 of the sorted values, as `Median.compute`."""
+    return sorted(values)[(len(values) - 1) // 2]
+
+
+def aggregate(observations: tuple[Observation, ...] | list[Observation], grid_event_id: bytes = ZERO32) -> Aggregate:
+    """The contract's aggregation (`AttestationLib.aggregate`): the lower median of each field; the evidence of
+    the observation whose uptime is the median (ties: the lower position)."""
+    if not observations:
+        raise ValueError("no observations to aggregate")
+    ranked = sorted(range(len(observations)), key=lambda i: (observations[i].uptime_bps, i))
+    median_at = ranked[(len(ranked) - 1) // 2]
+    values: dict[str, Any] = {f: lower_median([getattr(o, f) for o in observations]) for f in MEDIAN_FIELDS}
+    return Aggregate(
+        uptimeBps=observations[median_at].uptime_bps,
+        gridEventId=grid_event_id,
+        evidenceHash=observations[median_at].evidence_hash,
+        **{Observation.model_fields[f].alias or f: v for f, v in values.items()},
+    )
 
 
 def typed_document(
@@ -80,12 +286,15 @@ def typed_document(
     chain_id: int,
     contract: str,
     message: dict[str, Any],
+    *,
+    version: str = "1",
+    extra_types: dict[str, list[dict[str, str]]] | None = None,
 ) -> dict[str, Any]:
-    """A full EIP-712 typed-data document of one of the protocol's contracts (domain version "1")."""
+    """A full EIP-712 typed-data document of one of the protocol's contracts."""
     return {
-        "types": {"EIP712Domain": EIP712_DOMAIN_FIELDS, primary: fields},
+        "types": {"EIP712Domain": EIP712_DOMAIN_FIELDS, primary: fields, **(extra_types or {})},
         "primaryType": primary,
-        "domain": {"name": domain_name, "version": DOMAIN_VERSION, "chainId": chain_id, "verifyingContract": contract},
+        "domain": {"name": domain_name, "version": version, "chainId": chain_id, "verifyingContract": contract},
         "message": message,
     }
 
@@ -95,35 +304,107 @@ def digest_of(message: SignableMessage) -> bytes:
     return keccak(b"\x19" + message.version + message.header + message.body)
 
 
-def typed_data(report: Report, chain_id: int, oracle: str) -> dict[str, Any]:
-    """The full EIP-712 typed-data document (what a wallet shows and signs)."""
-    return typed_document("Report", REPORT_FIELDS, DOMAIN_NAME, chain_id, oracle, report.message())
+def _oracle_document(primary: str, fields: list[dict[str, str]], chain_id: int, oracle: str, message: dict[str, Any]) -> dict[str, Any]:
+    return typed_document(
+        primary, fields, DOMAIN_NAME, chain_id, oracle, message,
+        version=DOMAIN_VERSION, extra_types={"Observation": OBSERVATION_FIELDS},
+    )
 
 
-def signable(report: Report, chain_id: int, oracle: str) -> SignableMessage:
-    return encode_typed_data(full_message=typed_data(report, chain_id, oracle))
+def observation_typed_data(claim: ObservationClaim, chain_id: int, oracle: str) -> dict[str, Any]:
+    """The full EIP-712 document an attestor signs for its observation."""
+    return _oracle_document("SignedObservation", SIGNED_OBSERVATION_FIELDS, chain_id, oracle, claim.message())
 
 
-def digest(report: Report, chain_id: int, oracle: str) -> bytes:
-    """The 32-byte EIP-712 digest the oracle recovers signers from."""
-    return digest_of(signable(report, chain_id, oracle))
+def report_typed_data(report: Report, chain_id: int, oracle: str) -> dict[str, Any]:
+    """The full EIP-712 document the co-signers sign."""
+    return _oracle_document("Report", REPORT_FIELDS, chain_id, oracle, report.message())
 
 
-def sign_report(report: Report, chain_id: int, oracle: str, account: LocalAccount) -> bytes:
-    """65-byte signature r || s || v."""
-    signed = Account.sign_message(signable(report, chain_id, oracle), account.key)
-    return bytes(signed.signature)
+def observation_digest(claim: ObservationClaim, chain_id: int, oracle: str) -> bytes:
+    return digest_of(encode_typed_data(full_message=observation_typed_data(claim, chain_id, oracle)))
 
 
-def recover_signer(report: Report, chain_id: int, oracle: str, signature: bytes) -> str:
-    return str(Account.recover_message(signable(report, chain_id, oracle), signature=signature))
+def report_digest(report: Report, chain_id: int, oracle: str) -> bytes:
+    """The digest the co-signers sign (`MetricsOracle.hashReport`)."""
+    return digest_of(encode_typed_data(full_message=report_typed_data(report, chain_id, oracle)))
 
 
-def report_to_json(report: Report) -> dict[str, object]:
-    """The report as JSON-safe values (bytes as 0x-hex), Solidity field names."""
-    return {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in report.message().items()}
+def sign_digest(digest: bytes, account: LocalAccount) -> bytes:
+    """65-byte signature r || s || v of a 32-byte digest."""
+    return bytes(Account.unsafe_sign_hash(digest, account.key).signature)
 
 
-def report_from_json(data: dict[str, object]) -> Report:
-    values = {k: (bytes.fromhex(v[2:]) if isinstance(v, str) and v.startswith("0x") else v) for k, v in data.items()}
-    return Report.model_validate(values)
+def recover_digest(digest: bytes, signature: bytes) -> str:
+    return str(Account._recover_hash(digest, signature=signature))
+
+
+def sign_observation(claim: ObservationClaim, chain_id: int, oracle: str, account: LocalAccount) -> bytes:
+    return sign_digest(observation_digest(claim, chain_id, oracle), account)
+
+
+def build_report(
+    asset_id: int, epoch: int, grid_event_id: bytes, signed: list[tuple[Observation, bytes]]
+) -> Report:
+    """A report of signed observations, put in ascending observer order."""
+    ordered = sorted(signed, key=lambda s: s[0].observer)
+    return Report(
+        assetId=asset_id,
+        epoch=epoch,
+        gridEventId=grid_event_id,
+        observations=tuple(o for o, _ in ordered),
+        observationSignatures=b"".join(sig for _, sig in ordered),
+    )
+
+
+def invalid_observers(report: Report, attestors: tuple[str, ...] | list[str], chain_id: int, oracle: str) -> list[int]:
+    """The observers whose signature in `report` does not recover to them (what a co-signer refuses, and what
+    `proveObservationFault` settles on chain)."""
+    bad = []
+    for i, claim in enumerate(report.claims()):
+        o = claim.observation
+        try:
+            signer = recover_digest(observation_digest(claim, chain_id, oracle), report.observation_signature(i))
+        except Exception:  # noqa: BLE001 - any malformed signature is an invalid one
+            signer = ""
+        if o.observer > len(attestors) or signer != attestors[o.observer - 1]:
+            bad.append(o.observer)
+    return bad
+
+
+def _json(v: Any) -> Any:
+    if isinstance(v, bytes):
+        return "0x" + v.hex()
+    if isinstance(v, dict):
+        return {k: _json(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_json(x) for x in v]
+    return v
+
+
+def _unjson(v: Any) -> Any:
+    if isinstance(v, str) and v.startswith("0x"):
+        return bytes.fromhex(v[2:])
+    if isinstance(v, dict):
+        return {k: _unjson(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_unjson(x) for x in v]
+    return v
+
+
+def to_json(model: Observation | ObservationClaim | Report) -> dict[str, Any]:
+    """JSON-safe values (bytes as 0x-hex), Solidity field names."""
+    out: dict[str, Any] = _json(model.message())
+    return out
+
+
+def observation_from_json(data: dict[str, Any]) -> Observation:
+    return Observation.model_validate(_unjson(data))
+
+
+def claim_from_json(data: dict[str, Any]) -> ObservationClaim:
+    return ObservationClaim.model_validate(_unjson(data))
+
+
+def report_from_json(data: dict[str, Any]) -> Report:
+    return Report.model_validate(_unjson(data))

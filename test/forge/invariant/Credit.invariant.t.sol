@@ -23,7 +23,7 @@ contract CreditInvariantTest is CreditFixture {
                 assetId: assetId,
                 admin: admin,
                 investor: investor,
-                keys: [attestorKeys[0], attestorKeys[1]]
+                keys: [attestorKeys[0], attestorKeys[1], attestorKeys[2]]
             })
         );
         targetContract(address(handler));

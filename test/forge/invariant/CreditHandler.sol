@@ -27,7 +27,7 @@ contract CreditHandler is HandlerBase {
         uint256 assetId;
         address admin;
         address investor;
-        uint256[2] keys;
+        uint256[3] keys;
     }
 
     TestStablecoin public usdc;
@@ -38,7 +38,7 @@ contract CreditHandler is HandlerBase {
     CreditMarket public credit;
     CapacityShares public shares;
     uint256 public assetId;
-    uint256[2] internal keys;
+    uint256[3] internal keys;
 
     address[2] public lenders = [address(0x1E1), address(0x1E2)];
     address[3] public borrowers = [address(0xB1), address(0xB2), address(0xB3)];
@@ -231,7 +231,7 @@ contract CreditHandler is HandlerBase {
             _warpTo(end);
             // half the epochs fall short, so that prices fall and liquidations happen
             uptime = uint32(uptime % 2 == 0 ? bound(uptime, 0, 3_000) : bound(uptime, 0, 10_000));
-            _submitReport(oracle, keys, _report(assetId, epoch, uptime, 0));
+            _submitReport(oracle, keys, assetId, epoch, uptime, 0);
             _warpTo(block.timestamp + registry.protocolParams().challengeWindow);
         } else {
             _warpTo(end + registry.protocolParams().reportDeadline + 1);

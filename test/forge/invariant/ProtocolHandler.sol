@@ -7,6 +7,7 @@ import {LeaseMarket} from "../../../contracts/LeaseMarket.sol";
 import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
 import {AssetStatus, AssetTerms} from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {EpochIndex, Lease, LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
+import {Verdict} from "../../../contracts/interfaces/IMetricsOracle.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
 import {HandlerBase} from "../utils/HandlerBase.sol";
 
@@ -170,12 +171,13 @@ contract ProtocolHandler is HandlerBase {
         ghostOut += amount;
     }
 
-    /// @param mode 0-1: a signed report; 2: no report; 3: a report challenged as fraud; 4: challenge rejected
+    /// @param mode 0-1: a signed report; 2: no report; 3: challenged and voided; 4: challenged and upheld;
+    ///        5: challenged and corrected to half the uptime
     function settleNextEpoch(uint32 uptime, uint32 curtailed, uint8 mode) external {
         AssetTerms memory t = _terms();
         uint64 epoch = market.ledgerOf(assetId).nextEpochToFinalize;
         uint256 end = uint256(t.genesis) + uint256(epoch + 1) * t.epochLength;
-        mode = uint8(bound(mode, 0, 4));
+        mode = uint8(bound(mode, 0, 5));
         uptime = uint32(bound(uptime, 0, 10_000));
         curtailed = uint32(bound(curtailed, 0, 10_000));
         bool proven = mode != 2 && mode != 3;
@@ -189,13 +191,23 @@ contract ProtocolHandler is HandlerBase {
             _warpTo(end + registry.protocolParams().reportDeadline + 1);
         } else {
             _warpTo(end);
-            _submitReport(oracle, [keys[0], keys[1]], _report(assetId, epoch, uptime, curtailed));
+            _submitReport(oracle, keys, assetId, epoch, uptime, curtailed);
             if (mode >= 3) {
                 address c = actors[0];
                 vm.prank(c);
                 oracle.challenge(assetId, epoch);
+                if (mode == 5) uptime /= 2;
                 vm.prank(admin);
-                oracle.resolveChallenge(assetId, epoch, mode == 3);
+                oracle.resolveChallenge(
+                    assetId,
+                    epoch,
+                    Verdict({
+                        voided: mode == 3,
+                        uptimeBps: uint16(uptime),
+                        curtailedBps: uint16(curtailed),
+                        faultyAttestors: 0
+                    })
+                );
             } else {
                 _warpTo(block.timestamp + registry.protocolParams().challengeWindow);
             }

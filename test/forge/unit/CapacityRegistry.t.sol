@@ -18,7 +18,12 @@ contract CapacityRegistryTest is Fixture {
         assertEq(usdc.balanceOf(address(registry)), 10_000 * USDC, "bond held");
         assertEq(shares.balanceOf(investor), 600e18, "investor allocation");
         assertEq(shares.balanceOf(operator), 400e18, "rest to operator");
-        assertEq(registry.attestors(assetId).length, 3, "attestors");
+        assertEq(registry.attestors(assetId).length, 4, "attestors");
+        assertEq(t.faultTolerance, 1, "f");
+        assertEq(oracle.configOf(assetId).faultTolerance, 1, "the oracle holds the same fault model");
+        assertEq(oracle.configOf(assetId).maxGpuEnergyWh, uint256(GPUS) * 700, "8 GPUs x 700 W x 1 h");
+        assertEq(oracle.params().minAttestorStake, MIN_STAKE, "the oracle holds the minimum stake");
+        assertEq(oracle.params().challengeWindow, WINDOW, "and the report timings");
         assertEq(registry.assetCount(), 1, "count");
         assertEq(registry.epochEnd(assetId, 0), t.genesis + EPOCH, "epoch end");
         assertTrue(registry.supportsInterface(type(ICapacityRegistry).interfaceId), "ERC-165");
@@ -40,8 +45,15 @@ contract CapacityRegistryTest is Fixture {
         p.epochLength = 59;
         _expectRegisterRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidEpochLength.selector, 59));
         p = defaultAsset();
-        p.threshold = 4;
-        _expectRegisterRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidThreshold.selector, 4, 3));
+        p.faultTolerance = 2; // needs 7 attestors
+        _expectRegisterRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidFaultModel.selector, 2, 4, 7));
+        p = defaultAsset();
+        address[] memory three = new address[](3); // 3 < 3f + 1 = 4
+        for (uint256 i; i < 3; ++i) {
+            three[i] = p.attestors[i];
+        }
+        p.attestors = three;
+        _expectRegisterRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidFaultModel.selector, 1, 3, 4));
         p = defaultAsset();
         p.attestors[2] = p.attestors[0];
         _expectRegisterRevert(
@@ -167,5 +179,43 @@ contract CapacityRegistryTest is Fixture {
         registry.setProtocolParams(p);
         assertEq(registry.protocolParams().protocolFeeBps, 100, "fee set");
         assertEq(registry.terms(assetId).protocolFeeBps, 500, "existing asset keeps its fee");
+    }
+
+    function _expectParamsRevert(ProtocolParams memory p, bytes memory err) internal {
+        vm.prank(admin);
+        vm.expectRevert(err);
+        registry.setProtocolParams(p);
+    }
+
+    /// @notice A challenger reward of 100 % would let a party at fault that challenges itself through another
+    ///         address recover its whole penalty; below it, self-challenging always loses.
+    function test_setProtocolParams_RevertWhen_AttestationBoundsBroken() public {
+        ProtocolParams memory p = defaultParams();
+        p.challengerRewardBps = 10_000;
+        _expectParamsRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidBps.selector, 10_000));
+        p = defaultParams();
+        p.attestorSlashBps = 10_001;
+        _expectParamsRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidBps.selector, 10_001));
+        p = defaultParams();
+        p.minAttestorStake = uint256(type(uint128).max) + 1;
+        _expectParamsRevert(
+            p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidStake.selector, uint256(type(uint128).max) + 1)
+        );
+        p = defaultParams();
+        p.gridEventHorizon = 0;
+        _expectParamsRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidHorizon.selector, 0, 7 days));
+        p.gridEventHorizon = 7 days + 1;
+        _expectParamsRevert(
+            p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidHorizon.selector, 7 days + 1, 7 days)
+        );
+        // the bounds themselves are accepted
+        p = defaultParams();
+        p.challengerRewardBps = 9_999;
+        p.attestorSlashBps = 10_000;
+        p.minAttestorStake = type(uint128).max;
+        p.gridEventHorizon = 7 days;
+        vm.prank(admin);
+        registry.setProtocolParams(p);
+        assertEq(registry.protocolParams().gridEventHorizon, 7 days, "set");
     }
 }

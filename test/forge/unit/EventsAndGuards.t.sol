@@ -5,10 +5,13 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {CapacityRegistry} from "../../../contracts/CapacityRegistry.sol";
 import {CapacitySharesFactory} from "../../../contracts/CapacitySharesFactory.sol";
+import {GridLedger} from "../../../contracts/GridLedger.sol";
+import {LeaseMarket} from "../../../contracts/LeaseMarket.sol";
+import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
 import {AssetStatus, ICapacityRegistry, ProtocolParams} from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {ICapacityShares} from "../../../contracts/interfaces/ICapacityShares.sol";
 import {ILeaseMarket, LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
-import {IMetricsOracle, Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
+import {IMetricsOracle, Report, Verdict} from "../../../contracts/interfaces/IMetricsOracle.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
 import {Fixture} from "../utils/Fixture.sol";
 
@@ -24,10 +27,14 @@ contract EventsAndGuardsTest is Fixture {
         vm.prank(operator);
         vm.expectRevert(ICapacityRegistry.RegistryNotWired.selector);
         fresh.registerAsset(defaultAsset());
+        MetricsOracle freshOracle = new MetricsOracle(fresh, new GridLedger(fresh));
+        LeaseMarket freshMarket = new LeaseMarket(fresh, freshOracle);
         vm.expectEmit(false, false, false, true, address(fresh));
-        emit ICapacityRegistry.ProtocolContractsWired(address(market), address(oracle));
+        emit ICapacityRegistry.ProtocolContractsWired(address(freshMarket), address(freshOracle));
         vm.prank(admin);
-        fresh.wire(address(market), address(oracle));
+        fresh.wire(address(freshMarket), address(freshOracle));
+        assertEq(freshOracle.params().challengeWindow, WINDOW, "wiring hands the oracle its report timings");
+        assertEq(freshOracle.params().minAttestorStake, MIN_STAKE, "and the minimum stake");
     }
 
     function test_setProtocolParams_Emits() public {
@@ -37,11 +44,12 @@ contract EventsAndGuardsTest is Fixture {
         emit ICapacityRegistry.ProtocolParamsSet(p);
         vm.prank(admin);
         registry.setProtocolParams(p);
+        assertEq(oracle.params().challengeWindow, 99, "the oracle follows governance");
     }
 
     function test_register_EmitsAttestorsSet() public {
         vm.expectEmit(true, false, false, true, address(registry));
-        emit ICapacityRegistry.AttestorsSet(2, attestorAddrs, 2);
+        emit ICapacityRegistry.AttestorsSet(2, attestorAddrs, 1);
         registerDefault();
     }
 
@@ -69,16 +77,16 @@ contract EventsAndGuardsTest is Fixture {
 
     function test_oracleCredit_EmitsWithdrawn() public {
         vm.warp(epochStart(1));
-        (Report[] memory rs, bytes[] memory sigs) = signed(makeReport(0, 10_000), 2);
-        oracle.submitReport(rs, sigs);
+        Report memory r = makeReport(0, 10_000);
+        oracle.submitReport(r, cosignFirst(r, 2));
         vm.prank(challenger);
         oracle.challenge(assetId, 0);
         vm.prank(admin);
-        oracle.resolveChallenge(assetId, 0, false);
+        oracle.resolveChallenge(assetId, 0, Verdict({voided: false, uptimeBps: 10_000, curtailedBps: 0, faultyAttestors: 0}));
         vm.expectEmit(true, true, false, true, address(oracle));
-        emit IMetricsOracle.CreditWithdrawn(operator, operator, 100e6);
-        vm.prank(operator);
-        oracle.withdraw(operator);
+        emit IMetricsOracle.CreditWithdrawn(treasury, treasury, 100e6);
+        vm.prank(treasury);
+        oracle.withdraw(treasury);
     }
 
     function test_sale_EmitsProceedsWithdrawn() public {

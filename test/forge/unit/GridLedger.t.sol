@@ -14,8 +14,8 @@ contract GridLedgerTest is Fixture {
     bytes32 internal constant EEA = bytes32("ERCOT-EEA-2026-08-14");
     uint256 internal constant STRANGER_KEY = 0x5757;
 
-    function _declare(GridEvent memory ev, uint256 key) internal {
-        grid.declareEvent(ev, signEvent(key, ev));
+    function _declare(GridEvent memory ev, uint256 key) internal returns (bytes32) {
+        return grid.declareEvent(ev, signEvent(key, ev));
     }
 
     function _expectDeclareRevert(GridEvent memory ev, uint256 key, bytes memory err) internal {
@@ -24,12 +24,12 @@ contract GridLedgerTest is Fixture {
         grid.declareEvent(ev, sig);
     }
 
-    /// @dev A second asset whose only attestor is the stranger.
+    /// @dev A second asset whose only attestor is the stranger (f = 0).
     function _otherAsset() internal returns (uint256 id) {
         AssetParams memory p = defaultAsset();
         p.attestors = new address[](1);
         p.attestors[0] = vm.addr(STRANGER_KEY);
-        p.threshold = 1;
+        p.faultTolerance = 0;
         vm.prank(operator);
         id = registry.registerAsset(p);
     }
@@ -39,17 +39,20 @@ contract GridLedgerTest is Fixture {
     function test_declareEvent_ManualByOperatorAndOpenAdrByAttestor() public {
         uint256 t0 = block.timestamp;
         GridEvent memory manual = gridEvent(EEA, GridEventSource.Manual, t0, t0 + 600);
-        vm.expectEmit(true, true, false, true, address(grid));
+        bytes32 id = grid.declarationId(assetId, EEA, operator);
+        assertEq(id, keccak256(abi.encode(assetId, EEA, operator)), "scoped to the asset and the signer");
+        vm.expectEmit(true, true, true, true, address(grid));
         emit IGridLedger.GridEventDeclared(
-            assetId, EEA, GridEventSource.Manual, uint64(t0), uint64(t0 + 600), manual.payloadHash, operator
+            assetId, id, EEA, GridEventSource.Manual, uint64(t0), uint64(t0 + 600), manual.payloadHash, operator
         );
-        _declare(manual, operatorKey);
-        StoredGridEvent memory e = grid.eventOf(EEA);
+        assertEq(_declare(manual, operatorKey), id, "returns its declaration id");
+        StoredGridEvent memory e = grid.eventOf(id);
         assertEq(e.assetId, assetId, "asset");
         assertEq(e.endsAt, t0 + 600, "end");
         assertTrue(e.source == GridEventSource.Manual, "source");
-        _declare(gridEvent(bytes32("oadr-1"), GridEventSource.OpenAdr, t0 + 600, t0 + 900), attestorKeys[1]);
-        assertEq(grid.lastEventEnd(assetId), t0 + 900, "last end");
+        // events may overlap: each only bounds the reports that name it
+        bytes32 oadr = _declare(gridEvent(bytes32("oadr-1"), GridEventSource.OpenAdr, t0 + 300, t0 + 900), attestorKeys[1]);
+        assertEq(grid.eventOf(oadr).startsAt, t0 + 300, "overlapping event recorded");
         assertTrue(grid.supportsInterface(type(IGridLedger).interfaceId), "ERC-165");
     }
 
@@ -77,17 +80,45 @@ contract GridLedgerTest is Fixture {
             abi.encodeWithSelector(IGridLedger.GridEventExpired.selector, EEA, t0, t0)
         );
         GridEvent memory ev = gridEvent(EEA, GridEventSource.Manual, t0, t0 + 600);
-        _declare(ev, operatorKey);
-        _expectDeclareRevert(ev, operatorKey, abi.encodeWithSelector(IGridLedger.GridEventExists.selector, EEA));
-        // overlapping: starts before the previous event of the asset ends
-        _expectDeclareRevert(
-            gridEvent(bytes32("EEA-2"), GridEventSource.Manual, t0 + 599, t0 + 900),
-            operatorKey,
-            abi.encodeWithSelector(IGridLedger.GridEventOverlaps.selector, assetId, t0 + 599, t0 + 600)
-        );
+        bytes32 id = _declare(ev, operatorKey);
+        _expectDeclareRevert(ev, operatorKey, abi.encodeWithSelector(IGridLedger.GridEventExists.selector, id));
         GridEvent memory unknown = gridEvent(bytes32("EEA-3"), GridEventSource.Manual, t0 + 600, t0 + 900);
         unknown.assetId = 99;
         _expectDeclareRevert(unknown, operatorKey, abi.encodeWithSelector(IGridLedger.GridUnknownAsset.selector, 99));
+    }
+
+    /// @notice The review's squatting attack: one attestor declares an event far in the future, after which
+    ///         every real event of the asset overlapped it for ever. The horizon refuses it, and no declaration
+    ///         blocks another.
+    function test_declareEvent_SquattingRefusedAndNeverBlocksRealEvents() public {
+        uint256 t0 = block.timestamp;
+        uint256 horizon = t0 + 1 days;
+        _expectDeclareRevert(
+            gridEvent(bytes32("squat"), GridEventSource.OpenAdr, horizon + 1, horizon + 600),
+            attestorKeys[2],
+            abi.encodeWithSelector(IGridLedger.GridEventBeyondHorizon.selector, horizon + 1, horizon)
+        );
+        // at the horizon itself it is accepted, and a real event now is still declared after it
+        _declare(gridEvent(bytes32("squat"), GridEventSource.OpenAdr, horizon, horizon + 600), attestorKeys[2]);
+        bytes32 real = _declare(gridEvent(EEA, GridEventSource.OpenAdr, t0, t0 + 900), attestorKeys[0]);
+        assertEq(grid.eventOf(real).endsAt, t0 + 900, "the real event is recorded");
+    }
+
+    /// @notice The review's squatting attack: another asset's attestor took a site's event id first. Ids are
+    ///         scoped to the asset and the signer, so the same program event id declares for each.
+    function test_declareEvent_AnotherAssetCannotTakeTheId() public {
+        uint256 t0 = block.timestamp;
+        uint256 other = _otherAsset();
+        GridEvent memory theirs = gridEvent(EEA, GridEventSource.OpenAdr, t0, t0 + 60);
+        theirs.assetId = other;
+        bytes32 theirId = _declare(theirs, STRANGER_KEY);
+        bytes32 ours = _declare(gridEvent(EEA, GridEventSource.OpenAdr, t0, t0 + 900), attestorKeys[0]);
+        assertTrue(ours != theirId, "distinct declarations");
+        (bool known, uint64 secs) = grid.overlap(ours, assetId, uint64(t0), uint64(t0 + 3600));
+        assertTrue(known && secs == 900, "ours covers our window");
+        // and the same attestor set's other members can declare the same program event for the asset too
+        bytes32 second = _declare(gridEvent(EEA, GridEventSource.OpenAdr, t0, t0 + 900), attestorKeys[1]);
+        assertTrue(second != ours, "per signer");
     }
 
     function test_declareEvent_RevertWhen_UnsignedOrSignedByTheWrongParty() public {
@@ -118,53 +149,50 @@ contract GridLedgerTest is Fixture {
         theirs.assetId = other;
         bytes memory sig = signEvent(STRANGER_KEY, theirs);
         theirs.assetId = assetId;
-        vm.expectRevert();
+        vm.expectPartialRevert(IGridLedger.GridUnauthorizedSigner.selector);
         grid.declareEvent(theirs, sig);
-        assertEq(grid.eventOf(EEA).endsAt, 0, "nothing recorded");
+        assertEq(grid.eventOf(grid.declarationId(assetId, EEA, vm.addr(STRANGER_KEY))).endsAt, 0, "nothing recorded");
     }
 
     function test_overlap_SecondsInsideTheEventOfItsAssetOnly() public {
         uint256 t0 = block.timestamp;
-        declareEvent(EEA, t0 + 100, t0 + 400);
-        (bool known, uint64 secs) = grid.overlap(EEA, assetId, uint64(t0), uint64(t0 + 300));
+        bytes32 id = declareEvent(EEA, t0 + 100, t0 + 400);
+        (bool known, uint64 secs) = grid.overlap(id, assetId, uint64(t0), uint64(t0 + 300));
         assertTrue(known, "known");
         assertEq(secs, 200, "[100, 300)");
-        (, secs) = grid.overlap(EEA, assetId, uint64(t0 + 400), uint64(t0 + 900));
+        (, secs) = grid.overlap(id, assetId, uint64(t0 + 400), uint64(t0 + 900));
         assertEq(secs, 0, "after the event");
-        (known,) = grid.overlap(EEA, assetId + 1, uint64(t0), uint64(t0 + 300));
+        (known,) = grid.overlap(id, assetId + 1, uint64(t0), uint64(t0 + 300));
         assertFalse(known, "another asset's event is not ours");
+        (known,) = grid.overlap(EEA, assetId, uint64(t0), uint64(t0 + 300));
+        assertFalse(known, "the program's id is not a declaration");
     }
 
     // ---------------------------------------------------------------- reports under an event
 
+    function _submitCurtailed(uint32 curtailedBps, bytes32 declared, bytes memory err) internal {
+        Report memory r = curtailedReport(0, 10_000, curtailedBps, declared);
+        bytes memory cosigs = cosignFirst(r, 2);
+        if (err.length != 0) vm.expectRevert(err);
+        oracle.submitReport(r, cosigs);
+    }
+
     function test_submitReport_CurtailmentOnlyInsideADeclaredEventOfTheAsset() public {
-        declareEvent(EEA, epochStart(0) + 900, epochStart(0) + 1800); // a quarter of epoch 0
+        bytes32 id = declareEvent(EEA, epochStart(0) + 900, epochStart(0) + 1800); // a quarter of epoch 0
         vm.warp(epochStart(1));
-        Report memory r = makeReport(0, 10_000);
-        r.curtailedBps = 2_501;
-        r.gridEventId = EEA;
-        (Report[] memory rs, bytes[] memory sigs) = signed(r, 2);
-        vm.expectRevert(
-            abi.encodeWithSelector(IMetricsOracle.OracleCurtailmentOutsideEvent.selector, EEA, 2_501, 2_500)
+        _submitCurtailed(
+            2_501, id, abi.encodeWithSelector(IMetricsOracle.OracleCurtailmentOutsideEvent.selector, id, 2_501, 2_500)
         );
-        oracle.submitReport(rs, sigs);
-
-        r.gridEventId = bytes32("never-declared");
-        (rs, sigs) = signed(r, 2);
-        vm.expectRevert(
-            abi.encodeWithSelector(IMetricsOracle.OracleUnknownGridEvent.selector, assetId, r.gridEventId)
+        _submitCurtailed(
+            2_500,
+            bytes32("never-declared"),
+            abi.encodeWithSelector(IMetricsOracle.OracleUnknownGridEvent.selector, assetId, bytes32("never-declared"))
         );
-        oracle.submitReport(rs, sigs);
-
-        r.gridEventId = bytes32(0); // curtailment with no event at all
-        (rs, sigs) = signed(r, 2);
-        vm.expectRevert(abi.encodeWithSelector(IMetricsOracle.OracleUnknownGridEvent.selector, assetId, bytes32(0)));
-        oracle.submitReport(rs, sigs);
-
-        r.curtailedBps = 2_500;
-        r.gridEventId = EEA;
-        (rs, sigs) = signed(r, 2);
-        oracle.submitReport(rs, sigs);
+        // curtailment with no event at all
+        _submitCurtailed(
+            2_500, bytes32(0), abi.encodeWithSelector(IMetricsOracle.OracleUnknownGridEvent.selector, assetId, bytes32(0))
+        );
+        _submitCurtailed(2_500, id, "");
         assertEq(oracle.reportOf(assetId, 0).curtailedBps, 2_500, "accepted at the event's share");
     }
 
@@ -172,14 +200,11 @@ contract GridLedgerTest is Fixture {
         uint256 other = _otherAsset();
         GridEvent memory theirs = gridEvent(EEA, GridEventSource.OpenAdr, epochStart(0), epochStart(1));
         theirs.assetId = other;
-        _declare(theirs, STRANGER_KEY);
+        bytes32 theirId = _declare(theirs, STRANGER_KEY);
         vm.warp(epochStart(1));
-        Report memory r = makeReport(0, 10_000);
-        r.curtailedBps = 1_000;
-        r.gridEventId = EEA;
-        (Report[] memory rs, bytes[] memory sigs) = signed(r, 2);
-        vm.expectRevert(abi.encodeWithSelector(IMetricsOracle.OracleUnknownGridEvent.selector, assetId, EEA));
-        oracle.submitReport(rs, sigs);
+        _submitCurtailed(
+            1_000, theirId, abi.encodeWithSelector(IMetricsOracle.OracleUnknownGridEvent.selector, assetId, theirId)
+        );
     }
 
     // ---------------------------------------------------------------- curtailment cap
@@ -188,10 +213,10 @@ contract GridLedgerTest is Fixture {
         // the fixture's cap: 2 hours per 30 days; epochs are 1 hour
         uint256 firm = openLease(lessee, 2, 3, LeaseClass.Firm);
         uint256 intr = openLease(lessee2, 2, 3, LeaseClass.Interruptible);
-        declareEvent(EEA, epochStart(1), epochStart(4));
+        bytes32 id = declareEvent(EEA, epochStart(1), epochStart(4));
         skipAndFinalize(0);
         for (uint64 e = 1; e <= 2; ++e) {
-            reportCurtailed(e, 10_000, 10_000, EEA);
+            reportCurtailed(e, 10_000, 10_000, id);
             market.finalizeEpoch(assetId, e);
         }
         (, uint32 used) = grid.curtailmentOf(assetId);
@@ -203,7 +228,7 @@ contract GridLedgerTest is Fixture {
 
         uint128 rate = market.leaseOf(intr).ratePerEpoch;
         uint256 bondBefore = registry.bondOf(assetId);
-        reportCurtailed(3, 10_000, 10_000, EEA);
+        reportCurtailed(3, 10_000, 10_000, id);
         vm.expectEmit(true, true, false, true, address(market));
         emit ILeaseMarket.CurtailmentCapExceeded(assetId, 3, 0, 10_000, rate);
         market.finalizeEpoch(assetId, 3);
@@ -219,9 +244,9 @@ contract GridLedgerTest is Fixture {
 
     function test_settlement_CapCountsPer30DayPeriod() public {
         openLease(lessee2, 2, 1, LeaseClass.Interruptible);
-        declareEvent(EEA, epochStart(1), epochStart(2));
+        bytes32 id = declareEvent(EEA, epochStart(1), epochStart(2));
         skipAndFinalize(0);
-        reportCurtailed(1, 10_000, 5_000, EEA);
+        reportCurtailed(1, 10_000, 5_000, id);
         market.finalizeEpoch(assetId, 1);
         (uint32 period, uint32 used) = grid.curtailmentOf(assetId);
         assertEq(period, 0, "first period");
@@ -229,11 +254,11 @@ contract GridLedgerTest is Fixture {
 
         uint64 next = 30 * 24; // the first epoch of the second 30-day period
         vm.warp(epochStart(next) - 10);
-        declareEvent(bytes32("EEA-2"), epochStart(next), epochStart(next + 1));
+        bytes32 id2 = declareEvent(bytes32("EEA-2"), epochStart(next), epochStart(next + 1));
         openLease(lessee2, 2, 1, LeaseClass.Interruptible);
         vm.warp(epochStart(next + 1) + 1); // every epoch before `next` is past its report deadline
         assertEq(market.finalizeEpochs(assetId, next - 2), next - 2, "epochs 2 .. next-1 unreported");
-        reportCurtailed(next, 10_000, 10_000, bytes32("EEA-2"));
+        reportCurtailed(next, 10_000, 10_000, id2);
         market.finalizeEpoch(assetId, next);
         (period, used) = grid.curtailmentOf(assetId);
         assertEq(period, 1, "second period");
@@ -307,16 +332,16 @@ contract GridLedgerTest is Fixture {
     // ---------------------------------------------------------------- energy income
 
     function test_depositEnergyIncome_ReachesHoldersLikeLeaseRevenue() public {
-        declareEvent(EEA, block.timestamp, block.timestamp + 600);
+        bytes32 id = declareEvent(EEA, block.timestamp, block.timestamp + 600);
         uint256 amount = 31_700 * USDC;
         uint256 protocolFee = amount * 500 / 10_000;
         uint256 operatorFee = amount * 1_000 / 10_000;
         uint256 holders = amount - protocolFee - operatorFee;
         uint256 investorBefore = shares.claimable(investor);
         vm.expectEmit(true, true, true, true, address(market));
-        emit ILeaseMarket.EnergyIncomeDeposited(assetId, EEA, operator, amount, protocolFee, operatorFee, holders);
+        emit ILeaseMarket.EnergyIncomeDeposited(assetId, id, operator, amount, protocolFee, operatorFee, holders);
         vm.prank(operator);
-        market.depositEnergyIncome(assetId, amount, EEA);
+        market.depositEnergyIncome(assetId, amount, id);
         (uint256 total, uint256 toHolders) = market.energyIncomeOf(assetId);
         assertEq(total, amount, "per asset");
         assertEq(toHolders, holders, "the holders' part");
@@ -349,10 +374,10 @@ contract GridLedgerTest is Fixture {
         uint256 other = _otherAsset();
         GridEvent memory theirs = gridEvent(EEA, GridEventSource.OpenAdr, block.timestamp, block.timestamp + 60);
         theirs.assetId = other;
-        _declare(theirs, STRANGER_KEY);
+        bytes32 theirId = _declare(theirs, STRANGER_KEY);
         vm.prank(operator);
-        vm.expectRevert(abi.encodeWithSelector(ILeaseMarket.MarketEventOfOtherAsset.selector, EEA, other, assetId));
-        market.depositEnergyIncome(assetId, 100 * USDC, EEA);
+        vm.expectRevert(abi.encodeWithSelector(ILeaseMarket.MarketEventOfOtherAsset.selector, theirId, other, assetId));
+        market.depositEnergyIncome(assetId, 100 * USDC, theirId);
         (uint256 total,) = market.energyIncomeOf(assetId);
         assertEq(total, 0, "nothing deposited");
     }

@@ -118,9 +118,9 @@ contract LeaseMarketTest is Fixture {
     function test_settlement_InterruptibleNotChargedForCurtailment() public {
         uint256 firm = openLease(lessee, 2, 1, LeaseClass.Firm);
         uint256 intr = openLease(lessee2, 2, 1, LeaseClass.Interruptible);
-        declareEvent(bytes32("ERCOT-EEA-1"), epochStart(1), epochStart(1) + EPOCH / 2);
+        bytes32 id = declareEvent(bytes32("ERCOT-EEA-1"), epochStart(1), epochStart(1) + EPOCH / 2);
         skipAndFinalize(0);
-        reportCurtailed(1, 10_000, 5_000, bytes32("ERCOT-EEA-1"));
+        reportCurtailed(1, 10_000, 5_000, id);
         market.finalizeEpoch(assetId, 1);
         (uint256 firmRefund,) = market.refundable(firm);
         (uint256 intRefund,) = market.refundable(intr);
@@ -239,8 +239,8 @@ contract LeaseMarketTest is Fixture {
         market.finalizeEpoch(assetId, 0);
         // a report inside its challenge window is not final either
         vm.warp(epochStart(1));
-        (Report[] memory rs, bytes[] memory sigs) = signed(makeReport(0, 10_000), 2);
-        oracle.submitReport(rs, sigs);
+        Report memory r = makeReport(0, 10_000);
+        oracle.submitReport(r, cosignFirst(r, 2));
         vm.expectRevert(abi.encodeWithSelector(ILeaseMarket.MarketEpochNotFinalizable.selector, assetId, 0));
         market.finalizeEpoch(assetId, 0);
     }

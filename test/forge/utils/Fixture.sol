@@ -14,11 +14,12 @@ import {
 } from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {GridEvent, GridEventSource} from "../../../contracts/interfaces/IGridLedger.sol";
-import {Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
+import {Observation, Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
 import {HandlerBase} from "./HandlerBase.sol";
 
-/// @notice A deployed protocol with one registered asset: 8 GPUs, hourly epochs, 3 attestors (2 needed).
+/// @notice A deployed protocol with one registered asset: 8 GPUs, hourly epochs, 4 staked attestors
+///         tolerating one faulty (f = 1: a report needs 3 observations and 2 co-signers).
 abstract contract Fixture is HandlerBase {
     uint256 internal constant USDC = 1e6;
     uint32 internal constant EPOCH = 3600;
@@ -26,6 +27,8 @@ abstract contract Fixture is HandlerBase {
     uint128 internal constant BASE_PRICE = 2e6; // 2 USDC per GPU-hour
     uint32 internal constant WINDOW = 1800;
     uint32 internal constant DEADLINE = 3600;
+    uint256 internal constant MIN_STAKE = 500e6;
+    uint256 internal constant STAKE = 1_000e6;
 
     address internal admin = address(0xA11CE);
     address internal treasury = address(0x7EA5);
@@ -36,7 +39,7 @@ abstract contract Fixture is HandlerBase {
     address internal lessee2 = address(0x1E56);
     address internal challenger = address(0xC4A1);
 
-    uint256[3] internal attestorKeys = [uint256(0xA77E51), uint256(0xA77E52), uint256(0xA77E53)];
+    uint256[4] internal attestorKeys = [uint256(0xA77E51), uint256(0xA77E52), uint256(0xA77E53), uint256(0xA77E54)];
     address[] internal attestorAddrs;
 
     TestStablecoin internal usdc;
@@ -70,6 +73,15 @@ abstract contract Fixture is HandlerBase {
         }
         assetId = registerDefault();
         shares = CapacityShares(registry.terms(assetId).shares);
+        stakeAll(assetId);
+    }
+
+    /// @dev The operator funds every attestor's stake of `id` (STAKE each).
+    function stakeAll(uint256 id) internal {
+        for (uint256 i; i < attestorAddrs.length; ++i) {
+            vm.prank(operator);
+            oracle.depositStake(id, attestorAddrs[i], STAKE);
+        }
     }
 
     function defaultParams() internal view returns (ProtocolParams memory) {
@@ -81,7 +93,10 @@ abstract contract Fixture is HandlerBase {
             challengeWindow: WINDOW,
             reportDeadline: DEADLINE,
             fraudSlashBps: 5_000,
-            challengerRewardBps: 5_000
+            challengerRewardBps: 2_000,
+            attestorSlashBps: 5_000,
+            minAttestorStake: MIN_STAKE,
+            gridEventHorizon: 1 days
         });
     }
 
@@ -98,7 +113,7 @@ abstract contract Fixture is HandlerBase {
             epochLength: EPOCH,
             operatorFeeBps: 1_000,
             slaTargetBps: 9_900,
-            threshold: 2,
+            faultTolerance: 1,
             attestors: attestorAddrs,
             curve: PricingCurve({
                 basePricePerGpuHour: BASE_PRICE,
@@ -144,50 +159,63 @@ abstract contract Fixture is HandlerBase {
 
     // ---------------------------------------------------------------- reports
 
-    function makeReport(uint64 epoch, uint32 uptimeBps) internal view returns (Report memory r) {
-        r = Report({
-            assetId: assetId,
-            epoch: epoch,
+    /// @dev Attestor `observer`'s observation of an epoch at `uptimeBps` (the other values fixed).
+    function observation(uint8 observer, uint32 uptimeBps) internal pure returns (Observation memory o) {
+        o = Observation({
+            observer: observer,
             uptimeBps: uptimeBps,
             curtailedBps: 0,
-            gridEventId: bytes32(0),
             gpuEnergyWh: 4_000,
             facilityEnergyWh: 5_000,
             miningEnergyWh: 0,
             miningRevenue: 0,
             renewableBps: 6_000,
             carbonGramsPerKwh: 200,
-            evidenceHash: keccak256(abi.encode("evidence", epoch))
+            evidenceHash: keccak256(abi.encode("evidence", observer, uptimeBps))
         });
     }
 
-    /// @dev Memory structs alias on assignment; each slot of a report array needs its own copy.
-    function copy(Report memory r) internal pure returns (Report memory) {
-        return abi.decode(abi.encode(r), (Report));
-    }
-
-    function sign(uint256 key, Report memory r) internal view returns (bytes memory) {
-        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, oracle.hashReport(r));
-        return abi.encodePacked(rr, s, v);
-    }
-
-    /// @dev The same report signed by the first `n` attestors.
-    function signed(Report memory r, uint256 n) internal view returns (Report[] memory rs, bytes[] memory sigs) {
-        rs = new Report[](n);
-        sigs = new bytes[](n);
-        for (uint256 i; i < n; ++i) {
-            rs[i] = copy(r);
-            sigs[i] = sign(attestorKeys[i], r);
+    /// @dev Observers 1..count, each observing `uptimeBps`.
+    function uniform(uint256 count, uint32 uptimeBps) internal pure returns (Observation[] memory obs) {
+        obs = new Observation[](count);
+        for (uint256 i; i < count; ++i) {
+            obs[i] = observation(uint8(i + 1), uptimeBps);
         }
     }
 
-    /// @dev Warps past the epoch's end, submits the report with 2 signatures, warps past the window.
-    /// @dev After the epoch ends, two attestors' report is accepted and its challenge window passes.
+    /// @dev A report of `obs`, each observation signed by its own observer's key.
+    function buildReport(uint64 epoch, bytes32 gridEventId, Observation[] memory obs)
+        internal
+        view
+        returns (Report memory)
+    {
+        uint256[] memory keys = new uint256[](obs.length);
+        for (uint256 i; i < obs.length; ++i) {
+            keys[i] = attestorKeys[obs[i].observer - 1];
+        }
+        return _buildReport(oracle, assetId, epoch, gridEventId, obs, keys);
+    }
+
+    /// @dev Co-signatures of attestors 1..count.
+    function cosignFirst(Report memory r, uint256 count) internal view returns (bytes memory) {
+        uint256[] memory keys = new uint256[](count);
+        for (uint256 i; i < count; ++i) {
+            keys[i] = attestorKeys[i];
+        }
+        return _cosign(oracle, r, keys);
+    }
+
+    /// @dev Observers 1..3 agree on `uptimeBps`; attestors 1 and 2 co-sign.
+    function makeReport(uint64 epoch, uint32 uptimeBps) internal view returns (Report memory) {
+        return buildReport(epoch, bytes32(0), uniform(3, uptimeBps));
+    }
+
+    /// @dev After the epoch ends, three attestors' report is accepted and its challenge window passes.
     function reportAndWaitWindow(uint64 epoch, uint32 uptimeBps) internal {
         uint256 end = epochStart(epoch + 1);
         if (block.timestamp < end) vm.warp(end);
-        (Report[] memory rs, bytes[] memory sigs) = signed(makeReport(epoch, uptimeBps), 2);
-        oracle.submitReport(rs, sigs);
+        Report memory r = makeReport(epoch, uptimeBps);
+        oracle.submitReport(r, cosignFirst(r, 2));
         vm.warp(block.timestamp + WINDOW);
     }
 
@@ -218,20 +246,31 @@ abstract contract Fixture is HandlerBase {
     }
 
     /// @dev An OpenADR event over [startsAt, endsAt) of the default asset, attested by its first attestor.
-    function declareEvent(bytes32 id, uint256 startsAt, uint256 endsAt) internal {
+    /// @return the declaration id reports name
+    function declareEvent(bytes32 id, uint256 startsAt, uint256 endsAt) internal returns (bytes32) {
         GridEvent memory ev = gridEvent(id, GridEventSource.OpenAdr, startsAt, endsAt);
-        grid.declareEvent(ev, signEvent(attestorKeys[0], ev));
+        return grid.declareEvent(ev, signEvent(attestorKeys[0], ev));
     }
 
-    /// @dev Warps past the epoch's end, reports it curtailed under event `id`, warps past the window.
-    function reportCurtailed(uint64 epoch, uint32 uptimeBps, uint32 curtailedBps, bytes32 id) internal {
+    /// @dev A report of three observers at `uptimeBps` and `curtailedBps` under declaration `declared`.
+    function curtailedReport(uint64 epoch, uint32 uptimeBps, uint32 curtailedBps, bytes32 declared)
+        internal
+        view
+        returns (Report memory)
+    {
+        Observation[] memory obs = uniform(3, uptimeBps);
+        for (uint256 i; i < 3; ++i) {
+            obs[i].curtailedBps = curtailedBps;
+        }
+        return buildReport(epoch, declared, obs);
+    }
+
+    /// @dev Warps past the epoch's end, reports it curtailed under declaration `declared`, warps past the window.
+    function reportCurtailed(uint64 epoch, uint32 uptimeBps, uint32 curtailedBps, bytes32 declared) internal {
         uint256 end = epochStart(epoch + 1);
         if (block.timestamp < end) vm.warp(end);
-        Report memory rep = makeReport(epoch, uptimeBps);
-        rep.curtailedBps = curtailedBps;
-        rep.gridEventId = id;
-        (Report[] memory rs, bytes[] memory sigs) = signed(rep, 2);
-        oracle.submitReport(rs, sigs);
+        Report memory r = curtailedReport(epoch, uptimeBps, curtailedBps, declared);
+        oracle.submitReport(r, cosignFirst(r, 2));
         vm.warp(block.timestamp + WINDOW);
     }
 
