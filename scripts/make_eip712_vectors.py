@@ -43,6 +43,8 @@ def _strings(v: Any) -> Any:
     if isinstance(v, list):
         return [_strings(x) for x in v]
     return v
+
+
 ORACLE = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
 
@@ -89,13 +91,17 @@ def main() -> None:
     # are only for the struct hash above
     reportable = [*obs[:2], obs[2].model_copy(update={"carbon_grams_per_kwh": 2_000, "uptime_bps": 10_000})]
     signed = [
-        (o, sign_observation(ObservationClaim(assetId=7, epoch=4242, gridEventId=grid, observation=o), CHAIN_ID,
-                             ORACLE, account))
+        (
+            o,
+            sign_observation(
+                ObservationClaim(assetId=7, epoch=4242, gridEventId=grid, observation=o), CHAIN_ID, ORACLE, account
+            ),
+        )
         for o in reportable
     ]
     reports = [build_report(7, 4242, grid, signed), build_report(7, 4242, grid, signed[1:])]
     vectors = {
-        "description": "EIP-712 MetricsOracle observations and reports: digest and signature by `signerKey` (eth-account)",
+        "description": "EIP-712 MetricsOracle observations and reports: digest and signature by `signerKey`",
         "types": {"Observation": OBSERVATION_TYPE, "SignedObservation": SIGNED_OBSERVATION_TYPE, "Report": REPORT_TYPE},
         "typeHashes": {
             "Observation": "0x" + keccak(text=OBSERVATION_TYPE).hex(),

@@ -111,7 +111,10 @@ def cmd_devnet(args: argparse.Namespace) -> int:
         else:
             from wellhead.fleet import AgentFleet
 
-            print("site agent + 2 checkers (simulated 64-GPU site) measure, sign and post each epoch")
+            print(
+                "site agent + 3 checkers (simulated 64-GPU site, tolerating one faulty attestor) measure, sign and"
+                " post each epoch"
+            )
 
             import shutil
 

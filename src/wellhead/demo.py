@@ -23,14 +23,31 @@ from web3.logs import DISCARD
 
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
-from wellhead.chain.eip712 import Report, sign_report
-from wellhead.chain.grid import GridEvent, GridEventSource, grid_event_id, payload_hash, sign_grid_event
+from wellhead.chain.eip712 import (
+    ZERO32,
+    Observation,
+    ObservationClaim,
+    build_report,
+    report_digest,
+    sign_digest,
+    sign_observation,
+)
+from wellhead.chain.grid import (
+    GridEvent,
+    GridEventSource,
+    declaration_id,
+    grid_event_id,
+    payload_hash,
+    sign_grid_event,
+)
+from wellhead.chain.reports import ReportStatus, StoredReport, accepted_report, bits
 from wellhead.energy import carbon_free_wh, lease_energy_wh, split_by_use, wh_per_delivered_gpu_hour
 from wellhead.units import fmt_units
 
 USDC = 10**6
 SHARE = 10**18
 DEMAND_RESPONSE_CREDIT = 1_250 * USDC  # what the curtailment earned from the grid operator
+ATTESTOR_STAKE = 1_000 * USDC  # the operator funds each attestor's stake
 FIRM, INTERRUPTIBLE = 0, 1
 
 
@@ -48,9 +65,9 @@ class Actors:
 
     @classmethod
     def from_dev_accounts(cls, accounts: list[LocalAccount]) -> Actors:
-        """Needs the 12 accounts the devnet's anvil funds."""
+        """Needs the 12 accounts the devnet's anvil funds: the site agent and three checkers attest (f = 1)."""
         a = accounts
-        return cls(a[0], a[1], a[2], a[3], a[4], a[5], a[6:9], a[9], a[10])
+        return cls(a[0], a[1], a[2], a[3], a[4], a[5], [a[6], a[7], a[8], a[11]], a[9], a[10])
 
 
 @dataclass
@@ -59,9 +76,10 @@ class EpochPlan:
     uptime_bps: int | None  # None: no report reaches the chain
     curtailed_bps: int = 0
     grid_event: str = ""
-    signers: int = 2
+    observers: int = 3  # scripted: how many attestors observe (a report needs 2f + 1 = 3)
     note: str = ""
     failed_gpus: tuple[int, ...] = ()  # agent mode: GPUs broken during the epoch
+    liar: int = 0  # attestor index (1-based) that lies this epoch: it claims every GPU failed
 
 
 @dataclass
@@ -76,6 +94,21 @@ class EpochRow:
     holders: int
     credit: int
     note: str
+
+
+@dataclass
+class DisputeRow:
+    """A lie within the fault bound: what the liar claimed, what settled, and what the dispute cost it."""
+
+    epoch: int
+    liar: int  # attestor index
+    claimed_bps: int  # the liar's uptime
+    honest_bps: tuple[int, ...]  # the other observations' uptime
+    settled_bps: int  # the median the contract took
+    challenger: str
+    status: str
+    slashed: int  # from the liar's stake
+    challenger_paid: int
 
 
 @dataclass
@@ -111,6 +144,7 @@ class DemoResult:
     grid_events: list[GridEventRow] = field(default_factory=list)
     energy: list[EnergyRow] = field(default_factory=list)
     carbon_free: dict[str, tuple[int, int]] = field(default_factory=dict)  # lease -> (energy Wh, carbon-free Wh)
+    disputes: list[DisputeRow] = field(default_factory=list)
 
 
 @dataclass
@@ -138,15 +172,17 @@ class GridEventRow:
     starts_at: int
     ends_at: int
     epoch: int
+    declaration: bytes = ZERO32  # the GridLedger declaration id reports name
     income: int = 0
     protocol_fee: int = 0
     operator_fee: int = 0
     holders_income: int = 0
 
 
-# With site agents (make demo): the agents measure; the plan only breaks GPUs or takes the agents offline.
+# With site agents (make demo): the agents measure; the plan only breaks GPUs, makes a checker lie or takes the
+# agents offline.
 AGENT_PLAN = [
-    EpochPlan(1, 0, note="healthy: site agent + 2 checkers co-sign"),
+    EpochPlan(1, 0, liar=4, note="checker 3 lies (all GPUs down): the median stands; the liar is slashed"),
     EpochPlan(
         2, 0, curtailed_bps=2_500, grid_event="EEA-2026-08-14", note="grid curtailment: OpenADR event from the VTN"
     ),
@@ -155,11 +191,11 @@ AGENT_PLAN = [
 ]
 
 PLAN = [
-    EpochPlan(1, 9_995, signers=3, note="healthy"),
+    EpochPlan(1, 9_995, observers=4, liar=4, note="checker 3 lies (0 %): the median stands; the liar is slashed"),
     EpochPlan(
         2, 9_990, curtailed_bps=2_500, grid_event="ERCOT-EEA-2026-08-14", note="grid curtailment (ERCOT, by phone)"
     ),
-    EpochPlan(3, 9_600, signers=3, note="downtime below the 99 % SLA"),
+    EpochPlan(3, 9_600, observers=4, note="downtime below the 99 % SLA"),
     EpochPlan(4, None, note="no report: nothing delivered"),
 ]
 
@@ -202,6 +238,7 @@ class Demo:
             self.a.lessee_interruptible,
             self.a.lender,
             self.a.liquidator,
+            *self.a.attestors,  # they pay their challenge bonds
         ):
             self._send(self.a.admin, coin.mint(who.address, 1_000_000 * USDC))
             for spender in (
@@ -216,11 +253,13 @@ class Demo:
         self,
         gpus: int = 64,
         attestors: list[str] | None = None,
-        threshold: int = 2,
+        fault_tolerance: int = 1,
         investor_shares: int = 300_000 * SHARE,
         curtailment_cap_hours: int = 1,
+        stake: int = ATTESTOR_STAKE,
     ) -> int:
-        """Registers the demo asset; `investor_shares` of the 1,000,000 go to investor A, the rest to the operator."""
+        """Registers the demo asset (tolerating `fault_tolerance` faulty attestors of the four) and stakes every
+        attestor; `investor_shares` of the 1,000,000 go to investor A, the rest to the operator."""
         params = (
             b"TX-ABILENE-1".ljust(32, b"\0"),
             b"H100-SXM".ljust(32, b"\0"),
@@ -229,7 +268,7 @@ class Demo:
             3600,  # epoch length
             1_000,  # operator fee bps
             9_900,  # SLA target bps
-            threshold,
+            fault_tolerance,
             attestors if attestors is not None else [a.address for a in self.a.attestors],
             (2 * USDC, 8_000, 2_000, 20_000, 3_000),  # 2 USDC/GPU-h, kink 80 %, +20 %, +200 %, -30 %
             50_000 * USDC,  # bond
@@ -244,6 +283,9 @@ class Demo:
         receipt = self._send(self.a.operator, self.p.registry.functions.registerAsset(params))
         event = self.p.registry.events.AssetRegistered().process_receipt(receipt, errors=DISCARD)[0]
         self.asset_id = int(event["args"]["assetId"])
+        if stake:
+            for attestor in self.p.oracle.functions.attestors(self.asset_id).call():
+                self._send(self.a.operator, self.p.oracle.functions.depositStake(self.asset_id, attestor, stake))
         return self.asset_id
 
     def sell_shares(self) -> None:
@@ -279,8 +321,16 @@ class Demo:
         seconds = 3600 * plan.curtailed_bps // 10_000
         self.fleet.call_grid_event(plan.grid_event, end - seconds, seconds)
         program_id = f"{self.fleet.vtn_id}/{plan.grid_event}"
+        declared = declaration_id(self.asset_id, grid_event_id(program_id), self.fleet.agents[0].signer.address)
         result.grid_events.append(
-            GridEventRow(program_id, "OpenADR, VTN-signed, attested by the site agent", end - seconds, end, plan.epoch)
+            GridEventRow(
+                program_id,
+                "OpenADR, VTN-signed, attested by the site agent",
+                end - seconds,
+                end,
+                plan.epoch,
+                declared,
+            )
         )
 
     def declare_grid_event(self, plan: EpochPlan, result: DemoResult) -> None:
@@ -297,21 +347,24 @@ class Demo:
         )
         signature = sign_grid_event(event, self.p.chain_id, self.p.grid.address, self.a.operator)
         self._send(self.a.admin, self.p.grid.functions.declareEvent(event.as_tuple(), signature))
+        declared = declaration_id(self.asset_id, event.event_id, self.a.operator.address)
         result.grid_events.append(
-            GridEventRow(plan.grid_event, "operator-signed notice", event.starts_at, event.ends_at, plan.epoch)
+            GridEventRow(
+                plan.grid_event, "operator-signed notice", event.starts_at, event.ends_at, plan.epoch, declared
+            )
         )
 
     def deposit_energy_income(self, row: GridEventRow, amount: int) -> None:
         """The operator pays the demand-response credit the event earned into the asset's revenue."""
         receipt = self._send(
             self.a.operator,
-            self.p.market.functions.depositEnergyIncome(self.asset_id, amount, grid_event_id(row.name)),
+            self.p.market.functions.depositEnergyIncome(self.asset_id, amount, row.declaration),
         )
         ev = self.p.market.events.EnergyIncomeDeposited().process_receipt(receipt, errors=DISCARD)[0]["args"]
         row.income, row.holders_income = ev["amount"], ev["holdersRevenue"]
         row.protocol_fee, row.operator_fee = ev["protocolFee"], ev["operatorFee"]
 
-    def report(self, plan: EpochPlan) -> None:
+    def report(self, plan: EpochPlan, result: DemoResult) -> None:
         if self.fleet is not None:
             self._agents_report(plan)
             return
@@ -319,15 +372,15 @@ class Demo:
         if plan.uptime_bps is None:
             return
         self.retire_certificates(plan.epoch)
-        reports, signatures = [], []
-        for i, attestor in enumerate(self.a.attestors[: plan.signers]):
-            # each attestor signs its own measurement; the contract takes the median
-            report = Report(
-                assetId=self.asset_id,
-                epoch=plan.epoch,
-                uptimeBps=max(0, plan.uptime_bps - 3 * i),
+        grid = next((g.declaration for g in result.grid_events if g.epoch == plan.epoch), ZERO32)
+        signed = []
+        for i, attestor in enumerate(self.a.attestors[: plan.observers]):
+            # each attestor signs its own measurement; the contract takes the median of all of them
+            observer = i + 1
+            observation = Observation(
+                observer=observer,
+                uptimeBps=0 if observer == plan.liar else max(0, plan.uptime_bps - 3 * i),
                 curtailedBps=plan.curtailed_bps,
-                gridEventId=keccak(text=plan.grid_event) if plan.grid_event else b"\0" * 32,
                 gpuEnergyWh=30_000 - 50 * i,
                 facilityEnergyWh=96_000,
                 miningEnergyWh=52_000,
@@ -336,9 +389,14 @@ class Demo:
                 carbonGramsPerKwh=180,
                 evidenceHash=keccak(text=f"evidence:{self.asset_id}:{plan.epoch}:{i}"),
             )
-            reports.append(report.as_tuple())
-            signatures.append(sign_report(report, self.p.chain_id, self.p.oracle.address, attestor))
-        self._send(self.a.attestors[0], self.p.oracle.functions.submitReport(reports, signatures))
+            claim = ObservationClaim(assetId=self.asset_id, epoch=plan.epoch, gridEventId=grid, observation=observation)
+            signed.append((observation, sign_observation(claim, self.p.chain_id, self.p.oracle.address, attestor)))
+        report = build_report(self.asset_id, plan.epoch, grid, signed)
+        digest = report_digest(report, self.p.chain_id, self.p.oracle.address)
+        # two honest attestors co-sign after checking every observation's signature (f + 1 = 2)
+        cosigners = [a for i, a in enumerate(self.a.attestors[: plan.observers]) if i + 1 != plan.liar][:2]
+        cosignatures = b"".join(sign_digest(digest, a) for a in cosigners)
+        self._send(self.a.attestors[0], self.p.oracle.functions.submitReport(report.as_tuple(), cosignatures))
 
     def _agents_report(self, plan: EpochPlan) -> None:
         from wellhead.fleet import AgentFleet
@@ -352,10 +410,60 @@ class Demo:
         start = self._epoch_end(plan.epoch) - 3600
         fleet.export_pool_earnings(start, start + 3600)
         self.retire_certificates(plan.epoch)
-        oracle = self.p.oracle.functions
-        if not fleet.report(lambda: oracle.reportOf(self.asset_id, plan.epoch).call()[4] != 0):
+        if plan.liar:
+            fleet.lie(plan.liar, start, start + 3600)
+        if not fleet.report(lambda: StoredReport.read(self.p.oracle, self.asset_id, plan.epoch).exists):
             raise RuntimeError(f"the site agents did not report epoch {plan.epoch}")
         fleet.fail_gpus(())
+
+    def dispute(self, plan: EpochPlan, result: DemoResult) -> None:
+        """An honest checker challenges the report because one observation in it is far from its own (the
+        agents do it themselves; scripted, checker 1 does); the arbiter keeps the values, which the median
+        protected, and names the liar, whose stake is slashed."""
+        oracle = self.p.oracle
+        log = oracle.events.ReportAccepted().get_logs(
+            from_block=0, argument_filters={"assetId": self.asset_id, "epoch": plan.epoch}
+        )[-1]
+        accepted = accepted_report(self.w3, oracle, log)
+        if self.fleet is not None:
+            from wellhead.fleet import AgentFleet
+
+            assert isinstance(self.fleet, AgentFleet)
+            challenged = self.fleet.report(
+                lambda: StoredReport.read(oracle, self.asset_id, plan.epoch).status == ReportStatus.CHALLENGED
+            )
+            if not challenged:
+                raise RuntimeError(f"no checker challenged the lie in epoch {plan.epoch}")
+        else:
+            challenger = self.a.attestors[1]
+            self._send(challenger, self.p.stablecoin.functions.approve(oracle.address, 2**256 - 1))
+            self._send(challenger, oracle.functions.challenge(self.asset_id, plan.epoch))
+        liar = oracle.functions.attestors(self.asset_id).call()[plan.liar - 1]
+        _, stake_before = oracle.functions.attestorOf(self.asset_id, liar).call()
+        stored = StoredReport.read(oracle, self.asset_id, plan.epoch)
+        verdict = (False, stored.uptime_bps, stored.curtailed_bps, 1 << (plan.liar - 1))
+        receipt = self._send(self.a.admin, oracle.functions.resolveChallenge(self.asset_id, plan.epoch, verdict))
+        resolved = oracle.events.ChallengeResolved().process_receipt(receipt, errors=DISCARD)[0]["args"]
+        _, stake_after = oracle.functions.attestorOf(self.asset_id, liar).call()
+        observations = {o.observer: o.uptime_bps for o in accepted.report.observations}
+        result.disputes.append(
+            DisputeRow(
+                epoch=plan.epoch,
+                liar=plan.liar,
+                claimed_bps=observations.get(plan.liar, -1),
+                honest_bps=tuple(v for k, v in sorted(observations.items()) if k != plan.liar),
+                settled_bps=accepted.uptime_bps,
+                challenger=self._attestor_name(oracle.functions.challengerOf(self.asset_id, plan.epoch).call()),
+                status=ReportStatus(int(resolved["status"])).name.lower(),
+                slashed=stake_before - stake_after,
+                challenger_paid=int(resolved["challengerPaid"]),
+            )
+        )
+        assert bits(accepted.observers), "the report names its observers"
+
+    def _attestor_name(self, address: str) -> str:
+        names = {a.address: "checker " + str(i) if i else "the site agent" for i, a in enumerate(self.a.attestors)}
+        return names.get(address, address)
 
     def retire_certificates(self, epoch: int) -> None:
         """The operator retires two wind certificates (25 kWh each) against the epoch before it is reported."""
@@ -375,19 +483,20 @@ class Demo:
         )
         leased = {label: self.p.market.functions.leaseOf(i).call() for label, i in leases.items()}
         for log in logs:
-            r, epoch = log["args"]["report"], int(log["args"]["epoch"])
+            accepted = accepted_report(self.w3, self.p.oracle, log)
+            r, epoch = accepted.aggregate, accepted.epoch
             if epoch == 0:
                 continue
             row = EnergyRow(
                 epoch,
-                r["facilityEnergyWh"],
-                r["gpuEnergyWh"],
-                r["miningEnergyWh"],
+                r.facility_energy_wh,
+                r.gpu_energy_wh,
+                r.mining_energy_wh,
                 delivered.get(epoch, 0),
-                r["miningRevenue"],
-                r["renewableBps"],
-                r["carbonGramsPerKwh"],
-                wh_per_delivered_gpu_hour(r["gpuEnergyWh"], gpus, epoch_length, r["uptimeBps"]),
+                r.mining_revenue,
+                r.renewable_bps,
+                r.carbon_grams_per_kwh,
+                wh_per_delivered_gpu_hour(r.gpu_energy_wh, gpus, epoch_length, accepted.uptime_bps),
                 sum(1 for c in retired if c["args"]["epoch"] == epoch),
             )
             result.energy.append(row)
@@ -450,9 +559,14 @@ class Demo:
 
     def finalize(self, epoch: int, note: str, result: DemoResult) -> None:
         deadline, _window = self.p.registry.functions.reportTimes().call()
-        report = self.p.oracle.functions.reportOf(self.asset_id, epoch).call()
-        # a reported epoch settles when its challenge window (fixed at acceptance) ends
-        ready_at = report[5] if report[4] else self._epoch_end(epoch) + deadline + 1
+        stored = StoredReport.read(self.p.oracle, self.asset_id, epoch)
+        # a pending report settles when its challenge window (fixed at acceptance) ends; a resolved one at once
+        if stored.status == ReportStatus.PENDING:
+            ready_at = stored.challenge_ends_at
+        elif stored.exists:
+            ready_at = 0
+        else:
+            ready_at = self._epoch_end(epoch) + deadline + 1
         self._warp_to(ready_at)
         receipt = self._send(self.a.admin, self.p.market.functions.finalizeEpoch(self.asset_id, epoch))
         ev = self.p.market.events.EpochSettled().process_receipt(receipt, errors=DISCARD)[0]["args"]
@@ -484,14 +598,16 @@ class Demo:
         self.sell_shares()
         leases = self.open_leases()
         prepaid = {label: self._prepaid(i) for label, i in leases.items()}
-        self.report(EpochPlan(0, 10_000))
+        self.report(EpochPlan(0, 10_000), result)
         self.finalize(0, "before the leases start", result)
         for plan in AGENT_PLAN if self.fleet is not None else PLAN:
             if plan.uptime_bps is None and not result.credit.borrowed:
                 self.borrow(result)  # just before the epoch whose report never comes
             if plan.grid_event:
                 self.call_grid_event(plan, result)
-            self.report(plan)
+            self.report(plan, result)
+            if plan.liar:
+                self.dispute(plan, result)
             self.finalize(plan.epoch, plan.note, result)
             if plan.grid_event:
                 self.deposit_energy_income(result.grid_events[-1], DEMAND_RESPONSE_CREDIT)
@@ -575,7 +691,30 @@ def render(result: DemoResult) -> str:
         f"treasury (protocol fee) {u(result.treasury)}",
         f"left in the market after every claim: {result.market_dust} base units of rounding dust",
     ]
-    return "\n".join(lines + render_grid(result.grid_events) + render_energy(result) + render_credit(result.credit))
+    return "\n".join(
+        lines
+        + render_disputes(result.disputes)
+        + render_grid(result.grid_events)
+        + render_energy(result)
+        + render_credit(result.credit)
+    )
+
+
+def render_disputes(rows: list[DisputeRow]) -> list[str]:
+    if not rows:
+        return []
+    lines = ["", "Attestation (4 attestors, tolerating 1 faulty: 3 observations and 2 co-signers per report)"]
+    for r in rows:
+        honest = ", ".join(pct(v) for v in r.honest_bps)
+        lines.append(
+            f"epoch {r.epoch}: checker {r.liar - 1} claimed {pct(r.claimed_bps)} beside {honest}; "
+            f"the contract's median is {pct(r.settled_bps)}: the lie moved nothing"
+        )
+        lines.append(
+            f"  challenged by {r.challenger}, {r.status} by the arbiter: the liar lost {fmt_units(r.slashed)} "
+            f"of its stake, the challenger got {fmt_units(r.challenger_paid)} (bond back + reward)"
+        )
+    return lines
 
 
 def render_energy(result: DemoResult) -> list[str]:

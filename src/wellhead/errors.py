@@ -40,3 +40,7 @@ class ContractRevertError(WellheadError, RuntimeError):
         self.raw = raw
         rendered = ", ".join(f"{k}={v}" for k, v in self.error_args.items())
         super().__init__(f"reverted with {error}({rendered})")
+
+
+class ReportDecodeError(WellheadError, ValueError):
+    """The transaction behind a ReportAccepted event is not a direct `submitReport` call of that report."""

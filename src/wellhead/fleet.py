@@ -1,4 +1,5 @@
-"""Simulated site agents for the devnet: a site agent and two independent checkers, run in-process.
+"""Simulated site agents for the devnet: a site agent and three independent checkers (tolerating one faulty
+attestor), run in-process.
 
 The demo drives chain time; the fleet steps its agents until the epoch's report is on chain. The
 simulated sites are shared objects, so the demo can break GPUs for an epoch and every agent sees it. A
@@ -105,6 +106,9 @@ class AgentFleet:
                 signer=SignerConfig(keystore=KeystoreConfig(keystore="in-memory", password_env="UNUSED")),
                 site_peer="http://127.0.0.1:9" if i else None,
                 submit_delay=0,
+                aggregate_delay=1.0,
+                # checker 1 disputes a report carrying an observation far from its own (the demo's liar)
+                challenge_on_disagreement=i == 1,
                 tolerances=Tolerances(uptime_bps=50, energy_pct=2.0, facility_pct=2.0),
                 collectors=[SimulatedConfig(type="simulated")],
                 openadr=self.vtn.ven_config([*shed, "--gpus", str(SHED_GPUS)]) if i == 0 else None,
@@ -128,6 +132,14 @@ class AgentFleet:
     def fail_gpus(self, gpus: tuple[int, ...]) -> None:
         for site in self.sites:
             site.failed_gpus = gpus
+            site.failed_between = None
+
+    def lie(self, attestor: int, start: int, end: int) -> None:
+        """Attestor `attestor` (1-based: 1 is the site agent) claims every GPU failed in [start, end): what a
+        dishonest checker would sign. Devnet only: its simulated view of the site is broken on purpose."""
+        site = self.sites[attestor - 1]
+        site.failed_gpus = tuple(range(site.gpus))
+        site.failed_between = (start, end)
 
     def call_grid_event(self, name: str, starts_at: int, seconds: int, timeout: float = 30.0) -> bytes:
         """The VTN sends a curtailment event; returns its on-chain id once the site agent has attested it."""

@@ -167,8 +167,13 @@ class AgentSettings(BaseSettings):
     peers: list[str] = []
     site_peer: str | None = None  # checker mode: the site agent whose reports it checks
     submit_delay: float = Field(default=30.0, ge=0)
+    # how long to wait for every attestor's observation before proposing a report of a quorum (2f + 1) of them
+    aggregate_delay: float = Field(default=20.0, ge=0)
     tolerances: Tolerances = Tolerances()
     challenge_on_disagreement: bool = False
+    # challenge an accepted report when one of its observations' uptime or curtailment is this far from ours
+    # (well beyond honest instruments' spread: a frivolous challenge forfeits its bond)
+    challenge_margin_bps: int = Field(default=1_000, ge=0, le=10_000)
     pue_band: tuple[float, float] = (1.0, 2.5)
     green: GreenConfig = GreenConfig()
     mining: MiningConfig = MiningConfig()

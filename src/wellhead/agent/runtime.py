@@ -1,14 +1,13 @@
-"""The agent loop: sample -> close ended epochs -> exchange signatures -> check (checker) -> submit/track.
+"""The agent loop: sample -> close ended epochs -> observe -> exchange, propose and co-sign -> submit/track.
 
 Every state change is in the SQLite store first, so the loop can be killed at any instruction and resume.
 
-How attestors' signatures meet: every agent serves its own signed report at
-`/v1/signed-reports/<asset>/<epoch>` and fetches its peers'. The site agent signs what it measured; a
-checker measures from outside and co-signs (its own values) only when they agree with the site's report
-within tolerance; if the site stays silent past `submit_delay`, checkers sign their own measurements, so a
-quorum of checkers still reports an epoch with the site agent down. Any agent holding `threshold`
-signatures submits (the site at once, checkers after `submit_delay`); the oracle accepts one report per
-epoch, and an agent that finds the report already on chain only tracks it to its confirmation depth.
+How attestors agree (wellhead.agent.attestation): every agent signs its own observation of each epoch and
+serves it; it collects its peers', builds the report of all of them, and co-signs it (and any peer's report)
+only if every observation is genuinely signed, its own is in it, and the medians the contract will take agree
+with its own measurement within tolerance. Any agent holding f+1 co-signatures submits (the site at once,
+checkers after `submit_delay`); the oracle accepts one report per epoch, and an agent that finds the report
+already on chain only tracks it to its confirmation depth.
 """
 
 from __future__ import annotations
@@ -17,8 +16,8 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
-import requests
 from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from web3 import Web3
@@ -33,9 +32,16 @@ from wellhead.agent.aggregate import (
     curtailment_compliance,
     write_evidence,
 )
+from wellhead.agent.attestation import (
+    AttestationExchange,
+    Terms,
+    measured_event,
+    measured_observation,
+    report_differences,
+)
 from wellhead.agent.collectors import Collector, CollectorError, Reading
 from wellhead.agent.collectors.nvml import NvmlPowerCap
-from wellhead.agent.config import AgentSettings, Tolerances
+from wellhead.agent.config import AgentSettings
 from wellhead.agent.green import Certificate, GreenInputs, GreenValues, green_values, open_sources
 from wellhead.agent.metrics import AgentMetrics
 from wellhead.agent.openadr import CurtailmentDesk, ReceivedEvent, Ven, curtailment_in
@@ -46,9 +52,10 @@ from wellhead.agent.signer import ReportSigner
 from wellhead.agent.store import AgentStore, OutboxRow
 from wellhead.chain.client import revert_from
 from wellhead.chain.deployment import Deployment
-from wellhead.chain.eip712 import Report, digest, recover_signer, report_from_json, report_to_json
-from wellhead.chain.grid import GridEvent
+from wellhead.chain.eip712 import ZERO32, ObservationClaim
+from wellhead.chain.grid import GridEvent, declaration_id
 from wellhead.chain.grid import digest as grid_digest
+from wellhead.chain.reports import ReportStatus, StoredReport, accepted_report
 from wellhead.errors import ConfigError, ContractRevertError, RpcUnavailableError, WellheadError
 
 log = logging.getLogger("wellhead.agent")
@@ -62,7 +69,7 @@ class SiteTerms:
     epoch_length: int
     gpus: int
     max_watts: int
-    threshold: int
+    fault_tolerance: int
     attestors: tuple[str, ...]
     report_deadline: int
     challenge_window: int
@@ -110,7 +117,7 @@ class Agent:
         if settings.openadr is not None and settings.openadr.curtail_power_cap_watts is not None:
             self.power_cap = NvmlPowerCap(settings.openadr.curtail_power_cap_watts)
         self.ven: Ven | None = None
-        self._peer_backoff: dict[str, float] = {}
+        self.attestation: AttestationExchange | None = None
         self._last_log: dict[str, float] = {}
         self._last_balance = 0.0
         self.stopping = threading.Event()
@@ -152,10 +159,11 @@ class Agent:
             self._cap_power(now)
             self.sample(now)
             self.close_epochs(now)
-            self.exchange()
-            if self.s.mode == "checker":
-                self.check(now)
+            self.observe(now)
+            self.agree(now)
             self.submit(now)
+            if self.s.challenge_on_disagreement:
+                self.challenge_disagreements()
             self.refresh_metrics()
         except RpcUnavailableError as exc:
             self._warn("rpc", "all RPC URLs failing; will retry", error=str(exc))
@@ -184,6 +192,21 @@ class Agent:
             self._start_ven()
         if self.signer.address not in self.terms.attestors:
             self._warn("attestor", "this agent's signer is not an attestor of the asset", signer=self.signer.address)
+        self.attestation = AttestationExchange(
+            self.s,
+            self.store,
+            self.signer,
+            self.metrics,
+            Terms(
+                asset_id=self.s.asset_id,
+                attestors=self.terms.attestors,
+                fault_tolerance=self.terms.fault_tolerance,
+                chain_id=self.deployment.chain_id,
+                oracle=self.deployment.address("MetricsOracle"),
+            ),
+            self._coverage_bps,
+            self._warn,
+        )
         return True
 
     def _start_ven(self) -> None:
@@ -237,7 +260,7 @@ class Agent:
             epoch_length=t[2],
             gpus=t[4],
             max_watts=t[5],
-            threshold=t[9],
+            fault_tolerance=t[9],
             attestors=attestors,
             report_deadline=params[5],
             challenge_window=params[4],
@@ -341,34 +364,27 @@ class Agent:
         }
         if self.curtailment is not None:
             events = self.curtailment.events()
-            curtailed_bps, grid_event = curtailment_in(events, start, end)
+            curtailed_bps, program_event = curtailment_in(events, start, end)
+            if curtailed_bps:
+                # reports name the declaration this agent's VEN made on chain, scoped to the asset and signer
+                grid_event = declaration_id(self.s.asset_id, program_event, self.signer.address)
             extra["curtailment"] = self._compliance(agg, window, events)
         evidence = write_evidence(agg, window, self.evidence_dir, extra)
-        report = Report(
-            assetId=self.s.asset_id,
-            epoch=epoch,
-            uptimeBps=m.uptime_bps,
-            curtailedBps=curtailed_bps,
-            gridEventId=grid_event,
-            gpuEnergyWh=m.gpu_energy_wh,
-            facilityEnergyWh=m.facility_energy_wh,
-            miningEnergyWh=m.mining_energy_wh,
-            miningRevenue=mining_revenue,
-            renewableBps=green.renewable_bps,
-            carbonGramsPerKwh=green.carbon_g_per_kwh,
-            evidenceHash=evidence,
+        values: dict[str, object] = {
+            "gridEventId": "0x" + grid_event.hex(),
+            "uptimeBps": m.uptime_bps,
+            "curtailedBps": curtailed_bps,
+            "gpuEnergyWh": m.gpu_energy_wh,
+            "facilityEnergyWh": m.facility_energy_wh,
+            "miningEnergyWh": m.mining_energy_wh,
+            "miningRevenue": mining_revenue,
+            "renewableBps": green.renewable_bps,
+            "carbonGramsPerKwh": green.carbon_g_per_kwh,
+            "evidenceHash": "0x" + evidence.hex(),
+        }
+        self.store.upsert_report(
+            self.s.asset_id, epoch, "measured", report=values, measurement=m.summary(), evidence_hash=evidence.hex()
         )
-        with self.store.transaction():
-            if self.s.mode == "site":
-                self._sign_own(report)
-            self.store.upsert_report(
-                self.s.asset_id,
-                epoch,
-                "signed" if self.s.mode == "site" else "measured",
-                report=report_to_json(report),
-                measurement=m.summary(),
-                evidence_hash=evidence.hex(),
-            )
         if m.rejected_counter_readings:
             self.metrics.counter_rejections.inc(m.rejected_counter_readings)
         self.metrics.last_measured_epoch.set(epoch)
@@ -432,153 +448,141 @@ class Agent:
                     self.metrics.curtailment_shed.set(float(str(shed["shed_w"])))
         return out
 
-    def _sign_own(self, report: Report) -> None:
-        d = digest(report, self.deployment.chain_id, self.deployment.address("MetricsOracle"))
-        signature = self.signer.sign_digest(d)
-        self.store.add_signature(
-            report.asset_id, report.epoch, self.signer.address, report_to_json(report), "0x" + signature.hex()
-        )
-
-    # ------------------------------------------------------------------ peers
-    def _fetch_signed(self, url: str, epoch: int) -> tuple[str, Report, str] | None:
-        assert self.terms is not None
-        if self._peer_backoff.get(url, 0) > time.monotonic():
-            return None
-        try:
-            response = requests.get(f"{url.rstrip('/')}/v1/signed-reports/{self.s.asset_id}/{epoch}", timeout=1.5)
-        except requests.RequestException:
-            self._peer_backoff[url] = time.monotonic() + 5
-            return None
-        if response.status_code != 200:
-            return None
-        try:
-            body = response.json()
-            report = report_from_json(body["report"])
-            signer, signature = str(body["signer"]), str(body["signature"])
-            recovered = recover_signer(
-                report,
-                self.deployment.chain_id,
-                self.deployment.address("MetricsOracle"),
-                bytes.fromhex(signature.removeprefix("0x")),
-            )
-        except (ValueError, KeyError, TypeError):
-            self._warn(f"peer:{url}", "peer served an invalid signed report", peer=url)
-            return None
-        if recovered != signer or signer not in self.terms.attestors:
-            self._warn(f"peer:{url}", "peer signature is not by an attestor of this asset", peer=url)
-            return None
-        if report.asset_id != self.s.asset_id or report.epoch != epoch:
-            return None
-        return signer, report, signature
-
-    def exchange(self) -> None:
-        assert self.terms is not None
-        for row in self.store.open_reports():
-            if row.status not in ("signed", "measured"):
-                continue
-            have = {s for s, _, _ in self.store.signatures(row.asset_id, row.epoch)}
-            if len(have) >= len(self.terms.attestors):
-                continue
-            for url in self.s.peers:
-                got = self._fetch_signed(url, row.epoch)
-                if got and got[0] not in have:
-                    signer, report, signature = got
-                    self.store.add_signature(row.asset_id, row.epoch, signer, report_to_json(report), signature)
-
-    # ------------------------------------------------------------------ checker
-    def check(self, now: float) -> None:
-        assert self.terms is not None and self.s.site_peer is not None
+    # ------------------------------------------------------------------ attestation
+    def observe(self, now: float) -> None:
+        """Signs our observation of each measured epoch: the site agent at once under its VEN's grid event; a
+        checker once the site agent's observation arrives (taking its event and curtailment only as far as the
+        declared event covers them), or without it after `submit_delay`."""
+        assert self.attestation is not None and self.terms is not None
         for row in self.store.open_reports():
             if row.status != "measured" or row.report is None:
                 continue
-            ours = report_from_json(row.report)
-            site = self._fetch_signed(self.s.site_peer, row.epoch)
-            if site is None:
-                waited = time.time() - self._created(row)
-                if waited >= self.s.submit_delay:
-                    log.warning("site silent: signing own measurement", extra={"epoch": row.epoch})
-                    with self.store.transaction():
-                        self._sign_own(ours)
-                        self.store.set_status(row.asset_id, row.epoch, "signed")
+            values = dict(row.report)
+            if self.s.mode == "site":
+                self.attestation.observe(row, values, measured_event(values))
                 continue
-            signer, theirs, signature = site
-            self.store.add_signature(row.asset_id, row.epoch, signer, report_to_json(theirs), signature)
-            differences = report_differences(ours, theirs, self.s.tolerances)
+            site = self._site_observation(row)
+            if site is None:
+                waited = time.time() - (self.store.created_at(row.asset_id, row.epoch) or time.time())
+                if waited >= self.s.submit_delay:
+                    log.warning("site silent: observing without its grid event", extra={"epoch": row.epoch})
+                    self.attestation.observe(row, {**values, "curtailedBps": 0}, ZERO32)
+                continue
+            ours = measured_observation(values, max(self.attestation.index, 1))
+            differences = report_differences(ours, site.observation, self.s.tolerances)
+            for field, a, b in differences:
+                self.store.add_disagreement(row.asset_id, row.epoch, field, a, b)
             if differences:
-                for field, a, b in differences:
-                    self.store.add_disagreement(row.asset_id, row.epoch, field, a, b)
-                self.store.set_status(row.asset_id, row.epoch, "refused", f"disagrees on {[d[0] for d in differences]}")
                 self.metrics.disagreements.inc()
                 log.warning(
-                    "site report disagrees with our measurement: not co-signing",
+                    "the site agent's observation disagrees with our measurement",
                     extra={"epoch": row.epoch, "differences": differences},
                 )
-                continue
-            curtailed = self._verified_curtailment(theirs)
-            if curtailed is None:
-                self.store.set_status(row.asset_id, row.epoch, "refused", "curtailment outside a declared grid event")
-                self.metrics.disagreements.inc()
-                log.warning("site report's curtailment is not covered by its grid event", extra={"epoch": row.epoch})
-                continue
-            cosigned = ours.model_copy(update={"grid_event_id": theirs.grid_event_id, "curtailed_bps": curtailed})
-            with self.store.transaction():
-                self._sign_own(cosigned)
-                self.store.upsert_report(row.asset_id, row.epoch, "signed", report=report_to_json(cosigned))
-        if self.s.challenge_on_disagreement:
-            self._challenge_refused()
+            event, curtailed = ZERO32, 0
+            if site.grid_event_id != ZERO32:
+                covered = self._coverage_bps(site.grid_event_id, row.epoch)
+                if covered is not None:
+                    event, curtailed = site.grid_event_id, min(site.observation.curtailed_bps, covered)
+            self.attestation.observe(row, {**values, "curtailedBps": curtailed}, event)
 
-    def _verified_curtailment(self, theirs: Report) -> int | None:
-        """The site's curtailed share if the grid event it names, as declared on chain, covers it."""
-        if theirs.grid_event_id == b"\x00" * 32 and theirs.curtailed_bps == 0:
-            return 0
+    def _site_observation(self, row: OutboxRow) -> ObservationClaim | None:
+        """The site agent's observation of the epoch, once held (fetched from it or a peer)."""
+        assert self.attestation is not None and self.s.site_peer is not None
+        self.attestation.fetch_observations(row)
+        body = self.attestation._get(self.s.site_peer, f"/v1/observations/{row.asset_id}/{row.epoch}")
+        if body is None:
+            return None
+        got = self.attestation._verified_observation(body, row.epoch, self.s.site_peer)
+        return None if got is None else got[0]
+
+    def agree(self, now: float) -> None:
+        """Exchanges observations and reports with the peers, proposes and co-signs."""
+        assert self.attestation is not None
+        for row in self.store.open_reports():
+            if row.status not in ("observed", "cosigned") or row.report is None:
+                continue
+            self.attestation.fetch_observations(row)
+            self.attestation.fetch_proposals(row)
+            self.attestation.propose(row, time.time())
+            self.attestation.cosign(row, dict(row.report))
+
+    def _coverage_bps(self, event: bytes, epoch: int) -> int | None:
+        """How much of the epoch (bps, rounded up) the declared grid event covers; None if it is not one of
+        the asset's declarations."""
         assert self.terms is not None
-        start, end = self.terms.bounds(theirs.epoch)
+        start, end = self.terms.bounds(epoch)
 
         def overlap(w3: Web3) -> tuple[bool, int]:
             grid = self.pool.contract(w3, "GridLedger")
-            known, secs = grid.functions.overlap(theirs.grid_event_id, theirs.asset_id, start, end).call()
+            known, secs = grid.functions.overlap(event, self.s.asset_id, start, end).call()
             return bool(known), int(secs)
 
         known, secs = self.pool.call(overlap)
-        covered = -(-secs * 10_000 // (end - start))
-        return theirs.curtailed_bps if known and theirs.curtailed_bps <= covered else None
+        return -(-secs * 10_000 // (end - start)) if known else None
 
-    def _created(self, row: OutboxRow) -> float:
-        value = self.store.db.execute(
-            "SELECT created_at FROM reports WHERE asset_id = ? AND epoch = ?", (row.asset_id, row.epoch)
-        ).fetchone()
-        return float(value[0])
+    def challenge_disagreements(self) -> None:
+        """Challenges an accepted report, inside its window, when one of its observations is more than
+        `challenge_margin_bps` from what we measured, or its medians are beyond our tolerances: the arbiter
+        reads the evidence and names the liar."""
+        assert self.terms is not None and self.attestation is not None
+        for row in self.store.open_reports() + self._reported_rows():
+            if row.report is None or self.store.get(f"challenged:{row.asset_id}:{row.epoch}") is not None:
+                continue
+            # what we signed: our measurement, with the curtailment we took from the declared event
+            claim = self.attestation.own(row)
+            ours = claim.observation if claim is not None else measured_observation(dict(row.report), 1)
 
-    def _challenge_refused(self) -> None:
-        rows = self.store.db.execute(
-            "SELECT epoch FROM reports WHERE asset_id = ? AND status = 'refused'", (self.s.asset_id,)
-        ).fetchall()
-        for (epoch,) in rows:
-
-            def attempt(w3: Web3, epoch: int = int(epoch)) -> str | None:
+            def attempt(w3: Web3, row: OutboxRow = row, ours: Any = ours) -> str | None:
                 oracle = self.pool.contract(w3, "MetricsOracle")
-                status = oracle.functions.reportOf(self.s.asset_id, epoch).call()[4]
-                if status != 1:
+                stored = StoredReport.read(oracle, row.asset_id, row.epoch)
+                if (
+                    stored.status != ReportStatus.PENDING
+                    or w3.eth.get_block("latest")["timestamp"] >= stored.challenge_ends_at
+                ):
                     return None
+                logs = oracle.events.ReportAccepted().get_logs(
+                    from_block=self.deployment.block, argument_filters={"assetId": row.asset_id, "epoch": row.epoch}
+                )
+                if not logs:
+                    return None
+                accepted = accepted_report(w3, oracle, logs[-1])
+                margin = self.s.challenge_margin_bps
+                far = [
+                    o.observer
+                    for o in accepted.report.observations
+                    if abs(o.uptime_bps - ours.uptime_bps) > margin
+                    or abs(o.curtailed_bps - ours.curtailed_bps) > margin
+                ]
+                if not far and not report_differences(ours, accepted.aggregate, self.s.tolerances):
+                    return "agreed"
                 coin = self.pool.contract(w3, "Stablecoin")
                 self._transact(w3, coin.functions.approve(oracle.address, self.terms.challenge_bond))  # type: ignore[union-attr]
-                self._transact(w3, oracle.functions.challenge(self.s.asset_id, epoch))
+                self._transact(w3, oracle.functions.challenge(row.asset_id, row.epoch))
+                log.warning("report challenged", extra={"epoch": row.epoch, "observers_far_off": far})
                 return "challenged"
 
             try:
                 outcome = self.pool.call(attempt)
             except ContractRevertError as exc:
-                self._warn("challenge", "challenge failed", epoch=epoch, error=str(exc))
+                self._warn("challenge", "challenge failed", epoch=row.epoch, error=str(exc))
                 continue
-            if outcome:
-                self.store.set_status(self.s.asset_id, int(epoch), "challenged")
-                log.warning("report challenged", extra={"epoch": int(epoch)})
+            if outcome is not None:
+                self.store.put(f"challenged:{row.asset_id}:{row.epoch}", outcome)
+
+    def _reported_rows(self) -> list[OutboxRow]:
+        rows = []
+        for status in ("confirmed", "refused"):
+            for epoch in self.store.with_status(self.s.asset_id, status)[-MAX_BACKFILL_EPOCHS:]:
+                row = self.store.report(self.s.asset_id, epoch)
+                if row is not None:
+                    rows.append(row)
+        return rows
 
     # ------------------------------------------------------------------ submission
     def submit(self, now: float) -> None:
         assert self.terms is not None
         for row in self.store.open_reports():
-            if row.status == "signed" and time.time() >= row.next_attempt_at:
+            if row.status == "cosigned" and time.time() >= row.next_attempt_at:
                 self._try_submit(row, now)
             elif row.status == "submitted":
 
@@ -588,26 +592,26 @@ class Agent:
                 self.pool.call(track)
 
     def _try_submit(self, row: OutboxRow, now: float) -> None:
-        assert self.terms is not None
+        assert self.terms is not None and self.attestation is not None
         _, end = self.terms.bounds(row.epoch)
         if now > end + self.terms.report_deadline:
             self.store.set_status(row.asset_id, row.epoch, "abandoned", "past the report deadline")
             self.metrics.abandoned.inc()
             return
-        signatures = [s for s in self.store.signatures(row.asset_id, row.epoch) if s[0] in self.terms.attestors]
-        if len(signatures) < self.terms.threshold:
+        ready = self.attestation.submittable(row)
+        if ready is None:
             return
-        if self.s.mode == "checker" and time.time() - self._created(row) < self.s.submit_delay:
+        waited = time.time() - (self.store.created_at(row.asset_id, row.epoch) or time.time())
+        if self.s.mode == "checker" and waited < self.s.submit_delay:
             return
+        report, cosignatures = ready
 
         def send(w3: Web3) -> None:
             oracle = self.pool.contract(w3, "MetricsOracle")
-            if oracle.functions.reportOf(row.asset_id, row.epoch).call()[4] != 0:
+            if StoredReport.read(oracle, row.asset_id, row.epoch).exists:
                 self.store.set_status(row.asset_id, row.epoch, "submitted")  # someone else's landed
                 return
-            reports = [report_from_json(r).as_tuple() for _, r, _ in signatures]
-            sigs = [bytes.fromhex(sig.removeprefix("0x")) for _, _, sig in signatures]
-            self._transact(w3, oracle.functions.submitReport(reports, sigs), row)
+            self._transact(w3, oracle.functions.submitReport(report.as_tuple(), cosignatures), row)
             self.store.set_status(row.asset_id, row.epoch, "submitted")
 
         try:
@@ -656,7 +660,7 @@ class Agent:
         oracle = self.pool.contract(w3, "MetricsOracle")
         head = w3.eth.block_number
         seen_key = f"seen:{row.asset_id}:{row.epoch}"
-        if oracle.functions.reportOf(row.asset_id, row.epoch).call()[4] != 0:
+        if StoredReport.read(oracle, row.asset_id, row.epoch).exists:
             seen = self.store.get(seen_key)
             if seen is None:
                 self.store.put(seen_key, str(head))
@@ -670,7 +674,7 @@ class Agent:
         self.store.delete(seen_key)
         subs = self.store.submissions(row.asset_id, row.epoch)
         if not subs:
-            self.store.set_status(row.asset_id, row.epoch, "signed")
+            self.store.set_status(row.asset_id, row.epoch, "cosigned")
             return
         tx_hash, nonce, raw, _ = subs[-1]
         try:
@@ -679,7 +683,7 @@ class Agent:
             receipt = None
         if receipt is not None:
             if receipt["status"] == 0:
-                self.store.set_status(row.asset_id, row.epoch, "signed")
+                self.store.set_status(row.asset_id, row.epoch, "cosigned")
                 self.store.backoff(row.asset_id, row.epoch, f"transaction {tx_hash} reverted")
             return  # mined but not visible yet: wait for the next pass
         try:
@@ -693,10 +697,10 @@ class Agent:
                 w3.eth.send_raw_transaction(HexStr(raw))
             except ValueError as exc:
                 self._warn("rebroadcast", "rebroadcast refused; sending anew", error=str(exc))
-                self.store.set_status(row.asset_id, row.epoch, "signed")
+                self.store.set_status(row.asset_id, row.epoch, "cosigned")
         else:
             log.warning("report transaction lost and its nonce used: sending anew", extra={"tx": tx_hash})
-            self.store.set_status(row.asset_id, row.epoch, "signed")
+            self.store.set_status(row.asset_id, row.epoch, "cosigned")
 
     # ------------------------------------------------------------------ metrics
     def refresh_metrics(self) -> None:
@@ -772,27 +776,4 @@ def build_collectors(settings: AgentSettings, terms: SiteTerms) -> list[Collecto
     return out
 
 
-__all__ = ["Agent", "SiteTerms", "WellheadError", "build_collectors"]
-
-
-def report_differences(ours: Report, theirs: Report, t: Tolerances) -> list[tuple[str, int, int]]:
-    """The fields on which a checker's measurement and the site's report differ beyond the tolerances."""
-    out: list[tuple[str, int, int]] = []
-    if abs(ours.uptime_bps - theirs.uptime_bps) > t.uptime_bps:
-        out.append(("uptimeBps", ours.uptime_bps, theirs.uptime_bps))
-    # renewable share must be backed by the checker's own reading of the site's green source
-    if theirs.renewable_bps > ours.renewable_bps + t.renewable_bps:
-        out.append(("renewableBps", ours.renewable_bps, theirs.renewable_bps))
-    if theirs.carbon_grams_per_kwh + t.carbon_g_per_kwh < ours.carbon_grams_per_kwh:
-        out.append(("carbonGramsPerKwh", ours.carbon_grams_per_kwh, theirs.carbon_grams_per_kwh))
-    for field, pct, a, b in (
-        ("gpuEnergyWh", t.energy_pct, ours.gpu_energy_wh, theirs.gpu_energy_wh),
-        ("facilityEnergyWh", t.facility_pct, ours.facility_energy_wh, theirs.facility_energy_wh),
-        ("miningEnergyWh", t.energy_pct, ours.mining_energy_wh, theirs.mining_energy_wh),
-        ("miningRevenue", t.mining_revenue_pct, ours.mining_revenue, theirs.mining_revenue),
-    ):
-        # each side rounds to whole Wh, so one Wh apart is always within tolerance (a 60 s epoch of 8 GPUs
-        # is ~50 Wh, where one Wh of rounding alone is 2 %)
-        if abs(a - b) > 1 and abs(a - b) * 100 > pct * max(a, b):
-            out.append((field, a, b))
-    return out
+__all__ = ["Agent", "SiteTerms", "WellheadError", "build_collectors", "report_differences"]

@@ -1,4 +1,5 @@
-"""The agent's HTTP endpoint: /metrics, /healthz, its signed reports for peers, and evidence files."""
+"""The agent's HTTP endpoint: /metrics, /healthz, its signed observation of each epoch and the reports it
+proposed or co-signed (for its peers), and evidence files."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from wellhead.agent.metrics import AgentMetrics
 from wellhead.agent.store import AgentStore
 
-SIGNED = re.compile(r"^/v1/signed-reports/(\d+)/(\d+)$")
+OBSERVATION = re.compile(r"^/v1/observations/(\d+)/(\d+)$")
+REPORTS = re.compile(r"^/v1/reports/(\d+)/(\d+)$")
 EVIDENCE = re.compile(r"^/v1/evidence/([0-9a-f]{64})$")
 
 
@@ -54,22 +56,38 @@ class AgentServer:
         if path == "/healthz":
             h._send(200, b'{"status":"ok"}')
             return
-        m = SIGNED.match(path)
+        m = OBSERVATION.match(path)
         if m:
             asset_id, epoch = int(m.group(1)), int(m.group(2))
             reader = AgentStore(self.store.path, readonly=True)
             try:
-                own = [s for s in reader.signatures(asset_id, epoch) if s[0] == self.signer]
+                own = reader.observation_of(asset_id, epoch, self.signer)
             finally:
                 reader.close()
-            if not own:
-                h._send(
-                    404,
-                    json.dumps({"code": "not_signed", "detail": "no signed report for that epoch"}).encode(),
-                )
+            if own is None:
+                h._send(404, json.dumps({"code": "not_observed", "detail": "no observation of that epoch"}).encode())
                 return
-            signer, report, signature = own[0]
-            h._send(200, json.dumps({"signer": signer, "report": report, "signature": signature}).encode())
+            body = {"signer": own.signer, "observer": own.observer, "claim": own.claim, "signature": own.signature}
+            h._send(200, json.dumps(body).encode())
+            return
+        m = REPORTS.match(path)
+        if m:
+            asset_id, epoch = int(m.group(1)), int(m.group(2))
+            reader = AgentStore(self.store.path, readonly=True)
+            try:
+                proposals = [
+                    {
+                        "digest": digest,
+                        "report": report,
+                        "cosignatures": [
+                            {"signer": s, "signature": sig} for s, sig in reader.cosignatures(asset_id, epoch, digest)
+                        ],
+                    }
+                    for digest, report in reader.proposals(asset_id, epoch)
+                ]
+            finally:
+                reader.close()
+            h._send(200, json.dumps({"proposals": proposals}).encode())
             return
         m = EVIDENCE.match(path)
         if m:

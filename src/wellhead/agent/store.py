@@ -2,9 +2,10 @@
 
 - `ticks`: every sampled tick (compressed arrays), keyed by time, so a restarted agent aggregates an epoch
   from what was sampled before the crash, and a replayed tick is never counted twice;
-- `reports`: the outbox, one row per (asset, epoch), idempotent: measured -> signed -> submitted ->
-  confirmed (or refused / abandoned);
-- `signatures`: this agent's and its peers' signed reports, per signer;
+- `reports`: the outbox, one row per (asset, epoch), idempotent: measured -> observed (own observation signed)
+  -> cosigned (a report co-signed) -> submitted -> confirmed (or refused / abandoned);
+- `observations`: this agent's and its peers' signed observations, one per observer and epoch;
+- `proposals` and `cosignatures`: the reports built from them, by digest, and who co-signed each;
 - `submissions`: every transaction sent, with its nonce, so a restart knows what may still be in flight;
 - `disagreements`: a checker's recorded differences with the site's report.
 """
@@ -24,7 +25,7 @@ import numpy as np
 
 from wellhead.agent.samples import GpuTick, MeterTick, Tick
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ticks (
@@ -39,10 +40,20 @@ CREATE TABLE IF NOT EXISTS reports (
     PRIMARY KEY (asset_id, epoch)
 );
 CREATE INDEX IF NOT EXISTS reports_status ON reports (status, epoch);
-CREATE TABLE IF NOT EXISTS signatures (
-    asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, signer TEXT NOT NULL,
-    report TEXT NOT NULL, signature TEXT NOT NULL, received_at REAL NOT NULL,
-    PRIMARY KEY (asset_id, epoch, signer)
+CREATE TABLE IF NOT EXISTS observations (
+    asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, observer INTEGER NOT NULL, signer TEXT NOT NULL,
+    claim TEXT NOT NULL, signature TEXT NOT NULL, received_at REAL NOT NULL,
+    PRIMARY KEY (asset_id, epoch, observer)
+);
+CREATE TABLE IF NOT EXISTS proposals (
+    asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, digest TEXT NOT NULL, report TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (asset_id, epoch, digest)
+);
+CREATE TABLE IF NOT EXISTS cosignatures (
+    asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, digest TEXT NOT NULL, signer TEXT NOT NULL,
+    signature TEXT NOT NULL, received_at REAL NOT NULL,
+    PRIMARY KEY (asset_id, epoch, digest, signer)
 );
 CREATE TABLE IF NOT EXISTS submissions (
     tx_hash TEXT PRIMARY KEY, asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, nonce INTEGER NOT NULL,
@@ -55,7 +66,15 @@ CREATE TABLE IF NOT EXISTS disagreements (
 );
 """
 
-OPEN_STATUSES = ("measured", "signed", "submitted")
+OPEN_STATUSES = ("measured", "observed", "cosigned", "submitted")
+
+
+@dataclass(frozen=True)
+class StoredObservation:
+    observer: int
+    signer: str
+    claim: dict[str, object]  # the ObservationClaim as JSON
+    signature: str
 
 
 @dataclass
@@ -86,11 +105,16 @@ class AgentStore:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def _migrate(self) -> None:
-        """Version 2 added the mining and generator meters' counters to each tick."""
+        """Version 2 added the mining and generator meters' counters to each tick. Version 3 replaced whole
+        signed reports by signed observations: an epoch signed under version 2 is signed again as an
+        observation (its measured values are kept)."""
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(ticks)")}
         for column in ("mining_wh", "generator_wh"):
             if column not in columns:
                 self.db.execute(f"ALTER TABLE ticks ADD COLUMN {column} INTEGER")
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is not None and int(row[0]) < 3:
+            self.db.execute("UPDATE reports SET status = 'measured' WHERE status = 'signed'")
 
     def close(self) -> None:
         self.db.close()
@@ -227,13 +251,13 @@ class AgentStore:
     def open_reports(self) -> list[OutboxRow]:
         rows = self.db.execute(
             "SELECT asset_id, epoch, status, report, measurement, evidence_hash, attempts, next_attempt_at, "
-            "last_error FROM reports WHERE status IN ('measured', 'signed', 'submitted') ORDER BY epoch"
+            "last_error FROM reports WHERE status IN ('measured', 'observed', 'cosigned', 'submitted') ORDER BY epoch"
         ).fetchall()
         return [_row(r) for r in rows]
 
     def depth(self) -> int:
         row = self.db.execute(
-            "SELECT COUNT(*) FROM reports WHERE status IN ('measured', 'signed', 'submitted')"
+            "SELECT COUNT(*) FROM reports WHERE status IN ('measured', 'observed', 'cosigned', 'submitted')"
         ).fetchone()
         return int(row[0])
 
@@ -244,20 +268,70 @@ class AgentStore:
             row = self.db.execute("SELECT MAX(epoch) FROM reports WHERE status = ?", (status,)).fetchone()
         return None if row[0] is None else int(row[0])
 
-    # ---------------------------------------------------------------- signatures
-    def add_signature(self, asset_id: int, epoch: int, signer: str, report: dict[str, object], signature: str) -> None:
+    def created_at(self, asset_id: int, epoch: int) -> float | None:
+        row = self.db.execute(
+            "SELECT created_at FROM reports WHERE asset_id = ? AND epoch = ?", (asset_id, epoch)
+        ).fetchone()
+        return None if row is None else float(row[0])
+
+    def with_status(self, asset_id: int, status: str) -> list[int]:
+        rows = self.db.execute(
+            "SELECT epoch FROM reports WHERE asset_id = ? AND status = ? ORDER BY epoch", (asset_id, status)
+        ).fetchall()
+        return [int(e) for (e,) in rows]
+
+    # ---------------------------------------------------------------- observations and reports
+    def add_observation(
+        self, asset_id: int, epoch: int, observer: int, signer: str, claim: dict[str, object], signature: str
+    ) -> None:
+        """Keeps the first observation seen of each observer: a second, different one is an equivocation
+        (kept out, and provable on chain with both)."""
         self.db.execute(
-            "INSERT OR REPLACE INTO signatures (asset_id, epoch, signer, report, signature, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (asset_id, epoch, signer, json.dumps(report, sort_keys=True), signature, time.time()),
+            "INSERT OR IGNORE INTO observations (asset_id, epoch, observer, signer, claim, signature, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (asset_id, epoch, observer, signer, json.dumps(claim, sort_keys=True), signature, time.time()),
         )
 
-    def signatures(self, asset_id: int, epoch: int) -> list[tuple[str, dict[str, object], str]]:
+    def observations(self, asset_id: int, epoch: int) -> list[StoredObservation]:
         rows = self.db.execute(
-            "SELECT signer, report, signature FROM signatures WHERE asset_id = ? AND epoch = ? ORDER BY received_at",
+            "SELECT observer, signer, claim, signature FROM observations WHERE asset_id = ? AND epoch = ? "
+            "ORDER BY observer",
             (asset_id, epoch),
         ).fetchall()
-        return [(str(s), json.loads(r), str(sig)) for s, r, sig in rows]
+        return [StoredObservation(int(o), str(s), json.loads(c), str(sig)) for o, s, c, sig in rows]
+
+    def observation_of(self, asset_id: int, epoch: int, signer: str) -> StoredObservation | None:
+        return next((o for o in self.observations(asset_id, epoch) if o.signer == signer), None)
+
+    def add_proposal(self, asset_id: int, epoch: int, digest: str, report: dict[str, object]) -> bool:
+        """False if that report (digest) was known already."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO proposals (asset_id, epoch, digest, report, created_at) VALUES (?, ?, ?, ?, ?)",
+            (asset_id, epoch, digest, json.dumps(report, sort_keys=True), time.time()),
+        )
+        return cur.rowcount == 1
+
+    def proposals(self, asset_id: int, epoch: int) -> list[tuple[str, dict[str, object]]]:
+        rows = self.db.execute(
+            "SELECT digest, report FROM proposals WHERE asset_id = ? AND epoch = ? ORDER BY created_at",
+            (asset_id, epoch),
+        ).fetchall()
+        return [(str(d), json.loads(r)) for d, r in rows]
+
+    def add_cosignature(self, asset_id: int, epoch: int, digest: str, signer: str, signature: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO cosignatures (asset_id, epoch, digest, signer, signature, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (asset_id, epoch, digest, signer, signature, time.time()),
+        )
+
+    def cosignatures(self, asset_id: int, epoch: int, digest: str) -> list[tuple[str, str]]:
+        rows = self.db.execute(
+            "SELECT signer, signature FROM cosignatures WHERE asset_id = ? AND epoch = ? AND digest = ? "
+            "ORDER BY received_at",
+            (asset_id, epoch, digest),
+        ).fetchall()
+        return [(str(s), str(sig)) for s, sig in rows]
 
     # ---------------------------------------------------------------- submissions
     def add_submission(self, tx_hash: str, asset_id: int, epoch: int, nonce: int, sender: str, raw: str) -> None:

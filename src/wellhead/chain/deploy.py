@@ -28,7 +28,11 @@ class ProtocolParams(BaseModel):
     challenge_window: int = Field(default=600, gt=0)
     report_deadline: int = Field(default=1_800, gt=0)
     fraud_slash_bps: int = Field(default=5_000, ge=0, le=10_000)
-    challenger_reward_bps: int = Field(default=5_000, ge=0, le=10_000)
+    # below 100 %: a party at fault that challenges itself through another address still loses the rest
+    challenger_reward_bps: int = Field(default=2_000, ge=0, lt=10_000)
+    attestor_slash_bps: int = Field(default=5_000, ge=0, le=10_000)
+    min_attestor_stake: int = Field(default=500 * USDC, ge=0, lt=2**128)
+    grid_event_horizon: int = Field(default=86_400, gt=0, le=7 * 86_400)
 
     def as_tuple(self) -> tuple[object, ...]:
         return (
@@ -40,6 +44,9 @@ class ProtocolParams(BaseModel):
             self.report_deadline,
             self.fraud_slash_bps,
             self.challenger_reward_bps,
+            self.attestor_slash_bps,
+            self.min_attestor_stake,
+            self.grid_event_horizon,
         )
 
 

@@ -200,8 +200,11 @@ class Report(BaseModel):
         )
 
     @classmethod
-    def from_tuple(cls, value: tuple[Any, ...] | list[Any]) -> Report:
-        """A report decoded from `submitReport` calldata (what an indexer reads from the transaction)."""
+    def from_tuple(cls, value: tuple[Any, ...] | list[Any] | dict[str, Any]) -> Report:
+        """A report decoded from `submitReport` calldata (what an indexer reads from the transaction): the ABI
+        tuple, or web3's dict of it by field name."""
+        if isinstance(value, dict):
+            value = [value[f] for f in ("assetId", "epoch", "gridEventId", "observations", "observationSignatures")]
         asset_id, epoch, grid_event_id, packed, signatures = value
         packed = bytes(packed)
         if len(packed) % PACKED_SIZE:
@@ -221,8 +224,10 @@ class Report(BaseModel):
         return self.observation_signatures[SIGNATURE_LENGTH * i : SIGNATURE_LENGTH * (i + 1)]
 
     def claims(self) -> list[ObservationClaim]:
-        return [ObservationClaim(assetId=self.asset_id, epoch=self.epoch, gridEventId=self.grid_event_id, observation=o)
-                for o in self.observations]
+        return [
+            ObservationClaim(assetId=self.asset_id, epoch=self.epoch, gridEventId=self.grid_event_id, observation=o)
+            for o in self.observations
+        ]
 
 
 class Aggregate(BaseModel):
@@ -304,10 +309,18 @@ def digest_of(message: SignableMessage) -> bytes:
     return keccak(b"\x19" + message.version + message.header + message.body)
 
 
-def _oracle_document(primary: str, fields: list[dict[str, str]], chain_id: int, oracle: str, message: dict[str, Any]) -> dict[str, Any]:
+def _oracle_document(
+    primary: str, fields: list[dict[str, str]], chain_id: int, oracle: str, message: dict[str, Any]
+) -> dict[str, Any]:
     return typed_document(
-        primary, fields, DOMAIN_NAME, chain_id, oracle, message,
-        version=DOMAIN_VERSION, extra_types={"Observation": OBSERVATION_FIELDS},
+        primary,
+        fields,
+        DOMAIN_NAME,
+        chain_id,
+        oracle,
+        message,
+        version=DOMAIN_VERSION,
+        extra_types={"Observation": OBSERVATION_FIELDS},
     )
 
 
@@ -343,9 +356,7 @@ def sign_observation(claim: ObservationClaim, chain_id: int, oracle: str, accoun
     return sign_digest(observation_digest(claim, chain_id, oracle), account)
 
 
-def build_report(
-    asset_id: int, epoch: int, grid_event_id: bytes, signed: list[tuple[Observation, bytes]]
-) -> Report:
+def build_report(asset_id: int, epoch: int, grid_event_id: bytes, signed: list[tuple[Observation, bytes]]) -> Report:
     """A report of signed observations, put in ascending observer order."""
     ordered = sorted(signed, key=lambda s: s[0].observer)
     return Report(
@@ -365,7 +376,7 @@ def invalid_observers(report: Report, attestors: tuple[str, ...] | list[str], ch
         o = claim.observation
         try:
             signer = recover_digest(observation_digest(claim, chain_id, oracle), report.observation_signature(i))
-        except Exception:  # noqa: BLE001 - any malformed signature is an invalid one
+        except Exception:
             signer = ""
         if o.observer > len(attestors) or signer != attestors[o.observer - 1]:
             bad.append(o.observer)

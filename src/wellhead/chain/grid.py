@@ -10,6 +10,7 @@ import hashlib
 from enum import IntEnum
 from typing import Any
 
+from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_account.signers.local import LocalAccount
@@ -39,6 +40,12 @@ class GridEventSource(IntEnum):
 def grid_event_id(program_event_id: str) -> bytes:
     """The on-chain id of a program's event (OpenADR: "<vtn id>/<event id>")."""
     return keccak(text=program_event_id)
+
+
+def declaration_id(asset_id: int, event_id: bytes, signer: str) -> bytes:
+    """What reports name: `GridLedger.declarationId`, keccak256(abi.encode(assetId, eventId, signer)), scoped to
+    the asset and to whoever declared the event."""
+    return keccak(encode(["uint256", "bytes32", "address"], [asset_id, event_id, signer]))
 
 
 def payload_hash(payload: bytes) -> bytes:

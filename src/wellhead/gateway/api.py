@@ -69,6 +69,23 @@ class AssetDetailOut(AssetOut):
     available_gpus: int | None = Field(description="live: GPUs not committed to any lease")
 
 
+class ObservationOut(BaseModel):
+    """One attestor's signed observation in the epoch's accepted report."""
+
+    observer: int = Field(description="the attestor's 1-based index in the asset's set")
+    attestor: str
+    uptime_bps: int
+    curtailed_bps: int
+    gpu_energy_wh: str
+    facility_energy_wh: str
+    mining_energy_wh: str
+    mining_revenue: Amount
+    renewable_bps: int
+    carbon_grams_per_kwh: int
+    evidence_hash: str = Field(description="its raw evidence: GET /api/v1/evidence/{hash}")
+    valid: bool = Field(description="false once an on-chain proof showed its signature forged")
+
+
 class EpochOut(BaseModel):
     asset_id: int
     epoch: int
@@ -83,8 +100,16 @@ class EpochOut(BaseModel):
     facility_energy_wh: str | None
     renewable_bps: int | None
     carbon_grams_per_kwh: int | None
-    evidence_hash: str | None
-    signers: list[str]
+    evidence_hash: str | None = Field(description="the evidence of the observation whose uptime is the median")
+    signers: list[str] = Field(description="the attestors who co-signed the accepted report")
+    report_status: str | None = Field(
+        description="pending, challenged, upheld, corrected or voided (none: no report accepted)"
+    )
+    observations: list[ObservationOut] = Field(description="every observation the report carried")
+    attestation: dict[str, Any] | None = Field(
+        description="the report's digest, observers and co-signers (indexes), and any challenge, verdict, fault "
+        "proof or equivocation"
+    )
     delivered: Amount | None
     holders_revenue: Amount | None
     protocol_fee: Amount | None
@@ -362,9 +387,17 @@ def _epoch_page(
     if missing:
         # plain rows (no ORM objects), with the amounts still decimal text: the hot path of the history
         table = db.Epoch.__table__
+        observations: dict[int, list[Any]] = {}
+        seen = db.ReportObservation.__table__
+        for o in s.execute(
+            select(seen)
+            .where(seen.c.asset_id == asset.id, seen.c.epoch.in_(missing))
+            .order_by(seen.c.epoch, seen.c.observer)
+        ):
+            observations.setdefault(o.epoch, []).append(o)
         q = select(table).where(table.c.asset_id == asset.id, table.c.epoch.in_(missing))
         for row in s.execute(q):
-            fragment = _epoch_json(asset, row)
+            fragment = _epoch_json(asset, row, observations.get(row.epoch, []))
             fragments[row.epoch] = fragment
             if row.settled:
                 svc.fragments.lru.put((asset.id, row.epoch, rollbacks), fragment)
@@ -440,9 +473,26 @@ def _uint(value: int | str | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _epoch_json(asset: db.Asset, e: Any) -> bytes:
-    """One epoch as EpochOut's JSON, from a row of the epochs table (amounts are decimal text there).
-    Built as a dict, not through the model: this is the hot path of the epoch history."""
+def _observation_json(o: Any) -> dict[str, Any]:
+    return {
+        "observer": o.observer,
+        "attestor": o.attestor,
+        "uptime_bps": o.uptime_bps,
+        "curtailed_bps": o.curtailed_bps,
+        "gpu_energy_wh": str(o.gpu_energy_wh),
+        "facility_energy_wh": str(o.facility_energy_wh),
+        "mining_energy_wh": str(o.mining_energy_wh),
+        "mining_revenue": _amount(_uint(o.mining_revenue)),
+        "renewable_bps": o.renewable_bps,
+        "carbon_grams_per_kwh": o.carbon_grams_per_kwh,
+        "evidence_hash": o.evidence_hash,
+        "valid": bool(o.valid),
+    }
+
+
+def _epoch_json(asset: db.Asset, e: Any, observations: list[Any]) -> bytes:
+    """One epoch as EpochOut's JSON, from a row of the epochs table (amounts are decimal text there) and its
+    observations. Built as a dict, not through the model: this is the hot path of the epoch history."""
     holders, facility = _uint(e.holders_revenue), _uint(e.facility_energy_wh)
     per_kwh = holders * 1_000 // facility if holders is not None and facility else None
     signers: dict[str, Any] = e.signers or {}
@@ -462,6 +512,9 @@ def _epoch_json(asset: db.Asset, e: Any) -> bytes:
         "carbon_grams_per_kwh": e.carbon_grams_per_kwh,
         "evidence_hash": e.evidence_hash,
         "signers": list(signers.get("addresses", [])),
+        "report_status": e.report_status,
+        "observations": [_observation_json(o) for o in observations],
+        "attestation": e.attestation,
         "delivered": _amount(_uint(e.delivered)),
         "holders_revenue": _amount(holders),
         "protocol_fee": _amount(_uint(e.protocol_fee)),

@@ -100,6 +100,9 @@ class Asset(Base):
     status: Mapped[int] = mapped_column(Integer)
     nav_feed: Mapped[str | None] = mapped_column(String(42))
     registered_block: Mapped[int] = mapped_column(BigInteger)
+    # the attestor set (index i + 1 at position i) and the faulty attestors it tolerates
+    attestors: Mapped[dict[str, Any] | None]
+    fault_tolerance: Mapped[int | None] = mapped_column(Integer)
 
 
 class Epoch(Base):
@@ -119,6 +122,10 @@ class Epoch(Base):
     carbon_grams_per_kwh: Mapped[int | None] = mapped_column(Integer)
     evidence_hash: Mapped[str | None] = mapped_column(String(66))
     signers: Mapped[dict[str, Any] | None]
+    # the report's life: pending, challenged, upheld, corrected, voided; its digest, observers, co-signers and
+    # any dispute (challenger, verdict, slashes)
+    report_status: Mapped[str | None] = mapped_column(String(16))
+    attestation: Mapped[dict[str, Any] | None]
     settled: Mapped[bool] = mapped_column(Boolean, default=False)
     proven: Mapped[bool | None] = mapped_column(Boolean)
     delivered: Mapped[int | None] = mapped_column(Uint)
@@ -127,6 +134,26 @@ class Epoch(Base):
     holders_revenue: Mapped[int | None] = mapped_column(Uint)
     service_credit: Mapped[int | None] = mapped_column(Uint)
     settled_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ReportObservation(Base):
+    """One attestor's observation in an accepted report: the evidence behind a payout, per attestor."""
+
+    __tablename__ = "report_observations"
+    asset_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    epoch: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    observer: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    attestor: Mapped[str] = mapped_column(String(42))
+    uptime_bps: Mapped[int] = mapped_column(Integer)
+    curtailed_bps: Mapped[int] = mapped_column(Integer)
+    gpu_energy_wh: Mapped[int] = mapped_column(Uint)
+    facility_energy_wh: Mapped[int] = mapped_column(Uint)
+    mining_energy_wh: Mapped[int] = mapped_column(Uint)
+    mining_revenue: Mapped[int] = mapped_column(Uint)
+    renewable_bps: Mapped[int] = mapped_column(Integer)
+    carbon_grams_per_kwh: Mapped[int] = mapped_column(Integer)
+    evidence_hash: Mapped[str] = mapped_column(String(66), index=True)
+    valid: Mapped[bool] = mapped_column(Boolean, default=True)  # false once a fault proof showed it forged
 
 
 class Lease(Base):
@@ -149,10 +176,12 @@ class Lease(Base):
 
 
 class GridEventRow(Base):
-    """A grid curtailment event declared for an asset (GridLedger)."""
+    """A grid curtailment event declared for an asset (GridLedger), keyed by its declaration id (what reports
+    name); `program_event_id` is the grid program's own event."""
 
     __tablename__ = "grid_events"
     event_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    program_event_id: Mapped[str | None] = mapped_column(String(66))
     asset_id: Mapped[int] = mapped_column(BigInteger, index=True)
     source: Mapped[int] = mapped_column(Integer)
     starts_at: Mapped[int] = mapped_column(BigInteger)
@@ -230,6 +259,7 @@ class CreditPosition(Base):
 PROJECTIONS = (
     Asset,
     Epoch,
+    ReportObservation,
     Lease,
     NavRound,
     ShareBalance,

@@ -22,7 +22,9 @@ from web3.types import BlockData, RPCEndpoint
 
 from wellhead.chain.artifacts import abi
 from wellhead.chain.deployment import Deployment
-from wellhead.errors import RpcUnavailableError
+from wellhead.chain.eip712 import aggregate, to_json
+from wellhead.chain.reports import report_from_transaction
+from wellhead.errors import ReportDecodeError, RpcUnavailableError
 from wellhead.gateway.db import PROJECTIONS, ChainEvent, IndexedBlock, IndexerState
 from wellhead.gateway.projections import apply_events
 
@@ -121,6 +123,10 @@ class Indexer:
             if name in deployment.contracts:
                 self.kinds[Web3.to_checksum_address(deployment.address(name))] = name
         self.decoders = {name: _event_decoders(name) for name in (*CORE, "CapacityShares", "NavOracle")}
+        self.oracle = w3.eth.contract(
+            address=Web3.to_checksum_address(deployment.address("MetricsOracle")), abi=abi("MetricsOracle")
+        )
+        self.chain_id = deployment.chain_id
         self._relearn()
 
     # ------------------------------------------------------------ public
@@ -151,6 +157,7 @@ class Indexer:
             # the asset contracts known before and those this batch announced (they emit from creation on)
             decoded += [(log, self._decode(log, 0)) for log in self._logs(dynamic, start, end)]
         events = sorted((e for _, e in decoded if e is not None), key=lambda e: (e.block_number, e.log_index))
+        self._attach_observations([e for e in events if e.contract == "MetricsOracle" and e.name == "ReportAccepted"])
         headers = self._headers({e.block_number for e in events} | {end})
         with self.sessions.begin() as s:
             hashes: dict[int, str] = {}
@@ -165,6 +172,32 @@ class Indexer:
             s.merge(IndexerState(key=NEXT_BLOCK, value=end + 1))
             s.merge(IndexerState(key=INDEXED_TIME, value=headers[end][0]))
         return len(events)
+
+    def _attach_observations(self, accepted: list[ChainEvent], chunk: int = 100) -> None:
+        """Adds to each ReportAccepted event the observations behind it (from its transaction's input, checked
+        against the digest) and every field's median: stored with the event, so a rollback replays them
+        without the node. A report submitted through another contract keeps the event's values only."""
+        hashes = sorted({e.tx_hash for e in accepted})
+        txs: dict[str, Any] = {}
+        for i in range(0, len(hashes), chunk):
+            part = hashes[i : i + chunk]
+            with self.w3.batch_requests() as batch:
+                for h in part:
+                    batch.add(self.w3.eth.get_transaction(h))  # type: ignore[arg-type]
+                txs |= dict(zip(part, batch.execute(), strict=True))
+        for e in accepted:
+            try:
+                digest = bytes.fromhex(str(e.args["digest"])[2:])
+                report = report_from_transaction(self.oracle, txs[e.tx_hash], digest, self.chain_id)
+            except ReportDecodeError:
+                e.args = {**e.args, "observations": None, "aggregate": None}
+                continue
+            median = aggregate(report.observations, report.grid_event_id).model_dump(by_alias=True)
+            e.args = {
+                **e.args,
+                "observations": [to_json(o) for o in report.observations],
+                "aggregate": {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in median.items()},
+            }
 
     def _headers(self, numbers: set[int], chunk: int = 200) -> dict[int, tuple[int, str]]:
         """Timestamp and hash of each block, fetched as JSON-RPC batches (a round trip per `chunk` blocks)."""

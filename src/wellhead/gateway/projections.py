@@ -27,11 +27,14 @@ from wellhead.gateway.db import (
     GridEventRow,
     Lease,
     NavRound,
+    ReportObservation,
     RetiredCertificate,
     ShareBalance,
 )
 
 ZERO = "0x" + "00" * 20
+REPORT_STATUS = ("none", "pending", "challenged", "upheld", "corrected", "voided")  # MetricsOracle.ReportStatus
+ATTESTATION_EVENTS = ("ReportChallenged", "ChallengeResolved", "ObservationFaultProven", "EquivocationProven")
 M = TypeVar("M", bound=Base)
 PREFETCH_CHUNK = 400
 
@@ -76,8 +79,11 @@ class Batch:
 
 def _keys(e: ChainEvent) -> list[tuple[type[Base], tuple[Any, ...]]]:
     a = e.args
-    if e.name in ("ReportAccepted", "EpochSettled"):
-        return [(Epoch, (a["assetId"], a["epoch"]))]
+    if e.name in ("ReportAccepted", "EpochSettled") or e.name in ATTESTATION_EVENTS:
+        keys: list[tuple[type[Base], tuple[Any, ...]]] = [(Epoch, (a["assetId"], a["epoch"]))]
+        if e.name == "ObservationFaultProven":
+            keys += [(ReportObservation, (a["assetId"], a["epoch"], i)) for i in _bits(a["invalidObservers"])]
+        return keys
     if e.contract == "LeaseMarket" and e.name in ("LeaseClosed", "LeaseExtended", "LeaseRefunded"):
         return [(Lease, (a["leaseId"],))]
     if e.contract == "LeaseMarket" and e.name == "Transfer":
@@ -126,20 +132,133 @@ def nav_oracle_created(b: Batch, e: ChainEvent) -> None:
         asset.nav_feed = e.args["feed"]
 
 
+def _bits(bitmap: int) -> list[int]:
+    """The 1-based attestor indexes of a bitmap (bit i: index i + 1)."""
+    return [i + 1 for i in range(32) if bitmap >> i & 1]
+
+
+def _attestor(b: Batch, asset_id: int, index: int) -> str:
+    asset = b.get(Asset, (asset_id,))
+    addresses: list[str] = (asset.attestors or {}).get("addresses", []) if asset is not None else []
+    return addresses[index - 1] if 0 < index <= len(addresses) else ZERO
+
+
+def attestors_set(b: Batch, e: ChainEvent) -> None:
+    asset = b.get(Asset, (e.args["assetId"],))
+    if asset is not None:
+        asset.attestors = {"addresses": list(e.args["attestors"])}
+        asset.fault_tolerance = e.args["faultTolerance"]
+
+
 def report_accepted(b: Batch, e: ChainEvent) -> None:
-    r = e.args["report"]
-    row = _epoch(b, e.args["assetId"], e.args["epoch"])
+    """The medians settlement uses come with the event; every field's median and each attestor's observation
+    were added by the indexer from the submitting transaction."""
+    a = e.args
+    asset_id, epoch = a["assetId"], a["epoch"]
+    row = _epoch(b, asset_id, epoch)
     row.reported = True
-    row.uptime_bps = r["uptimeBps"]
-    row.curtailed_bps = r["curtailedBps"]
-    row.gpu_energy_wh = r["gpuEnergyWh"]
-    row.facility_energy_wh = r["facilityEnergyWh"]
-    row.mining_energy_wh = r["miningEnergyWh"]
-    row.mining_revenue = r["miningRevenue"]
-    row.renewable_bps = r["renewableBps"]
-    row.carbon_grams_per_kwh = r["carbonGramsPerKwh"]
-    row.evidence_hash = r["evidenceHash"]
-    row.signers = {"addresses": e.args["signers"]}
+    row.uptime_bps = a["uptimeBps"]
+    row.curtailed_bps = a["curtailedBps"]
+    median = a.get("aggregate")
+    if median:
+        row.gpu_energy_wh = median["gpuEnergyWh"]
+        row.facility_energy_wh = median["facilityEnergyWh"]
+        row.mining_energy_wh = median["miningEnergyWh"]
+        row.mining_revenue = median["miningRevenue"]
+        row.renewable_bps = median["renewableBps"]
+        row.carbon_grams_per_kwh = median["carbonGramsPerKwh"]
+        row.evidence_hash = median["evidenceHash"]
+    cosigners = _bits(a["cosigners"])
+    row.signers = {"addresses": [_attestor(b, asset_id, i) for i in cosigners]}
+    row.report_status = "pending"
+    row.attestation = {
+        "digest": a["digest"],
+        "grid_event_id": a["gridEventId"],
+        "observers": _bits(a["observers"]),
+        "cosigners": cosigners,
+    }
+    for o in a.get("observations") or []:
+        key = (asset_id, epoch, o["observer"])
+        b.add(
+            ReportObservation,
+            key,
+            ReportObservation(
+                asset_id=asset_id,
+                epoch=epoch,
+                observer=o["observer"],
+                attestor=_attestor(b, asset_id, o["observer"]),
+                uptime_bps=o["uptimeBps"],
+                curtailed_bps=o["curtailedBps"],
+                gpu_energy_wh=o["gpuEnergyWh"],
+                facility_energy_wh=o["facilityEnergyWh"],
+                mining_energy_wh=o["miningEnergyWh"],
+                mining_revenue=o["miningRevenue"],
+                renewable_bps=o["renewableBps"],
+                carbon_grams_per_kwh=o["carbonGramsPerKwh"],
+                evidence_hash=o["evidenceHash"],
+                valid=True,
+            ),
+        )
+
+
+def _annotate(row: Epoch, **fields: Any) -> None:
+    """Adds to the epoch's attestation record (a new dict: the JSON column sees the change)."""
+    row.attestation = {**(row.attestation or {}), **fields}
+
+
+def report_challenged(b: Batch, e: ChainEvent) -> None:
+    a = e.args
+    row = _epoch(b, a["assetId"], a["epoch"])
+    row.report_status = "challenged"
+    _annotate(row, challenge={"challenger": a["challenger"], "bond": str(a["bond"])})
+
+
+def challenge_resolved(b: Batch, e: ChainEvent) -> None:
+    a = e.args
+    row = _epoch(b, a["assetId"], a["epoch"])
+    row.report_status = REPORT_STATUS[a["status"]]
+    row.uptime_bps, row.curtailed_bps = a["uptimeBps"], a["curtailedBps"]
+    _annotate(
+        row,
+        verdict={
+            "status": REPORT_STATUS[a["status"]],
+            "faulty_attestors": [_attestor(b, a["assetId"], i) for i in _bits(a["faultyAttestors"])],
+            "operator_slashed": str(a["operatorSlashed"]),
+            "attestors_slashed": str(a["attestorsSlashed"]),
+            "challenger_paid": str(a["challengerPaid"]),
+        },
+    )
+
+
+def observation_fault_proven(b: Batch, e: ChainEvent) -> None:
+    a = e.args
+    row = _epoch(b, a["assetId"], a["epoch"])
+    row.report_status = REPORT_STATUS[a["status"]]
+    row.uptime_bps, row.curtailed_bps = a["uptimeBps"], a["curtailedBps"]
+    invalid = _bits(a["invalidObservers"])
+    for i in invalid:
+        observation = b.get(ReportObservation, (a["assetId"], a["epoch"], i))
+        if observation is not None:
+            observation.valid = False
+    _annotate(
+        row,
+        fault_proof={
+            "prover": a["prover"],
+            "invalid_observers": invalid,
+            "slashed": str(a["slashed"]),
+            "reward": str(a["reward"]),
+        },
+    )
+
+
+def equivocation_proven(b: Batch, e: ChainEvent) -> None:
+    a = e.args
+    row = _epoch(b, a["assetId"], a["epoch"])
+    proofs = [
+        *(row.attestation or {}).get("equivocations", []),
+        {"attestor": a["attestor"], "slashed": str(a["slashed"])},
+    ]
+    _annotate(row, equivocations=proofs)
 
 
 def epoch_settled(b: Batch, e: ChainEvent) -> None:
@@ -278,7 +397,8 @@ def liquidated(b: Batch, e: ChainEvent) -> None:
 def grid_event_declared(b: Batch, e: ChainEvent) -> None:
     a = e.args
     row = GridEventRow(
-        event_id=a["eventId"],
+        event_id=a["declarationId"],
+        program_event_id=a["eventId"],
         asset_id=a["assetId"],
         source=a["source"],
         starts_at=a["startsAt"],
@@ -322,8 +442,13 @@ def certificate_retired(b: Batch, e: ChainEvent) -> None:
 HANDLERS: dict[tuple[str, str], Callable[[Batch, ChainEvent], None]] = {
     ("CapacityRegistry", "AssetRegistered"): asset_registered,
     ("CapacityRegistry", "AssetStatusChanged"): asset_status_changed,
+    ("CapacityRegistry", "AttestorsSet"): attestors_set,
     ("NavOracleFactory", "NavOracleCreated"): nav_oracle_created,
     ("MetricsOracle", "ReportAccepted"): report_accepted,
+    ("MetricsOracle", "ReportChallenged"): report_challenged,
+    ("MetricsOracle", "ChallengeResolved"): challenge_resolved,
+    ("MetricsOracle", "ObservationFaultProven"): observation_fault_proven,
+    ("MetricsOracle", "EquivocationProven"): equivocation_proven,
     ("LeaseMarket", "EpochSettled"): epoch_settled,
     ("LeaseMarket", "LeaseOpened"): lease_opened,
     ("LeaseMarket", "LeaseClosed"): lease_closed,

@@ -401,7 +401,9 @@ def get_evidence(s: S, svc: Svc, evidence_hash: str) -> Response:
     if not HASH.match(evidence_hash):
         raise Problem(422, "invalid_hash", "a 32-byte hex hash", "evidence_hash")
     digest = evidence_hash.lower().removeprefix("0x")
-    known = s.scalar(select(db.Epoch.asset_id).where(db.Epoch.evidence_hash == "0x" + digest).limit(1))
+    known = s.scalar(
+        select(db.ReportObservation.asset_id).where(db.ReportObservation.evidence_hash == "0x" + digest).limit(1)
+    )
     if known is None:
         raise Problem(404, "evidence_unknown", "no accepted report carries this evidence hash", "evidence_hash")
     for directory in svc.evidence_dirs:

@@ -53,6 +53,7 @@ class SimulatedSite:
     pue: float = 1.25
     base_load_w: float = 2_000.0
     failed_gpus: tuple[int, ...] = ()  # GPUs that are broken for good: idle power, XID errors
+    failed_between: tuple[int, int] | None = None  # when set, `failed_gpus` are broken only in [start, end)
     hide_faults: bool = False
     noise_bps: int = 0
     mining_kw: float = 0.0
@@ -132,7 +133,9 @@ class SimulatedSite:
     def _faulty(self, ts: int) -> npt.NDArray[np.bool_]:
         hour = ts // 3600
         out = np.zeros(self.gpus, dtype=bool)
-        out[[g for g in self.failed_gpus if g < self.gpus]] = True
+        window = self.failed_between
+        if window is None or window[0] <= ts < window[1]:
+            out[[g for g in self.failed_gpus if g < self.gpus]] = True
         for g in range(self.gpus):
             if _unit(self.seed, 3, g, hour) < self.fault_rate:
                 start = _unit(self.seed, 4, g, hour) * 3600

@@ -1,0 +1,358 @@
+"""How attestors agree on an epoch's report (the protocol is in README, "Attestation").
+
+1. **Observe.** Each agent signs its own observation of the epoch (EIP-712 `SignedObservation`) once and serves
+   it at `/v1/observations/<asset>/<epoch>`. The site agent names the grid event its VEN received; a checker
+   takes the site's event and curtailment only as far as the event declared on chain covers it, and waits for
+   the site up to `submit_delay` before observing without it.
+2. **Exchange.** Each agent fetches its peers' observations (kept only if signed by the attestor of that index,
+   for this asset and epoch) and the reports they proposed with their co-signatures.
+3. **Propose and co-sign.** With every attestor's observation, or a quorum of 2f+1 after `aggregate_delay`, an
+   agent builds the report of all it holds (ascending observers) and co-signs it, and co-signs any peer's
+   report, only if: every observation's signature is its observer's; its own observation is in it, unchanged;
+   the medians the contract will take agree with its own measurement within its tolerances; and any
+   curtailment lies inside the declared event. Otherwise it records why and refuses.
+4. **Submit.** Any agent holding a report with f+1 co-signatures submits it (checkers after `submit_delay`).
+
+With at most f attestors faulty, the 2f+1 honest ones observe, co-sign the same full report, and any of them
+submits it: one agent down or lying still yields a correct report on time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import requests
+
+from wellhead.agent.config import AgentSettings, Tolerances
+from wellhead.agent.metrics import AgentMetrics
+from wellhead.agent.signer import ReportSigner
+from wellhead.agent.store import AgentStore, OutboxRow
+from wellhead.chain.eip712 import (
+    ZERO32,
+    Observation,
+    ObservationClaim,
+    Report,
+    aggregate,
+    build_report,
+    claim_from_json,
+    invalid_observers,
+    observation_digest,
+    recover_digest,
+    report_digest,
+    report_from_json,
+    to_json,
+)
+
+log = logging.getLogger("wellhead.agent")
+VALUE_FIELDS = (
+    "uptimeBps",
+    "curtailedBps",
+    "gpuEnergyWh",
+    "facilityEnergyWh",
+    "miningEnergyWh",
+    "miningRevenue",
+    "renewableBps",
+    "carbonGramsPerKwh",
+    "evidenceHash",
+)
+
+
+class Measured(Protocol):
+    """What a tolerance check compares: an observation, or the medians of a report."""
+
+    uptime_bps: int
+    renewable_bps: int
+    carbon_grams_per_kwh: int
+    gpu_energy_wh: int
+    facility_energy_wh: int
+    mining_energy_wh: int
+    mining_revenue: int
+
+
+def report_differences(ours: Measured, theirs: Measured, t: Tolerances) -> list[tuple[str, int, int]]:
+    """The fields on which our measurement and another's values differ beyond the tolerances."""
+    out: list[tuple[str, int, int]] = []
+    if abs(ours.uptime_bps - theirs.uptime_bps) > t.uptime_bps:
+        out.append(("uptimeBps", ours.uptime_bps, theirs.uptime_bps))
+    # renewable share must be backed by the checker's own reading of the site's green source
+    if theirs.renewable_bps > ours.renewable_bps + t.renewable_bps:
+        out.append(("renewableBps", ours.renewable_bps, theirs.renewable_bps))
+    if theirs.carbon_grams_per_kwh + t.carbon_g_per_kwh < ours.carbon_grams_per_kwh:
+        out.append(("carbonGramsPerKwh", ours.carbon_grams_per_kwh, theirs.carbon_grams_per_kwh))
+    for field, pct, a, b in (
+        ("gpuEnergyWh", t.energy_pct, ours.gpu_energy_wh, theirs.gpu_energy_wh),
+        ("facilityEnergyWh", t.facility_pct, ours.facility_energy_wh, theirs.facility_energy_wh),
+        ("miningEnergyWh", t.energy_pct, ours.mining_energy_wh, theirs.mining_energy_wh),
+        ("miningRevenue", t.mining_revenue_pct, ours.mining_revenue, theirs.mining_revenue),
+    ):
+        # each side rounds to whole Wh, so one Wh apart is always within tolerance (a 60 s epoch of 8 GPUs
+        # is ~50 Wh, where one Wh of rounding alone is 2 %)
+        if abs(a - b) > 1 and abs(a - b) * 100 > pct * max(a, b):
+            out.append((field, a, b))
+    return out
+
+
+def measured_observation(values: dict[str, Any], observer: int) -> Observation:
+    """Our measurement (the outbox's values) as the observation of attestor `observer`."""
+    fields = {k: values[k] for k in VALUE_FIELDS if k in values}
+    evidence = fields.get("evidenceHash")
+    if isinstance(evidence, str):
+        fields["evidenceHash"] = bytes.fromhex(evidence.removeprefix("0x"))
+    return Observation.model_validate({"observer": observer, **fields})
+
+
+def measured_event(values: dict[str, Any]) -> bytes:
+    event = values.get("gridEventId") or ZERO32
+    return bytes.fromhex(event.removeprefix("0x")) if isinstance(event, str) else bytes(event)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What the exchange needs of the asset."""
+
+    asset_id: int
+    attestors: tuple[str, ...]
+    fault_tolerance: int
+    chain_id: int
+    oracle: str
+
+    @property
+    def quorum(self) -> int:
+        return 2 * self.fault_tolerance + 1
+
+    @property
+    def cosigners_needed(self) -> int:
+        return self.fault_tolerance + 1
+
+    def index_of(self, address: str) -> int:
+        """1-based index in the attestor set, 0 if not an attestor."""
+        return self.attestors.index(address) + 1 if address in self.attestors else 0
+
+
+class AttestationExchange:
+    def __init__(
+        self,
+        settings: AgentSettings,
+        store: AgentStore,
+        signer: ReportSigner,
+        metrics: AgentMetrics,
+        terms: Terms,
+        coverage_bps: Callable[[bytes, int], int | None],
+        warn: Callable[..., None],
+    ) -> None:
+        """`coverage_bps(event, epoch)`: how much of the epoch (bps, rounded up) the declared event covers on
+        chain, None if it is not a declaration of the asset."""
+        self.s = settings
+        self.store = store
+        self.signer = signer
+        self.metrics = metrics
+        self.terms = terms
+        self.coverage_bps = coverage_bps
+        self._warn = warn
+        self.index = terms.index_of(signer.address)
+        self._backoff: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ peers over HTTP
+    def _get(self, url: str, path: str) -> Any | None:
+        if self._backoff.get(url, 0) > time.monotonic():
+            return None
+        try:
+            response = requests.get(f"{url.rstrip('/')}{path}", timeout=1.5)
+        except requests.RequestException:
+            self._backoff[url] = time.monotonic() + 5
+            return None
+        if response.status_code != 200:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            self._warn(f"peer:{url}", "peer answered with invalid JSON", peer=url)
+            return None
+
+    def _verified_observation(self, body: Any, epoch: int, url: str) -> tuple[ObservationClaim, str] | None:
+        """A peer's observation, if it is signed by the attestor of its index, for this asset and epoch."""
+        try:
+            claim = claim_from_json(body["claim"])
+            signature = bytes.fromhex(str(body["signature"]).removeprefix("0x"))
+            signer = recover_digest(observation_digest(claim, self.terms.chain_id, self.terms.oracle), signature)
+        except (ValueError, KeyError, TypeError):
+            self._warn(f"peer:{url}", "peer served an invalid observation", peer=url)
+            return None
+        o = claim.observation
+        if claim.asset_id != self.terms.asset_id or claim.epoch != epoch:
+            return None
+        if o.observer > len(self.terms.attestors) or self.terms.attestors[o.observer - 1] != signer:
+            self._warn(f"peer:{url}", "observation not signed by the attestor of its index", peer=url)
+            return None
+        return claim, "0x" + signature.hex()
+
+    def fetch_observations(self, row: OutboxRow) -> None:
+        have = {o.observer for o in self.store.observations(row.asset_id, row.epoch)}
+        if len(have) >= len(self.terms.attestors):
+            return
+        for url in self.s.peers:
+            body = self._get(url, f"/v1/observations/{row.asset_id}/{row.epoch}")
+            got = None if body is None else self._verified_observation(body, row.epoch, url)
+            if got is not None and got[0].observation.observer not in have:
+                claim, signature = got
+                o = claim.observation
+                self.store.add_observation(
+                    row.asset_id, row.epoch, o.observer, self.terms.attestors[o.observer - 1], to_json(claim), signature
+                )
+                have.add(o.observer)
+
+    def fetch_proposals(self, row: OutboxRow) -> None:
+        for url in self.s.peers:
+            body = self._get(url, f"/v1/reports/{row.asset_id}/{row.epoch}")
+            if not isinstance(body, dict):
+                continue
+            for item in body.get("proposals", []):
+                try:
+                    report = report_from_json(item["report"])
+                except (ValueError, KeyError, TypeError):
+                    self._warn(f"peer:{url}", "peer served an invalid report", peer=url)
+                    continue
+                if report.asset_id != row.asset_id or report.epoch != row.epoch:
+                    continue
+                digest = report_digest(report, self.terms.chain_id, self.terms.oracle)
+                self.store.add_proposal(row.asset_id, row.epoch, "0x" + digest.hex(), to_json(report))
+                for c in item.get("cosignatures", []):
+                    self._add_cosignature(row, digest, str(c.get("signature", "")))
+
+    def _add_cosignature(self, row: OutboxRow, digest: bytes, signature: str) -> None:
+        try:
+            signer = recover_digest(digest, bytes.fromhex(signature.removeprefix("0x")))
+        except (ValueError, TypeError):
+            return
+        if signer in self.terms.attestors:
+            self.store.add_cosignature(row.asset_id, row.epoch, "0x" + digest.hex(), signer, signature)
+
+    # ------------------------------------------------------------------ observing
+    def observe(self, row: OutboxRow, values: dict[str, Any], event: bytes) -> None:
+        """Signs our observation once: `values` measured, under grid event `event`."""
+        if self.index == 0:
+            return
+        observation = measured_observation(values, self.index)
+        claim = ObservationClaim(assetId=row.asset_id, epoch=row.epoch, gridEventId=event, observation=observation)
+        signature = self.signer.sign_digest(observation_digest(claim, self.terms.chain_id, self.terms.oracle))
+        with self.store.transaction():
+            self.store.add_observation(
+                row.asset_id, row.epoch, self.index, self.signer.address, to_json(claim), "0x" + signature.hex()
+            )
+            self.store.set_status(row.asset_id, row.epoch, "observed")
+
+    def own(self, row: OutboxRow) -> ObservationClaim | None:
+        mine = self.store.observation_of(row.asset_id, row.epoch, self.signer.address)
+        return None if mine is None else claim_from_json(mine.claim)
+
+    # ------------------------------------------------------------------ proposing and co-signing
+    def propose(self, row: OutboxRow, now: float) -> None:
+        """Builds the report of every observation we hold under our grid event, once we hold all of them or a
+        quorum has waited `aggregate_delay`."""
+        mine = self.own(row)
+        if mine is None:
+            return
+        held = [(claim_from_json(o.claim), o.signature) for o in self.store.observations(row.asset_id, row.epoch)]
+        matching = [
+            (c.observation, bytes.fromhex(sig.removeprefix("0x")))
+            for c, sig in held
+            if c.grid_event_id == mine.grid_event_id
+        ]
+        waited = now - (self.store.created_at(row.asset_id, row.epoch) or now)
+        if len(matching) < self.terms.quorum:
+            return
+        if len(matching) < len(self.terms.attestors) and waited < self.s.aggregate_delay:
+            return
+        report = build_report(row.asset_id, row.epoch, mine.grid_event_id, matching)
+        digest = "0x" + report_digest(report, self.terms.chain_id, self.terms.oracle).hex()
+        if self.store.add_proposal(row.asset_id, row.epoch, digest, to_json(report)):
+            self.store.put(self._own_key(row), digest)
+
+    @staticmethod
+    def _own_key(row: OutboxRow) -> str:
+        return f"proposal:{row.asset_id}:{row.epoch}"
+
+    def cosign(self, row: OutboxRow, values: dict[str, Any]) -> None:
+        """Co-signs every known report of the epoch that passes our checks; refuses (and records why) when the
+        report we built ourselves does not. A peer's report that fails is only passed over: a faulty peer
+        cannot make us refuse by serving a bad one."""
+        mine = self.own(row)
+        if mine is None:
+            return
+        ours = self.store.get(self._own_key(row))
+        signed_any = False
+        for digest_hex, data in self.store.proposals(row.asset_id, row.epoch):
+            cosigners = {s for s, _ in self.store.cosignatures(row.asset_id, row.epoch, digest_hex)}
+            if self.signer.address in cosigners:
+                signed_any = True
+                continue
+            report = report_from_json(data)
+            problems = self.check(report, mine, values)
+            if problems:
+                if digest_hex == ours:
+                    self._refuse(row, report, problems)
+                continue
+            digest = bytes.fromhex(digest_hex.removeprefix("0x"))
+            signature = self.signer.sign_digest(digest)
+            self.store.add_cosignature(row.asset_id, row.epoch, digest_hex, self.signer.address, "0x" + signature.hex())
+            signed_any = True
+        if signed_any and row.status == "observed":
+            self.store.set_status(row.asset_id, row.epoch, "cosigned")
+
+    def check(self, report: Report, mine: ObservationClaim, values: dict[str, Any]) -> list[str]:
+        """Why we would not co-sign `report` (nothing: we co-sign)."""
+        problems: list[str] = []
+        if len(report.observations) < self.terms.quorum:
+            problems.append(f"{len(report.observations)} observations, below the quorum of {self.terms.quorum}")
+        if mine.observation not in report.observations or report.grid_event_id != mine.grid_event_id:
+            problems.append("our own observation is not in it as we signed it")
+        bad = invalid_observers(report, self.terms.attestors, self.terms.chain_id, self.terms.oracle)
+        if bad:
+            problems.append(f"observations of attestors {bad} are not signed by them")
+        if problems:
+            return problems
+        median = aggregate(report.observations, report.grid_event_id)
+        ours = measured_observation(values, max(self.index, 1))
+        differences = report_differences(ours, median, self.s.tolerances)
+        if differences:
+            problems.append(f"its medians disagree with our measurement on {[d[0] for d in differences]}")
+            for field, a, b in differences:
+                self.store.add_disagreement(report.asset_id, report.epoch, field, a, b)
+        if median.curtailed_bps:
+            covered = self.coverage_bps(report.grid_event_id, report.epoch)
+            if covered is None or median.curtailed_bps > covered:
+                problems.append("its curtailment is not covered by a grid event declared for the asset")
+        return problems
+
+    def _refuse(self, row: OutboxRow, report: Report, problems: list[str]) -> None:
+        if row.status in ("refused", "cosigned"):
+            return
+        self.store.set_status(row.asset_id, row.epoch, "refused", "; ".join(problems))
+        self.metrics.disagreements.inc()
+        log.warning(
+            "not co-signing the epoch's report",
+            extra={"epoch": row.epoch, "observations": len(report.observations), "problems": problems},
+        )
+
+    # ------------------------------------------------------------------ submitting
+    def submittable(self, row: OutboxRow) -> tuple[Report, bytes] | None:
+        """The best report with f+1 co-signatures: the most observations, then the most co-signers."""
+        best: tuple[int, int, Report, bytes] | None = None
+        for digest_hex, data in self.store.proposals(row.asset_id, row.epoch):
+            cosigs = [
+                (s, sig)
+                for s, sig in self.store.cosignatures(row.asset_id, row.epoch, digest_hex)
+                if s in self.terms.attestors
+            ]
+            if len(cosigs) < self.terms.cosigners_needed:
+                continue
+            report = report_from_json(data)
+            blob = b"".join(bytes.fromhex(sig.removeprefix("0x")) for _, sig in cosigs)
+            key = (len(report.observations), len(cosigs))
+            if best is None or key > best[:2]:
+                best = (*key, report, blob)
+        return None if best is None else (best[2], best[3])
