@@ -21,6 +21,18 @@ $(STAMPS)/npm: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Chainlink's OCR2 contracts, for the bench's anchor only: `npm pack` takes the package alone from the registry
+# (its own dependencies include a GitHub URL that an offline install cannot fetch), checked against its hash.
+CHAINLINK_VERSION := 1.5.0
+CHAINLINK_SHA256 := 24a8d510e947a74763723845d5f55405997104aecb9d45061f969d25fb917a3d
+$(STAMPS)/chainlink: Makefile
+	@mkdir -p $(STAMPS) build/vendor
+	cd build/vendor && npm pack --silent @chainlink/contracts@$(CHAINLINK_VERSION) >/dev/null
+	echo "$(CHAINLINK_SHA256)  build/vendor/chainlink-contracts-$(CHAINLINK_VERSION).tgz" | sha256sum -c --quiet
+	rm -rf build/vendor/chainlink-contracts && mkdir -p build/vendor/chainlink-contracts
+	tar xzf build/vendor/chainlink-contracts-$(CHAINLINK_VERSION).tgz -C build/vendor/chainlink-contracts --strip-components 1
+	@touch $@
+
 $(STAMPS)/venv: pyproject.toml requirements/dev.txt
 	@mkdir -p $(STAMPS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -78,7 +90,7 @@ gas: setup ## gas of each protocol action from real receipts on anvil (and forge
 
 bench: bench-gas bench-agent bench-gateway ## every benchmark, each beside its baseline measured in the same run
 
-bench-gas: setup ## protocol gas beside OpenZeppelin and Morpho Blue anchors, scaling ratios, targets (bench/results/gas.json)
+bench-gas: setup $(STAMPS)/chainlink ## protocol gas beside OpenZeppelin, Morpho Blue and Chainlink OCR2 anchors, scaling, targets (bench/results/gas.json)
 	$(PY) scripts/bench_gas.py
 
 bench-gateway: setup ## gateway API vs a bare FastAPI endpoint (wrk, 64 connections) and indexer catch-up (bench/results/gateway.json)

@@ -6,8 +6,11 @@ from the npm package with the protocol's settings) and Morpho Blue (`@morpho-org
 
 Scaling is measured, not assumed: finalize with 1, 100 and 10,000 active leases (an asset's first paying
 epoch, which creates its revenue accumulator's slot, and the next, steady state); claim with 1, 2 and
-10,000 holders; a report with 1 to 7 signatures and for assets of 8 to 100,000 GPUs. Ratios go into
-bench/results/gas.json beside each action's gas and its anchor; the targets are printed as met or not.
+10,000 holders; a report at fault tolerance f = 1, 2 and 3 (2f+1 observations, f+1 co-signers, on assets of
+3f+1 attestors) beside Chainlink OCR2's median transmission at n = 4 / f = 1, n = 7 / f = 2 and n = 10 / f = 3
+(OCR2Base from `@chainlink/contracts`, its median hot path in bench/anchors/OCR2MedianAnchor.sol), and for
+assets of 8 to 100,000 GPUs. Ratios go into bench/results/gas.json beside each action's gas and its anchor;
+the targets are printed as met or not.
 
 Claims and share transfers are measured twice, as the ERC-20 anchor is: in steady state (both sides settled
 since the first distribution; the anchor is a transfer between existing holders, and the targets use these)
@@ -23,9 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from eth_abi.abi import encode
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
+
+from eth_account import Account
+from eth_utils.crypto import keccak
 
 from gas_report import gas, measure, report_and_finalize, send_timed
 from solc_compile import compile_sources, deploy, morpho_blue
@@ -37,6 +44,7 @@ from wellhead.devnet import Anvil, dev_accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "results" / "gas.json"
+CHAINLINK = "build/vendor/chainlink-contracts"  # `npm pack @chainlink/contracts@1.5.0`, unpacked by make
 USDC = 10**6
 SHARE = 10**18
 FIRM = 0
@@ -47,7 +55,46 @@ FIRM = 0
 
 def anchors() -> dict[str, dict[str, Any]]:
     oz = compile_sources("solc", ["bench/anchors/Anchors.sol"], "cancun", 10_000)
-    return oz | morpho_blue()
+    ocr2 = compile_sources(
+        "solc",
+        ["bench/anchors/OCR2MedianAnchor.sol"],
+        "cancun",
+        10_000,
+        [f"@chainlink/contracts/={CHAINLINK}/"],
+    )
+    return oz | ocr2 | morpho_blue()
+
+
+def measure_ocr2(w3: Web3, arts: dict[str, dict[str, Any]], admin: LocalAccount, f: int) -> int:
+    """One OCR2 median transmission at n = 3f + 1 (2f + 1 observations of the report; f + 1 signatures, as
+    OCR2Base requires), from a transmitter that has transmitted before (its payment slot exists)."""
+    n = 3 * f + 1
+    oracles = [Account.from_key(keccak(text=f"ocr2-signer-{f}-{i}")) for i in range(n)]
+    transmitter = admin
+    feed = deploy(w3, admin, arts["OCR2MedianAnchor"])
+    # OCR2Base wants a distinct transmitter per oracle: the admin is oracle 0's, the rest are placeholders
+    transmitters = [transmitter.address] + [
+        Account.from_key(keccak(text=f"ocr2-tx-{f}-{i}")).address for i in range(1, n)
+    ]
+    send(w3, admin, feed.functions.setConfig([o.address for o in oracles], transmitters, f, b"", 1, b""))
+    digest = feed.functions.latestConfigDetails().call()[2]
+    used = 0
+    for round_ in (1, 2):  # the second transmission is the steady state
+        observations = sorted(9_990 + i for i in range(2 * f + 1))
+        observers = bytes(range(2 * f + 1)).ljust(32, b"\0")
+        report = encode(
+            ["uint32", "bytes32", "int192[]", "int192"], [1_700_000_000 + round_, observers, observations, 10**18]
+        )
+        context = [digest, (round_).to_bytes(32, "big"), b"\0" * 32]
+        h = keccak(keccak(report) + b"".join(context))
+        rs, ss, vs = [], [], b""
+        for o in oracles[: f + 1]:
+            sig = Account.unsafe_sign_hash(h, o.key)
+            rs.append(sig.r.to_bytes(32, "big"))
+            ss.append(sig.s.to_bytes(32, "big"))
+            vs += bytes([sig.v - 27])
+        used = gas(send(w3, transmitter, feed.functions.transmit(context, report, rs, ss, vs.ljust(32, b"\0"))))
+    return used
 
 
 # ---------------------------------------------------------------- anchor measurements
@@ -78,6 +125,8 @@ def measure_anchors(w3: Web3, arts: dict[str, dict[str, Any]], keys: list[LocalA
     out["OZ ERC-4626 deposit"] = gas(send(w3, bob, vault.functions.deposit(10**18, bob.address)))
 
     out |= measure_morpho(w3, arts, token, admin, alice, bob, carol)
+    for f in (1, 2, 3):
+        out[f"Chainlink OCR2 transmit, n = {3 * f + 1}, f = {f}"] = measure_ocr2(w3, arts, admin, f)
     return out
 
 
@@ -175,10 +224,10 @@ class Scaling:
     attestors: list[LocalAccount]
     bulk: Bulk
 
-    def register(self, gpus: int, attestors: int = 3, threshold: int = 2) -> int:
-        """The demo asset, with every share held by investor A (so holder counts are exact)."""
-        attestor_addresses = [k.address for k in self.attestors[:attestors]]
-        return Demo(self.w3, self.p, self.actors).register(gpus, attestor_addresses, threshold, 1_000_000 * SHARE)
+    def register(self, gpus: int, f: int = 1) -> int:
+        """The demo asset with 3f + 1 attestors, every share held by investor A (so holder counts are exact)."""
+        attestor_addresses = [k.address for k in self.attestors[: 3 * f + 1]]
+        return Demo(self.w3, self.p, self.actors).register(gpus, attestor_addresses, f, 1_000_000 * SHARE)
 
     def demo(self, asset_id: int) -> Demo:
         d = Demo(self.w3, self.p, self.actors)
@@ -202,10 +251,10 @@ class Scaling:
         send(self.w3, self.actors.admin, self.p.market.functions.finalizeEpoch(asset_id, 0))
         return d
 
-    def settle_first_epoch(self, asset_id: int, signers: int = 2, energy_wh: int = 10_000) -> tuple[int, int]:
+    def settle_first_epoch(self, asset_id: int, energy_wh: int = 10_000) -> tuple[int, int]:
         """Skip epoch 0, then report and finalize epoch 1."""
         d = self.skip_epoch0(asset_id)
-        return report_and_finalize(d, asset_id, 1, self.attestors[:signers], energy_wh)
+        return report_and_finalize(d, asset_id, 1, self.attestors, energy_wh)
 
     def finalize(self, leases: int) -> tuple[int, int]:
         """The asset's first paying epoch (its settlement creates the revenue accumulator's slot) and the
@@ -213,8 +262,8 @@ class Scaling:
         asset = self.register(max(leases, 64))
         self.open_leases(asset, leases)
         d = self.skip_epoch0(asset)
-        first = report_and_finalize(d, asset, 1, self.attestors[:2])[1]
-        later = report_and_finalize(d, asset, 2, self.attestors[:2])[1]
+        first = report_and_finalize(d, asset, 1, self.attestors)[1]
+        later = report_and_finalize(d, asset, 2, self.attestors)[1]
         return first, later
 
     def claim(self, holders: int) -> int:
@@ -234,16 +283,21 @@ class Scaling:
         self.settle_first_epoch(asset)
         return gas(send(self.w3, self.actors.investor_a, shares.functions.claim(self.actors.investor_a.address)))
 
-    def reports_by_signers(self) -> dict[int, int]:
-        asset = self.register(64, attestors=7, threshold=1)
-        self.open_leases(asset, 1)
-        d = self.skip_epoch0(asset)
-        return {k: report_and_finalize(d, asset, k, self.attestors[:k])[0] for k in range(1, 8)}
+    def reports_by_fault_tolerance(self) -> dict[int, int]:
+        """A later epoch's report (the asset's report slots warm as in steady state) at f = 1, 2, 3."""
+        out = {}
+        for f in (1, 2, 3):
+            asset = self.register(64, f)
+            self.open_leases(asset, 1)
+            d = self.skip_epoch0(asset)
+            report_and_finalize(d, asset, 1, self.attestors, f=f)
+            out[f] = report_and_finalize(d, asset, 2, self.attestors, f=f)[0]
+        return out
 
     def report_by_gpus(self, gpus: int) -> int:
         asset = self.register(gpus)
         self.open_leases(asset, 1)
-        return self.settle_first_epoch(asset, signers=3, energy_wh=5_000)[0]  # fits 8 GPUs x 700 W
+        return self.settle_first_epoch(asset, energy_wh=5_000)[0]  # fits 8 GPUs x 700 W
 
 
 # ---------------------------------------------------------------- targets and output
@@ -253,8 +307,12 @@ def targets(gas_of: dict[str, int], anchor: dict[str, int]) -> list[tuple[str, f
     transfer = anchor["OZ ERC-20 transfer"]
     # steady state, whatever the number of leases; an asset's first paying epoch is reported beside it
     finalize_max = max(v for k, v in gas_of.items() if k.startswith("finalize epoch") and "later epoch" in k)
+    f1, f2, f3 = (gas_of[f"submit report, f = {f} (scaling)"] for f in (1, 2, 3))
     rows = [
-        ("submit report, 3 signatures <= 90,000", gas_of["submit report, 3 signatures"], 90_000),
+        ("submit report, f = 1 <= 90,000", f1, 90_000),
+        ("submit report, f = 1 < OCR2 transmit n = 4, f = 1", f1, anchor["Chainlink OCR2 transmit, n = 4, f = 1"] - 1),
+        ("submit report, f = 2 < OCR2 transmit n = 7, f = 2", f2, anchor["Chainlink OCR2 transmit, n = 7, f = 2"] - 1),
+        ("report cost of each step of f <= 16,000", max(f2 - f1, f3 - f2), 16_000),
         ("open lease <= 180,000", gas_of["open lease"], 180_000),
         ("finalize (any number of leases) <= 120,000", finalize_max, 120_000),
         ("claim revenue <= 1.6 x OZ ERC-20 transfer", gas_of["claim revenue"], 1.6 * transfer),
@@ -306,10 +364,12 @@ def main() -> None:
             send(w3, actors.investor_b, protocol.stablecoin.functions.transfer(actors.investor_a.address, 10**6))
         )
         print("measuring scaling (10,000 leases, 10,000 holders: a minute or two) ...", flush=True)
-        s = Scaling(w3, protocol, actors, keys[6:13], Bulk(w3, node.url))
+        # ten attestors (f = 3): the devnet's four, then six more keys (attestors only sign; actors pay gas)
+        attestors = [*actors.attestors, *(Account.from_key(keccak(text=f"attestor-{i}")) for i in range(6))]
+        s = Scaling(w3, protocol, actors, attestors, Bulk(w3, node.url))
         finalize = {n: s.finalize(n) for n in (1, 100, 10_000)}
         claim = {n: s.claim(n) for n in (1, 2, 10_000)}
-        by_signers = s.reports_by_signers()
+        by_f = s.reports_by_fault_tolerance()
         by_gpus = {n: s.report_by_gpus(n) for n in (8, 1_000, 100_000)}
 
     actions = {
@@ -329,10 +389,11 @@ def main() -> None:
             "anchor": "OZ ERC-20 transfer to a new holder",
             "anchor_gas": anchor["OZ ERC-20 transfer to a new holder"],
         }
-    for k, value in by_signers.items():
-        actions[f"submit report, {k} signature{'s' if k > 1 else ''} (scaling)"] = {"gas": value}
+    for f, value in by_f.items():
+        ocr2 = f"Chainlink OCR2 transmit, n = {3 * f + 1}, f = {f}"
+        actions[f"submit report, f = {f} (scaling)"] = {"gas": value, "anchor": ocr2, "anchor_gas": anchor[ocr2]}
     for n, value in by_gpus.items():
-        actions[f"submit report, 3 signatures, {n:,} GPUs (scaling)"] = {"gas": value}
+        actions[f"submit report, f = 1, {n:,} GPUs (scaling)"] = {"gas": value}
     scaling = {
         "finalize_10000_over_1_leases": round(finalize[10_000][1] / finalize[1][1], 4),
         "finalize_100_over_1_leases": round(finalize[100][1] / finalize[1][1], 4),
@@ -341,12 +402,17 @@ def main() -> None:
         # so holder count is compared from 2 holders up
         "claim_10000_over_2_holders": round(claim[10_000] / claim[2], 4),
         "report_100000_over_8_gpus": round(by_gpus[100_000] / by_gpus[8], 4),
-        "report_gas_per_extra_signature": round((by_signers[7] - by_signers[1]) / 6),
-        "report_7_over_1_signatures": round(by_signers[7] / by_signers[1], 4),
+        "report_gas_per_step_of_f": round((by_f[3] - by_f[1]) / 2),
+        "report_f3_over_f1": round(by_f[3] / by_f[1], 4),
         # a claim is the stablecoin's own transfer plus the revenue accounting around it
         "claim_over_stablecoin_transfer": round(core["claim revenue"] / anchor[STABLECOIN_TRANSFER], 4),
     }
-    checks = targets(core | {f"finalize epoch, {n} leases, a later epoch": v[1] for n, v in finalize.items()}, anchor)
+    checks = targets(
+        core
+        | {f"finalize epoch, {n} leases, a later epoch": v[1] for n, v in finalize.items()}
+        | {f"submit report, f = {f} (scaling)": v for f, v in by_f.items()},
+        anchor,
+    )
 
     width = max(map(len, list(actions) + list(anchor))) + 2
     print(f"\n{'action':<{width}}{'gas':>11}  {'anchor':<36}{'anchor gas':>11}  ratio")
@@ -373,7 +439,8 @@ def main() -> None:
         "scaling": scaling,
         "targets": [{"target": n, "value": v, "limit": lim, "met": m} for n, v, lim, m in checks],
         "compilers": {
-            "protocol and OpenZeppelin": "solc 0.8.30, optimizer 10,000 runs, cancun",
+            "protocol and OpenZeppelin": "solc 0.8.30, optimizer 10,000 runs (LeaseMarket, MetricsOracle 1,000), cancun",
+            "Chainlink OCR2 (OCR2Base 1.5.0 + median hot path)": "solc 0.8.30, optimizer 10,000 runs, cancun",
             "Morpho Blue": "solc 0.8.19, optimizer 999,999 runs, paris, without via-IR",
         },
     }

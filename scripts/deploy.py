@@ -15,7 +15,7 @@ import click
 from ape.cli import ConnectedProviderCommand, network_option
 
 from ape import accounts, chain, networks, project
-from wellhead.chain.deploy import MIN_DEPLOYER_WEI, CreditParams, git_commit
+from wellhead.chain.deploy import MIN_DEPLOYER_WEI, CreditParams, ProtocolParams, git_commit
 from wellhead.chain.deployment import DeployedContract, Deployment
 from wellhead.errors import ChainMismatchError, InsufficientFundsError, WellheadError
 
@@ -52,7 +52,7 @@ def deploy(deployer, network_name: str, out: Path, stablecoin: str | None) -> De
         contracts["Stablecoin"] = DeployedContract(address=stablecoin, tx_hash="", block=0)
     factory = project.CapacitySharesFactory.deploy(sender=deployer)
     keep("CapacitySharesFactory", factory)
-    params = (deployer.address, 500, 1_000 * USDC, 100 * USDC, 600, 1_800, 5_000, 5_000)
+    params = ProtocolParams(treasury=deployer.address).as_tuple()
     registry = project.CapacityRegistry.deploy(deployer.address, stablecoin, factory.address, params, sender=deployer)
     keep("CapacityRegistry", registry)
     grid = project.GridLedger.deploy(registry.address, sender=deployer)

@@ -21,8 +21,7 @@ from web3.logs import DISCARD
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import connect, rpc
 from wellhead.chain.deploy import ProtocolParams, deploy_protocol
-from wellhead.chain.eip712 import Report, sign_report
-from wellhead.demo import Actors, Demo
+from wellhead.demo import Actors, Demo, cosign, uniform_report
 from wellhead.devnet import Anvil, dev_accounts
 
 USDC = 10**6
@@ -38,28 +37,28 @@ def w3_now(w3: Web3) -> int:
 
 
 def report_and_finalize(
-    demo: Demo, asset_id: int, epoch: int, signers: list[LocalAccount], energy_wh: int = 10_000
+    demo: Demo, asset_id: int, epoch: int, attestors: list[LocalAccount], energy_wh: int = 10_000, f: int = 1
 ) -> tuple[int, int]:
-    return settle_epoch(demo, asset_id, epoch, signers, 9_990, energy_wh)
+    return settle_epoch(demo, asset_id, epoch, attestors, 9_990, energy_wh, f)
 
 
 def settle_epoch(
-    demo: Demo, asset_id: int, epoch: int, signers: list[LocalAccount], uptime_bps: int, energy_wh: int = 10_000
+    demo: Demo,
+    asset_id: int,
+    epoch: int,
+    attestors: list[LocalAccount],
+    uptime_bps: int,
+    energy_wh: int = 10_000,
+    f: int = 1,
 ) -> tuple[int, int]:
-    """Report the epoch when it ends, finalize it when the challenge window has passed; gas of both."""
+    """Report the epoch when it ends (2f + 1 observations of the asset's `attestors`, in its order, co-signed by
+    f + 1 of them), finalize it when the challenge window has passed; gas of both."""
     p = demo.p
     demo.asset_id = asset_id
     demo._warp_to(demo._epoch_end(epoch))
-    r = Report(
-        assetId=asset_id,
-        epoch=epoch,
-        uptimeBps=uptime_bps,
-        gpuEnergyWh=energy_wh,
-        facilityEnergyWh=energy_wh * 6 // 5,
-        evidenceHash=b"\x11" * 32,
-    )
-    sigs = [sign_report(r, p.chain_id, p.oracle.address, s) for s in signers]
-    submit = send(demo.w3, signers[0], p.oracle.functions.submitReport([r.as_tuple()] * len(signers), sigs))
+    report = uniform_report(p, asset_id, epoch, attestors, uptime_bps, energy_wh, observers=2 * f + 1)
+    cosignatures = cosign(p, report, attestors[: f + 1])
+    submit = send(demo.w3, attestors[0], p.oracle.functions.submitReport(report.as_tuple(), cosignatures))
     demo._warp_to(w3_now(demo.w3) + 601)
     final = send(demo.w3, demo.a.admin, p.market.functions.finalizeEpoch(asset_id, epoch))
     return gas(submit), gas(final)
@@ -95,10 +94,10 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
     demo._warp_to(epoch0_end + 1_801)
     send(w3, actors.admin, market.finalizeEpoch(small, 0))
     send(w3, actors.admin, market.finalizeEpoch(big, 0))
-    submit3, final1 = report_and_finalize(demo, small, 1, actors.attestors[:3])
-    results["submit report, 3 signatures"] = submit3
+    submit3, final1 = report_and_finalize(demo, small, 1, actors.attestors)
+    results["submit report, f = 1 (3 observations, 2 co-signers)"] = submit3
     results["finalize epoch, 1 active lease"] = final1
-    _submit, final200 = report_and_finalize(demo, big, 1, actors.attestors[:2])
+    _submit, final200 = report_and_finalize(demo, big, 1, actors.attestors)
     results["finalize epoch, 200 active leases"] = final200
 
     # The first revenue settlement of a holder writes its (zero) record slot, once, as an ERC-20 transfer to a
@@ -119,8 +118,8 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
     results["claim refund"] = gas(send(w3, actors.investor_a, market.claimRefund(lease_id, actors.investor_a.address)))
     # Steady state: another epoch pays both holders; both have been settled since the first distribution.
     # Its settlement is the asset's second distribution: the accumulator's slots already exist.
-    submit3, final1 = report_and_finalize(demo, small, 2, actors.attestors[:3])
-    results["submit report, 3 signatures, a later epoch"] = submit3
+    submit3, final1 = report_and_finalize(demo, small, 2, actors.attestors)
+    results["submit report, f = 1, a later epoch"] = submit3
     results["finalize epoch, 1 active lease, a later epoch"] = final1
     results["share transfer"] = gas(
         send(w3, actors.investor_a, shares.functions.transfer(actors.investor_b.address, 10**18))
@@ -149,7 +148,7 @@ def measure_credit(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, in
 
     def epochs(first: int, count: int, uptime_bps: int) -> None:
         for epoch in range(first, first + count):
-            settle_epoch(demo, asset, epoch, actors.attestors[:2], uptime_bps)
+            settle_epoch(demo, asset, epoch, actors.attestors, uptime_bps)
             send(w3, actors.admin, nav.update())
 
     results: dict[str, int] = {}

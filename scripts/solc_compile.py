@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MORPHO = "node_modules/@morpho-org/morpho-blue/src"
 
 
-def compile_sources(launcher: str, files: list[str], evm: str, runs: int) -> dict[str, dict[str, Any]]:
+def compile_sources(
+    launcher: str, files: list[str], evm: str, runs: int, remappings: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
     """Standard-JSON compile through the project's solc-js launcher: {contract name: {abi, bytecode}}.
 
     The output is cached under out/bench-anchors, keyed by the request, the launcher and the npm lock file
@@ -28,7 +30,7 @@ def compile_sources(launcher: str, files: list[str], evm: str, runs: int) -> dic
         "language": "Solidity",
         "sources": {f: {"content": (ROOT / f).read_text()} for f in files},
         "settings": {
-            "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
+            "remappings": ["@openzeppelin/=node_modules/@openzeppelin/", *(remappings or [])],
             "optimizer": {"enabled": True, "runs": runs},
             "evmVersion": evm,
             "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},

@@ -13,7 +13,16 @@ from web3 import Web3
 
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
-from wellhead.chain.eip712 import Report, sign_report
+from wellhead.chain.eip712 import (
+    ZERO32,
+    Observation,
+    ObservationClaim,
+    Report,
+    build_report,
+    report_digest,
+    sign_digest,
+    sign_observation,
+)
 from wellhead.demo import Actors, Demo
 
 SHARE = 10**18
@@ -23,7 +32,8 @@ USDC = 10**6
 
 
 class Site:
-    """One registered demo asset (64 GPUs, hourly epochs, attestors 2 of 3) and the hands to drive it."""
+    """One registered demo asset (64 GPUs, hourly epochs, 4 staked attestors tolerating 1 faulty: a report
+    needs 3 observations and 2 co-signers) and the hands to drive it."""
 
     def __init__(self, w3: Web3, protocol: Protocol, actors: Actors) -> None:
         self.w3 = w3
@@ -41,29 +51,46 @@ class Site:
     def warp_to(self, timestamp: int) -> None:
         self.demo._warp_to(timestamp)
 
-    def report(self, epoch: int, uptime_bps: int = 10_000, **overrides: object) -> Report:
+    def observation(self, observer: int, uptime_bps: int = 10_000, **overrides: object) -> Observation:
         fields: dict[str, object] = {
-            "assetId": self.asset_id,
-            "epoch": epoch,
+            "observer": observer,
             "uptimeBps": uptime_bps,
             "gpuEnergyWh": 30_000,
             "facilityEnergyWh": 36_000,
-            "evidenceHash": keccak(text=f"ev-{epoch}"),
+            "evidenceHash": keccak(text=f"ev-{observer}-{uptime_bps}"),
         }
         fields.update(overrides)
-        return Report.model_validate(fields)
+        return Observation.model_validate(fields)
 
-    def submit(self, reports: Sequence[Report], signers: Sequence[LocalAccount]) -> dict[str, object]:
-        sigs = [
-            sign_report(r, self.p.chain_id, self.p.oracle.address, s) for r, s in zip(reports, signers, strict=True)
+    def signed(self, epoch: int, observation: Observation, grid_event: bytes = ZERO32) -> tuple[Observation, bytes]:
+        """`observation` signed by the attestor of its index."""
+        claim = ObservationClaim(assetId=self.asset_id, epoch=epoch, gridEventId=grid_event, observation=observation)
+        signer = self.a.attestors[observation.observer - 1]
+        return observation, sign_observation(claim, self.p.chain_id, self.p.oracle.address, signer)
+
+    def report(
+        self, epoch: int, uptime_bps: int = 10_000, observers: int = 3, grid_event: bytes = ZERO32, **overrides: object
+    ) -> Report:
+        """Attestors 1..observers observe the same values, each signing its own observation."""
+        signed = [
+            self.signed(epoch, self.observation(i, uptime_bps, **overrides), grid_event)
+            for i in range(1, observers + 1)
         ]
-        fn = self.p.oracle.functions.submitReport([r.as_tuple() for r in reports], sigs)
+        return build_report(self.asset_id, epoch, grid_event, signed)
+
+    def cosign(self, report: Report, signers: Sequence[LocalAccount]) -> bytes:
+        digest = report_digest(report, self.p.chain_id, self.p.oracle.address)
+        return b"".join(sign_digest(digest, s) for s in signers)
+
+    def submit(self, report: Report, cosigners: Sequence[LocalAccount] | None = None) -> dict[str, object]:
+        """Submits `report` co-signed by `cosigners` (default: attestors 1 and 2)."""
+        cosignatures = self.cosign(report, cosigners if cosigners is not None else self.a.attestors[:2])
+        fn = self.p.oracle.functions.submitReport(report.as_tuple(), cosignatures)
         return dict(send(self.w3, self.a.attestors[0], fn))
 
     def report_and_finalize(self, epoch: int, uptime_bps: int) -> None:
         self.warp_to(self.epoch_end(epoch))
-        r = self.report(epoch, uptime_bps)
-        self.submit([r, r], self.a.attestors[:2])
+        self.submit(self.report(epoch, uptime_bps))
         self.warp_to(self.epoch_end(epoch) + 600 + 1)
         send(self.w3, self.a.admin, self.p.market.functions.finalizeEpoch(self.asset_id, epoch))
 

@@ -1,14 +1,18 @@
-"""Bad input is rejected on chain with the named custom error and the offending values."""
+"""Bad input is rejected on chain with the named custom error and the offending values; nothing is recorded."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from tests.helpers import FIRM, Site
 from wellhead.chain.client import Protocol, send
-from wellhead.chain.eip712 import sign_report
+from wellhead.chain.eip712 import Report, build_report
+from wellhead.chain.reports import StoredReport
 from wellhead.demo import Actors
 from wellhead.errors import ContractRevertError
 
@@ -20,65 +24,82 @@ def site(w3: Web3, protocol: Protocol, actors: Actors) -> Site:
     return s
 
 
-def _rejects(site: Site, reports: list, signers: list) -> ContractRevertError:  # type: ignore[type-arg]
+def _rejects(site: Site, report: Report, cosigners: Sequence[LocalAccount] | None = None) -> ContractRevertError:
     with pytest.raises(ContractRevertError) as err:
-        site.submit(reports, signers)
+        site.submit(report, cosigners)
+    assert not StoredReport.read(site.p.oracle, site.asset_id, report.epoch).exists, "nothing recorded"
     return err.value
 
 
-def test_wrong_signer(site: Site) -> None:
+def test_wrong_cosigner(site: Site) -> None:
     stranger = Account.create()
-    r = site.report(1)
-    err = _rejects(site, [r, r], [site.a.attestors[0], stranger])
+    err = _rejects(site, site.report(1), [site.a.attestors[0], stranger])
     assert err.error == "OracleUnknownSigner" and err.error_args["signer"] == stranger.address
 
 
-def test_duplicate_signer(site: Site) -> None:
-    r = site.report(1)
-    err = _rejects(site, [r, r], [site.a.attestors[0], site.a.attestors[0]])
+def test_duplicate_cosigner(site: Site) -> None:
+    err = _rejects(site, site.report(1), [site.a.attestors[0], site.a.attestors[0]])
     assert err.error == "OracleDuplicateSigner" and err.error_args["signer"] == site.a.attestors[0].address
 
 
-def test_below_threshold(site: Site) -> None:
-    err = _rejects(site, [site.report(1)], [site.a.attestors[0]])
-    assert (err.error, err.error_args) == ("OracleBelowThreshold", {"signers": 1, "threshold": 2})
+def test_too_few_cosigners(site: Site) -> None:
+    err = _rejects(site, site.report(1), [site.a.attestors[0]])
+    assert (err.error, err.error_args) == ("OracleTooFewCosigners", {"cosigners": 1, "required": 2})
+
+
+def test_below_quorum(site: Site) -> None:
+    err = _rejects(site, site.report(1, observers=2))
+    assert (err.error, err.error_args) == ("OracleObservationCount", {"observations": 2, "quorum": 3, "attestors": 4})
 
 
 def test_replay_on_another_epoch(site: Site) -> None:
     r1 = site.report(1)
-    site.submit([r1, r1], site.a.attestors[:2])
-    assert _rejects(site, [r1, r1], site.a.attestors[:2]).error == "OracleReportExists"
-    # epoch 1's signatures presented as epoch 2's report recover to strangers
-    sigs = [sign_report(r1, site.p.chain_id, site.p.oracle.address, a) for a in site.a.attestors[:2]]
+    cosignatures = site.cosign(r1, site.a.attestors[:2])
+    site.submit(r1)
+    assert _rejects_raw(site, r1, cosignatures).error == "OracleReportExists"
+    # epoch 1's co-signatures presented for epoch 2 recover to strangers
     site.warp_to(site.epoch_end(2))
     r2 = r1.model_copy(update={"epoch": 2})
+    assert _rejects_raw(site, r2, cosignatures).error == "OracleUnknownSigner"
+
+
+def _rejects_raw(site: Site, report: Report, cosignatures: bytes) -> ContractRevertError:
     with pytest.raises(ContractRevertError) as err:
-        send(site.w3, site.a.attestors[0], site.p.oracle.functions.submitReport([r2.as_tuple()] * 2, sigs))
-    assert err.value.error == "OracleUnknownSigner"
+        send(site.w3, site.a.attestors[0], site.p.oracle.functions.submitReport(report.as_tuple(), cosignatures))
+    return err.value
+
+
+def test_observation_signed_by_another_attestor_is_caught_by_the_cosigners(site: Site) -> None:
+    """An honest co-signer refuses a report whose observation 3 is not attestor 3's; with co-signers that do
+    not check (beyond the fault bound) it passes, and anyone proves it on chain: the report is voided."""
+    own = [site.signed(1, site.observation(i)) for i in (1, 2)]
+    forged_obs = site.observation(3, 0)
+    _, forged_sig = site.signed(1, site.observation(1, 0))  # attestor 1's signature, not 3's
+    report = build_report(site.asset_id, 1, b"\0" * 32, [*own, (forged_obs, forged_sig)])
+    site.submit(report)
+    send(site.w3, site.a.lender, site.p.oracle.functions.proveObservationFault(report.as_tuple()))
+    stored = StoredReport.read(site.p.oracle, site.asset_id, 1)
+    assert stored.status.name == "VOIDED", "two valid observations are below the quorum"
 
 
 def test_impossible_energy(site: Site) -> None:
     max_wh = 64 * 700  # 64 GPUs x 700 W x 1 h
-    r = site.report(1, gpuEnergyWh=max_wh + 1, facilityEnergyWh=max_wh * 2)
-    err = _rejects(site, [r, r], site.a.attestors[:2])
+    err = _rejects(site, site.report(1, gpuEnergyWh=max_wh + 1, facilityEnergyWh=max_wh * 2))
     assert (err.error, err.error_args) == (
         "OracleEnergyAboveCapacity",
-        {"gpuEnergyWh": max_wh + 1, "maxWh": max_wh},
+        {"observer": 1, "gpuEnergyWh": max_wh + 1, "maxWh": max_wh},
     )
-    r = site.report(1, gpuEnergyWh=1_000, facilityEnergyWh=999)
-    err = _rejects(site, [r, r], site.a.attestors[:2])
+    err = _rejects(site, site.report(1, gpuEnergyWh=1_000, facilityEnergyWh=999))
     assert (err.error, err.error_args) == (
         "OracleFacilityBelowLoad",
-        {"facilityEnergyWh": 999, "gpuEnergyWh": 1_000, "miningEnergyWh": 0},
+        {"observer": 1, "facilityEnergyWh": 999, "gpuEnergyWh": 1_000, "miningEnergyWh": 0},
     )
-    r = site.report(1, gpuEnergyWh=1_000, facilityEnergyWh=1_500, miningEnergyWh=501)
-    err = _rejects(site, [r, r], site.a.attestors[:2])
-    assert err.error_args == {"facilityEnergyWh": 1_500, "gpuEnergyWh": 1_000, "miningEnergyWh": 501}
+    err = _rejects(site, site.report(1, gpuEnergyWh=1_000, facilityEnergyWh=1_500, miningEnergyWh=501))
+    assert err.error_args == {"observer": 1, "facilityEnergyWh": 1_500, "gpuEnergyWh": 1_000, "miningEnergyWh": 501}
 
 
 def test_future_epoch(site: Site) -> None:
-    r = site.report(5)
-    err = _rejects(site, [r, r], site.a.attestors[:2])
+    err = _rejects(site, site.report(5))
     assert err.error == "OracleEpochNotEnded" and err.error_args["epoch"] == 5
 
 

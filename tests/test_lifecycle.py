@@ -11,7 +11,7 @@ from web3 import Web3
 from tests.helpers import FIRM, INTERRUPTIBLE, USDC, Site
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.deployment import Deployment
-from wellhead.chain.grid import grid_event_id
+from wellhead.chain.grid import declaration_id, grid_event_id
 from wellhead.demo import Actors, Demo
 from wellhead.devnet import Anvil
 from wellhead.errors import ContractRevertError
@@ -22,21 +22,27 @@ SCALE = 10**8
 def test_demo_lifecycle_settles_by_the_formulas(w3: Web3, protocol: Protocol, actors: Actors) -> None:
     result = Demo(w3, protocol, actors).run()
     by_epoch = {row.epoch: row for row in result.epochs}
-    # medians of the attestors' values (each signs u, u-3, u-6; lower median)
-    assert [by_epoch[e].uptime_bps for e in (1, 2, 3, 4)] == [9_992, 9_987, 9_597, 0]
+    # lower medians of the attestors' values (each signs u, u-3, u-6, ...): in epoch 1 checker 3 lies (0 %)
+    # beside 9,995 / 9,992 / 9,989, and the median of the four is 9,989, an honest value
+    assert [by_epoch[e].uptime_bps for e in (1, 2, 3, 4)] == [9_989, 9_987, 9_594, 0]
     assert by_epoch[4].proven is False and by_epoch[4].delivered == 0
+    (dispute,) = result.disputes
+    assert (dispute.claimed_bps, dispute.honest_bps, dispute.settled_bps) == (0, (9_995, 9_992, 9_989), 9_989)
+    assert dispute.status == "upheld", "the median stood; the liar was named"
+    assert dispute.slashed == 500 * USDC, "half of the liar's 1,000 stake"
+    assert dispute.challenger_paid == 100 * USDC + 100 * USDC, "bond back + 20 % of the slash"
 
     firm_rate = 32 * 2_250_000  # 50 % utilization: 2 USDC x 1.125 per GPU-hour, hourly epochs
     int_rate = 16 * ceil(2_375_000 * 7_000 / 10_000)  # 75 %: x 1.1875, interruptible -30 %
-    firm_fraction = (9_992 + 9_987 + 9_597) * 10_000  # never curtailed
-    int_fraction = 9_992 * 10_000 + 9_987 * 7_500 + 9_597 * 10_000  # not charged for the 25 % curtailed
+    firm_fraction = (9_989 + 9_987 + 9_594) * 10_000  # never curtailed
+    int_fraction = 9_989 * 10_000 + 9_987 * 7_500 + 9_594 * 10_000  # not charged for the 25 % curtailed
     firm = result.lessees["firm 32 GPUs"]
     intr = result.lessees["interruptible 16 GPUs"]
     assert firm["prepaid"] == 4 * firm_rate and intr["prepaid"] == 4 * int_rate
     assert firm["charged"] == ceil(firm_rate * firm_fraction / SCALE)
     assert intr["charged"] == ceil(int_rate * int_fraction / SCALE)
-    # SLA 99 %: credit (99 % - 95.97 %) of epoch 3 and 99 % of the unreported epoch 4, from the bond
-    assert firm["credit"] == firm_rate * (9_900 - 9_597) // 10_000 + firm_rate * 9_900 // 10_000
+    # SLA 99 %: credit (99 % - 95.94 %) of epoch 3 and 99 % of the unreported epoch 4, from the bond
+    assert firm["credit"] == firm_rate * (9_900 - 9_594) // 10_000 + firm_rate * 9_900 // 10_000
     assert intr["credit"] == 0
     assert result.bond_used >= firm["credit"]
 
@@ -80,28 +86,30 @@ def test_lease_nft_transfer_moves_refunds_and_user(w3: Web3, protocol: Protocol,
     assert refund_and_credit == rate + rate * 9_900 // 10_000  # epoch 2 unreported: refund + SLA credit
 
 
-def test_challenge_proven_fraud_refunds_lessee_and_pays_challenger(
+def test_challenge_corrects_an_overstated_report_refunds_the_lessee_and_pays_the_challenger(
     w3: Web3, protocol: Protocol, actors: Actors
 ) -> None:
     site = Site(w3, protocol, actors)
     lease_id = site.open_lease(actors.lessee_firm, 16, 1, FIRM)
     site.skip_and_finalize(0)
     site.warp_to(site.epoch_end(1))
-    r = site.report(1, 10_000)
-    site.submit([r, r], actors.attestors[:2])
+    site.submit(site.report(1, 10_000))  # three attestors claim 100 %; the arbiter finds 90 %
     challenger = actors.investor_b
     oracle = protocol.oracle.functions
     send(w3, challenger, oracle.challenge(site.asset_id, 1))
     bond = protocol.registry.functions.bondOf(site.asset_id).call()
+    verdict = (False, 9_000, 0, 0b111)  # corrected; the three observers were wrong
     with pytest.raises(ContractRevertError) as err:
-        send(w3, challenger, oracle.resolveChallenge(site.asset_id, 1, True))
+        send(w3, challenger, oracle.resolveChallenge(site.asset_id, 1, verdict))
     assert err.value.error == "OracleNotArbiter"
-    send(w3, actors.admin, oracle.resolveChallenge(site.asset_id, 1, True))
-    assert protocol.registry.functions.bondOf(site.asset_id).call() == bond - bond // 2
+    send(w3, actors.admin, oracle.resolveChallenge(site.asset_id, 1, verdict))
+    assert protocol.registry.functions.bondOf(site.asset_id).call() == bond - bond // 2, "overstated: bond slashed"
     send(w3, actors.admin, protocol.market.functions.finalizeEpoch(site.asset_id, 1))
     refund, _credit = protocol.market.functions.refundable(lease_id).call()
-    assert refund == protocol.market.functions.leaseOf(lease_id).call()[5], "no proof, no pay"
-    assert oracle.creditOf(challenger.address).call() == 100 * USDC + (bond // 2) // 2
+    rate = protocol.market.functions.leaseOf(lease_id).call()[5]
+    assert refund == rate - rate * 9_000 // 10_000, "charged for the corrected 90 % only"
+    stakes = 3 * 500 * USDC  # half of each observer's 1,000
+    assert oracle.creditOf(challenger.address).call() == 100 * USDC + (bond // 2 + stakes) // 5
 
 
 def test_interruptible_and_firm_capacity_never_oversold(w3: Web3, protocol: Protocol, actors: Actors) -> None:
@@ -132,8 +140,14 @@ def test_agent_demo_settles_an_openadr_event(
     assert [by_epoch[e].curtailed_bps for e in (1, 2, 3)] == [0, 2_500, 0], "the VTN's 15 minutes, only in epoch 2"
     (grid,) = result.grid_events
     assert grid.name == "ercot-vtn/EEA-2026-08-14" and grid.holders_income > 0
-    event = protocol.grid.functions.eventOf(grid_event_id(grid.name)).call()
+    declared = declaration_id(result.asset_id, grid_event_id(grid.name), actors.attestors[0].address)
+    event = protocol.grid.functions.eventOf(declared).call()
     assert tuple(event) == (result.asset_id, grid.starts_at, grid.ends_at, 0), "declared as an OpenADR event"
+    # checker 3 lied in epoch 1 (every GPU down): the median stood, checker 1 challenged, the liar was slashed
+    assert by_epoch[1].uptime_bps == 10_000
+    (dispute,) = result.disputes
+    assert dispute.liar == 4 and dispute.claimed_bps < 2_000 and dispute.settled_bps == 10_000
+    assert dispute.challenger == "checker 1" and dispute.slashed == 500 * USDC
     intr = result.lessees["interruptible 16 GPUs"]
     assert intr["refund"] > intr["prepaid"] // 4, "epoch 4 unproven and a quarter of epoch 2 not charged"
     assert result.credit.seized > 0, "the borrower was liquidated"

@@ -27,6 +27,7 @@ from wellhead.chain.eip712 import (
     ZERO32,
     Observation,
     ObservationClaim,
+    Report,
     build_report,
     report_digest,
     sign_digest,
@@ -40,7 +41,7 @@ from wellhead.chain.grid import (
     payload_hash,
     sign_grid_event,
 )
-from wellhead.chain.reports import ReportStatus, StoredReport, accepted_report, bits
+from wellhead.chain.reports import ReportStatus, StoredReport, accepted_report
 from wellhead.energy import carbon_free_wh, lease_energy_wh, split_by_use, wh_per_delivered_gpu_hour
 from wellhead.units import fmt_units
 
@@ -459,11 +460,10 @@ class Demo:
                 challenger_paid=int(resolved["challengerPaid"]),
             )
         )
-        assert bits(accepted.observers), "the report names its observers"
 
     def _attestor_name(self, address: str) -> str:
-        names = {a.address: "checker " + str(i) if i else "the site agent" for i, a in enumerate(self.a.attestors)}
-        return names.get(address, address)
+        names = {str(a.address): f"checker {i}" if i else "the site agent" for i, a in enumerate(self.a.attestors)}
+        return names.get(str(address), str(address))
 
     def retire_certificates(self, epoch: int) -> None:
         """The operator retires two wind certificates (25 kWh each) against the epoch before it is reported."""
@@ -656,6 +656,37 @@ class Demo:
         treasury = self.w3.eth.account.from_key(self.a.admin.key)  # the devnet treasury is the admin
         result.treasury = market.protocolFees().call()
         self._send(treasury, market.withdrawFees(treasury.address))
+
+
+def uniform_report(
+    p: Protocol,
+    asset_id: int,
+    epoch: int,
+    attestors: list[LocalAccount],
+    uptime_bps: int,
+    energy_wh: int = 10_000,
+    observers: int = 3,
+    grid_event: bytes = ZERO32,
+) -> Report:
+    """Attestors 1..observers (`attestors` in the asset's order) observe the same values, each signing its own."""
+    signed = []
+    for i, attestor in enumerate(attestors[:observers]):
+        observation = Observation(
+            observer=i + 1,
+            uptimeBps=uptime_bps,
+            gpuEnergyWh=energy_wh,
+            facilityEnergyWh=energy_wh * 6 // 5,
+            evidenceHash=keccak(text=f"evidence:{asset_id}:{epoch}:{i}"),
+        )
+        claim = ObservationClaim(assetId=asset_id, epoch=epoch, gridEventId=grid_event, observation=observation)
+        signed.append((observation, sign_observation(claim, p.chain_id, p.oracle.address, attestor)))
+    return build_report(asset_id, epoch, grid_event, signed)
+
+
+def cosign(p: Protocol, report: Report, signers: list[LocalAccount]) -> bytes:
+    """The co-signatures of `signers` over `report`, concatenated as `submitReport` takes them."""
+    digest = report_digest(report, p.chain_id, p.oracle.address)
+    return b"".join(sign_digest(digest, s) for s in signers)
 
 
 def pct(bps: int) -> str:

@@ -10,14 +10,15 @@ from tests.agent.env import AgentEnv, make_env
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[AgentEnv]:
-    e = make_env(tmp_path, threshold=1)
+    e = make_env(tmp_path, fault_tolerance=0)
     yield e
     e.close()
 
 
 @pytest.fixture
 def env2(tmp_path: Path) -> Iterator[AgentEnv]:
-    """Threshold 2 of 3: the site and a checker must agree."""
-    e = make_env(tmp_path, threshold=2)
+    """The site agent and three checkers, tolerating one faulty attestor: a report needs three observations
+    and two co-signers."""
+    e = make_env(tmp_path, fault_tolerance=1, attestors=4)
     yield e
     e.close()

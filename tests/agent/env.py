@@ -21,6 +21,7 @@ from wellhead.agent.signer import KeystoreSigner
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import connect, rpc
 from wellhead.chain.deploy import ProtocolParams, deploy_protocol
+from wellhead.chain.reports import AcceptedReport, StoredReport, accepted_report
 from wellhead.devnet import Anvil, dev_accounts
 
 USDC = 10**6
@@ -59,13 +60,20 @@ class AgentEnv:
         for _ in range(blocks):
             rpc(self.w3, "evm_mine", [])
 
-    def report_on_chain(self, epoch: int) -> tuple[int, ...]:
-        result: tuple[int, ...] = tuple(self.protocol.oracle.functions.reportOf(self.asset_id, epoch).call())
-        return result
+    def report_on_chain(self, epoch: int) -> StoredReport:
+        return StoredReport.read(self.protocol.oracle, self.asset_id, epoch)
 
     def accepted_events(self) -> list[dict[str, Any]]:
         logs = self.protocol.oracle.events.ReportAccepted().get_logs(from_block=0)
         return [dict(e["args"]) for e in logs]
+
+    def accepted(self) -> list[AcceptedReport]:
+        """Every accepted report with the observations its transaction carried."""
+        logs = self.protocol.oracle.events.ReportAccepted().get_logs(from_block=0)
+        return [accepted_report(self.w3, self.protocol.oracle, log) for log in logs]
+
+    def cosigners(self, accepted: AcceptedReport) -> list[str]:
+        return [self.attestors[i].address for i in range(len(self.attestors)) if accepted.cosigners >> i & 1]
 
     def run_until(self, agents: list[Agent], done: Callable[[], bool], steps: int = 300) -> None:
         """Steps every agent, mining a block between passes, until `done()`."""
@@ -93,6 +101,7 @@ class AgentEnv:
             "listen": {"host": "127.0.0.1", "port": 0},
             "signer": {"keystore": {"keystore": str(self.keystores[index]), "password_env": "AGENT_TEST_PASSWORD"}},
             "submit_delay": 0,
+            "aggregate_delay": 0,
             "collectors": [{"type": "simulated", "seed": 11, "fault_rate": 0.2, "dark_rate": 0.0}],
         }
         if index > 0:
@@ -123,10 +132,15 @@ class AgentEnv:
 
 
 def make_env(
-    tmp: Path, threshold: int = 1, attestors: int = 3, state_file: Path | None = None, signer0: str | None = None
+    tmp: Path,
+    fault_tolerance: int = 0,
+    attestors: int = 3,
+    state_file: Path | None = None,
+    signer0: str | None = None,
 ) -> AgentEnv:
-    """`state_file`: anvil keeps its state there across restarts; `signer0`: attestor 0's address when its key
-    lives elsewhere (an HSM); the generated account 0 then only pays gas."""
+    """An asset of `attestors` staked attestors tolerating `fault_tolerance` faulty ones. `state_file`: anvil
+    keeps its state there across restarts; `signer0`: attestor 0's address when its key lives elsewhere (an
+    HSM); the generated account 0 then only pays gas."""
     anvil = Anvil(extra_args=("--state", str(state_file)) if state_file else ()).start()
     w3 = connect(anvil.url)
     keys = dev_accounts(12)
@@ -155,7 +169,7 @@ def make_env(
         EPOCH,
         1_000,
         9_900,
-        threshold,
+        fault_tolerance,
         [signer0 or signers[0].address] + [a.address for a in signers[1:]],
         (2 * USDC, 8_000, 2_000, 20_000, 3_000),
         5_000 * USDC,
@@ -171,4 +185,7 @@ def make_env(
     asset_id = int(
         protocol.registry.events.AssetRegistered().process_receipt(receipt, errors=DISCARD)[0]["args"]["assetId"]
     )
+    send(w3, operator, coin.approve(protocol.oracle.address, 2**256 - 1))
+    for attestor in protocol.oracle.functions.attestors(asset_id).call():
+        send(w3, operator, protocol.oracle.functions.depositStake(asset_id, attestor, params.min_attestor_stake))
     return AgentEnv(anvil, w3, protocol, path, tmp, asset_id, signers, keystores, admin)

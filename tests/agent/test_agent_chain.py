@@ -14,17 +14,19 @@ def test_site_agent_reports_each_epoch_once(env: AgentEnv) -> None:
     for epoch in range(3):
         env.warp_to(env.epoch_end(epoch) + 10)
         env.run_until([agent], lambda e=epoch: agent.store.report(env.asset_id, e).status == "confirmed")
-    events = env.accepted_events()
-    assert [e["epoch"] for e in events] == [0, 1, 2]
+    events = env.accepted()
+    assert [e.epoch for e in events] == [0, 1, 2]
     # the on-chain uptime is what the simulated site's health says, recomputed independently here
     terms = agent.terms
     assert terms is not None
     site = SimulatedSite(seed=11, gpus=8, max_watts=700, fault_rate=0.2, dark_rate=0.0)
     for e in events:
-        start, end = terms.bounds(e["epoch"])
+        start, end = terms.bounds(e.epoch)
         healthy = sum(int(np.count_nonzero(site.collect(ts).gpus.health == 1)) for ts in range(start, end, 10))
-        assert e["report"]["uptimeBps"] == healthy * 10_000 // (8 * (EPOCH // 10))
-        assert e["signers"] == [env.attestors[0].address]
+        assert e.uptime_bps == healthy * 10_000 // (8 * (EPOCH // 10))
+        # f = 0: the site agent's observation alone, co-signed by itself
+        assert [o.observer for o in e.report.observations] == [1]
+        assert env.cosigners(e) == [env.attestors[0].address]
     assert agent.metrics.last_reported_epoch._value.get() == 2
     assert agent.store.depth() == 0
 

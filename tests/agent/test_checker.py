@@ -1,18 +1,22 @@
-"""Site and checkers together: quorum on agreement, refusal and challenge on disagreement, and reports
-that still land with the site agent down."""
+"""Site and checkers together (n = 4, f = 1): every observation in the report, the median protecting it from
+a lying attestor, refusal and challenge on disagreement, and reports that land with an agent down or lying."""
 
 from __future__ import annotations
 
 from tests.agent.env import AgentEnv
+from wellhead.agent.attestation import report_differences
 from wellhead.agent.config import Tolerances
-from wellhead.agent.runtime import Agent, report_differences
-from wellhead.chain.eip712 import Report
+from wellhead.agent.runtime import Agent
+from wellhead.chain.eip712 import Observation
+from wellhead.chain.reports import ReportStatus
 
 HONEST = {"type": "simulated", "seed": 11, "fault_rate": 0.2, "dark_rate": 0.0}
 CHECKER_VIEW = {**HONEST, "noise_bps": 20}  # independent instruments: 0.2 % energy noise
 FAULTY = {**HONEST, "failed_gpus": [3]}  # GPU 3 is broken: idle power, XID errors
 FAULTY_CHECKER_VIEW = {**FAULTY, "noise_bps": 20}
 DISHONEST = {**FAULTY, "hide_faults": True}  # the site reports faulty GPUs as healthy
+ALL_DOWN = {**HONEST, "failed_gpus": list(range(8))}  # a liar that claims every GPU failed
+TIGHT = {"uptime_bps": 50, "energy_pct": 1.0}
 
 
 def faults_in_epoch_0(env: AgentEnv) -> bool:
@@ -32,70 +36,90 @@ def wire(agents: list[Agent], site: Agent | None) -> None:
             a.s.site_peer = f"http://127.0.0.1:{site.server.port}" if site else "http://127.0.0.1:9"
 
 
-def test_checker_cosigns_when_it_agrees(env2: AgentEnv) -> None:
+def checkers(env: AgentEnv, views: list[dict[str, object]], **settings: object) -> list[Agent]:
+    return [
+        env.agent(i + 1, collectors=[v], tolerances=TIGHT, aggregate_delay=0, **settings) for i, v in enumerate(views)
+    ]
+
+
+def test_every_observation_reported_and_cosigned_when_all_agree(env2: AgentEnv) -> None:
     site = env2.agent(0, collectors=[HONEST])
-    checker = env2.agent(1, collectors=[CHECKER_VIEW], tolerances={"uptime_bps": 50, "energy_pct": 1.0})
-    wire([site, checker], site)
+    agents = [site, *checkers(env2, [CHECKER_VIEW] * 3)]
+    wire(agents, site)
     env2.warp_to(env2.epoch_end(0) + 10)
-    env2.run_until([site, checker], lambda: env2.report_on_chain(0)[4] != 0)
-    event = env2.accepted_events()[0]
-    assert sorted(event["signers"]) == sorted([env2.attestors[0].address, env2.attestors[1].address])
-    assert checker.store.disagreements(env2.asset_id) == []
+    env2.run_until(agents, lambda: env2.report_on_chain(0).exists)
+    (accepted,) = env2.accepted()
+    assert [o.observer for o in accepted.report.observations] == [1, 2, 3, 4], "every attestor's observation"
+    assert len(env2.cosigners(accepted)) >= 2, "f + 1 co-signers"
+    for a in agents[1:]:
+        assert a.store.disagreements(env2.asset_id) == []
 
 
-def test_checker_refuses_a_site_overstating_uptime(env2: AgentEnv) -> None:
+def test_a_site_overstating_uptime_is_outvoted_and_the_checkers_record_why(env2: AgentEnv) -> None:
+    """The review's attack, the other way round: one liar (here the site agent, hiding faults) cannot move the
+    median; the honest checkers' value settles."""
     assert faults_in_epoch_0(env2), "precondition: the site has faults to hide"
-    site = env2.agent(0, collectors=[DISHONEST])
-    checker = env2.agent(1, collectors=[FAULTY_CHECKER_VIEW], tolerances={"uptime_bps": 50, "energy_pct": 1.0})
-    wire([site, checker], site)
+    site = env2.agent(0, collectors=[DISHONEST], tolerances=TIGHT)
+    agents = [site, *checkers(env2, [FAULTY_CHECKER_VIEW] * 3)]
+    wire(agents, site)
     env2.warp_to(env2.epoch_end(0) + 10)
-    env2.run_until(
-        [site, checker],
-        lambda: (r := checker.store.report(env2.asset_id, 0)) is not None and r.status == "refused",
-    )
-    for _ in range(20):
-        site.step()
-        checker.step()
-        env2.mine()
-    assert env2.report_on_chain(0)[4] == 0, "one signature is below the quorum: nothing posted"
-    fields = [f for _, f, _, _ in checker.store.disagreements(env2.asset_id)]
-    assert fields == ["uptimeBps"]
-    ((_, _, ours, theirs),) = checker.store.disagreements(env2.asset_id)
-    assert theirs == 10_000 and ours < 10_000
-    assert checker.metrics.disagreements._value.get() == 1
+    env2.run_until(agents, lambda: env2.report_on_chain(0).exists)
+    (accepted,) = env2.accepted()
+    lie = next(o for o in accepted.report.observations if o.observer == 1)
+    honest = [o.uptime_bps for o in accepted.report.observations if o.observer != 1]
+    assert lie.uptime_bps == 10_000 and max(honest) < 10_000
+    assert min(honest) <= accepted.uptime_bps <= max(honest), "the median is an honest value"
+    fields = {f for _, f, _, _ in agents[1].store.disagreements(env2.asset_id)}
+    assert "uptimeBps" in fields, "the checker recorded the site's overstatement"
 
 
-def test_honest_checker_challenges_a_colluding_quorum(env2: AgentEnv) -> None:
-    site = env2.agent(0, collectors=[DISHONEST])
-    accomplice = env2.agent(1, collectors=[DISHONEST])
-    assert faults_in_epoch_0(env2), "precondition: the site has faults to hide"
-    honest = env2.agent(
-        2,
-        collectors=[FAULTY_CHECKER_VIEW],
-        challenge_on_disagreement=True,
-        tolerances={"uptime_bps": 50, "energy_pct": 1.0},
-    )
-    wire([site, accomplice, honest], site)
+def test_an_agent_down_and_another_lying_still_report_an_honest_median_on_time(env2: AgentEnv) -> None:
+    site = env2.agent(0, collectors=[HONEST], tolerances=TIGHT)
+    honest, liar = checkers(env2, [CHECKER_VIEW, ALL_DOWN])  # checker 3 is down: never started
+    agents = [site, honest, liar]
+    wire(agents, site)
     env2.warp_to(env2.epoch_end(0) + 10)
-    env2.run_until([site, accomplice, honest], lambda: env2.report_on_chain(0)[4] == 2)  # Challenged
-    assert env2.protocol.oracle.functions.challengerOf(env2.asset_id, 0).call() == env2.attestors[2].address
-    assert honest.store.report(env2.asset_id, 0).status == "challenged"  # type: ignore[union-attr]
+    env2.run_until(agents, lambda: env2.report_on_chain(0).exists)
+    (accepted,) = env2.accepted()
+    observed = {o.observer: o.uptime_bps for o in accepted.report.observations}
+    assert sorted(observed) == [1, 2, 3] and observed[3] < 2_000, "the liar's observation is in the report"
+    assert accepted.uptime_bps in (observed[1], observed[2]), "the median is one of the honest values"
+    assert sorted(env2.cosigners(accepted)) == sorted(a.address for a in env2.attestors[:2])
+    env2.run_until([liar], lambda: liar.store.report(env2.asset_id, 0).status == "refused")  # type: ignore[union-attr]
 
 
 def test_checkers_report_with_the_site_agent_down(env2: AgentEnv) -> None:
-    a = env2.agent(1, collectors=[CHECKER_VIEW])
-    b = env2.agent(2, collectors=[{**CHECKER_VIEW, "noise_bps": 30}])
-    wire([a, b], None)  # the site agent is down
+    agents = checkers(env2, [CHECKER_VIEW, {**CHECKER_VIEW, "noise_bps": 30}, CHECKER_VIEW])
+    wire(agents, None)  # the site agent is down
     env2.warp_to(env2.epoch_end(0) + 10)
-    env2.run_until([a, b], lambda: env2.report_on_chain(0)[4] != 0)
-    signers = sorted(env2.accepted_events()[0]["signers"])
-    assert signers == sorted([env2.attestors[1].address, env2.attestors[2].address])
+    env2.run_until(agents, lambda: env2.report_on_chain(0).exists)
+    (accepted,) = env2.accepted()
+    assert [o.observer for o in accepted.report.observations] == [2, 3, 4]
 
 
-def _report(uptime: int, gpu_wh: int, facility_wh: int) -> Report:
-    return Report(
-        assetId=1,
-        epoch=0,
+def test_honest_checker_challenges_a_colluding_quorum(env2: AgentEnv) -> None:
+    """Beyond the fault bound: with checker 3 down, the site and an accomplice both hide faults; their two
+    observations and the honest one make a quorum whose median is theirs, and they co-sign it. The honest
+    checker sees the medians disagree with its measurement and challenges."""
+    assert faults_in_epoch_0(env2), "precondition: the site has faults to hide"
+    site = env2.agent(0, collectors=[DISHONEST], tolerances=TIGHT)
+    (accomplice,) = checkers(env2, [DISHONEST])
+    honest = env2.agent(
+        2, collectors=[FAULTY_CHECKER_VIEW], tolerances=TIGHT, aggregate_delay=0, challenge_on_disagreement=True
+    )
+    agents = [site, accomplice, honest]
+    wire(agents, site)
+    env2.warp_to(env2.epoch_end(0) + 10)
+    env2.run_until(agents, lambda: env2.report_on_chain(0).status == ReportStatus.CHALLENGED)
+    (accepted,) = env2.accepted()
+    assert accepted.uptime_bps == 10_000, "two colluders beyond f = 1 set the median"
+    assert env2.protocol.oracle.functions.challengerOf(env2.asset_id, 0).call() == env2.attestors[2].address
+    assert honest.store.report(env2.asset_id, 0).status == "refused"  # type: ignore[union-attr]
+
+
+def _obs(uptime: int, gpu_wh: int, facility_wh: int) -> Observation:
+    return Observation(
+        observer=1,
         uptimeBps=uptime,
         gpuEnergyWh=gpu_wh,
         facilityEnergyWh=facility_wh,
@@ -107,14 +131,12 @@ def _report(uptime: int, gpu_wh: int, facility_wh: int) -> Report:
 
 def test_tolerances_allow_the_whole_wh_rounding_and_nothing_more() -> None:
     t = Tolerances(uptime_bps=50, energy_pct=1.0, facility_pct=1.0)
-    assert report_differences(_report(10_000, 64, 80), _report(10_000, 63, 79), t) == []  # 1.6 %, but 1 Wh
-    assert report_differences(_report(10_000, 64, 80), _report(10_000, 62, 80), t) == [("gpuEnergyWh", 64, 62)]
-    assert report_differences(_report(10_000, 6_400, 80), _report(10_000, 6_336, 80), t) == []  # 1.0 %
-    assert report_differences(_report(10_000, 6_400, 80), _report(10_000, 6_335, 80), t) == [
-        ("gpuEnergyWh", 6_400, 6_335)
-    ]
-    assert report_differences(_report(9_950, 0, 0), _report(10_000, 0, 0), t) == []
-    assert report_differences(_report(9_949, 0, 0), _report(10_000, 0, 0), t) == [("uptimeBps", 9_949, 10_000)]
+    assert report_differences(_obs(10_000, 64, 80), _obs(10_000, 63, 79), t) == []  # 1.6 %, but 1 Wh
+    assert report_differences(_obs(10_000, 64, 80), _obs(10_000, 62, 80), t) == [("gpuEnergyWh", 64, 62)]
+    assert report_differences(_obs(10_000, 6_400, 80), _obs(10_000, 6_336, 80), t) == []  # 1.0 %
+    assert report_differences(_obs(10_000, 6_400, 80), _obs(10_000, 6_335, 80), t) == [("gpuEnergyWh", 6_400, 6_335)]
+    assert report_differences(_obs(9_950, 0, 0), _obs(10_000, 0, 0), t) == []
+    assert report_differences(_obs(9_949, 0, 0), _obs(10_000, 0, 0), t) == [("uptimeBps", 9_949, 10_000)]
 
 
 def test_an_honest_checker_agrees_with_the_site_in_every_window() -> None:
@@ -128,14 +150,14 @@ def test_an_honest_checker_agrees_with_the_site_in_every_window() -> None:
     ours = SimulatedSite(seed=11, gpus=8, max_watts=700, fault_rate=0.2, dark_rate=0.0, noise_bps=20)
     t = Tolerances(uptime_bps=50, energy_pct=1.0, facility_pct=1.0)
 
-    def measure(sim: SimulatedSite, start: int) -> Report:
+    def measure(sim: SimulatedSite, start: int) -> Observation:
         window = EpochWindow(1, 0, start, start + 60, 10, 8, 700)
         ticks = []
         for ts in range(start - 10, start + 60, 10):
             reading = sim.collect(ts)
             ticks.append(Tick(ts=ts, gpus=reading.gpus, meter=reading.meter))
         m = aggregate(window, ticks).measurement
-        return _report(m.uptime_bps, m.gpu_energy_wh, m.facility_energy_wh)
+        return _obs(m.uptime_bps, m.gpu_energy_wh, m.facility_energy_wh)
 
     refused = [
         start
@@ -147,7 +169,7 @@ def test_an_honest_checker_agrees_with_the_site_in_every_window() -> None:
 
 def test_checker_refuses_a_renewable_share_its_own_source_does_not_back() -> None:
     t = Tolerances(renewable_bps=100)
-    ours = _report(10_000, 64, 80).model_copy(update={"renewable_bps": 6_200})
+    ours = _obs(10_000, 64, 80).model_copy(update={"renewable_bps": 6_200})
     backed = ours.model_copy(update={"renewable_bps": 6_300})  # within the tolerance
     overstated = ours.model_copy(update={"renewable_bps": 9_000})
     assert report_differences(ours, backed, t) == []

@@ -15,9 +15,9 @@ from wellhead.agent.collectors.nvml import NvmlPowerCap
 from wellhead.agent.collectors.simulated import SimulatedSite
 from wellhead.agent.config import Tolerances
 from wellhead.agent.green import Certificate, GreenInputs, GridFeed, PoolEarnings, green_values
-from wellhead.agent.runtime import report_differences
+from wellhead.agent.attestation import report_differences
 from wellhead.agent.samples import Tick
-from wellhead.chain.eip712 import Report
+from wellhead.chain.eip712 import Observation
 from wellhead.errors import ConfigError
 
 T0 = 1_800_000_000 - 1_800_000_000 % 3600
@@ -126,9 +126,8 @@ def test_nvml_power_cap_held_during_the_event_and_restored() -> None:
 
 
 def test_checker_refuses_understated_carbon_and_overstated_mining_revenue() -> None:
-    ours = Report(
-        assetId=1,
-        epoch=3,
+    ours = Observation(
+        observer=1,
         uptimeBps=10_000,
         gpuEnergyWh=40_000,
         facilityEnergyWh=80_000,

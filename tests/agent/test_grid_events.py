@@ -16,7 +16,7 @@ from tests.agent.env import AgentEnv
 from tests.helpers import Site, now
 from wellhead.agent.openadr import CurtailmentDesk, GridEventRejected, Ven, curtailment_in, parse_event
 from wellhead.chain.client import Protocol, send
-from wellhead.chain.grid import GridEvent, grid_event_id, sign_grid_event
+from wellhead.chain.grid import GridEvent, declaration_id, grid_event_id, sign_grid_event
 from wellhead.demo import Actors, Demo
 from wellhead.errors import ContractRevertError
 from wellhead.gridsim import VEN_ID, LoopbackVtn
@@ -100,7 +100,8 @@ def test_vtn_event_curtails_interruptible_and_settles(
         vtn.close()
     (event,) = desk.events()
     assert marker.read_text().strip() == "ercot-vtn/EEA-2026-08-14-01", "the curtailment command ran"
-    stored = protocol.grid.functions.eventOf(event.event_id).call()
+    declared = declaration_id(asset, event.event_id, actors.attestors[0].address)
+    stored = protocol.grid.functions.eventOf(declared).call()
     assert tuple(stored) == (asset, epoch_start + 1800, epoch_start + 2700, 0), "declared on chain as an OpenADR event"
 
     # the epoch report carries the event: 25 % of the epoch curtailed
@@ -109,8 +110,7 @@ def test_vtn_event_curtails_interruptible_and_settles(
     assert (curtailed, grid_id) == (2_500, event.event_id)
     site.skip_and_finalize(0)  # before the leases start
     site.warp_to(end)
-    report = site.report(1, curtailedBps=curtailed, gridEventId=grid_id)
-    site.submit([report, report], actors.attestors[:2])
+    site.submit(site.report(1, grid_event=declared, curtailedBps=curtailed))
     site.warp_to(end + protocol.registry.functions.protocolParams().call()[4] + 1)
     market = protocol.market.functions
     send(w3, actors.admin, market.finalizeEpoch(asset, 1))
@@ -170,7 +170,7 @@ def test_bad_grid_events_are_refused_with_a_reason() -> None:
 def test_grid_event_for_another_site_is_not_declared(w3: Web3, protocol: Protocol, actors: Actors, site: Site) -> None:
     """The agent of asset 1 signs an event; relayed in the name of another asset, the ledger refuses it."""
     other = Demo(w3, protocol, actors)
-    other_id = other.register(attestors=[actors.lender.address], threshold=1)
+    other_id = other.register(attestors=[actors.lender.address], fault_tolerance=0)
     start = now(w3) + 60
     event = parse_event(_oadr("E9", start, 600), "vtn", VEN_ID, None, start - 60).grid_event(site.asset_id)
     signature = sign_grid_event(event, protocol.chain_id, protocol.grid.address, actors.attestors[0])
@@ -193,10 +193,10 @@ def test_python_grid_event_digest_matches_the_contract(protocol: Protocol) -> No
     )
 
 
-def test_site_agent_reports_a_vtn_event_and_the_checker_cosigns(env2: AgentEnv, certs: Path) -> None:
-    """The whole agent: its VEN takes a VTN event, attests it, and the epoch report (co-signed by a checker
-    that verifies the event on chain) carries the curtailed half of the epoch."""
-    from tests.agent.test_checker import CHECKER_VIEW, HONEST, wire
+def test_site_agent_reports_a_vtn_event_and_the_checkers_cosign(env2: AgentEnv, certs: Path) -> None:
+    """The whole agent: its VEN takes a VTN event, attests it, and the epoch report (observed and co-signed by
+    checkers that verify the event on chain) carries the curtailed half of the epoch."""
+    from tests.agent.test_checker import CHECKER_VIEW, HONEST, checkers, wire
 
     vtn = LoopbackVtn(certs, signed=True)
     openadr = vtn.ven_config().model_dump(mode="json")
@@ -204,20 +204,21 @@ def test_site_agent_reports_a_vtn_event_and_the_checker_cosigns(env2: AgentEnv, 
     vtn.add_event("EEA-7", epoch1 + 15, 30)  # half of the 60 s epoch 1
     try:
         site = env2.agent(0, collectors=[HONEST], openadr=openadr)
-        checker = env2.agent(1, collectors=[CHECKER_VIEW], tolerances={"uptime_bps": 50, "energy_pct": 1.0})
-        wire([site, checker], site)
+        agents = [site, *checkers(env2, [CHECKER_VIEW, CHECKER_VIEW])]
+        wire(agents, site)
         site.step()  # starts the VEN: registration and the first poll
         assert _wait(lambda: site.curtailment is not None and site.curtailment.events() != []), "event accepted"
         env2.warp_to(env2.epoch_end(1) + 10)
-        env2.run_until([site, checker], lambda: env2.report_on_chain(1)[4] != 0)
+        env2.run_until(agents, lambda: env2.report_on_chain(1).exists)
     finally:
         vtn.close()
-    accepted = {e["epoch"]: e for e in env2.accepted_events()}
-    report = accepted[1]["report"]
-    assert report["curtailedBps"] == 5_000
-    assert report["gridEventId"] == grid_event_id("ercot-vtn/EEA-7")
-    assert sorted(accepted[1]["signers"]) == sorted(a.address for a in env2.attestors[:2]), "the checker co-signed"
-    assert accepted[0]["report"]["curtailedBps"] == 0, "epoch 0 had no event"
+    accepted = {e.epoch: e for e in env2.accepted()}
+    declared = declaration_id(env2.asset_id, grid_event_id("ercot-vtn/EEA-7"), env2.attestors[0].address)
+    assert accepted[1].curtailed_bps == 5_000
+    assert accepted[1].report.grid_event_id == declared, "named by the site agent's declaration"
+    assert [o.curtailed_bps for o in accepted[1].report.observations] == [5_000] * 3, "the checkers took it"
+    assert len(env2.cosigners(accepted[1])) >= 2, "co-signed"
+    assert accepted[0].curtailed_bps == 0, "epoch 0 had no event"
 
 
 def test_curtailment_shows_on_the_modbus_meter_and_the_agent_measures_it(env: AgentEnv, certs: Path) -> None:

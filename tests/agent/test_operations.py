@@ -17,7 +17,7 @@ from tests.agent.env import AgentEnv, make_env
 from tests.helpers import assert_one_line_error, run_cli
 from wellhead.agent.runtime import Agent
 from wellhead.agent.signer import Pkcs11Signer, generate_pkcs11_key
-from wellhead.chain.eip712 import Report, digest, recover_signer
+from wellhead.chain.eip712 import Observation, ObservationClaim, observation_digest, recover_digest
 
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
 
@@ -42,27 +42,34 @@ def token(tmp_path: Path) -> Iterator[tuple[str, str]]:
 def test_hsm_key_signs_reports_the_contract_accepts(token: tuple[str, str], tmp_path: Path) -> None:
     label, pin = token
     address = generate_pkcs11_key(str(SOFTHSM), label, "attestor", pin)
-    env = make_env(tmp_path / "chain", threshold=1, signer0=address)
+    env = make_env(tmp_path / "chain", signer0=address)
     try:
         signer = Pkcs11Signer(str(SOFTHSM), label, "attestor", pin)
         assert signer.address == address
-        report = Report(
-            assetId=env.asset_id, epoch=0, uptimeBps=9_999, gpuEnergyWh=1, facilityEnergyWh=2, evidenceHash=b"\x01" * 32
+        claim = ObservationClaim(
+            assetId=env.asset_id,
+            epoch=0,
+            observation=Observation(
+                observer=1, uptimeBps=9_999, gpuEnergyWh=1, facilityEnergyWh=2, evidenceHash=b"\x01" * 32
+            ),
         )
         oracle = env.protocol.oracle
-        sig = signer.sign_digest(digest(report, env.protocol.chain_id, oracle.address))
+        digest = observation_digest(claim, env.protocol.chain_id, oracle.address)
+        sig = signer.sign_digest(digest)
         assert int.from_bytes(sig[32:64], "big") <= 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
-        assert recover_signer(report, env.protocol.chain_id, oracle.address, sig) == address
+        assert recover_digest(digest, sig) == address
         # the agent itself, with the HSM key as its attestor key, gets an epoch on chain
         agent = Agent(env.settings(0), signer, env.attestors[0])
         env.agents.append(agent)
         env.warp_to(env.epoch_end(0) + 10)
         for _ in range(100):
             agent.step()
-            if env.report_on_chain(0)[4] != 0:
+            if env.report_on_chain(0).exists:
                 break
             env.mine()
-        assert env.accepted_events()[0]["signers"] == [address]
+        (accepted,) = env.accepted()
+        assert accepted.cosigners == 1, "the HSM-held attestor key co-signed"
+        assert [o.observer for o in accepted.report.observations] == [1]
     finally:
         env.close()
 
@@ -144,10 +151,14 @@ def test_metrics_scraped_over_http(env: AgentEnv) -> None:
     assert row is not None and row.measurement is not None
     assert row.measurement["missing_gpu_slots"] >= 8 * (6 - int(sampled))
     assert values[("wellhead_agent_signer_balance_wei", ())] > 0
-    signed = requests.get(f"http://127.0.0.1:{agent.server.port}/v1/signed-reports/{env.asset_id}/0", timeout=5)
-    assert signed.status_code == 200 and signed.json()["signer"] == env.attestors[0].address
-    missing = requests.get(f"http://127.0.0.1:{agent.server.port}/v1/signed-reports/{env.asset_id}/99", timeout=5)
-    assert missing.status_code == 404 and missing.json()["code"] == "not_signed"
+    base = f"http://127.0.0.1:{agent.server.port}/v1"
+    observed = requests.get(f"{base}/observations/{env.asset_id}/0", timeout=5)
+    assert observed.status_code == 200 and observed.json()["signer"] == env.attestors[0].address
+    assert observed.json()["claim"]["observation"]["observer"] == 1
+    missing = requests.get(f"{base}/observations/{env.asset_id}/99", timeout=5)
+    assert missing.status_code == 404 and missing.json()["code"] == "not_observed"
+    (proposal,) = requests.get(f"{base}/reports/{env.asset_id}/0", timeout=5).json()["proposals"]
+    assert [c["signer"] for c in proposal["cosignatures"]] == [env.attestors[0].address]
 
 
 def test_counter_going_backwards_is_unproven_and_counted(env: AgentEnv) -> None:

@@ -44,7 +44,7 @@ def test_failover_from_a_dead_rpc_url(env: AgentEnv) -> None:
 
 @pytest.fixture
 def durable_env(tmp_path: Path) -> Iterator[AgentEnv]:
-    e = make_env(tmp_path, threshold=1, state_file=tmp_path / "anvil-state.json")
+    e = make_env(tmp_path, state_file=tmp_path / "anvil-state.json")
     yield e
     e.close()
 
@@ -71,15 +71,15 @@ def test_reorg_that_drops_the_report_gets_it_resubmitted(env: AgentEnv) -> None:
     snapshot = rpc(env.w3, "evm_snapshot", [])
     for _ in range(50):
         agent.step()
-        if env.report_on_chain(0)[4] != 0:
+        if env.report_on_chain(0).exists:
             break
-    assert env.report_on_chain(0)[4] != 0
+    assert env.report_on_chain(0).exists
     assert not confirmed(agent, env.asset_id, 0), "not yet deep enough"
     rpc(env.w3, "evm_revert", [snapshot])  # the block holding the report is gone
-    assert env.report_on_chain(0)[4] == 0
+    assert env.report_on_chain(0).status == 0
     env.warp_to(env.epoch_end(0) + 11)
     steps_until(env, agent, lambda: confirmed(agent, env.asset_id, 0))
-    assert env.report_on_chain(0)[4] != 0
+    assert env.report_on_chain(0).exists
     assert [e["epoch"] for e in env.accepted_events()] == [0]
 
 
@@ -108,7 +108,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(env: AgentEnv) -
             if next_kill is None and rng.random() < 0.8:
                 next_kill = time.monotonic() + rng.uniform(0.0, 0.5)  # mid-sampling, -signing or -sending
             deadline = time.monotonic() + 90
-            while env.report_on_chain(epoch)[4] == 0 or (next_kill is not None and epoch == epochs - 1):
+            while env.report_on_chain(epoch).status == 0 or (next_kill is not None and epoch == epochs - 1):
                 assert time.monotonic() < deadline, f"epoch {epoch} never reported"
                 if next_kill is not None and time.monotonic() >= next_kill:
                     proc.send_signal(signal.SIGKILL)

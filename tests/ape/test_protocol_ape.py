@@ -18,7 +18,7 @@ def _asset(operator, attestors):  # type: ignore[no-untyped-def]
         3600,
         1_000,
         9_900,
-        1,
+        0,  # tolerates no faulty attestor: one is enough
         [a.address for a in attestors],
         (3 * USDC, 8_000, 2_000, 20_000, 3_000),
         5_000 * USDC,
@@ -53,10 +53,12 @@ def test_over_capacity_reverts_with_named_error(protocol, operator, lessee, acco
         market.openLease(asset_id, 17, 1, 0, 2**255, sender=lessee)
 
 
-@pytest.mark.parametrize("threshold", [0, 3])
-def test_invalid_threshold_reverts(protocol, operator, accounts, threshold):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("fault_tolerance", "needed"), [(1, 4), (2, 7)])
+def test_fault_model_needs_3f_plus_1_attestors(protocol, operator, accounts, fault_tolerance, needed):  # type: ignore[no-untyped-def]
     _coin, registry, _oracle, _market = protocol
     params = list(_asset(operator, accounts[5:7]))
-    params[7] = threshold
-    with ape.reverts(registry.RegistryInvalidThreshold, threshold=threshold, attestorCount=2):
+    params[7] = fault_tolerance
+    with ape.reverts(
+        registry.RegistryInvalidFaultModel, faultTolerance=fault_tolerance, attestors=2, minAttestors=needed
+    ):
         registry.registerAsset(tuple(params), sender=operator)

@@ -11,6 +11,8 @@ from web3 import Web3
 
 from tests.helpers import Site
 from wellhead.chain.client import Protocol, send
+from wellhead.chain.eip712 import build_report
+from wellhead.chain.reports import accepted_report
 from wellhead.chain.deployment import Deployment
 from wellhead.demo import DEMAND_RESPONSE_CREDIT, Actors, Demo, DemoResult
 from wellhead.gateway.api import create_app
@@ -146,8 +148,11 @@ def test_evidence_is_served_only_when_it_matches_its_hash(
     data = b"wellhead-evidence/1 " * 100
     digest = hashlib.sha256(data).digest()
     site.warp_to(site.epoch_end(0))
-    report = site.report(0, evidenceHash=digest)
-    site.submit([report, report], actors.attestors[:2])
+    # attestor 2's observation carries this evidence and is the median one (ties: the middle position)
+    signed = [
+        site.signed(0, site.observation(i, evidenceHash=digest if i == 2 else bytes([i]) * 32)) for i in (1, 2, 3)
+    ]
+    site.submit(build_report(site.asset_id, 0, b"\0" * 32, signed))
     Indexer(w3, deployment, sessions, confirmations=0).sync()
     (tmp_path / f"{digest.hex()}.npz").write_bytes(data)
     services = Services.build(sessions, w3, deployment, domain="testserver", evidence_dirs=(tmp_path,))
@@ -158,6 +163,14 @@ def test_evidence_is_served_only_when_it_matches_its_hash(
     assert served.headers["x-evidence-sha256"] == digest.hex()
     epoch = client.get(f"/api/v1/assets/{site.asset_id}/epochs").json()["items"][0]
     assert epoch["evidence_hash"] == "0x" + digest.hex() and len(epoch["signers"]) == 2
+    assert [o["observer"] for o in epoch["observations"]] == [1, 2, 3], "every attestor's observation"
+    assert epoch["observations"][1]["evidence_hash"] == "0x" + digest.hex()
+    assert epoch["observations"][0]["attestor"] == actors.attestors[0].address
+    assert epoch["report_status"] == "pending" and epoch["attestation"]["cosigners"] == [1, 2]
+    # another attestor's evidence is served too: every observation's evidence is behind the payout
+    other = bytes([1]) * 32
+    (tmp_path / f"{other.hex()}.npz").write_bytes(b"other")
+    problem(client.get(f"/api/v1/evidence/{other.hex()}"), 502, "evidence_corrupt", "evidence_hash")
 
     (tmp_path / f"{digest.hex()}.npz").write_bytes(data + b"tampered")
     problem(client.get(f"/api/v1/evidence/{digest.hex()}"), 502, "evidence_corrupt", "evidence_hash")
@@ -191,8 +204,13 @@ def test_cached_answers_revalidate_and_follow_the_index(
 
 # ---------------------------------------------------------------- energy: grid events, hybrid split, green
 def _reports(protocol: Protocol, asset_id: int) -> dict[int, dict[str, int]]:
+    """Each accepted report's medians of every field, from the observations its transaction carried."""
     logs = protocol.oracle.events.ReportAccepted().get_logs(from_block=0, argument_filters={"assetId": asset_id})
-    return {int(log["args"]["epoch"]): dict(log["args"]["report"]) for log in logs}
+    out = {}
+    for log in logs:
+        accepted = accepted_report(protocol.w3, protocol.oracle, log)
+        out[accepted.epoch] = accepted.aggregate.model_dump(by_alias=True)
+    return out
 
 
 def test_grid_events_carry_their_income(indexed: tuple[TestClient, DemoResult]) -> None:
@@ -274,8 +292,7 @@ def test_energy_summary_counts_only_settled_epochs(
     site.skip_and_finalize(0)
     site.report_and_finalize(1, 9_000)
     site.warp_to(site.epoch_end(2))
-    pending = site.report(2, 10_000, gpuEnergyWh=40_000, facilityEnergyWh=50_000)
-    site.submit([pending, pending], actors.attestors[:2])
+    site.submit(site.report(2, 10_000, gpuEnergyWh=40_000, facilityEnergyWh=50_000))
     indexer = Indexer(w3, deployment, sessions, confirmations=0)
     indexer.sync()
     client = TestClient(create_app(Services.build(sessions, w3, deployment, domain="testserver")))
