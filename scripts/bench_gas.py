@@ -27,12 +27,11 @@ from typing import Any
 
 import requests
 from eth_abi.abi import encode
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
-
-from eth_account import Account
-from eth_utils.crypto import keccak
 
 from gas_report import gas, measure, report_and_finalize, send_timed
 from solc_compile import compile_sources, deploy, morpho_blue
@@ -439,7 +438,7 @@ def main() -> None:
         "scaling": scaling,
         "targets": [{"target": n, "value": v, "limit": lim, "met": m} for n, v, lim, m in checks],
         "compilers": {
-            "protocol and OpenZeppelin": "solc 0.8.30, optimizer 10,000 runs (LeaseMarket, MetricsOracle 1,000), cancun",
+            "protocol and OpenZeppelin": "solc 0.8.30, 10,000 runs (LeaseMarket, MetricsOracle: 1,000), cancun",
             "Chainlink OCR2 (OCR2Base 1.5.0 + median hot path)": "solc 0.8.30, optimizer 10,000 runs, cancun",
             "Morpho Blue": "solc 0.8.19, optimizer 999,999 runs, paris, without via-IR",
         },

@@ -11,9 +11,9 @@ from web3 import Web3
 
 from tests.helpers import Site
 from wellhead.chain.client import Protocol, send
+from wellhead.chain.deployment import Deployment
 from wellhead.chain.eip712 import build_report
 from wellhead.chain.reports import accepted_report
-from wellhead.chain.deployment import Deployment
 from wellhead.demo import DEMAND_RESPONSE_CREDIT, Actors, Demo, DemoResult
 from wellhead.gateway.api import create_app
 from wellhead.gateway.indexer import Indexer
