@@ -134,12 +134,16 @@ library ObservationsLib {
         }
         uint256[] memory up = new uint256[](k);
         uint256[] memory cut = new uint256[](k);
-        for (uint256 i; i < k; ++i) {
-            uint256 base = _base(obs, i);
-            if ((excluded >> (_at(base, 0, 248) - 1)) & 1 == 0) {
-                up[included] = _at(base, 1, 240);
-                cut[included] = _at(base, 3, 240);
-                ++included;
+        // one pass over calldata: each participating observation's uptime and curtailment
+        assembly ("memory-safe") {
+            for { let i := 0 } lt(i, k) { i := add(i, 1) } {
+                let base := add(obs.offset, mul(i, SIZE))
+                if iszero(and(shr(sub(shr(248, calldataload(base)), 1), excluded), 1)) {
+                    let at := add(0x20, mul(included, 0x20))
+                    mstore(add(up, at), shr(240, calldataload(add(base, 1))))
+                    mstore(add(cut, at), shr(240, calldataload(add(base, 3))))
+                    included := add(included, 1)
+                }
             }
         }
         if (included == 0) return (0, 0, 0);
