@@ -113,6 +113,7 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
     }
 
     function _reportDigest(Report calldata report) private view returns (bytes32) {
+        // slither-disable-next-line unused-return (the observations' own hashes are for fault proofs)
         (bytes32 structHash,) = ReportHashLib.hashReport(report);
         return _hashTypedDataV4(structHash);
     }
@@ -123,6 +124,7 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         view
         returns (uint256 uptime, uint256 curtailed)
     {
+        // slither-disable-next-line unused-return (nothing excluded: every observation takes part)
         (uptime, curtailed,) = ObservationsLib.settlementMedians(report.observations, k, 0);
         if (curtailed != 0 || report.gridEventId != bytes32(0)) {
             uint256 end = uint256(c.genesis) + (uint256(report.epoch) + 1) * c.epochLength;
@@ -172,10 +174,9 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         view
         returns (uint32 cosigners)
     {
+        uint256 rest = sigs.length % SIGNATURE_LENGTH;
+        if (rest != 0) revert OracleSignatureLength(sigs.length, sigs.length - rest + SIGNATURE_LENGTH);
         uint256 m = sigs.length / SIGNATURE_LENGTH;
-        if (sigs.length != m * SIGNATURE_LENGTH) {
-            revert OracleSignatureLength(sigs.length, (m + 1) * SIGNATURE_LENGTH);
-        }
         uint256 needed = AttestationLib.cosignersNeeded(f);
         if (m < needed) revert OracleTooFewCosigners(m, needed);
         uint256 minStake = _params.minAttestorStake;
@@ -252,15 +253,16 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         }
         ProtocolParams memory p = registry.protocolParams();
         (ReportStatus status, bool overstated) = _judge(r, v);
-        uint256 operatorSlashed;
+        // the bond slash is worked out here and taken last (after every state change); it never exceeds
+        // the bond, so the registry moves all of it
+        uint256 operatorSlashed = 0;
         if (overstated) {
-            uint256 toSlash = Math.mulDiv(registry.bondOf(assetId), p.fraudSlashBps, BPS, Math.Rounding.Ceil);
-            operatorSlashed = registry.slashBond(assetId, toSlash, address(this));
+            operatorSlashed = Math.mulDiv(registry.bondOf(assetId), p.fraudSlashBps, BPS, Math.Rounding.Ceil);
         }
         uint256 attestorsSlashed = _slashAttestors(assetId, v.faultyAttestors, p.attestorSlashBps);
-        uint256 challengerPaid = _payChallenger(assetId, epoch, p, status, overstated, v.faultyAttestors,
-            operatorSlashed + attestorsSlashed);
-
+        uint256 challengerPaid = _payChallenger(
+            assetId, epoch, p, status, overstated, v.faultyAttestors, operatorSlashed + attestorsSlashed
+        );
         r.status = status;
         r.uptimeBps = status == ReportStatus.Voided ? 0 : v.uptimeBps;
         r.curtailedBps = status == ReportStatus.Voided ? 0 : v.curtailedBps;
@@ -276,6 +278,10 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
             attestorsSlashed,
             challengerPaid
         );
+        if (operatorSlashed != 0) {
+            uint256 moved = registry.slashBond(assetId, operatorSlashed, address(this));
+            if (moved != operatorSlashed) revert OracleBondShort(assetId, operatorSlashed, moved);
+        }
     }
 
     /// @return status Upheld when the values stand, Corrected when they change, Voided
@@ -546,6 +552,7 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
 
     /// @inheritdoc IMetricsOracle
     function hashReport(Report calldata report) external view returns (bytes32) {
+        // slither-disable-next-line unused-return (the observations' own hashes are for fault proofs)
         (bytes32 structHash,) = ReportHashLib.hashReport(report);
         return _hashTypedDataV4(structHash);
     }

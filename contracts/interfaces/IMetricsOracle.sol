@@ -153,6 +153,9 @@ interface IMetricsOracle {
     /// @notice Stake stays locked while the asset can still need it.
     error OracleStakeLocked(uint256 assetId, address attestor, uint256 openDisputes, uint32 committedGpus);
     error OracleOnlyRegistry(address caller);
+    /// @notice The registry slashed less of the operator's bond than the bond held a moment before (cannot happen
+    ///         with this registry).
+    error OracleBondShort(uint256 assetId, uint256 needed, uint256 slashed);
     error OracleInvalidAttestationConfig(uint256 attestors, uint8 faultTolerance);
 
     // ---------------------------------------------------------------- events

@@ -44,14 +44,14 @@ library ObservationsLib {
 
     /// @notice Number of packed observations (the length must be a multiple of 73).
     function count(bytes calldata obs) internal pure returns (uint256 n) {
+        if (obs.length % SIZE != 0) revert IMetricsOracle.OracleObservationsLength(obs.length, SIZE);
         n = obs.length / SIZE;
-        if (n * SIZE != obs.length) revert IMetricsOracle.OracleObservationsLength(obs.length, SIZE);
     }
 
     /// @notice Checks every observation: observers ascending within 1..n, every value possible.
     /// @return observers bitmap of the observers (bit i: attestor index i + 1)
     function check(bytes calldata obs, uint256 k, uint256 n, uint256 maxWh) internal pure returns (uint32 observers) {
-        uint256 previous;
+        uint256 previous = 0;
         for (uint256 i; i < k; ++i) {
             uint256 observer = field(obs, i, 0);
             if (observer <= previous || observer > n) {

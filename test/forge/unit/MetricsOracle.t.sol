@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {AssetStatus, ProtocolParams} from "../../../contracts/interfaces/ICapacityRegistry.sol";
+import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
+import {AssetStatus, ICapacityRegistry, ProtocolParams} from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {
     AttestationConfig,
@@ -123,6 +124,29 @@ contract MetricsOracleSubmitTest is Fixture {
         cs = cosignFirst(r, 2);
         vm.expectRevert(abi.encodeWithSelector(IMetricsOracle.OracleObservationCount.selector, 2, 3, 4));
         oracle.submitReport(r, cs);
+    }
+
+    function test_submitReport_RevertWhen_MoreObservationsThanAttestors() public {
+        vm.warp(epochStart(1));
+        Report memory r = makeReport(0, 10_000);
+        bytes memory cs = cosignFirst(r, 2);
+        r.observations = bytes.concat(r.observations, r.observations, r.observations); // nine records of four
+        r.observationSignatures = bytes.concat(r.observationSignatures, r.observationSignatures, r.observationSignatures);
+        vm.expectRevert(abi.encodeWithSelector(IMetricsOracle.OracleObservationCount.selector, 9, 3, 4));
+        oracle.submitReport(r, cs);
+    }
+
+    function test_submitReport_CurtailmentBoundRoundsUpToAWholeBps() public {
+        // 901 s of a 3,600 s epoch is 2,502.7 bps: 2,503 is inside the event, 2,504 is not
+        bytes32 id = declareEvent(bytes32("EEA"), epochStart(1) - 901, epochStart(1));
+        vm.warp(epochStart(1));
+        Report memory r = curtailedReport(0, 10_000, 2_504, id);
+        bytes memory cs = cosignFirst(r, 2);
+        vm.expectRevert(abi.encodeWithSelector(IMetricsOracle.OracleCurtailmentOutsideEvent.selector, id, 2_504, 2_503));
+        oracle.submitReport(r, cs);
+        r = curtailedReport(0, 10_000, 2_503, id);
+        oracle.submitReport(r, cosignFirst(r, 2));
+        assertEq(oracle.reportOf(assetId, 0).curtailedBps, 2_503, "the rounded-up bound is accepted");
     }
 
     function test_submitReport_RevertWhen_ObserversNotAscendingAttestors() public {
@@ -675,6 +699,56 @@ contract MetricsOracleDisputeTest is Fixture {
         assertEq(oracle.creditOf(treasury), BOND + STAKE / 2, "bond and slash to the treasury");
     }
 
+    /// @notice Slashes round up (against the party at fault), rewards round down (in the protocol's favour).
+    function test_resolveChallenge_SlashesRoundUpRewardsRoundDown() public {
+        vm.prank(operator);
+        oracle.depositStake(assetId, attestorAddrs[2], 1); // stake 1,000,000,001: half is 500,000,000.5
+        vm.prank(operator);
+        registry.depositBond(assetId, 1); // bond 10,000,000,001
+        vm.warp(epochStart(1));
+        _colludedReport(0, 10_000);
+        _challengeBy(challenger, 0);
+        vm.prank(admin);
+        oracle.resolveChallenge(assetId, 0, _verdict(9_000, 0x4));
+        (, uint256 stake) = oracle.attestorOf(assetId, attestorAddrs[2]);
+        assertEq(stake, 500_000_000, "slashed 500,000,001: half of 1,000,000,001 rounded up");
+        uint256 operatorSlash = 5_000_000_001; // half of the bond rounded up
+        assertEq(registry.bondOf(assetId), 10_000_000_001 - operatorSlash, "the operator's slash rounds up");
+        uint256 slashed = operatorSlash + 500_000_001;
+        assertEq(oracle.creditOf(challenger), BOND + slashed * 2_000 / 10_000, "the reward rounds down");
+        assertEq(oracle.creditOf(treasury), slashed - slashed * 2_000 / 10_000, "the remainder to the treasury");
+    }
+
+    /// @notice A report that understated curtailment charged interruptible lessees for curtailed time: it
+    ///         overstated delivery, and the operator's bond pays.
+    function test_resolveChallenge_UnderstatedCurtailmentSlashesTheOperator() public {
+        vm.warp(epochStart(1));
+        Report memory r = makeReport(0, 10_000);
+        oracle.submitReport(r, cosignFirst(r, 2));
+        _challengeBy(challenger, 0);
+        uint256 bond = registry.bondOf(assetId);
+        vm.prank(admin);
+        oracle.resolveChallenge(assetId, 0, Verdict({voided: false, uptimeBps: 10_000, curtailedBps: 1, faultyAttestors: 0}));
+        assertEq(registry.bondOf(assetId), bond / 2, "slashed");
+        StoredReport memory s = oracle.reportOf(assetId, 0);
+        assertTrue(s.status == ReportStatus.Corrected && s.curtailedBps == 1, "corrected");
+    }
+
+    /// @notice More curtailment or less uptime than the report's is not an overstatement: the operator's bond is
+    ///         untouched, whoever lied is named.
+    function test_resolveChallenge_UnderstatedDeliverySparesTheOperator() public {
+        vm.warp(epochStart(1));
+        Report memory r = makeReport(0, 9_000);
+        oracle.submitReport(r, cosignFirst(r, 2));
+        _challengeBy(challenger, 0);
+        uint256 bond = registry.bondOf(assetId);
+        vm.expectEmit(true, true, false, true, address(oracle));
+        emit IMetricsOracle.StakeSlashed(assetId, attestorAddrs[0], STAKE / 2, STAKE / 2);
+        vm.prank(admin);
+        oracle.resolveChallenge(assetId, 0, _verdict(9_001, 0x1));
+        assertEq(registry.bondOf(assetId), bond, "an understatement is not the operator's gain");
+    }
+
     function test_resolveChallenge_UpheldForfeitsTheBondToTheTreasury() public {
         vm.warp(epochStart(1));
         Report memory r = makeReport(0, 9_950);
@@ -722,6 +796,19 @@ contract MetricsOracleDisputeTest is Fixture {
         oracle.resolveChallenge(assetId, 0, _verdict(9_950, 0x10)); // attestor 5 of 4
         oracle.resolveChallenge(assetId, 0, _verdict(10_000, 0x8)); // the bounds themselves are accepted
         vm.stopPrank();
+    }
+
+    function test_challenge_EmitsInsideTheWindowToItsLastSecond() public {
+        vm.warp(epochStart(1));
+        Report memory r = makeReport(0, 9_950);
+        oracle.submitReport(r, cosignFirst(r, 2));
+        vm.warp(block.timestamp + WINDOW - 1);
+        vm.expectEmit(true, true, true, true, address(oracle));
+        emit IMetricsOracle.ReportChallenged(assetId, 0, challenger, BOND);
+        vm.prank(challenger);
+        oracle.challenge(assetId, 0);
+        assertEq(oracle.openDisputes(assetId), 1, "open");
+        assertEq(usdc.balanceOf(address(oracle)), 4 * STAKE + BOND, "bond pulled");
     }
 
     function test_challenge_RevertWhen_WindowClosed() public {
@@ -774,6 +861,8 @@ contract MetricsOracleDisputeTest is Fixture {
         oracle.withdrawStake(assetId, attestorAddrs[0]);
         vm.prank(operator);
         registry.setStatus(assetId, AssetStatus.Retired);
+        vm.expectEmit(true, true, false, true, address(oracle));
+        emit IMetricsOracle.StakeWithdrawn(assetId, attestorAddrs[0], address(0xBEEF), STAKE + 5);
         vm.prank(attestorAddrs[0]);
         assertEq(oracle.withdrawStake(assetId, address(0xBEEF)), STAKE + 5, "whole stake");
         assertEq(usdc.balanceOf(address(0xBEEF)), STAKE + 5, "paid out");
@@ -796,9 +885,48 @@ contract MetricsOracleDisputeTest is Fixture {
         oracle.withdrawStake(assetId, attestorAddrs[1]);
     }
 
+    function test_stake_LockedWhileALeaseIsCommitted() public {
+        openLease(lessee, 2, 3, LeaseClass.Firm);
+        vm.prank(operator);
+        registry.setStatus(assetId, AssetStatus.Retired);
+        vm.prank(attestorAddrs[1]);
+        vm.expectRevert(
+            abi.encodeWithSelector(IMetricsOracle.OracleStakeLocked.selector, assetId, attestorAddrs[1], 0, 2)
+        );
+        oracle.withdrawStake(assetId, attestorAddrs[1]);
+    }
+
+    function test_registerAsset_EmitsAttestorsRegistered() public {
+        vm.expectEmit(true, false, false, true, address(oracle));
+        emit IMetricsOracle.AttestorsRegistered(2, attestorAddrs, 1);
+        registerDefault();
+        (uint8 index, uint256 stake) = oracle.attestorOf(2, attestorAddrs[3]);
+        assertEq(index, 4, "1-based index");
+        assertEq(stake, 0, "unstaked until funded");
+    }
+
+    function test_onAssetRegistered_RefusesAnImpossibleFaultModel() public {
+        RegistryStandIn standIn = new RegistryStandIn(address(usdc));
+        MetricsOracle fresh = new MetricsOracle(ICapacityRegistry(address(standIn)), grid);
+        address[] memory three = new address[](3);
+        AttestationConfig memory c = oracle.configOf(assetId); // f = 1 needs four
+        vm.prank(address(standIn));
+        vm.expectRevert(abi.encodeWithSelector(IMetricsOracle.OracleInvalidAttestationConfig.selector, 3, 1));
+        fresh.onAssetRegistered(1, c, three);
+    }
+
     function test_onAssetRegistered_OnlyTheRegistry() public {
         AttestationConfig memory c = oracle.configOf(assetId);
         vm.expectRevert(abi.encodeWithSelector(IMetricsOracle.OracleOnlyRegistry.selector, address(this)));
         oracle.onAssetRegistered(7, c, attestorAddrs);
+    }
+}
+
+/// @dev Only what the oracle's constructor reads of a registry: its stablecoin.
+contract RegistryStandIn {
+    address public stablecoin;
+
+    constructor(address stablecoin_) {
+        stablecoin = stablecoin_;
     }
 }
