@@ -40,6 +40,8 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
     uint16 public constant MAX_CURTAILMENT_CAP_HOURS = 720; // every hour of 30 days
     /// @notice The furthest ahead a grid event may be declared: a week (a day-ahead market calls a day ahead).
     uint32 public constant MAX_GRID_EVENT_HORIZON = 7 days;
+    /// @notice The longest the arbiter may be given to rule on a challenge while settlement waits.
+    uint32 public constant MAX_DISPUTE_DEADLINE = 30 days;
 
     struct AssetInfo {
         bytes32 siteId;
@@ -100,6 +102,9 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
         if (params.gridEventHorizon == 0 || params.gridEventHorizon > MAX_GRID_EVENT_HORIZON) {
             revert RegistryInvalidHorizon(params.gridEventHorizon, MAX_GRID_EVENT_HORIZON);
         }
+        if (params.disputeDeadline == 0 || params.disputeDeadline > MAX_DISPUTE_DEADLINE) {
+            revert RegistryInvalidDisputeDeadline(params.disputeDeadline, MAX_DISPUTE_DEADLINE);
+        }
         if (params.challengeWindow == 0) revert RegistryInvalidEpochLength(params.challengeWindow);
         if (params.reportDeadline == 0) revert RegistryInvalidEpochLength(params.reportDeadline);
         _params = params;
@@ -115,7 +120,8 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
                 reportDeadline: p.reportDeadline,
                 challengeWindow: p.challengeWindow,
                 // checked against uint128 when the parameters were set
-                minAttestorStake: uint128(p.minAttestorStake)
+                minAttestorStake: uint128(p.minAttestorStake),
+                disputeDeadline: p.disputeDeadline
             })
         );
     }

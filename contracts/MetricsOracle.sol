@@ -40,8 +40,7 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
 
     uint256 private constant BPS = 10_000;
     uint256 private constant SIGNATURE_LENGTH = 65;
-    /// @dev secp256k1n / 2: a signature's s above it is the malleable twin of a valid one (EIP-2).
-    uint256 private constant HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
+    /// @dev secp256k1's group order n, and n / 2: a signature (r, s) with s above n / 2 is the twin of (r, n - s).
     /// @dev Carbon intensity above this (g/kWh) is not physical: the dirtiest grids are near 1,200.
     uint256 public constant MAX_CARBON_G_PER_KWH = ObservationsLib.MAX_CARBON_G_PER_KWH;
     bytes32 private constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
@@ -194,8 +193,13 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         }
     }
 
-    /// @dev The signer of the `i`-th 65-byte signature (r, s, v) in `sigs`; zero for an invalid signature,
-    ///      including a malleable one whose s is in the upper half of the curve order (EIP-2).
+    /// @dev The signer of the `i`-th 65-byte signature (r, s, v) in `sigs`, zero for an invalid one. Every
+    ///      encoding of a genuine signature counts as its signer's: v as 0/1 or 27/28, and s in either half of
+    ///      the curve order (the twin (r, n - s) with the other v; the precompile accepts both halves, unlike
+    ///      OpenZeppelin's ECDSA, and recovers the same key). Agents and eth-account accept all of them, so the
+    ///      chain must too: otherwise a faulty attestor could re-encode its own (or a relayed) signature and
+    ///      have honest co-signers slashed for "forging" it. Nothing is identified by signature bytes:
+    ///      duplicates are caught by signer.
     function _recover(bytes32 digest, bytes calldata sigs, uint256 i) private pure returns (address) {
         bytes32 r;
         bytes32 s;
@@ -207,8 +211,8 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
             s := calldataload(add(p, 0x20))
             v := byte(0, calldataload(add(p, 0x40)))
         }
-        if (uint256(s) > HALF_ORDER) return address(0);
-        return ecrecover(digest, v, r, s); // zero for any v other than 27 or 28
+        if (v < 27) v += 27;
+        return ecrecover(digest, v, r, s); // zero for any v other than 27 or 28, or r or s out of range
     }
 
     /// @dev The most curtailed time (bps, rounded up) the grid event allows in the epoch ending at `end`;
@@ -235,6 +239,8 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
             revert OracleNotChallengeable(assetId, epoch, r.status, windowEnd);
         }
         r.status = ReportStatus.Challenged;
+        // from now on the field holds when the arbiter's time runs out
+        r.challengeEndsAt = (block.timestamp + _params.disputeDeadline).toUint40();
         ++_openDisputes[assetId];
         uint256 bond = registry.protocolParams().challengeBond;
         _challenges[assetId][epoch] = Challenge({challenger: msg.sender, bond: bond.toUint96()});
@@ -282,6 +288,19 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
             uint256 moved = registry.slashBond(assetId, operatorSlashed, address(this));
             if (moved != operatorSlashed) revert OracleBondShort(assetId, operatorSlashed, moved);
         }
+    }
+
+    /// @inheritdoc IMetricsOracle
+    function expireChallenge(uint256 assetId, uint64 epoch) external {
+        StoredReport storage r = _reports[assetId][epoch];
+        if (r.status != ReportStatus.Challenged) revert OracleNotChallenged(assetId, epoch, r.status);
+        uint40 resolveBy = r.challengeEndsAt;
+        if (block.timestamp < resolveBy) revert OracleDisputeOpen(assetId, epoch, resolveBy);
+        r.status = ReportStatus.Upheld;
+        --_openDisputes[assetId];
+        Challenge memory ch = _challenges[assetId][epoch];
+        _credits[ch.challenger] += ch.bond;
+        emit ChallengeExpired(assetId, epoch, ch.challenger, ch.bond);
     }
 
     /// @return status Upheld when the values stand, Corrected when they change, Voided
@@ -360,7 +379,6 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
             revert OracleNotProvable(assetId, epoch, was, r.challengeEndsAt);
         }
         uint32 invalid = _invalidObservations(report, r.digest);
-        (ReportStatus status, uint16 uptime, uint16 curtailed) = _revalue(report, invalid);
         (uint256 slashed, uint256 reward) = _punishCosigners(assetId, r.cosigners);
         if (was == ReportStatus.Challenged) {
             // the challenger was right that the report was wrong: its bond comes back
@@ -368,31 +386,13 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
             _credits[ch.challenger] += ch.bond;
             --_openDisputes[assetId];
         }
-        r.status = status;
-        r.uptimeBps = uptime;
-        r.curtailedBps = curtailed;
-        emit ObservationFaultProven(assetId, epoch, msg.sender, invalid, status, uptime, curtailed, slashed, reward);
-    }
-
-    /// @dev The report's values over its valid observations: Corrected with a quorum of them, else Voided.
-    function _revalue(Report calldata report, uint32 invalid)
-        private
-        view
-        returns (ReportStatus status, uint16 uptime, uint16 curtailed)
-    {
-        AttestationConfig memory c = _configs[report.assetId];
-        (uint256 up, uint256 cut, uint256 count) = ObservationsLib.settlementMedians(
-            report.observations, ObservationsLib.count(report.observations), invalid
-        );
-        if (count < AttestationLib.quorum(c.faultTolerance)) return (ReportStatus.Voided, 0, 0);
-        // the event was checked at submission when the report named one; without one nothing is curtailed
-        uint256 maxBps = 0;
-        if (cut != 0 && report.gridEventId != bytes32(0)) {
-            uint256 end = uint256(c.genesis) + (uint256(report.epoch) + 1) * c.epochLength;
-            maxBps = _curtailmentBound(report.assetId, report.gridEventId, c, end);
-        }
-        // medians of values checked <= 10,000 at submission
-        return (ReportStatus.Corrected, uint16(up), uint16(Math.min(cut, maxBps)));
+        // A forged observation means more than f co-signers lied: nothing in the report proves anything, and
+        // taking the median again over the rest would let them choose it (they chose which signature to
+        // forge). No proof, no pay.
+        r.status = ReportStatus.Voided;
+        r.uptimeBps = 0;
+        r.curtailedBps = 0;
+        emit ObservationFaultProven(assetId, epoch, msg.sender, invalid, slashed, reward);
     }
 
     /// @dev Slashes every co-signer of a report with forged observations; the prover gets the reward share

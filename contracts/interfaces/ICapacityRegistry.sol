@@ -75,6 +75,7 @@ struct ProtocolParams {
     uint16 attestorSlashBps; // share of a faulty attestor's stake slashed
     uint256 minAttestorStake; // stake a co-signer needs for its signature to count (at most 2^128 - 1)
     uint32 gridEventHorizon; // how far ahead of now a declared grid event may start, seconds
+    uint32 disputeDeadline; // seconds the arbiter has to rule on a challenge before anyone may expire it
 }
 
 /// @title CapacityRegistry
@@ -97,6 +98,8 @@ interface ICapacityRegistry {
     error RegistryInvalidStake(uint256 minAttestorStake);
     /// @notice A grid event horizon of zero or beyond the maximum.
     error RegistryInvalidHorizon(uint32 horizon, uint32 max);
+    /// @notice A dispute deadline of zero or beyond the maximum.
+    error RegistryInvalidDisputeDeadline(uint32 deadline, uint32 max);
     error RegistryInvalidCurtailmentCap(uint16 hoursPer30Days, uint16 max);
     error RegistryInvalidCurve(uint128 basePrice, uint16 kinkBps);
     error RegistryBondTooSmall(uint256 bond, uint256 minBond);

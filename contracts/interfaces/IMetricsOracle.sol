@@ -75,6 +75,7 @@ struct OracleParams {
     uint32 reportDeadline; // seconds after an epoch ends during which its report can be submitted
     uint32 challengeWindow; // seconds after acceptance during which a report can be challenged
     uint128 minAttestorStake; // what a co-signer must have staked for its signature to count
+    uint32 disputeDeadline; // seconds the arbiter has to rule on a challenge before anyone may expire it
 }
 
 /// @notice The arbiter's finding on a challenged report.
@@ -153,6 +154,8 @@ interface IMetricsOracle {
     /// @notice Stake stays locked while the asset can still need it.
     error OracleStakeLocked(uint256 assetId, address attestor, uint256 openDisputes, uint32 committedGpus);
     error OracleOnlyRegistry(address caller);
+    /// @notice A challenge the arbiter still has time to rule on.
+    error OracleDisputeOpen(uint256 assetId, uint64 epoch, uint64 resolveBy);
     /// @notice The registry slashed less of the operator's bond than the bond held a moment before (cannot happen
     ///         with this registry).
     error OracleBondShort(uint256 assetId, uint256 needed, uint256 slashed);
@@ -187,16 +190,15 @@ interface IMetricsOracle {
         uint256 attestorsSlashed,
         uint256 challengerPaid
     );
-    /// @notice Anyone proved on chain that observation signatures of an accepted report are invalid: the
-    ///         co-signers who vouched for them are slashed; the median is taken again over the valid ones.
+    /// @notice The arbiter did not rule in time: the report stands as accepted and the challenger's bond returns.
+    event ChallengeExpired(uint256 indexed assetId, uint64 indexed epoch, address indexed challenger, uint256 bond);
+    /// @notice Anyone proved on chain that observation signatures of an accepted report are not its
+    ///         observers': the co-signers who vouched for them are slashed and the report is voided.
     event ObservationFaultProven(
         uint256 indexed assetId,
         uint64 indexed epoch,
         address indexed prover,
         uint32 invalidObservers,
-        ReportStatus status,
-        uint16 uptimeBps,
-        uint16 curtailedBps,
         uint256 slashed,
         uint256 reward
     );
@@ -227,10 +229,16 @@ interface IMetricsOracle {
     ///         goes to the treasury.
     function resolveChallenge(uint256 assetId, uint64 epoch, Verdict calldata verdict) external;
 
+    /// @notice Closes a challenge the arbiter did not rule on within the dispute deadline: the report stands
+    ///         (Upheld: its median of 2f+1 observations), the challenger's bond returns, settlement continues.
+    ///         Anyone may call. A challenge can so delay settlement by at most the deadline.
+    function expireChallenge(uint256 assetId, uint64 epoch) external;
+
     /// @notice Proves that observation signatures in an accepted report (presented again, as submitted) are
-    ///         invalid. Every observation is checked; the invalid ones are dropped and the median is taken
-    ///         over the rest (voided below the quorum); every co-signer is slashed; the prover is rewarded.
-    ///         Open while the report is in its window or challenged.
+    ///         not their observers' (in any encoding). Every co-signer is slashed, the prover is rewarded, and
+    ///         the report is voided: more than f co-signers lied, so nothing in it proves anything (taking the
+    ///         median again over the rest would let them choose it). Open while the report is in its window
+    ///         or challenged (a challenger's bond then comes back).
     function proveObservationFault(Report calldata report) external;
 
     /// @notice Proves that one attestor signed two different observations of the same epoch; it is slashed

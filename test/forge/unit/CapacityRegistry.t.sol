@@ -208,8 +208,18 @@ contract CapacityRegistryTest is Fixture {
         _expectParamsRevert(
             p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidHorizon.selector, 7 days + 1, 7 days)
         );
+        p = defaultParams();
+        p.disputeDeadline = 0;
+        _expectParamsRevert(
+            p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidDisputeDeadline.selector, 0, 30 days)
+        );
+        p.disputeDeadline = 30 days + 1;
+        _expectParamsRevert(
+            p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidDisputeDeadline.selector, 30 days + 1, 30 days)
+        );
         // the bounds themselves are accepted
         p = defaultParams();
+        p.disputeDeadline = 30 days;
         p.challengerRewardBps = 9_999;
         p.attestorSlashBps = 10_000;
         p.minAttestorStake = type(uint128).max;

@@ -2,7 +2,9 @@
 pragma solidity 0.8.30;
 
 import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
-import {AssetStatus, ICapacityRegistry, ProtocolParams} from "../../../contracts/interfaces/ICapacityRegistry.sol";
+import {
+    AssetParams, AssetStatus, ICapacityRegistry, ProtocolParams
+} from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {
     AttestationConfig,
@@ -18,6 +20,8 @@ import {Fixture} from "../utils/Fixture.sol";
 
 /// @notice Submission: the quorum, the co-signers, the median the contract takes itself, and bad input.
 contract MetricsOracleSubmitTest is Fixture {
+    uint256 internal constant SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+
     function test_submitReport_AcceptsQuorumAndEmits() public {
         vm.warp(epochStart(1));
         Report memory r = makeReport(0, 9_990);
@@ -117,6 +121,52 @@ contract MetricsOracleSubmitTest is Fixture {
         assertEq(oracle.reportOf(assetId, 0).uptimeBps, 9_700, "element (4-1)/2 of [0, 9700, 9800, 9900]");
     }
 
+    /// @notice n = 32, f = 10: observer 32, co-signer 32 and verdict bit 31 all work (no off-by-one).
+    function test_submitReport_ThirtyTwoAttestorsIndex32() public {
+        uint256[] memory keys = new uint256[](32);
+        address[] memory addrs = new address[](32);
+        for (uint256 i; i < 32; ++i) {
+            keys[i] = 0xB0000 + i;
+            addrs[i] = vm.addr(keys[i]);
+        }
+        AssetParams memory p = defaultAsset();
+        p.attestors = addrs;
+        p.faultTolerance = 10;
+        vm.prank(operator);
+        uint256 id = registry.registerAsset(p);
+        for (uint256 i; i < 32; ++i) {
+            vm.prank(operator);
+            oracle.depositStake(id, addrs[i], STAKE);
+        }
+        vm.warp(block.timestamp + 2 * uint256(EPOCH));
+        uint64 epoch = registry.currentEpoch(id) - 1;
+        // observers 12..32 (21 = 2f+1), the last one lying high
+        Observation[] memory obs = new Observation[](21);
+        uint256[] memory okeys = new uint256[](21);
+        for (uint256 i; i < 21; ++i) {
+            obs[i] = observation(uint8(12 + i), 9_000);
+            okeys[i] = keys[11 + i];
+        }
+        obs[20].uptimeBps = 10_000;
+        Report memory r = _buildReport(oracle, id, epoch, bytes32(0), obs, okeys);
+        uint256[] memory ckeys = new uint256[](11);
+        for (uint256 i; i < 11; ++i) {
+            ckeys[i] = keys[21 + i]; // co-signers 22..32
+        }
+        oracle.submitReport(r, _cosign(oracle, r, ckeys));
+        StoredReport memory s = oracle.reportOf(id, epoch);
+        assertEq(s.cosigners, 0xFFE00000, "bits 21..31");
+        assertEq(s.uptimeBps, 9_000, "median");
+        vm.prank(challenger);
+        oracle.challenge(id, epoch);
+        vm.prank(admin);
+        oracle.resolveChallenge(
+            id, epoch, Verdict({voided: false, uptimeBps: 9_000, curtailedBps: 0, faultyAttestors: 1 << 31})
+        );
+        (, uint256 st) = oracle.attestorOf(id, addrs[31]);
+        assertEq(st, STAKE / 2, "attestor 32 slashed");
+    }
+
     function test_submitReport_RevertWhen_BelowQuorum() public {
         bytes memory cs;
         vm.warp(epochStart(1));
@@ -203,6 +253,28 @@ contract MetricsOracleSubmitTest is Fixture {
         bytes memory one = cosignFirst(r, 1);
         vm.expectRevert(abi.encodeWithSelector(IMetricsOracle.OracleDuplicateSigner.selector, attestorAddrs[0]));
         oracle.submitReport(r, bytes.concat(one, one));
+    }
+
+    function test_submitReport_RevertWhen_TheHighSTwinOfACosignatureIsAddedAsAnother() public {
+        vm.warp(epochStart(1));
+        Report memory r = makeReport(0, 10_000);
+        bytes memory one = cosignFirst(r, 1);
+        vm.expectRevert(abi.encodeWithSelector(IMetricsOracle.OracleDuplicateSigner.selector, attestorAddrs[0]));
+        oracle.submitReport(r, bytes.concat(one, highSTwin(one)));
+    }
+
+    /// @dev (r, n - s, the other v): the same signer's signature, encoded otherwise
+    function highSTwin(bytes memory sig) internal pure returns (bytes memory twin) {
+        twin = bytes.concat(sig);
+        bytes32 s;
+        assembly {
+            s := mload(add(twin, 0x40))
+        }
+        bytes32 flipped = bytes32(SECP256K1_ORDER - uint256(s));
+        assembly {
+            mstore(add(twin, 0x40), flipped)
+        }
+        twin[64] = bytes1(uint8(twin[64]) == 27 ? 28 : 27);
     }
 
     function test_submitReport_RevertWhen_CosignerUnderstaked() public {
@@ -408,11 +480,11 @@ contract MetricsOracleFaultProofTest is Fixture {
         assertEq(oracle.reportOf(assetId, 0).uptimeBps, 9_800, "accepted: median of 9,900, 9,800 and the forgery");
         address prover = address(0xF00D);
         vm.expectEmit(true, true, true, true, address(oracle));
-        emit IMetricsOracle.ObservationFaultProven(assetId, 0, prover, 0x4, ReportStatus.Voided, 0, 0, 1_000e6, 200e6);
+        emit IMetricsOracle.ObservationFaultProven(assetId, 0, prover, 0x4, 1_000e6, 200e6);
         vm.prank(prover);
         oracle.proveObservationFault(r);
         StoredReport memory s = oracle.reportOf(assetId, 0);
-        assertTrue(s.status == ReportStatus.Voided, "two valid observations are below the quorum of three");
+        assertTrue(s.status == ReportStatus.Voided, "a forged observation voids the report");
         (bool ready, bool proven,,) = oracle.outcome(assetId, 0);
         assertTrue(ready && !proven, "no proof, no pay");
         (, uint256 stake1) = oracle.attestorOf(assetId, attestorAddrs[0]);
@@ -423,17 +495,47 @@ contract MetricsOracleFaultProofTest is Fixture {
         assertEq(oracle.creditOf(treasury), 800e6, "treasury: the rest");
     }
 
-    function test_proveObservationFault_ForgedObservationCorrectsOverTheValidOnes() public {
+    /// @notice The auditor's attack: colluders put two honest observations beside their two lies, forge one of
+    ///         the honest ones, and prove their own "fault" so that the median over the rest is theirs. A
+    ///         forged report is voided instead: the median is never taken again over what they chose to keep.
+    function test_proveObservationFault_NeverLetsTheForgersChooseTheMedian() public {
         vm.warp(epochStart(1));
-        Report memory r = _forgedReport(4, 4, 0);
+        Report memory r = _forgedReport(4, 4, 9_000);
+        // 9,900 and 9,800 are the colluders' (attestors 1 and 2), 9,700 honest, 9,000 "attestor 4" forged
         oracle.submitReport(r, cosignFirst(r, 2));
-        assertEq(oracle.reportOf(assetId, 0).uptimeBps, 9_700, "lower median of four, the forgery among them");
+        assertEq(oracle.reportOf(assetId, 0).uptimeBps, 9_700, "lower median of four");
+        vm.prank(address(0x5B1)); // a sybil of theirs
         oracle.proveObservationFault(r);
         StoredReport memory s = oracle.reportOf(assetId, 0);
-        assertTrue(s.status == ReportStatus.Corrected, "three valid observations remain");
-        assertEq(s.uptimeBps, 9_800, "median of 9,900, 9,800, 9,700");
-        (bool ready, bool proven, uint32 uptime,) = oracle.outcome(assetId, 0);
-        assertTrue(ready && proven && uptime == 9_800, "settles at once with the corrected value");
+        assertTrue(s.status == ReportStatus.Voided && s.uptimeBps == 0, "voided, not re-valued to 9,800");
+        (bool ready, bool proven,,) = oracle.outcome(assetId, 0);
+        assertTrue(ready && !proven, "settles at once: nothing delivered");
+    }
+
+    /// @notice The auditor's framing attack: a faulty attestor (within f) serves its own genuine signature in
+    ///         another encoding (s in the upper half, or v as 0/1), which agents accept; the contract accepts
+    ///         every encoding of a genuine signature, so there is no "fault" to prove and no one to slash.
+    function test_proveObservationFault_RevertWhen_OnlyTheEncodingDiffers() public {
+        vm.warp(epochStart(1));
+        Report memory r = makeReport(0, 9_950);
+        bytes memory sigs = r.observationSignatures;
+        // observation 2: the high-s twin (r, n - s, v ^ 1); observation 3: v as 0/1
+        bytes32 s2;
+        assembly {
+            s2 := mload(add(sigs, add(0x20, 97)))
+        }
+        bytes32 twin = bytes32(0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141 - uint256(s2));
+        for (uint256 j; j < 32; ++j) {
+            sigs[97 + j] = twin[j];
+        }
+        sigs[129] = bytes1(uint8(sigs[129]) == 27 ? 28 : 27);
+        sigs[194] = bytes1(uint8(sigs[194]) - 27);
+        r.observationSignatures = sigs;
+        oracle.submitReport(r, cosignFirst(r, 2));
+        vm.expectRevert(abi.encodeWithSelector(IMetricsOracle.OracleNoFault.selector, assetId, 0));
+        oracle.proveObservationFault(r);
+        (, uint256 stake) = oracle.attestorOf(assetId, attestorAddrs[0]);
+        assertEq(stake, STAKE, "no honest co-signer slashed");
     }
 
     function test_proveObservationFault_CosignerProverGetsNoReward() public {
@@ -809,6 +911,36 @@ contract MetricsOracleDisputeTest is Fixture {
         oracle.challenge(assetId, 0);
         assertEq(oracle.openDisputes(assetId), 1, "open");
         assertEq(usdc.balanceOf(address(oracle)), 4 * STAKE + BOND, "bond pulled");
+    }
+
+    /// @notice A challenge delays settlement by at most the dispute deadline: past it anyone expires the
+    ///         challenge, the report stands and the challenger's bond returns.
+    function test_expireChallenge_AfterTheDeadlineTheReportStands() public {
+        openLease(lessee, 2, 1, LeaseClass.Firm);
+        vm.warp(epochStart(2));
+        Report memory r = makeReport(1, 9_950);
+        oracle.submitReport(r, cosignFirst(r, 2));
+        _challengeBy(challenger, 1);
+        uint64 resolveBy = uint64(block.timestamp + DISPUTE_DEADLINE);
+        assertEq(oracle.reportOf(assetId, 1).challengeEndsAt, resolveBy, "the arbiter's time");
+        vm.warp(resolveBy - 1);
+        vm.expectRevert(abi.encodeWithSelector(IMetricsOracle.OracleDisputeOpen.selector, assetId, 1, resolveBy));
+        oracle.expireChallenge(assetId, 1);
+        (bool ready,,,) = oracle.outcome(assetId, 1);
+        assertFalse(ready, "settlement waits for the arbiter");
+        vm.warp(resolveBy);
+        vm.expectEmit(true, true, true, true, address(oracle));
+        emit IMetricsOracle.ChallengeExpired(assetId, 1, challenger, BOND);
+        oracle.expireChallenge(assetId, 1);
+        assertTrue(oracle.reportOf(assetId, 1).status == ReportStatus.Upheld, "stands");
+        assertEq(oracle.creditOf(challenger), BOND, "bond back");
+        assertEq(oracle.openDisputes(assetId), 0, "closed");
+        market.finalizeEpochs(assetId, 2);
+        assertEq(market.ledgerOf(assetId).nextEpochToFinalize, 2, "settlement continued");
+        vm.expectRevert(
+            abi.encodeWithSelector(IMetricsOracle.OracleNotChallenged.selector, assetId, 1, ReportStatus.Upheld)
+        );
+        oracle.expireChallenge(assetId, 1);
     }
 
     function test_challenge_RevertWhen_WindowClosed() public {

@@ -29,6 +29,7 @@ abstract contract Fixture is HandlerBase {
     uint32 internal constant DEADLINE = 3600;
     uint256 internal constant MIN_STAKE = 500e6;
     uint256 internal constant STAKE = 1_000e6;
+    uint32 internal constant DISPUTE_DEADLINE = 3 days;
 
     address internal admin = address(0xA11CE);
     address internal treasury = address(0x7EA5);
@@ -96,7 +97,8 @@ abstract contract Fixture is HandlerBase {
             challengerRewardBps: 2_000,
             attestorSlashBps: 5_000,
             minAttestorStake: MIN_STAKE,
-            gridEventHorizon: 1 days
+            gridEventHorizon: 1 days,
+            disputeDeadline: DISPUTE_DEADLINE
         });
     }
 
