@@ -137,10 +137,11 @@ def make_env(
     attestors: int = 3,
     state_file: Path | None = None,
     signer0: str | None = None,
+    unstaked: tuple[int, ...] = (),
 ) -> AgentEnv:
     """An asset of `attestors` staked attestors tolerating `fault_tolerance` faulty ones. `state_file`: anvil
     keeps its state there across restarts; `signer0`: attestor 0's address when its key lives elsewhere (an
-    HSM); the generated account 0 then only pays gas."""
+    HSM); the generated account 0 then only pays gas. `unstaked`: 0-based attestors the operator does not stake."""
     anvil = Anvil(extra_args=("--state", str(state_file)) if state_file else ()).start()
     w3 = connect(anvil.url)
     keys = dev_accounts(12)
@@ -186,6 +187,7 @@ def make_env(
         protocol.registry.events.AssetRegistered().process_receipt(receipt, errors=DISCARD)[0]["args"]["assetId"]
     )
     send(w3, operator, coin.approve(protocol.oracle.address, 2**256 - 1))
-    for attestor in protocol.oracle.functions.attestors(asset_id).call():
-        send(w3, operator, protocol.oracle.functions.depositStake(asset_id, attestor, params.min_attestor_stake))
+    for i, attestor in enumerate(protocol.oracle.functions.attestors(asset_id).call()):
+        if i not in unstaked:
+            send(w3, operator, protocol.oracle.functions.depositStake(asset_id, attestor, params.min_attestor_stake))
     return AgentEnv(anvil, w3, protocol, path, tmp, asset_id, signers, keystores, admin)

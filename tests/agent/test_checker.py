@@ -3,11 +3,20 @@ a lying attestor, refusal and challenge on disagreement, and reports that land w
 
 from __future__ import annotations
 
-from tests.agent.env import AgentEnv
+from pathlib import Path
+
+from tests.agent.env import AgentEnv, make_env
 from wellhead.agent.attestation import report_differences
 from wellhead.agent.config import Tolerances
 from wellhead.agent.runtime import Agent
-from wellhead.chain.eip712 import Observation
+from wellhead.chain.eip712 import (
+    Observation,
+    ObservationClaim,
+    build_report,
+    claim_from_json,
+    sign_observation,
+    to_json,
+)
 from wellhead.chain.reports import ReportStatus
 
 HONEST = {"type": "simulated", "seed": 11, "fault_rate": 0.2, "dark_rate": 0.0}
@@ -37,9 +46,8 @@ def wire(agents: list[Agent], site: Agent | None) -> None:
 
 
 def checkers(env: AgentEnv, views: list[dict[str, object]], **settings: object) -> list[Agent]:
-    return [
-        env.agent(i + 1, collectors=[v], tolerances=TIGHT, aggregate_delay=0, **settings) for i, v in enumerate(views)
-    ]
+    settings = {"tolerances": TIGHT, "aggregate_delay": 0, **settings}
+    return [env.agent(i + 1, collectors=[v], **settings) for i, v in enumerate(views)]
 
 
 def test_every_observation_reported_and_cosigned_when_all_agree(env2: AgentEnv) -> None:
@@ -115,6 +123,69 @@ def test_honest_checker_challenges_a_colluding_quorum(env2: AgentEnv) -> None:
     assert accepted.uptime_bps == 10_000, "two colluders beyond f = 1 set the median"
     assert env2.protocol.oracle.functions.challengerOf(env2.asset_id, 0).call() == env2.attestors[2].address
     assert honest.store.report(env2.asset_id, 0).status == "refused"  # type: ignore[union-attr]
+
+
+def test_a_faulty_attestor_cannot_block_the_report(env2: AgentEnv) -> None:
+    """The auditor's liveness attack: one faulty attestor serves an observation the contract would refuse
+    (carbon 5,000 g/kWh) and a malformed co-signature. The honest agents keep both out of what they build and
+    submit, and report on time."""
+    site = env2.agent(0, collectors=[HONEST])
+    honest1, faulty, honest3 = checkers(env2, [CHECKER_VIEW, CHECKER_VIEW, CHECKER_VIEW])
+    agents = [site, honest1, faulty, honest3]
+    wire(agents, site)
+    env2.warp_to(env2.epoch_end(0) + 10)
+    impossible = Observation(
+        observer=3,
+        uptimeBps=10_000,
+        gpuEnergyWh=1,
+        facilityEnergyWh=2,
+        carbonGramsPerKwh=5_000,
+        evidenceHash=b"\7" * 32,
+    )
+    claim = ObservationClaim(assetId=env2.asset_id, epoch=0, observation=impossible)
+    signature = sign_observation(claim, env2.protocol.chain_id, env2.protocol.oracle.address, env2.attestors[2])
+    faulty.store.add_observation(env2.asset_id, 0, 3, env2.attestors[2].address, to_json(claim), "0x" + signature.hex())
+    faulty.store.add_cosignature(env2.asset_id, 0, "0x" + "11" * 32, env2.attestors[2].address, "0x" + "ff" * 65)
+    env2.run_until([site, honest1, honest3], lambda: env2.report_on_chain(0).exists)
+    (accepted,) = env2.accepted()
+    assert [o.observer for o in accepted.report.observations] == [1, 2, 4], "the impossible observation left out"
+    assert env2.attestors[2].address not in env2.cosigners(accepted)
+
+
+def test_an_unstaked_attestor_neither_observes_nor_cosigns_for_the_report(tmp_path: Path) -> None:
+    """Only co-signers need the minimum stake on chain (a stake read per observer would cost every report);
+    the honest agents keep an unstaked attestor's observation and co-signature out, so within the fault bound
+    no observation in a report is free of stake."""
+    env = make_env(tmp_path, fault_tolerance=1, attestors=4, unstaked=(3,))
+    try:
+        # each waits 2 s for every attestor: all four observe at once, so a report of three shows a choice
+        site = env.agent(0, collectors=[HONEST], aggregate_delay=2)
+        agents = [site, *checkers(env, [CHECKER_VIEW] * 3, aggregate_delay=2)]
+        wire(agents, site)
+        env.warp_to(env.epoch_end(0) + 10)
+        env.run_until(agents, lambda: env.report_on_chain(0).exists)
+        (accepted,) = env.accepted()
+        assert [o.observer for o in accepted.report.observations] == [1, 2, 3]
+        assert env.attestors[3].address not in env.cosigners(accepted)
+        for agent in agents:  # whichever observations each held when it built its report
+            row = agent.store.report(env.asset_id, 0)
+            assert agent.attestation is not None and row is not None
+            built = agent.attestation.own_proposal(row)
+            assert built is not None
+            assert 4 not in [o.observer for o in built.observations]
+        # the unstaked attestor proposes a report of all four observations: no honest agent would co-sign it
+        checker = agents[1]
+        held = checker.store.observations(env.asset_id, 0)
+        assert len(held) == 4, "precondition: the checker holds the unstaked attestor's observation"
+        signed = [(claim_from_json(o.claim).observation, bytes.fromhex(o.signature.removeprefix("0x"))) for o in held]
+        four = build_report(env.asset_id, 0, accepted.report.grid_event_id, signed)
+        row = checker.store.report(env.asset_id, 0)
+        assert checker.attestation is not None and row is not None and row.report is not None
+        mine = checker.attestation.own(row)
+        assert mine is not None
+        assert checker.attestation.check(four, mine, dict(row.report)) == ["observers [4] have nothing at stake"]
+    finally:
+        env.close()
 
 
 def _obs(uptime: int, gpu_wh: int, facility_wh: int) -> Observation:

@@ -111,7 +111,7 @@ def test_vtn_event_curtails_interruptible_and_settles(
     site.skip_and_finalize(0)  # before the leases start
     site.warp_to(end)
     site.submit(site.report(1, grid_event=declared, curtailedBps=curtailed))
-    site.warp_to(end + protocol.registry.functions.protocolParams().call()[4] + 1)
+    site.warp_to(end + protocol.registry.functions.protocolParams().call().challengeWindow + 1)
     market = protocol.market.functions
     send(w3, actors.admin, market.finalizeEpoch(asset, 1))
     firm_refund, _ = market.refundable(leases["firm 32 GPUs"]).call()

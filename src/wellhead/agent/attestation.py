@@ -41,6 +41,7 @@ from wellhead.chain.eip712 import (
     claim_from_json,
     invalid_observers,
     observation_digest,
+    observation_problems,
     recover_digest,
     report_digest,
     report_from_json,
@@ -119,6 +120,7 @@ class Terms:
     fault_tolerance: int
     chain_id: int
     oracle: str
+    max_gpu_energy_wh: int  # every GPU at full power for a whole epoch: the contract's bound
 
     @property
     def quorum(self) -> int:
@@ -142,16 +144,19 @@ class AttestationExchange:
         metrics: AgentMetrics,
         terms: Terms,
         coverage_bps: Callable[[bytes, int], int | None],
+        staked: Callable[[], set[str]],
         warn: Callable[..., None],
     ) -> None:
         """`coverage_bps(event, epoch)`: how much of the epoch (bps, rounded up) the declared event covers on
-        chain, None if it is not a declaration of the asset."""
+        chain, None if it is not a declaration of the asset. `staked()`: the attestors holding the minimum
+        stake now (only their co-signatures count, and only their observations go into our reports)."""
         self.s = settings
         self.store = store
         self.signer = signer
         self.metrics = metrics
         self.terms = terms
         self.coverage_bps = coverage_bps
+        self.staked = staked
         self._warn = warn
         self.index = terms.index_of(signer.address)
         self._backoff: dict[str, float] = {}
@@ -187,6 +192,11 @@ class AttestationExchange:
             return None
         if o.observer > len(self.terms.attestors) or self.terms.attestors[o.observer - 1] != signer:
             self._warn(f"peer:{url}", "observation not signed by the attestor of its index", peer=url)
+            return None
+        problems = observation_problems(o, self.terms.max_gpu_energy_wh)
+        if problems:
+            # the contract would refuse any report carrying it: keep it out of ours
+            self._warn(f"peer:{url}", "peer's observation is impossible; left out", peer=url, problems=problems)
             return None
         return claim, "0x" + signature.hex()
 
@@ -251,26 +261,36 @@ class AttestationExchange:
 
     # ------------------------------------------------------------------ proposing and co-signing
     def propose(self, row: OutboxRow, now: float) -> None:
-        """Builds the report of every observation we hold under our grid event, once we hold all of them or a
-        quorum has waited `aggregate_delay`."""
+        """Builds the report of every staked attestor's observation we hold under our grid event, once we hold
+        all of them or a quorum has waited `aggregate_delay`. An unstaked attestor's observation is left out: the
+        contract checks only co-signers' stake (a read per observer would cost every report), so we do."""
         mine = self.own(row)
         if mine is None:
             return
+        staked = self.staked()
         held = [(claim_from_json(o.claim), o.signature) for o in self.store.observations(row.asset_id, row.epoch)]
         matching = [
             (c.observation, bytes.fromhex(sig.removeprefix("0x")))
             for c, sig in held
-            if c.grid_event_id == mine.grid_event_id
+            if c.grid_event_id == mine.grid_event_id and self.terms.attestors[c.observation.observer - 1] in staked
         ]
         waited = now - (self.store.created_at(row.asset_id, row.epoch) or now)
         if len(matching) < self.terms.quorum:
             return
-        if len(matching) < len(self.terms.attestors) and waited < self.s.aggregate_delay:
+        if len(matching) < len(staked) and waited < self.s.aggregate_delay:
             return
         report = build_report(row.asset_id, row.epoch, mine.grid_event_id, matching)
         digest = "0x" + report_digest(report, self.terms.chain_id, self.terms.oracle).hex()
-        if self.store.add_proposal(row.asset_id, row.epoch, digest, to_json(report)):
-            self.store.put(self._own_key(row), digest)
+        self.store.add_proposal(row.asset_id, row.epoch, digest, to_json(report))
+        # ours even when a peer built the same report first: we refuse it if it fails our checks
+        self.store.put(self._own_key(row), digest)
+
+    def own_proposal(self, row: OutboxRow) -> Report | None:
+        """The report we built for the epoch, if we have built one."""
+        digest = self.store.get(self._own_key(row))
+        return next(
+            (report_from_json(r) for d, r in self.store.proposals(row.asset_id, row.epoch) if d == digest), None
+        )
 
     @staticmethod
     def _own_key(row: OutboxRow) -> str:
@@ -313,6 +333,13 @@ class AttestationExchange:
         bad = invalid_observers(report, self.terms.attestors, self.terms.chain_id, self.terms.oracle)
         if bad:
             problems.append(f"observations of attestors {bad} are not signed by them")
+        impossible = [o.observer for o in report.observations if observation_problems(o, self.terms.max_gpu_energy_wh)]
+        if impossible:
+            problems.append(f"observations of attestors {impossible} are impossible: the contract would refuse it")
+        staked = self.staked()
+        unstaked = [o.observer for o in report.observations if self.terms.attestors[o.observer - 1] not in staked]
+        if unstaked:
+            problems.append(f"observers {unstaked} have nothing at stake")
         if problems:
             return problems
         median = aggregate(report.observations, report.grid_event_id)
@@ -340,19 +367,31 @@ class AttestationExchange:
 
     # ------------------------------------------------------------------ submitting
     def submittable(self, row: OutboxRow) -> tuple[Report, bytes] | None:
-        """The best report with f+1 co-signatures: the most observations, then the most co-signers."""
-        best: tuple[int, int, Report, bytes] | None = None
+        """The best report with f+1 usable co-signatures (the most observations), and exactly f+1 of them: each
+        recovers to a distinct attestor holding the minimum stake, ours first. A faulty peer's malformed,
+        unknown or unstaked co-signature is never put in (the contract would refuse the whole report)."""
+        staked = self.staked()
+        best: tuple[int, Report, bytes] | None = None
         for digest_hex, data in self.store.proposals(row.asset_id, row.epoch):
-            cosigs = [
-                (s, sig)
-                for s, sig in self.store.cosignatures(row.asset_id, row.epoch, digest_hex)
-                if s in self.terms.attestors
-            ]
-            if len(cosigs) < self.terms.cosigners_needed:
+            digest = bytes.fromhex(digest_hex.removeprefix("0x"))
+            usable: dict[str, bytes] = {}
+            for signer, sig in self.store.cosignatures(row.asset_id, row.epoch, digest_hex):
+                raw = bytes.fromhex(sig.removeprefix("0x"))
+                try:
+                    recovered = recover_digest(digest, raw)
+                except Exception:
+                    continue
+                if recovered == signer and signer in staked and len(raw) == 65:
+                    usable.setdefault(signer, raw)
+            if len(usable) < self.terms.cosigners_needed:
                 continue
+            chosen = sorted(usable, key=lambda a: (a != self.signer.address, self.terms.index_of(a)))
+            blob = b"".join(usable[a] for a in chosen[: self.terms.cosigners_needed])
             report = report_from_json(data)
-            blob = b"".join(bytes.fromhex(sig.removeprefix("0x")) for _, sig in cosigs)
-            key = (len(report.observations), len(cosigs))
-            if best is None or key > best[:2]:
-                best = (*key, report, blob)
-        return None if best is None else (best[2], best[3])
+            if best is None or len(report.observations) > best[0]:
+                best = (len(report.observations), report, blob)
+        return None if best is None else (best[1], best[2])
+
+    def drop_cosignature(self, row: OutboxRow, signer: str) -> None:
+        """A co-signature the contract refused (its signer unknown, doubled or understaked): never sent again."""
+        self.store.delete_cosignatures(row.asset_id, row.epoch, signer)

@@ -49,5 +49,6 @@ class RpcPool:
         key = "Stablecoin" if name == "TestStablecoin" else name
         artifact = "TestStablecoin" if name in ("Stablecoin", "TestStablecoin") else name
         address = Web3.to_checksum_address(self.deployment.address(key))
-        c: Contract = w3.eth.contract(address=address, abi=abi(artifact))
+        # struct outputs decode as named tuples: read by field name, never by position
+        c: Contract = w3.eth.contract(address=address, abi=abi(artifact), decode_tuples=True)
         return c

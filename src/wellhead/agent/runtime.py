@@ -55,7 +55,7 @@ from wellhead.chain.deployment import Deployment
 from wellhead.chain.eip712 import ZERO32, ObservationClaim
 from wellhead.chain.grid import GridEvent, declaration_id
 from wellhead.chain.grid import digest as grid_digest
-from wellhead.chain.reports import ReportStatus, StoredReport, accepted_report
+from wellhead.chain.reports import ReportStatus, StoredReport, accepted_report, attestor_stake
 from wellhead.errors import ConfigError, ContractRevertError, RpcUnavailableError, WellheadError
 
 log = logging.getLogger("wellhead.agent")
@@ -118,6 +118,7 @@ class Agent:
             self.power_cap = NvmlPowerCap(settings.openadr.curtail_power_cap_watts)
         self.ven: Ven | None = None
         self.attestation: AttestationExchange | None = None
+        self._staked_cache: tuple[float, set[str]] | None = None
         self._last_log: dict[str, float] = {}
         self._last_balance = 0.0
         self.stopping = threading.Event()
@@ -203,8 +204,10 @@ class Agent:
                 fault_tolerance=self.terms.fault_tolerance,
                 chain_id=self.deployment.chain_id,
                 oracle=self.deployment.address("MetricsOracle"),
+                max_gpu_energy_wh=self.terms.gpus * self.terms.max_watts * self.terms.epoch_length // 3600,
             ),
             self._coverage_bps,
+            self._staked,
             self._warn,
         )
         return True
@@ -251,20 +254,20 @@ class Agent:
             )
         registry = self.pool.contract(w3, "CapacityRegistry")
         t = registry.functions.terms(self.s.asset_id).call()
-        if t[11] == 0:
+        if t.status == 0:
             raise ConfigError(f"asset {self.s.asset_id} is not registered on chain {self.deployment.chain_id}")
         params = registry.functions.protocolParams().call()
         attestors = tuple(registry.functions.attestors(self.s.asset_id).call())
         return SiteTerms(
-            genesis=t[1],
-            epoch_length=t[2],
-            gpus=t[4],
-            max_watts=t[5],
-            fault_tolerance=t[9],
+            genesis=t.genesis,
+            epoch_length=t.epochLength,
+            gpus=t.gpuCount,
+            max_watts=t.maxWattsPerGpu,
+            fault_tolerance=t.faultTolerance,
             attestors=attestors,
-            report_deadline=params[5],
-            challenge_window=params[4],
-            challenge_bond=params[3],
+            report_deadline=params.reportDeadline,
+            challenge_window=params.challengeWindow,
+            challenge_bond=params.challengeBond,
             decimals=int(self.pool.contract(w3, "Stablecoin").functions.decimals().call()),
         )
 
@@ -520,6 +523,25 @@ class Agent:
         known, secs = self.pool.call(overlap)
         return -(-secs * 10_000 // (end - start)) if known else None
 
+    def _staked(self) -> set[str]:
+        """The asset's attestors holding the oracle's minimum stake, read at most every 30 s."""
+        assert self.terms is not None
+        if self._staked_cache is not None and time.monotonic() - self._staked_cache[0] < 30:
+            return self._staked_cache[1]
+
+        def read(w3: Web3) -> set[str]:
+            oracle = self.pool.contract(w3, "MetricsOracle")
+            minimum = int(oracle.functions.params().call().minAttestorStake)
+            out = set()
+            for attestor in self.terms.attestors:  # type: ignore[union-attr]
+                if attestor_stake(oracle, self.s.asset_id, attestor) >= minimum:
+                    out.add(attestor)
+            return out
+
+        staked: set[str] = self.pool.call(read)
+        self._staked_cache = (time.monotonic(), staked)
+        return staked
+
     def challenge_disagreements(self) -> None:
         """Challenges an accepted report, inside its window, when one of its observations is more than
         `challenge_margin_bps` from what we measured, or its medians are beyond our tolerances: the arbiter
@@ -617,6 +639,10 @@ class Agent:
         try:
             self.pool.call(send)
         except ContractRevertError as exc:
+            if exc.error in ("OracleUnknownSigner", "OracleDuplicateSigner", "OracleCosignerUnderstaked"):
+                # never send that co-signature again; the next attempt picks another
+                self.attestation.drop_cosignature(row, str(exc.error_args.get("signer", "")))
+                self._staked_cache = None
             if exc.error == "OracleReportExists":
                 self.store.set_status(row.asset_id, row.epoch, "submitted")
             elif exc.error == "OracleReportTooLate":

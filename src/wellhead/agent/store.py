@@ -325,6 +325,11 @@ class AgentStore:
             (asset_id, epoch, digest, signer, signature, time.time()),
         )
 
+    def delete_cosignatures(self, asset_id: int, epoch: int, signer: str) -> None:
+        self.db.execute(
+            "DELETE FROM cosignatures WHERE asset_id = ? AND epoch = ? AND signer = ?", (asset_id, epoch, signer)
+        )
+
     def cosignatures(self, asset_id: int, epoch: int, digest: str) -> list[tuple[str, str]]:
         rows = self.db.execute(
             "SELECT signer, signature FROM cosignatures WHERE asset_id = ? AND epoch = ? AND digest = ? "
