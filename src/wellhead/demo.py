@@ -21,7 +21,7 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.logs import DISCARD
 
-from wellhead.chain.client import Protocol, send
+from wellhead.chain.client import Protocol, nav_price, send
 from wellhead.chain.connection import rpc
 from wellhead.chain.eip712 import (
     ZERO32,
@@ -41,7 +41,7 @@ from wellhead.chain.grid import (
     payload_hash,
     sign_grid_event,
 )
-from wellhead.chain.reports import ReportStatus, StoredReport, accepted_report
+from wellhead.chain.reports import ReportStatus, StoredReport, accepted_report, attestor_stake
 from wellhead.energy import carbon_free_wh, lease_energy_wh, split_by_use, wh_per_delivered_gpu_hour
 from wellhead.units import fmt_units
 
@@ -440,12 +440,12 @@ class Demo:
             self._send(challenger, self.p.stablecoin.functions.approve(oracle.address, 2**256 - 1))
             self._send(challenger, oracle.functions.challenge(self.asset_id, plan.epoch))
         liar = oracle.functions.attestors(self.asset_id).call()[plan.liar - 1]
-        _, stake_before = oracle.functions.attestorOf(self.asset_id, liar).call()
+        stake_before = attestor_stake(oracle, self.asset_id, liar)
         stored = StoredReport.read(oracle, self.asset_id, plan.epoch)
         verdict = (False, stored.uptime_bps, stored.curtailed_bps, 1 << (plan.liar - 1))
         receipt = self._send(self.a.admin, oracle.functions.resolveChallenge(self.asset_id, plan.epoch, verdict))
         resolved = oracle.events.ChallengeResolved().process_receipt(receipt, errors=DISCARD)[0]["args"]
-        _, stake_after = oracle.functions.attestorOf(self.asset_id, liar).call()
+        stake_after = attestor_stake(oracle, self.asset_id, liar)
         observations = {o.observer: o.uptime_bps for o in accepted.report.observations}
         result.disputes.append(
             DisputeRow(
@@ -475,7 +475,7 @@ class Demo:
         """Each reported epoch's energy split and green values (from the oracle's events), and each lease's
         carbon-free energy: its GPUs' share of the AI side's energy times the epoch's renewable share."""
         terms = self.p.registry.functions.terms(self.asset_id).call()
-        gpus, epoch_length = int(terms[4]), int(terms[2])
+        gpus, epoch_length = int(terms.gpuCount), int(terms.epochLength)
         delivered = {r.epoch: r.delivered for r in result.epochs}
         logs = self.p.oracle.events.ReportAccepted().get_logs(from_block=0, argument_filters={"assetId": self.asset_id})
         retired = self.p.grid.events.CertificateRetired().get_logs(
@@ -500,9 +500,9 @@ class Demo:
                 sum(1 for c in retired if c["args"]["epoch"] == epoch),
             )
             result.energy.append(row)
-            for label, lease in leased.items():  # Lease: assetId, gpus, class, startEpoch, endEpoch, ...
-                if int(lease[3]) <= epoch < int(lease[4]):
-                    used = lease_energy_wh(row.facility_wh, row.gpu_wh, row.mining_wh, int(lease[1]), gpus)
+            for label, lease in leased.items():
+                if int(lease.startEpoch) <= epoch < int(lease.endEpoch):
+                    used = lease_energy_wh(row.facility_wh, row.gpu_wh, row.mining_wh, int(lease.gpus), gpus)
                     total, green = result.carbon_free.get(label, (0, 0))
                     result.carbon_free[label] = (total + used, green + carbon_free_wh(used, row.renewable_bps))
 
@@ -520,7 +520,7 @@ class Demo:
         """A keeper records the feed's round for the epoch just settled."""
         nav = self.p.nav(self.asset_id)
         self._send(self.a.admin, nav.functions.update())
-        result.credit.nav[epoch] = nav.functions.latestPrice().call()[0]
+        result.credit.nav[epoch] = nav_price(nav)
 
     def borrow(self, result: DemoResult) -> None:
         """Investor A pledges 100,000 shares and borrows all it may at the latest NAV."""
@@ -532,7 +532,7 @@ class Demo:
         self._send(self.a.investor_a, credit.depositCollateral(self.asset_id, c.collateral, borrower))
         c.borrowed = credit.borrowCapacity(self.asset_id, borrower).call()
         self._send(self.a.investor_a, credit.borrow(self.asset_id, c.borrowed, borrower))
-        c.price_at_borrow = self.p.nav(self.asset_id).functions.latestPrice().call()[0]
+        c.price_at_borrow = nav_price(self.p.nav(self.asset_id))
         c.health_at_borrow = credit.healthFactor(self.asset_id, borrower).call()
 
     def liquidate(self, result: DemoResult) -> None:
@@ -541,7 +541,7 @@ class Demo:
         borrower = self.a.investor_a.address
         self._send(self.a.liquidator, credit.settle(self.asset_id, borrower))
         c.health_before_liquidation = credit.healthFactor(self.asset_id, borrower).call()
-        c.price_at_liquidation = self.p.nav(self.asset_id).functions.latestPrice().call()[0]
+        c.price_at_liquidation = nav_price(self.p.nav(self.asset_id))
         if c.health_before_liquidation >= 10**18:
             c.health_after = c.health_before_liquidation
             return
@@ -622,7 +622,7 @@ class Demo:
 
     def _prepaid(self, lease_id: int) -> int:
         lease = self.p.market.functions.leaseOf(lease_id).call()
-        return int(lease[5]) * (int(lease[4]) - int(lease[3]))
+        return int(lease.ratePerEpoch) * (int(lease.endEpoch) - int(lease.startEpoch))
 
     def _claim_all(self, leases: dict[str, int], prepaid: dict[str, int], result: DemoResult) -> None:
         market = self.p.market.functions

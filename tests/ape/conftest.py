@@ -30,8 +30,21 @@ def protocol(project, admin, operator, lessee):  # type: ignore[no-untyped-def]
     coin = project.TestStablecoin.deploy(admin, sender=admin)
     factory = project.CapacitySharesFactory.deploy(sender=admin)
     # treasury, protocol fee, min bond, challenge bond, window, deadline, fraud slash, challenger reward,
-    # attestor slash, min attestor stake, grid event horizon
-    params = (admin.address, 500, 1_000 * USDC, 100 * USDC, 600, 1_800, 5_000, 2_000, 5_000, 500 * USDC, 86_400)
+    # attestor slash, min attestor stake, grid event horizon, dispute deadline
+    params = (
+        admin.address,
+        500,
+        1_000 * USDC,
+        100 * USDC,
+        600,
+        1_800,
+        5_000,
+        2_000,
+        5_000,
+        500 * USDC,
+        86_400,
+        3 * 86_400,
+    )
     registry = project.CapacityRegistry.deploy(admin, coin, factory, params, sender=admin)
     grid = project.GridLedger.deploy(registry, sender=admin)
     oracle = project.MetricsOracle.deploy(registry, grid, sender=admin)

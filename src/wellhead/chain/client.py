@@ -94,7 +94,8 @@ class Protocol:
 
     def _at(self, name: str) -> Contract:
         address = Web3.to_checksum_address(self.deployment.address(name))
-        contract: Contract = self.w3.eth.contract(address=address, abi=abi(name))
+        # struct outputs decode as named tuples: read by field name, never by position
+        contract: Contract = self.w3.eth.contract(address=address, abi=abi(name), decode_tuples=True)
         return contract
 
     @property
@@ -116,10 +117,16 @@ class Protocol:
         return contract
 
     def shares(self, asset_id: int) -> Contract:
-        address = self.registry.functions.terms(asset_id).call()[3]
+        address = self.registry.functions.terms(asset_id).call().shares
         contract: Contract = self.w3.eth.contract(address=address, abi=abi("CapacityShares"))
         return contract
 
     @property
     def chain_id(self) -> int:
         return self.deployment.chain_id
+
+
+def nav_price(nav: Contract) -> int:
+    """`NavOracle.latestPrice().pricePerShare`: base units per whole share at the latest round."""
+    price, _epoch, _stale = nav.functions.latestPrice().call()
+    return int(price)

@@ -33,6 +33,8 @@ class ProtocolParams(BaseModel):
     attestor_slash_bps: int = Field(default=5_000, ge=0, le=10_000)
     min_attestor_stake: int = Field(default=500 * USDC, ge=0, lt=2**128)
     grid_event_horizon: int = Field(default=86_400, gt=0, le=7 * 86_400)
+    # the arbiter's time to rule on a challenge; after it anyone may expire the dispute (the report stands)
+    dispute_deadline: int = Field(default=3 * 86_400, gt=0, le=30 * 86_400)
 
     def as_tuple(self) -> tuple[object, ...]:
         return (
@@ -47,6 +49,7 @@ class ProtocolParams(BaseModel):
             self.attestor_slash_bps,
             self.min_attestor_stake,
             self.grid_event_horizon,
+            self.dispute_deadline,
         )
 
 

@@ -252,6 +252,27 @@ class Aggregate(BaseModel):
         return bytes(v) if isinstance(v, bytes | bytearray) else v
 
 
+MAX_CARBON_G_PER_KWH = 2_000  # ObservationsLib.MAX_CARBON_G_PER_KWH
+
+
+def observation_problems(o: Observation, max_gpu_energy_wh: int) -> list[str]:
+    """What the contract refuses in an observation (`ObservationsLib.check`): a report carrying it would revert,
+    so agents keep such observations out of every report they build or co-sign."""
+    problems = []
+    for name, value, limit in (
+        ("uptimeBps", o.uptime_bps, BPS),
+        ("curtailedBps", o.curtailed_bps, BPS),
+        ("renewableBps", o.renewable_bps, BPS),
+        ("carbonGramsPerKwh", o.carbon_grams_per_kwh, MAX_CARBON_G_PER_KWH),
+        ("gpuEnergyWh", o.gpu_energy_wh, max_gpu_energy_wh),
+    ):
+        if value > limit:
+            problems.append(f"{name} {value} above {limit}")
+    if o.facility_energy_wh < o.gpu_energy_wh + o.mining_energy_wh:
+        problems.append(f"facilityEnergyWh {o.facility_energy_wh} below the GPUs' and miners' load")
+    return problems
+
+
 MEDIAN_FIELDS = (
     "curtailed_bps",
     "gpu_energy_wh",

@@ -59,6 +59,12 @@ class StoredReport:
         return self.status != ReportStatus.NONE
 
 
+def attestor_stake(oracle: Contract, asset_id: int, account: str) -> int:
+    """`MetricsOracle.attestorOf(...).stake`: what `account` has staked as the asset's attestor (0 if it is none)."""
+    _index, stake = oracle.functions.attestorOf(asset_id, account).call()
+    return int(stake)
+
+
 def bits(bitmap: int) -> list[int]:
     """The 1-based attestor indexes in a bitmap."""
     return [i + 1 for i in range(32) if bitmap >> i & 1]
