@@ -11,8 +11,10 @@ from tests.helpers import FIRM, Site
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
 from wellhead.chain.deployment import Deployment
+from wellhead.chain.eip712 import ZERO32, build_report
+from wellhead.chain.reports import StoredReport
 from wellhead.demo import Actors, Demo
-from wellhead.gateway.db import Asset, ChainEvent, Epoch, Lease, NavRound
+from wellhead.gateway.db import Asset, ChainEvent, Epoch, Lease, NavRound, ReportObservation
 from wellhead.gateway.indexer import Indexer
 
 
@@ -27,7 +29,12 @@ def test_indexes_the_demo_life_cycle(
     # every read model agrees with the chain's own views
     (asset,) = [a for a in rows(sessions, Asset) if a.id == result.asset_id]
     terms = protocol.registry.functions.terms(asset.id).call()
-    assert (asset.operator, asset.shares, asset.gpu_count, asset.genesis) == (terms[0], terms[3], terms[4], terms[1])
+    assert (asset.operator, asset.shares, asset.gpu_count, asset.genesis) == (
+        terms.operator,
+        terms.shares,
+        terms.gpuCount,
+        terms.genesis,
+    )
     assert asset.nav_feed == protocol.nav(asset.id).address
     epochs = {e.epoch: e for e in rows(sessions, Epoch) if e.asset_id == asset.id}
     assert sorted(epochs) == [r.epoch for r in result.epochs]
@@ -46,15 +53,53 @@ def test_indexes_the_demo_life_cycle(
     assert len(leases) == 2
     for lease in leases:
         on_chain = protocol.market.functions.leaseOf(lease.id).call()
-        assert (lease.gpus, lease.start_epoch, lease.end_epoch, lease.rate_per_epoch) == tuple(on_chain[1:2]) + tuple(
-            on_chain[3:6]
+        assert (lease.gpus, lease.start_epoch, lease.end_epoch, lease.rate_per_epoch) == (
+            on_chain.gpus,
+            on_chain.startEpoch,
+            on_chain.endEpoch,
+            on_chain.ratePerEpoch,
         )
-        assert lease.refunded == on_chain[6] and lease.credited == on_chain[7]
+        assert lease.refunded == on_chain.refundPaid and lease.credited == on_chain.creditPaid
         assert lease.owner == protocol.market.functions.ownerOf(lease.id).call()
     navs = [n for n in rows(sessions, NavRound) if n.asset_id == asset.id]
     assert [n.price_per_share for n in sorted(navs, key=lambda n: n.round_id)] == [
         p for _, p in sorted(result.credit.nav.items())
     ]
+
+
+def test_an_expired_dispute_and_a_forged_observation_reach_the_index(
+    w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, sessions: sessionmaker[Session]
+) -> None:
+    """Epoch 0: challenged, the arbiter never rules, anyone expires the dispute: the report stands (upheld) and
+    the challenger's bond is back. Epoch 1: observation 3 carries attestor 1's signature; anyone proves it and
+    the whole report is voided (uptime 0), observation 3 marked invalid."""
+    site = Site(w3, protocol, actors)
+    oracle = protocol.oracle.functions
+    site.warp_to(site.epoch_end(0))
+    site.submit(site.report(0, 9_000))
+    challenger = actors.lender
+    send(w3, challenger, protocol.stablecoin.functions.approve(protocol.oracle.address, 2**256 - 1))
+    send(w3, challenger, oracle.challenge(site.asset_id, 0))
+    site.warp_to(site.epoch_end(1))
+    own = [site.signed(1, site.observation(i)) for i in (1, 2)]
+    _, forged = site.signed(1, site.observation(1, 0))
+    report = build_report(site.asset_id, 1, ZERO32, [*own, (site.observation(3, 0), forged)])
+    site.submit(report)
+    send(w3, challenger, oracle.proveObservationFault(report.as_tuple()))
+    resolve_by = StoredReport.read(protocol.oracle, site.asset_id, 0).challenge_ends_at
+    site.warp_to(resolve_by)
+    send(w3, challenger, oracle.expireChallenge(site.asset_id, 0))
+    Indexer(w3, deployment, sessions, confirmations=0).sync()
+
+    epochs = {e.epoch: e for e in rows(sessions, Epoch) if e.asset_id == site.asset_id}
+    expired, forged_epoch = epochs[0], epochs[1]
+    assert (expired.report_status, expired.uptime_bps) == ("upheld", 9_000)
+    assert expired.attestation["verdict"]["expired"] is True
+    assert expired.attestation["verdict"]["challenger_refunded"] == str(100 * 10**6)
+    assert (forged_epoch.report_status, forged_epoch.uptime_bps, forged_epoch.curtailed_bps) == ("voided", 0, 0)
+    assert forged_epoch.attestation["fault_proof"]["invalid_observers"] == [3]
+    observed = [o for o in rows(sessions, ReportObservation) if (o.asset_id, o.epoch) == (site.asset_id, 1)]
+    assert {o.observer: o.valid for o in observed} == {1: True, 2: True, 3: False}
 
 
 def test_restart_resumes_without_duplicates(

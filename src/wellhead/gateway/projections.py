@@ -34,7 +34,13 @@ from wellhead.gateway.db import (
 
 ZERO = "0x" + "00" * 20
 REPORT_STATUS = ("none", "pending", "challenged", "upheld", "corrected", "voided")  # MetricsOracle.ReportStatus
-ATTESTATION_EVENTS = ("ReportChallenged", "ChallengeResolved", "ObservationFaultProven", "EquivocationProven")
+ATTESTATION_EVENTS = (
+    "ReportChallenged",
+    "ChallengeResolved",
+    "ChallengeExpired",
+    "ObservationFaultProven",
+    "EquivocationProven",
+)
 M = TypeVar("M", bound=Base)
 PREFETCH_CHUNK = 400
 
@@ -230,11 +236,20 @@ def challenge_resolved(b: Batch, e: ChainEvent) -> None:
     )
 
 
-def observation_fault_proven(b: Batch, e: ChainEvent) -> None:
+def challenge_expired(b: Batch, e: ChainEvent) -> None:
+    """The arbiter did not rule by the dispute deadline: the report stands and the challenger's bond is back."""
     a = e.args
     row = _epoch(b, a["assetId"], a["epoch"])
-    row.report_status = REPORT_STATUS[a["status"]]
-    row.uptime_bps, row.curtailed_bps = a["uptimeBps"], a["curtailedBps"]
+    row.report_status = "upheld"
+    _annotate(row, verdict={"status": "upheld", "expired": True, "challenger_refunded": str(a["bond"])})
+
+
+def observation_fault_proven(b: Batch, e: ChainEvent) -> None:
+    """A forged observation voids the whole report: nothing in it proves delivery (no proof, no pay)."""
+    a = e.args
+    row = _epoch(b, a["assetId"], a["epoch"])
+    row.report_status = "voided"
+    row.uptime_bps, row.curtailed_bps = 0, 0
     invalid = _bits(a["invalidObservers"])
     for i in invalid:
         observation = b.get(ReportObservation, (a["assetId"], a["epoch"], i))
@@ -447,6 +462,7 @@ HANDLERS: dict[tuple[str, str], Callable[[Batch, ChainEvent], None]] = {
     ("MetricsOracle", "ReportAccepted"): report_accepted,
     ("MetricsOracle", "ReportChallenged"): report_challenged,
     ("MetricsOracle", "ChallengeResolved"): challenge_resolved,
+    ("MetricsOracle", "ChallengeExpired"): challenge_expired,
     ("MetricsOracle", "ObservationFaultProven"): observation_fault_proven,
     ("MetricsOracle", "EquivocationProven"): equivocation_proven,
     ("LeaseMarket", "EpochSettled"): epoch_settled,
