@@ -538,6 +538,7 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         returns (bool ready, bool proven, uint32 uptimeBps, uint32 curtailedBps)
     {
         StoredReport memory r = _reports[assetId][epoch];
+        // slither-disable-start incorrect-equality (enum comparisons, not balances)
         if (r.status == ReportStatus.None) {
             AttestationConfig memory c = _configs[assetId];
             uint256 deadline = uint256(c.genesis) + (uint256(epoch) + 1) * c.epochLength + _params.reportDeadline;
@@ -545,6 +546,7 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         }
         if (r.status == ReportStatus.Challenged) return (false, false, 0, 0);
         if (r.status == ReportStatus.Voided) return (true, false, 0, 0);
+        // slither-disable-end incorrect-equality
         // Pending settles once its window has passed; Upheld and Corrected are final
         ready = r.status != ReportStatus.Pending || block.timestamp >= r.challengeEndsAt;
         return (ready, true, r.uptimeBps, r.curtailedBps);
