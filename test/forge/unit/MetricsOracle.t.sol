@@ -739,6 +739,25 @@ contract MetricsOracleDisputeTest is Fixture {
         assertEq(oracle.reportOf(assetId, 0).uptimeBps, 9_000, "corrected down");
     }
 
+    /// @notice A registry that moved less than the slash it was asked for (this one cannot) fails the whole
+    ///         verdict: nothing is paid out of a slash that did not happen.
+    function test_resolveChallenge_RevertWhen_TheRegistrySlashesLessThanAsked() public {
+        vm.warp(epochStart(1));
+        _colludedReport(0, 10_000);
+        _challengeBy(challenger, 0);
+        uint256 operatorSlash = registry.bondOf(assetId) / 2;
+        vm.mockCall(
+            address(registry),
+            abi.encodeCall(ICapacityRegistry.slashBond, (assetId, operatorSlash, address(oracle))),
+            abi.encode(operatorSlash - 1)
+        );
+        vm.prank(admin);
+        vm.expectRevert(
+            abi.encodeWithSelector(IMetricsOracle.OracleBondShort.selector, assetId, operatorSlash, operatorSlash - 1)
+        );
+        oracle.resolveChallenge(assetId, 0, _verdict(9_000, 0x6));
+    }
+
     /// @notice The review's finding: the operator front-ran an honest challenger against its own overstated
     ///         report and collected the reward out of its own slash. Now it collects nothing and loses its bond.
     function test_resolveChallenge_OperatorChallengingItsOwnOverstatementCollectsNothing() public {

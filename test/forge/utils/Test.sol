@@ -21,6 +21,7 @@ interface Vm {
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function assume(bool condition) external pure;
     function etch(address target, bytes calldata code) external;
+    function mockCall(address callee, bytes calldata data, bytes calldata returnData) external;
     function chainId(uint256 newChainId) external;
     function readFile(string calldata path) external view returns (string memory);
     function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
