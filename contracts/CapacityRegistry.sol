@@ -115,15 +115,16 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
     /// @dev The oracle keeps what its report path reads in one slot of its own (no call here per report).
     function _pushOracleParams() private {
         ProtocolParams storage p = _params;
-        IMetricsOracle(metricsOracle).onParamsSet(
-            OracleParams({
+        IMetricsOracle(metricsOracle)
+            .onParamsSet(
+                OracleParams({
                 reportDeadline: p.reportDeadline,
                 challengeWindow: p.challengeWindow,
                 // checked against uint128 when the parameters were set
                 minAttestorStake: uint128(p.minAttestorStake),
                 disputeDeadline: p.disputeDeadline
             })
-        );
+            );
     }
 
     // ---------------------------------------------------------------- operator
@@ -169,9 +170,10 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
         _curves[assetId] = p.curve;
         info[assetId] = AssetInfo({siteId: p.siteId, gpuClass: p.gpuClass});
         ILeaseMarket(market).onAssetRegistered(assetId, shares);
-        IMetricsOracle(metricsOracle).onAssetRegistered(
-            assetId,
-            AttestationConfig({
+        IMetricsOracle(metricsOracle)
+            .onAssetRegistered(
+                assetId,
+                AttestationConfig({
                 genesis: genesis,
                 epochLength: p.epochLength,
                 // uint32 x uint32 (<= 10,000) x uint32 / 3600 < 2^64
@@ -179,19 +181,11 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
                 attestorCount: uint8(p.attestors.length),
                 faultTolerance: p.faultTolerance
             }),
-            p.attestors
-        );
+                p.attestors
+            );
 
         emit AssetRegistered(
-            assetId,
-            msg.sender,
-            shares,
-            p.siteId,
-            p.gpuClass,
-            p.gpuCount,
-            p.maxWattsPerGpu,
-            p.epochLength,
-            genesis
+            assetId, msg.sender, shares, p.siteId, p.gpuClass, p.gpuCount, p.maxWattsPerGpu, p.epochLength, genesis
         );
         emit AttestorsSet(assetId, p.attestors, p.faultTolerance);
         _depositBond(assetId, p.bond);
@@ -272,11 +266,9 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
         bool isPauser = hasRole(PAUSER_ROLE, msg.sender);
         if (!isOperator && !isPauser) revert RegistryNotOperator(assetId, msg.sender);
         bool allowed = from != AssetStatus.Retired
-            && (
-                (status == AssetStatus.Paused && from == AssetStatus.Active)
-                    || (status == AssetStatus.Active && from == AssetStatus.Paused)
-                    || (status == AssetStatus.Retired && isOperator)
-            );
+            && ((status == AssetStatus.Paused && from == AssetStatus.Active)
+                || (status == AssetStatus.Active && from == AssetStatus.Paused)
+                || (status == AssetStatus.Retired && isOperator));
         if (!allowed) revert RegistryInvalidStatusChange(assetId, from, status);
         t.status = status;
         emit AssetStatusChanged(assetId, from, status);

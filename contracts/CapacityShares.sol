@@ -56,6 +56,7 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
 
     /// @dev The supply is fixed at construction, so the accumulator divides by an immutable, not a storage read.
     uint256 private immutable _supply;
+
     /// @dev Revenue per share unit (scale 1e36) and the total distributed, in one slot that each distribution
     ///      writes once. The total fits 96 bits (7.9e22 of a 6-decimal stablecoin; SafeCast reverts beyond), so
     ///      the accumulator, at most total x 1e36 / supply with a supply of at least 1e18, fits 160.

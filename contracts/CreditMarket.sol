@@ -1,42 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
-import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {AssetStatus, ICapacityRegistry} from "./interfaces/ICapacityRegistry.sol";
 import {ICapacityShares} from "./interfaces/ICapacityShares.sol";
-import {CollateralParams, ICreditMarket, Position, RateCurve} from "./interfaces/ICreditMarket.sol";
-import {INavOracle, INavOracleFactory} from "./interfaces/INavOracle.sol";
+import {Caps, CollateralParams, ICreditMarket, Position, RateCurve} from "./interfaces/ICreditMarket.sol";
+import {INavOracle, INavOracleFactory, NavParams} from "./interfaces/INavOracle.sol";
+import {CreditLib} from "./libraries/CreditLib.sol";
+import {LendingPool} from "./LendingPool.sol";
 
 /// @title CreditMarket
 /// @notice See {ICreditMarket}.
-/// @dev Rounding: debt rounds up and repayments burn rounded-down debt shares; collateral value, seized
-///      collateral and revenue credited to positions round down; interest rounds up. Every stablecoin
-///      unit this contract holds is `idle` (the lenders'), a borrower's `surplus`, or collected collateral
-///      revenue not yet credited to a position (`unallocated`, which only rounding dust outlives).
-contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardTransient {
+/// @dev Rounding: see {LendingPool} and {CreditLib}; revenue credited to positions rounds down. Every
+///      stablecoin unit this contract holds is `idle` (the lenders'), a borrower's `surplus`, collected
+///      collateral revenue not yet credited to a position (`unallocated`, which only rounding dust
+///      outlives), or `strayRevenue` (the treasury's).
+contract CreditMarket is ICreditMarket, LendingPool {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
-    bytes32 public constant LISTER_ROLE = keccak256("LISTER_ROLE");
-
-    uint256 private constant BPS = 10_000;
-    uint256 private constant WAD = 1e18;
     uint256 private constant SHARE = 1e18; // one whole capacity share; NAV prices are per whole share
     uint256 private constant ACC_SCALE = 1e36;
-    uint256 private constant YEAR = 365 days;
-    uint256 private constant VIRTUAL_BORROW_SHARES = 1e6; // debt shares per unit, against inflation
-    uint256 private constant VIRTUAL_BORROW_ASSETS = 1;
-    uint16 private constant MAX_BONUS_BPS = 2_000;
-    uint16 private constant MIN_CLOSE_FACTOR_BPS = 1_000;
-    uint32 private constant MAX_RATE_BPS = 1_000_000; // 10,000 % a year at full utilization
 
     /// @dev One slot: the risk parameters and the feed; a second for the shares token.
     struct Collateral {
@@ -54,20 +43,12 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
 
     ICapacityRegistry public immutable registry;
     INavOracleFactory public immutable navFactory;
-    IERC20 private immutable _stablecoin;
-    uint256 public immutable minDebt;
-    uint16 private immutable _baseBps;
-    uint16 private immutable _kinkBps;
-    uint32 private immutable _slope1Bps;
-    uint32 private immutable _slope2Bps;
 
-    uint128 private _totalBorrowAssets;
-    uint128 private _totalBorrowShares;
-    uint128 private _idle;
-    uint64 private _lastAccrual;
-    uint256 public override badDebt;
+    uint256 public override strayRevenue;
     mapping(uint256 assetId => Collateral) private _collateral;
     mapping(uint256 assetId => CollateralRevenue) private _revenue;
+    mapping(uint256 assetId => Caps) private _caps;
+    mapping(uint256 assetId => uint256) private _assetBorrowShares;
     mapping(uint256 assetId => mapping(address borrower => Position)) private _positions;
 
     constructor(
@@ -78,41 +59,53 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         uint256 minDebt_,
         string memory name_,
         string memory symbol_
-    ) ERC20(name_, symbol_) ERC4626(IERC20(registry_.stablecoin())) {
-        if (
-            curve.kinkBps == 0 || curve.kinkBps >= BPS
-                || uint256(curve.baseBps) + curve.slope1Bps + curve.slope2Bps > MAX_RATE_BPS
-        ) revert CreditInvalidRateCurve(curve);
+    ) ERC20(name_, symbol_) LendingPool(admin, IERC20(registry_.stablecoin()), curve, minDebt_) {
         registry = registry_;
         navFactory = navFactory_;
-        _stablecoin = IERC20(registry_.stablecoin());
-        minDebt = minDebt_;
-        _baseBps = curve.baseBps;
-        _kinkBps = curve.kinkBps;
-        _slope1Bps = curve.slope1Bps;
-        _slope2Bps = curve.slope2Bps;
-        _lastAccrual = uint64(block.timestamp);
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(LISTER_ROLE, admin);
     }
 
     // ---------------------------------------------------------------- listing
 
     /// @inheritdoc ICreditMarket
-    function listCollateral(uint256 assetId, CollateralParams calldata p) external onlyRole(LISTER_ROLE) {
+    function listCollateral(uint256 assetId, CollateralParams calldata p, Caps calldata caps)
+        external
+        onlyRole(LISTER_ROLE)
+    {
         if (_collateral[assetId].feed != address(0)) revert CreditAlreadyListed(assetId);
         address feed = navFactory.oracleOf(assetId);
         if (feed == address(0)) revert CreditNoFeed(assetId);
-        // 0 < LTV < threshold, and a liquidation at the threshold must leave the position healthier:
-        // threshold x (1 + bonus) < 1.
-        if (
-            p.ltvBps == 0 || p.ltvBps >= p.liquidationThresholdBps || p.liquidationBonusBps == 0
-                || p.liquidationBonusBps > MAX_BONUS_BPS
-                || uint256(p.liquidationThresholdBps) * (BPS + p.liquidationBonusBps) >= BPS * BPS
-                || p.closeFactorBps < MIN_CLOSE_FACTOR_BPS || p.closeFactorBps > BPS
-        ) revert CreditInvalidCollateralParams(p);
-        _collateral[assetId] = Collateral({params: p, feed: feed, shares: INavOracle(feed).shares()});
+        if (!CreditLib.isValid(p)) revert CreditInvalidCollateralParams(p);
+        address sharesToken = INavOracle(feed).shares();
+        if (ICapacityShares(sharesToken).restricted()) revert CreditCollateralNotSeizable(assetId);
+        NavParams memory n = INavOracle(feed).params();
+        // LTV x M < K: S spent on leases lifts the borrowable value by at most LTV x M / K x S < S
+        if (uint256(p.ltvBps) * n.lendingLifeWindows >= BPS * n.trackRecordWindows) {
+            revert CreditLtvTooHighForFeed(p.ltvBps, n.lendingLifeWindows, n.trackRecordWindows);
+        }
+        _collateral[assetId] = Collateral({params: p, feed: feed, shares: sharesToken});
         emit CollateralListed(assetId, feed, p);
+        _setCaps(assetId, caps);
+    }
+
+    /// @inheritdoc ICreditMarket
+    function setCaps(uint256 assetId, Caps calldata caps) external onlyRole(LISTER_ROLE) {
+        _listed(assetId);
+        _setCaps(assetId, caps);
+    }
+
+    function _setCaps(uint256 assetId, Caps calldata caps) private {
+        _caps[assetId] = caps;
+        emit CapsSet(assetId, caps);
+    }
+
+    /// @inheritdoc ICreditMarket
+    function sweepStrayRevenue() external nonReentrant returns (uint256 amount) {
+        amount = strayRevenue;
+        if (amount == 0) revert CreditZeroAmount();
+        strayRevenue = 0;
+        address treasury = registry.protocolParams().treasury;
+        emit StrayRevenueSwept(treasury, amount);
+        _stablecoin.safeTransfer(treasury, amount);
     }
 
     // ---------------------------------------------------------------- borrowers
@@ -123,8 +116,12 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         Collateral storage c = _listed(assetId);
         _accrue();
         (Position storage pos, uint256 collected) = _settle(assetId, c.shares, borrower);
+        CollateralRevenue storage r = _revenue[assetId];
+        uint256 total = r.totalCollateral + shares;
+        uint256 cap = _caps[assetId].supplyCap;
+        if (total > cap) revert CreditSupplyCapExceeded(total, cap);
         pos.collateral += shares.toUint128();
-        _revenue[assetId].totalCollateral += shares.toUint128();
+        r.totalCollateral = total.toUint128();
         emit CollateralDeposited(assetId, borrower, msg.sender, shares);
         _claimCollected(c.shares, collected);
         IERC20(c.shares).safeTransferFrom(msg.sender, address(this), shares);
@@ -152,20 +149,16 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         if (registry.terms(assetId).status != AssetStatus.Active) revert CreditAssetNotActive(assetId);
         _accrue();
         (Position storage pos, uint256 collected) = _settle(assetId, c.shares, msg.sender);
-        uint256 available = _idle;
-        if (amount > available) revert CreditInsufficientLiquidity(amount, available);
-
-        borrowShares = _toSharesUp(amount);
         uint256 debt = _debtUp(pos.borrowShares) + amount;
         if (debt < minDebt) revert CreditDebtBelowMinimum(debt, minDebt);
         _requireWithinLtv(assetId, c, pos, debt);
+        borrowShares = _lend(amount);
+        uint256 assetShares = _assetBorrowShares[assetId] + borrowShares;
+        uint256 assetDebt_ = _debtUp(assetShares);
+        uint256 cap = _caps[assetId].borrowCap;
+        if (assetDebt_ > cap) revert CreditBorrowCapExceeded(assetDebt_, cap);
+        _assetBorrowShares[assetId] = assetShares;
         pos.borrowShares += borrowShares.toUint128();
-        _totalBorrowShares += borrowShares.toUint128();
-        _totalBorrowAssets += amount.toUint128();
-        // amount <= available, checked above
-        unchecked {
-            _idle = uint128(available - amount);
-        }
         emit Borrowed(assetId, msg.sender, to, amount, borrowShares);
         _claimCollected(c.shares, collected);
         _stablecoin.safeTransfer(to, amount);
@@ -182,7 +175,7 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         else if (amount > debt) revert CreditRepayExceedsDebt(amount, debt);
         // slither-disable-next-line incorrect-equality (nothing left to repay once revenue repaid it all)
         if (amount == 0) revert CreditRepayExceedsDebt(amount, debt);
-        uint256 burned = _reduceDebt(pos, amount, debt);
+        uint256 burned = _reduceDebt(assetId, pos, amount, debt);
         uint256 left = debt - amount;
         if (left != 0 && left < minDebt) revert CreditDebtBelowMinimum(left, minDebt);
         repaid = amount;
@@ -219,37 +212,36 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         Position storage pos,
         uint256 repayAmount
     ) private returns (uint256 seized, uint256 repaid, uint256 price, uint256 writtenOff) {
+        price = _liquidationPrice(c.feed);
         uint256 debt = _debtUp(pos.borrowShares);
-        // Liquidation reads the latest recorded price even when the feed is stale: a stale feed must not
-        // shield a position from liquidation (anyone can finalize epochs and update the feed first).
-        // slither-disable-next-line unused-return (staleness deliberately ignored, see above)
-        (price,,) = INavOracle(c.feed).latestPrice();
         CollateralParams memory p = c.params;
-        uint256 value = _value(pos.collateral, price);
-        // slither-disable-next-line incorrect-equality (a debt computed from shares, not a balance)
-        if (debt == 0 || debt * BPS <= value * p.liquidationThresholdBps) {
-            revert CreditPositionHealthy(assetId, borrower, _health(value, p, debt));
+        uint256 value = CreditLib.valueOf(pos.collateral, price, SHARE);
+        if (!CreditLib.isLiquidatable(debt, value, p.liquidationThresholdBps)) {
+            revert CreditPositionHealthy(assetId, borrower, CreditLib.health(value, p.liquidationThresholdBps, debt));
         }
-
-        // Clamped rather than refused: a borrower repaying a little just before cannot make it revert.
-        repaid = Math.min(repayAmount, _maxRepay(debt, value, p));
-        seized = price == 0 ? pos.collateral : _seizable(repaid, price, p.liquidationBonusBps);
-        if (seized >= pos.collateral) {
-            // Take all of it, for what it is worth at the discount (rounded up: the liquidator pays).
-            seized = pos.collateral;
-            repaid = Math.min(
-                repaid, Math.mulDiv(seized * price, BPS, SHARE * (BPS + p.liquidationBonusBps), Math.Rounding.Ceil)
-            );
-        }
-        _reduceDebt(pos, repaid, debt);
+        (repaid, seized) = CreditLib.liquidation(debt, pos.collateral, price, SHARE, p, repayAmount);
+        if (repaid != 0) _reduceDebt(assetId, pos, repaid, debt);
         _removeCollateral(assetId, pos, seized);
-        if (pos.collateral == 0 && pos.borrowShares != 0) writtenOff = _writeOff(pos);
+        if (pos.collateral == 0 && pos.borrowShares != 0) writtenOff = _writeOffPosition(assetId, pos);
     }
 
-    /// @dev Once the collateral no longer covers the debt plus the bonus, the whole debt may be repaid.
-    function _maxRepay(uint256 debt, uint256 value, CollateralParams memory p) private pure returns (uint256) {
-        if (value * BPS < debt * (BPS + p.liquidationBonusBps)) return debt;
-        return Math.mulDiv(debt, p.closeFactorBps, BPS, Math.Rounding.Ceil);
+    /// @dev The newest round is recorded first; liquidations wait out the grace after a stablecoin pause or
+    ///      the feed's recovery. The latest lending price counts even when the feed is stale: a stale feed
+    ///      must not shield a position (anyone can finalize epochs and update the feed first).
+    function _liquidationPrice(address feedAddress) private returns (uint256 price) {
+        INavOracle feed = INavOracle(feedAddress);
+        // slither-disable-next-line unused-return (whether a round was recorded does not matter here)
+        feed.update();
+        _requireNoGrace(feed.recoveredAt());
+        // slither-disable-next-line unused-return (staleness and seasoning deliberately ignored, see above)
+        (price,,,) = feed.lendingPrice();
+    }
+
+    function _writeOffPosition(uint256 assetId, Position storage pos) private returns (uint256 amount) {
+        uint256 burned = pos.borrowShares;
+        amount = _writeOff(burned);
+        pos.borrowShares = 0;
+        _assetBorrowShares[assetId] -= burned;
     }
 
     /// @dev `amount` must be at most the position's collateral (checked by every caller).
@@ -259,6 +251,16 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
             pos.collateral -= uint128(amount);
             _revenue[assetId].totalCollateral -= uint128(amount);
         }
+    }
+
+    /// @dev Repays `amount` of the position's `debt`; the pool's and the asset's debt shares go down together.
+    function _reduceDebt(uint256 assetId, Position storage pos, uint256 amount, uint256 debt)
+        private
+        returns (uint256 burned)
+    {
+        burned = _repayDebt(pos.borrowShares, amount, debt);
+        pos.borrowShares -= uint128(burned);
+        _assetBorrowShares[assetId] -= burned;
     }
 
     /// @inheritdoc ICreditMarket
@@ -306,7 +308,7 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         r.unallocated -= uint128(earned);
         uint256 debt = _debtUp(pos.borrowShares);
         uint256 repaid = Math.min(earned, debt);
-        if (repaid != 0) _reduceDebt(pos, repaid, debt);
+        if (repaid != 0) _reduceDebt(assetId, pos, repaid, debt);
         if (earned != repaid) pos.surplus += uint128(earned - repaid);
         emit RevenueApplied(assetId, borrower, earned, repaid);
     }
@@ -320,9 +322,11 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         if (pending == 0) return (perCollateral, 0);
         uint256 total = r.totalCollateral;
         if (total == 0) {
-            // Revenue of shares sent here outside a position belongs to no borrower: the lenders get it.
-            _idle += pending.toUint128();
+            // Revenue of shares sent here outside any position belongs to no borrower and never to the
+            // lenders (it would move the vault's price): the protocol treasury's.
+            strayRevenue += pending;
         } else {
+            // Shares sent here outside a position earn for the asset's positions (a gift to borrowers).
             perCollateral += Math.mulDiv(pending, ACC_SCALE, total);
             r.perCollateral = perCollateral;
             r.unallocated += pending.toUint128();
@@ -337,170 +341,23 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         if (collected != 0) ICapacityShares(sharesToken).claim(address(this));
     }
 
-    // ---------------------------------------------------------------- debt
-
-    /// @dev Repays `amount` of a position whose debt is `debt`, into the idle liquidity.
-    function _reduceDebt(Position storage pos, uint256 amount, uint256 debt) private returns (uint256 burned) {
-        // slither-disable-next-line incorrect-equality (repaying the whole debt burns every share)
-        burned = amount == debt ? pos.borrowShares : Math.min(_toSharesDown(amount), pos.borrowShares);
-        pos.borrowShares -= uint128(burned);
-        _totalBorrowShares -= uint128(burned);
-        // A rounded-up debt can exceed the total by a unit when one position holds it all.
-        uint256 total = _totalBorrowAssets;
-        _totalBorrowAssets = uint128(total > amount ? total - amount : 0);
-        _idle += amount.toUint128();
-    }
-
-    /// @dev Writes off a position's debt left without collateral against the lenders.
-    function _writeOff(Position storage pos) private returns (uint256 amount) {
-        uint256 burned = pos.borrowShares;
-        amount = _debtUp(burned);
-        uint256 total = _totalBorrowAssets;
-        if (amount > total) amount = total;
-        pos.borrowShares = 0;
-        _totalBorrowShares -= uint128(burned);
-        _totalBorrowAssets = uint128(total - amount);
-        badDebt += amount;
-    }
-
-    function _accrue() private {
-        uint256 elapsed = block.timestamp - _lastAccrual;
-        // slither-disable-next-line incorrect-equality (timestamps)
-        if (elapsed == 0) return;
-        _lastAccrual = uint64(block.timestamp);
-        uint256 borrowed = _totalBorrowAssets;
-        // slither-disable-next-line incorrect-equality (the pool's own debt total, not a token balance)
-        if (borrowed == 0) return;
-        uint256 rate = _ratePerSecond(borrowed, _idle);
-        uint256 interest = _interest(borrowed, rate, elapsed);
-        uint256 total = borrowed + interest;
-        _totalBorrowAssets = total.toUint128();
-        emit InterestAccrued(interest, total, rate);
-    }
-
-    /// @dev Interest not yet accrued, as `_accrue` would add it now.
-    function _pendingInterest() private view returns (uint256) {
-        uint256 borrowed = _totalBorrowAssets;
-        // slither-disable-next-line incorrect-equality (the pool's own debt total, not a token balance)
-        if (borrowed == 0) return 0;
-        return _interest(borrowed, _ratePerSecond(borrowed, _idle), block.timestamp - _lastAccrual);
-    }
-
-    /// @dev The one interest formula, for the accrual and for the views: linear over `elapsed`, rounded up.
-    function _interest(uint256 borrowed, uint256 ratePerSecond, uint256 elapsed) private pure returns (uint256) {
-        return Math.mulDiv(borrowed, ratePerSecond * elapsed, WAD, Math.Rounding.Ceil);
-    }
-
-    /// @dev The curve's annual rate at the pool's utilization, per second in WAD. Utilization stays a
-    ///      fraction (borrowed / total) inside each product, so there is one division per term.
-    function _ratePerSecond(uint256 borrowed, uint256 idle_) private view returns (uint256) {
-        uint256 annualBpsWad = uint256(_baseBps) * WAD;
-        uint256 total = borrowed + idle_;
-        if (borrowed != 0) {
-            uint256 kinkTimesTotal = uint256(_kinkBps) * total; // the kink's borrowed amount x BPS
-            if (borrowed * BPS <= kinkTimesTotal) {
-                annualBpsWad += Math.mulDiv(uint256(_slope1Bps) * borrowed * BPS, WAD, kinkTimesTotal);
-            } else {
-                annualBpsWad += uint256(_slope1Bps) * WAD
-                + Math.mulDiv(uint256(_slope2Bps) * (borrowed * BPS - kinkTimesTotal), WAD, total * (BPS - _kinkBps));
-            }
-        }
-        return annualBpsWad / (BPS * YEAR);
-    }
-
-    function _toSharesUp(uint256 assets) private view returns (uint256) {
-        return Math.mulDiv(
-            assets,
-            _totalBorrowShares + VIRTUAL_BORROW_SHARES,
-            _totalBorrowAssets + VIRTUAL_BORROW_ASSETS,
-            Math.Rounding.Ceil
-        );
-    }
-
-    function _toSharesDown(uint256 assets) private view returns (uint256) {
-        return
-            Math.mulDiv(assets, _totalBorrowShares + VIRTUAL_BORROW_SHARES, _totalBorrowAssets + VIRTUAL_BORROW_ASSETS);
-    }
-
-    /// @dev Debt of `shares`, rounded up, at the accrued totals.
-    function _debtUp(uint256 shares) private view returns (uint256) {
-        return _debtUp(shares, _totalBorrowAssets);
-    }
-
-    /// @dev Debt of `shares` when the pool owes `totalAssets`, rounded up.
-    function _debtUp(uint256 shares, uint256 totalAssets_) private view returns (uint256) {
-        if (shares == 0) return 0;
-        return Math.mulDiv(
-            shares, totalAssets_ + VIRTUAL_BORROW_ASSETS, _totalBorrowShares + VIRTUAL_BORROW_SHARES, Math.Rounding.Ceil
-        );
-    }
-
     // ---------------------------------------------------------------- health
 
-    function _requireWithinLtv(uint256 assetId, Collateral storage c, Position storage pos, uint256 debt) private view {
-        (uint256 price, uint64 epoch, bool stale) = INavOracle(c.feed).latestPrice();
+    /// @dev New debt needs a fresh, seasoned lending price: the newest finalized round is recorded first.
+    function _requireWithinLtv(uint256 assetId, Collateral storage c, Position storage pos, uint256 debt) private {
+        INavOracle feed = INavOracle(c.feed);
+        // slither-disable-next-line unused-return (whether a round was recorded does not matter here)
+        feed.update();
+        (uint256 price, uint64 epoch, bool stale, bool seasoned) = feed.lendingPrice();
         if (stale) revert CreditFeedStale(assetId, epoch);
-        uint256 maxDebt = _value(pos.collateral, price) * c.params.ltvBps / BPS;
+        if (!seasoned) revert CreditFeedYoung(assetId, epoch);
+        uint256 maxDebt = CreditLib.maxDebt(CreditLib.valueOf(pos.collateral, price, SHARE), c.params.ltvBps);
         if (debt > maxDebt) revert CreditExceedsLtv(debt, maxDebt);
-    }
-
-    function _value(uint256 collateral, uint256 pricePerShare) private pure returns (uint256) {
-        return Math.mulDiv(collateral, pricePerShare, SHARE);
-    }
-
-    function _health(uint256 value, CollateralParams memory p, uint256 debt) private pure returns (uint256) {
-        // slither-disable-next-line incorrect-equality (a debt computed from shares, not a balance)
-        if (debt == 0) return type(uint256).max;
-        return Math.mulDiv(value * p.liquidationThresholdBps, WAD, debt * BPS);
-    }
-
-    /// @dev Collateral worth `repayAmount` x (1 + bonus) at `price`, rounded down.
-    function _seizable(uint256 repayAmount, uint256 price, uint16 bonusBps) private pure returns (uint256) {
-        return Math.mulDiv(repayAmount * (BPS + bonusBps), SHARE, price * BPS);
     }
 
     function _listed(uint256 assetId) private view returns (Collateral storage c) {
         c = _collateral[assetId];
         if (c.feed == address(0)) revert CreditAssetNotListed(assetId);
-    }
-
-    // ---------------------------------------------------------------- ERC-4626 (lenders)
-
-    /// @notice Idle stablecoin plus the borrowers' debt, interest included up to now.
-    function totalAssets() public view override returns (uint256) {
-        return uint256(_idle) + _totalBorrowAssets + _pendingInterest();
-    }
-
-    /// @notice Lenders can withdraw only what is not lent out.
-    function maxWithdraw(address owner) public view override returns (uint256) {
-        return Math.min(super.maxWithdraw(owner), _idle);
-    }
-
-    function maxRedeem(address owner) public view override returns (uint256) {
-        return Math.min(super.maxRedeem(owner), _convertToShares(_idle, Math.Rounding.Floor));
-    }
-
-    /// @dev Previews already count pending interest (see totalAssets); accruing first keeps the state
-    ///      consistent with them.
-    function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override nonReentrant {
-        _accrue();
-        _idle += assets.toUint128();
-        super._deposit(caller, receiver, assets, shares);
-    }
-
-    function _withdraw(address caller, address receiver, address owner, uint256 assets, uint256 shares)
-        internal
-        override
-        nonReentrant
-    {
-        _accrue();
-        uint256 available = _idle;
-        if (assets > available) revert CreditInsufficientLiquidity(assets, available);
-        // assets <= available, checked above
-        unchecked {
-            _idle = uint128(available - assets);
-        }
-        super._withdraw(caller, receiver, owner, assets, shares);
     }
 
     // ---------------------------------------------------------------- views
@@ -535,19 +392,25 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
     function healthFactor(uint256 assetId, address borrower) external view returns (uint256) {
         Collateral storage c = _listed(assetId);
         // slither-disable-next-line unused-return (health is reported from the latest price, stale or not)
-        (uint256 price,,) = INavOracle(c.feed).latestPrice();
-        return _health(_value(_positions[assetId][borrower].collateral, price), c.params, debtOf(assetId, borrower));
+        (uint256 price,,,) = INavOracle(c.feed).lendingPrice();
+        uint256 value = CreditLib.valueOf(_positions[assetId][borrower].collateral, price, SHARE);
+        return CreditLib.health(value, c.params.liquidationThresholdBps, debtOf(assetId, borrower));
     }
 
     /// @inheritdoc ICreditMarket
     function borrowCapacity(uint256 assetId, address borrower) external view returns (uint256) {
         Collateral storage c = _listed(assetId);
-        // slither-disable-next-line unused-return (the epoch is not needed: stale means no capacity)
-        (uint256 price,, bool stale) = INavOracle(c.feed).latestPrice();
-        if (stale) return 0;
-        uint256 maxDebt = _value(_positions[assetId][borrower].collateral, price) * c.params.ltvBps / BPS;
+        // slither-disable-next-line unused-return (the epoch is not needed: stale or young means no capacity)
+        (uint256 price,, bool stale, bool seasoned) = INavOracle(c.feed).lendingPrice();
+        if (stale || !seasoned) return 0;
+        uint256 maxDebt = CreditLib.maxDebt(
+            CreditLib.valueOf(_positions[assetId][borrower].collateral, price, SHARE), c.params.ltvBps
+        );
         uint256 debt = debtOf(assetId, borrower);
-        return maxDebt > debt ? Math.min(maxDebt - debt, _idle) : 0;
+        uint256 cap = _caps[assetId].borrowCap;
+        uint256 used = assetDebt(assetId);
+        uint256 capLeft = cap > used ? cap - used : 0;
+        return maxDebt > debt ? Math.min(Math.min(maxDebt - debt, _idle), capLeft) : 0;
     }
 
     function collateralParams(uint256 assetId) external view returns (CollateralParams memory) {
@@ -558,22 +421,13 @@ contract CreditMarket is ICreditMarket, ERC4626, AccessControl, ReentrancyGuardT
         return _collateral[assetId].feed;
     }
 
-    function totalBorrowed() external view returns (uint256) {
-        return _totalBorrowAssets + _pendingInterest();
+    function capsOf(uint256 assetId) external view returns (Caps memory) {
+        return _caps[assetId];
     }
 
-    function idle() external view returns (uint256) {
-        return _idle;
-    }
-
-    function utilizationBps() external view returns (uint256) {
-        uint256 borrowed = _totalBorrowAssets;
-        // slither-disable-next-line incorrect-equality (the pool's own debt total, not a token balance)
-        return borrowed == 0 ? 0 : borrowed * BPS / (borrowed + _idle);
-    }
-
-    function borrowRatePerSecond() external view returns (uint256) {
-        return _ratePerSecond(_totalBorrowAssets, _idle);
+    /// @inheritdoc ICreditMarket
+    function assetDebt(uint256 assetId) public view returns (uint256) {
+        return _debtUp(_assetBorrowShares[assetId], _totalBorrowAssets + _pendingInterest());
     }
 
     /// @notice Collateral revenue collected but not yet credited to positions, and the asset's total collateral.

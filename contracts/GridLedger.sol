@@ -65,7 +65,9 @@ contract GridLedger is IGridLedger, EIP712, ERC165 {
         if (ev.startsAt > latestStart) revert GridEventBeyondHorizon(ev.startsAt, latestStart);
 
         address signer = ECDSA.recover(_hashTypedDataV4(_structHash(ev)), signature);
-        if (!_mayAttest(ev.assetId, t, ev.source, signer)) revert GridUnauthorizedSigner(ev.assetId, ev.source, signer);
+        if (!_mayAttest(ev.assetId, t, ev.source, signer)) {
+            revert GridUnauthorizedSigner(ev.assetId, ev.source, signer);
+        }
         id = declarationId(ev.assetId, ev.eventId, signer);
         if (_events[id].endsAt != 0) revert GridEventExists(id);
 
@@ -75,9 +77,7 @@ contract GridLedger is IGridLedger, EIP712, ERC165 {
             endsAt: ev.endsAt,
             source: ev.source
         });
-        emit GridEventDeclared(
-            ev.assetId, id, ev.eventId, ev.source, ev.startsAt, ev.endsAt, ev.payloadHash, signer
-        );
+        emit GridEventDeclared(ev.assetId, id, ev.eventId, ev.source, ev.startsAt, ev.endsAt, ev.payloadHash, signer);
     }
 
     /// @inheritdoc IGridLedger
@@ -156,7 +156,9 @@ contract GridLedger is IGridLedger, EIP712, ERC165 {
         Checkpoints.Trace208 storage credits = _capCredits[assetId];
         // slither-disable-next-line incorrect-equality (a count of checkpoints)
         if (credits.length() == 0) return 0;
-        return credits.upperLookupRecent(SafeCast.toUint48(upTo)) - credits.upperLookupRecent(SafeCast.toUint48(afterEpoch));
+        return
+            credits.upperLookupRecent(SafeCast.toUint48(upTo))
+                - credits.upperLookupRecent(SafeCast.toUint48(afterEpoch));
     }
 
     /// @inheritdoc IGridLedger

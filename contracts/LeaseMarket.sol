@@ -144,9 +144,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         rate = Math.mulDiv(uint256(gpus) * price, t.epochLength, 3600, Math.Rounding.Ceil).toUint128();
     }
 
-    function _schedule(uint256 assetId, LeaseClass class, uint128 rate, uint32 gpus, uint64 start, uint64 end)
-        private
-    {
+    function _schedule(uint256 assetId, LeaseClass class, uint128 rate, uint32 gpus, uint64 start, uint64 end) private {
         mapping(uint64 => Bucket) storage buckets = _buckets[assetId];
         bool firm = class == LeaseClass.Firm;
         if (firm) buckets[start].firmStart += rate;
@@ -370,8 +368,9 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         EpochOutcome memory o,
         uint256 firmCredit
     ) private returns (uint256 needed) {
-        (uint32 period, uint256 excessSeconds) =
-            gridLedger.countCurtailment(assetId, epoch, t.epochLength, t.curtailmentCapHours, o.curtailedBps);
+        (uint32 period, uint256 excessSeconds) = gridLedger.countCurtailment(
+            assetId, epoch, t.epochLength, t.curtailmentCapHours, o.curtailedBps
+        );
         if (excessSeconds == 0) return 0;
         uint256 excessBps = Math.mulDiv(excessSeconds, BPS, t.epochLength, Math.Rounding.Ceil);
         if (excessBps > o.curtailedBps) excessBps = o.curtailedBps;

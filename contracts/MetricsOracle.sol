@@ -471,7 +471,9 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         external
         onlyRegistry
     {
-        if (!AttestationLib.isValidFaultModel(list.length, config.faultTolerance) || config.attestorCount != list.length) {
+        if (
+            !AttestationLib.isValidFaultModel(list.length, config.faultTolerance) || config.attestorCount != list.length
+        ) {
             revert OracleInvalidAttestationConfig(list.length, config.faultTolerance);
         }
         _configs[assetId] = config;

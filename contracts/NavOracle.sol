@@ -25,6 +25,8 @@ import {IOracle} from "./interfaces/IOracle.sol";
 ///        R = (depreciationEnd - end of epoch N) / YEAR
 ///
 ///      price = A x U x R = dRps x dDelivered x R / (1e26 x span^2 x epochLength), rounded down.
+///      cappedPrice is the same with R at most M x windowEpochs x epochLength; lendingPrice the lowest
+///      cappedPrice of the round and the K - 1 rounds its window chain reaches (round -> its base round).
 ///      `rps` is the shares' revenue accumulator, which only moves when an epoch finalizes, so its value
 ///      read at any time is exactly its value at the latest finalized epoch.
 contract NavOracle is INavOracle, IERC165 {
@@ -40,6 +42,8 @@ contract NavOracle is INavOracle, IERC165 {
     uint32 private constant MIN_STALE_EPOCHS = 2;
     uint32 private constant MAX_STALE_EPOCHS = 1_000;
     uint256 private constant MAX_LIFE = 8 * 365 days;
+    uint16 private constant MAX_LENDING_LIFE_WINDOWS = 120;
+    uint16 private constant MAX_TRACK_RECORD_WINDOWS = 12; // bounds the chain update() walks
 
     uint256 public immutable override assetId;
     address public immutable override shares;
@@ -50,7 +54,10 @@ contract NavOracle is INavOracle, IERC165 {
     uint32 private immutable _windowEpochs;
     uint32 private immutable _staleAfterEpochs;
     uint64 private immutable _depreciationEnd;
+    uint16 private immutable _lendingLifeWindows;
+    uint16 private immutable _trackRecordWindows;
     string private _description;
+    uint64 public override recoveredAt;
 
     NavRound[] private _rounds;
     /// @dev epoch -> roundId, to find the window's start round in O(log rounds)
@@ -64,6 +71,10 @@ contract NavOracle is INavOracle, IERC165 {
                 || p.staleAfterEpochs > MAX_STALE_EPOCHS || p.depreciationEnd <= block.timestamp
                 || p.depreciationEnd > block.timestamp + MAX_LIFE
         ) revert NavInvalidParams(p.windowEpochs, p.staleAfterEpochs, p.depreciationEnd);
+        if (
+            p.lendingLifeWindows == 0 || p.lendingLifeWindows > MAX_LENDING_LIFE_WINDOWS || p.trackRecordWindows == 0
+                || p.trackRecordWindows > MAX_TRACK_RECORD_WINDOWS
+        ) revert NavInvalidLendingParams(p.lendingLifeWindows, p.trackRecordWindows);
         assetId = assetId_;
         shares = t.shares;
         market = ILeaseMarket(registry.leaseMarket());
@@ -74,6 +85,8 @@ contract NavOracle is INavOracle, IERC165 {
         _windowEpochs = p.windowEpochs;
         _staleAfterEpochs = p.staleAfterEpochs;
         _depreciationEnd = p.depreciationEnd;
+        _lendingLifeWindows = p.lendingLifeWindows;
+        _trackRecordWindows = p.trackRecordWindows;
         _description = string.concat(IERC20Metadata(t.shares).symbol(), " / ", stablecoin.symbol(), " NAV");
     }
 
@@ -89,6 +102,8 @@ contract NavOracle is INavOracle, IERC165 {
         uint64 windowStart; // first epoch of the window
         uint64 finalizedAt;
         uint128 price;
+        uint128 cappedPrice; // price with the remaining life capped at M windows
+        uint64 baseRoundId; // 0: the window starts at genesis
     }
 
     /// @inheritdoc INavOracle
@@ -99,11 +114,21 @@ contract NavOracle is INavOracle, IERC165 {
         uint256 count = _rounds.length;
         if (count != 0 && _rounds[count - 1].epoch >= epoch) return false;
 
+        // the feed recovers when this round ends a stretch in which the previous one had gone stale
+        if (count != 0 && _isStale(_rounds[count - 1].epoch)) recoveredAt = uint64(block.timestamp);
         Valuation memory v = _value(epoch);
         uint80 roundId = uint80(count + 1);
+        (uint128 lending, uint16 fullWindows) = _trackRecord(v, epoch);
         _rounds.push(
             NavRound({
-                epoch: epoch, updatedAt: v.finalizedAt, pricePerShare: v.price, revenuePerShare: v.revenuePerShare
+                epoch: epoch,
+                updatedAt: v.finalizedAt,
+                pricePerShare: v.price,
+                revenuePerShare: v.revenuePerShare,
+                cappedPrice: v.cappedPrice,
+                lendingPrice: lending,
+                baseRoundId: v.baseRoundId,
+                fullWindows: fullWindows
             })
         );
         // slither-disable-next-line unused-return (the previous and new values of the checkpoint)
@@ -118,7 +143,26 @@ contract NavOracle is INavOracle, IERC165 {
             v.remaining,
             v.windowStart
         );
+        emit LendingPriceUpdated(assetId, roundId, lending, v.cappedPrice, fullWindows);
         return true;
+    }
+
+    /// @dev The lowest capped price over the new round's window and the windows its chain of base rounds
+    ///      reaches, K in all, and how many of those consecutive windows span `windowEpochs` or more. The
+    ///      windows are disjoint and contiguous: each round's window starts after its base round's epoch.
+    function _trackRecord(Valuation memory v, uint64 epoch) private view returns (uint128 lending, uint16 full) {
+        lending = v.cappedPrice;
+        uint256 span = v.baseRoundId == 0 ? uint256(epoch) + 1 : v.span;
+        if (span < _windowEpochs) return (lending, 0); // a young genesis window: nothing full yet
+        full = 1;
+        uint64 base = v.baseRoundId;
+        while (full < _trackRecordWindows && base != 0) {
+            NavRound storage r = _rounds[base - 1];
+            if (r.fullWindows == 0) break; // that window (at genesis) was short
+            if (r.cappedPrice < lending) lending = r.cappedPrice;
+            ++full;
+            base = r.baseRoundId;
+        }
     }
 
     /// @dev The holders' lease revenue per share so far: the shares' accumulator less the energy income the
@@ -129,7 +173,8 @@ contract NavOracle is INavOracle, IERC165 {
         (, uint256 energy) = market.energyIncomeOf(assetId);
         uint256 accumulated = ICapacityShares(shares).revenuePerShare();
         if (energy == 0) return accumulated;
-        uint256 energyPerShare = Math.mulDiv(energy, ACC_SCALE, IERC20Metadata(shares).totalSupply(), Math.Rounding.Ceil);
+        uint256 energyPerShare =
+            Math.mulDiv(energy, ACC_SCALE, IERC20Metadata(shares).totalSupply(), Math.Rounding.Ceil);
         return accumulated > energyPerShare ? accumulated - energyPerShare : 0;
     }
 
@@ -150,18 +195,26 @@ contract NavOracle is INavOracle, IERC165 {
             v.deliveredDelta -= market.epochIndexOf(assetId, base.epoch).firmDelivered;
             v.span = epoch - base.epoch;
             v.windowStart = base.epoch + 1;
+            v.baseRoundId = uint64(baseRoundId);
         }
         uint256 epochEnd = _epochEnd(epoch);
         v.remaining = _depreciationEnd > epochEnd ? _depreciationEnd - epochEnd : 0;
+        v.price = _price(v, v.remaining);
+        uint256 lifeCap = uint256(_lendingLifeWindows) * _windowEpochs * _epochLength;
+        v.cappedPrice = v.remaining > lifeCap ? _price(v, lifeCap) : v.price;
+    }
+
+    /// @dev The window's price at `remaining` seconds of life.
+    function _price(Valuation memory v, uint256 remaining) private view returns (uint128) {
         // dRps x (dDelivered x R) / (1e26 x span^2 x epochLength): the market's delivered index grows by at
         // most 1e8 an epoch, so the second factor is at most 1e8 x span x R with R < 2^64 s (a uint64 end
         // less an epoch's end), the divisor at least 1e26 x span x 60 and below 2^247 for any span and epoch
         // length the types allow; mulDiv keeps the 512-bit product and its result is below dRps (the ratio is
         // under 2^64 / 6e19 < 1), so nothing can overflow.
         uint256 value = Math.mulDiv(
-            v.revenueDelta, v.deliveredDelta * v.remaining, ACC_PER_UNIT * INDEX_SCALE * v.span * v.span * _epochLength
+            v.revenueDelta, v.deliveredDelta * remaining, ACC_PER_UNIT * INDEX_SCALE * v.span * v.span * _epochLength
         );
-        v.price = uint128(Math.min(value, type(uint128).max));
+        return uint128(Math.min(value, type(uint128).max));
     }
 
     // ---------------------------------------------------------------- reads
@@ -170,6 +223,22 @@ contract NavOracle is INavOracle, IERC165 {
     function latestPrice() external view returns (uint256 pricePerShare, uint64 epoch, bool stale) {
         NavRound storage r = _latest();
         return (r.pricePerShare, r.epoch, _isStale(r.epoch));
+    }
+
+    /// @inheritdoc INavOracle
+    function lendingPrice() external view returns (uint256 price_, uint64 epoch, bool stale, bool seasoned) {
+        NavRound storage r = _latest();
+        return (r.lendingPrice, r.epoch, _isStale(r.epoch), r.fullWindows >= _trackRecordWindows);
+    }
+
+    /// @dev The lending price integrators read: zero while the feed is young.
+    function _integratorPrice(NavRound memory r) private view returns (uint256) {
+        return r.fullWindows >= _trackRecordWindows ? r.lendingPrice : 0;
+    }
+
+    /// @inheritdoc INavOracle
+    function currentEpoch() public view returns (uint64) {
+        return uint64((block.timestamp - _genesis) / _epochLength);
     }
 
     /// @inheritdoc INavOracle
@@ -183,16 +252,15 @@ contract NavOracle is INavOracle, IERC165 {
     }
 
     function _isStale(uint64 epoch) private view returns (bool) {
-        uint256 current = (block.timestamp - _genesis) / _epochLength;
-        return current > uint256(epoch) + _staleAfterEpochs;
+        return currentEpoch() > uint256(epoch) + _staleAfterEpochs;
     }
 
     /// @inheritdoc IOracle
-    /// @dev Shares have 18 decimals, so the price of one share unit in stablecoin units x 1e36 is the
-    ///      price per whole share x 1e18. It does not revert when stale (Morpho Blue would then be unable
-    ///      to liquidate); read `isStale()` for that.
+    /// @dev The lending price (0 while young). Shares have 18 decimals, so the price of one share unit in
+    ///      stablecoin units x 1e36 is the price per whole share x 1e18. It does not revert when stale
+    ///      (Morpho Blue would then be unable to liquidate); read `isStale()` for that.
     function price() external view returns (uint256) {
-        return uint256(_latest().pricePerShare) * 1e18;
+        return _integratorPrice(_latest()) * 1e18;
     }
 
     /// @inheritdoc AggregatorV3Interface
@@ -213,12 +281,12 @@ contract NavOracle is INavOracle, IERC165 {
         return _roundData(roundId_);
     }
 
-    /// @dev startedAt is the end of the valued epoch (when its data was complete), updatedAt the time it
-    ///      finalized.
+    /// @dev The answer is the lending price (0 while young); startedAt is the end of the valued epoch (when
+    ///      its data was complete), updatedAt the time it finalized.
     function _roundData(uint80 roundId) private view returns (uint80, int256, uint256, uint256, uint80) {
         NavRound memory r = roundAt(roundId);
         uint256 epochEnd = _epochEnd(r.epoch);
-        return (roundId, int256(uint256(r.pricePerShare)), epochEnd, r.updatedAt, roundId);
+        return (roundId, int256(_integratorPrice(r)), epochEnd, r.updatedAt, roundId);
     }
 
     /// @inheritdoc INavOracle
@@ -248,7 +316,11 @@ contract NavOracle is INavOracle, IERC165 {
     /// @inheritdoc INavOracle
     function params() external view returns (NavParams memory) {
         return NavParams({
-            windowEpochs: _windowEpochs, staleAfterEpochs: _staleAfterEpochs, depreciationEnd: _depreciationEnd
+            windowEpochs: _windowEpochs,
+            staleAfterEpochs: _staleAfterEpochs,
+            depreciationEnd: _depreciationEnd,
+            lendingLifeWindows: _lendingLifeWindows,
+            trackRecordWindows: _trackRecordWindows
         });
     }
 

@@ -1,21 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.27;
 
-/// @notice Risk parameters of one collateral asset, fixed when it is listed (bps).
-struct CollateralParams {
-    uint16 ltvBps; // a borrow may take the debt up to this share of the collateral's value
-    uint16 liquidationThresholdBps; // below this share (health factor < 1) anyone may liquidate
-    uint16 liquidationBonusBps; // the liquidator receives collateral worth repaid x (1 + bonus)
-    uint16 closeFactorBps; // share of the debt one liquidation may repay (all of it once insolvent)
-}
-
-/// @notice The pool's interest rate curve, per year in bps, kinked like a lending rate model.
-struct RateCurve {
-    uint16 baseBps; // rate at zero utilization
-    uint16 kinkBps; // utilization where the steep slope starts
-    uint32 slope1Bps; // added across [0, kink]
-    uint32 slope2Bps; // added across [kink, 100 %]
-}
+import {Caps, CollateralParams, ILendingPool, RateCurve} from "./ILendingPool.sol";
 
 /// @notice One borrower's position against one asset.
 /// @dev Three storage slots.
@@ -34,26 +20,46 @@ struct Position {
 ///         (health factor below 1) may be liquidated by anyone, up to the close factor, for a bonus; debt
 ///         left without collateral is written off against the vault and recorded.
 ///         The revenue collateralised shares earn is claimed by the market and repays the borrower's
-///         debt first; any surplus is the borrower's to claim.
+///         debt first; any surplus is the borrower's to claim. Revenue on shares the market holds
+///         outside any position (a donation) is shared by the positions of that asset, or, when there
+///         are none, kept as `strayRevenue` for the protocol treasury: it never reaches the lenders.
+///
+///         Pricing: loans use the feed's *lending price* (see {INavOracle}), never the NAV. A feed backs
+///         borrowing only once seasoned (K full windows) and fresh; every borrow, withdrawal and
+///         liquidation records the newest finalized round first. A listing requires LTV x M < K (the
+///         feed's lending life M and track record K, in windows), so that whoever spends S on leases
+///         of the asset raises what it can borrow against it by at most LTV x (M / K) x S < S. Per-asset
+///         caps bound the debt an asset can back and the collateral the market takes.
+///
+///         Restricted (allowlisted) shares are refused as collateral: the operator controls the
+///         allowlist and could stop the market from ever seizing them.
+///
+///         Liquidation at a zero price takes all the collateral for nothing and writes the debt off
+///         (Morpho Blue's rule): the lenders, pro rata to their vault shares, take that loss at once,
+///         recorded in `badDebt`. Liquidations wait a grace period after a stablecoin pause is recorded
+///         and after the feed recovers from staleness.
 /// @dev Each position is isolated: one borrower, one asset. Nothing loops over positions.
-interface ICreditMarket {
-    error CreditZeroAmount();
+interface ICreditMarket is ILendingPool {
     error CreditAssetNotListed(uint256 assetId);
     error CreditAlreadyListed(uint256 assetId);
     error CreditNoFeed(uint256 assetId);
     error CreditInvalidCollateralParams(CollateralParams params);
-    error CreditInvalidRateCurve(RateCurve curve);
     error CreditFeedStale(uint256 assetId, uint64 lastEpoch);
     error CreditAssetNotActive(uint256 assetId);
     error CreditExceedsLtv(uint256 debt, uint256 maxDebt);
-    error CreditDebtBelowMinimum(uint256 debt, uint256 minDebt);
-    error CreditInsufficientLiquidity(uint256 requested, uint256 available);
     error CreditInsufficientCollateral(uint256 requested, uint256 available);
-    error CreditRepayExceedsDebt(uint256 amount, uint256 debt);
     error CreditPositionHealthy(uint256 assetId, address borrower, uint256 healthFactor);
     error CreditNothingToClaim(uint256 assetId, address borrower);
+    /// @notice The feed has fewer than its K full windows of track record; `epoch` is its latest round.
+    error CreditFeedYoung(uint256 assetId, uint64 epoch);
+    /// @notice Restricted shares: the operator's allowlist could stop the market from seizing them.
+    error CreditCollateralNotSeizable(uint256 assetId);
+    /// @notice LTV x M must be below K x 10,000 (M, K: the feed's lending life and track record windows).
+    error CreditLtvTooHighForFeed(uint16 ltvBps, uint16 lendingLifeWindows, uint16 trackRecordWindows);
 
     event CollateralListed(uint256 indexed assetId, address indexed feed, CollateralParams params);
+    event CapsSet(uint256 indexed assetId, Caps caps);
+    event StrayRevenueSwept(address indexed treasury, uint256 amount);
     event CollateralDeposited(uint256 indexed assetId, address indexed borrower, address indexed from, uint256 shares);
     event CollateralWithdrawn(uint256 indexed assetId, address indexed borrower, address indexed to, uint256 shares);
     event Borrowed(
@@ -75,10 +81,17 @@ interface ICreditMarket {
         uint256 pricePerShare,
         uint256 badDebt
     );
-    event InterestAccrued(uint256 interest, uint256 totalBorrowed, uint256 ratePerSecondWad);
 
-    /// @notice Lists an asset's shares as collateral with fixed risk parameters; needs its NavOracle.
-    function listCollateral(uint256 assetId, CollateralParams calldata params) external;
+    /// @notice Lists an asset's shares as collateral with fixed risk parameters and initial caps; needs
+    ///         its NavOracle, unrestricted shares, and LTV x M < K.
+    function listCollateral(uint256 assetId, CollateralParams calldata params, Caps calldata caps) external;
+
+    /// @notice Sets a listed asset's caps (the lister). Lowering them below use only stops new borrows
+    ///         and deposits.
+    function setCaps(uint256 assetId, Caps calldata caps) external;
+
+    /// @notice Sends revenue of shares held outside any position to the protocol treasury (anyone may call).
+    function sweepStrayRevenue() external returns (uint256 amount);
 
     /// @notice Deposits `shares` of the asset from the caller into `borrower`'s position.
     function depositCollateral(uint256 assetId, uint256 shares, address borrower) external;
@@ -120,9 +133,8 @@ interface ICreditMarket {
     function borrowCapacity(uint256 assetId, address borrower) external view returns (uint256);
     function collateralParams(uint256 assetId) external view returns (CollateralParams memory);
     function feedOf(uint256 assetId) external view returns (address);
-    function totalBorrowed() external view returns (uint256);
-    function idle() external view returns (uint256);
-    function badDebt() external view returns (uint256);
-    function utilizationBps() external view returns (uint256);
-    function borrowRatePerSecond() external view returns (uint256 wad);
+    function capsOf(uint256 assetId) external view returns (Caps memory);
+    /// @notice The debt the asset's positions owe now (interest included, rounded up).
+    function assetDebt(uint256 assetId) external view returns (uint256);
+    function strayRevenue() external view returns (uint256);
 }

@@ -170,5 +170,4 @@ interface ILeaseMarket is IERC4907 {
     function leaseCount() external view returns (uint256);
     /// @notice Energy income deposited for an asset, in total and the holders' part of it (after fees).
     function energyIncomeOf(uint256 assetId) external view returns (uint256 total, uint256 holders);
-
 }

@@ -204,10 +204,17 @@ interface IMetricsOracle {
     );
     /// @notice Anyone proved that an attestor signed two different observations of the same epoch.
     event EquivocationProven(
-        uint256 indexed assetId, uint64 indexed epoch, address indexed attestor, address prover, uint256 slashed, uint256 reward
+        uint256 indexed assetId,
+        uint64 indexed epoch,
+        address indexed attestor,
+        address prover,
+        uint256 slashed,
+        uint256 reward
     );
     event AttestorsRegistered(uint256 indexed assetId, address[] attestors, uint8 faultTolerance);
-    event StakeDeposited(uint256 indexed assetId, address indexed attestor, address indexed from, uint256 amount, uint256 stake);
+    event StakeDeposited(
+        uint256 indexed assetId, address indexed attestor, address indexed from, uint256 amount, uint256 stake
+    );
     event StakeSlashed(uint256 indexed assetId, address indexed attestor, uint256 amount, uint256 stake);
     event StakeWithdrawn(uint256 indexed assetId, address indexed attestor, address to, uint256 amount);
     event CreditWithdrawn(address indexed account, address indexed to, uint256 amount);

@@ -51,7 +51,9 @@ library ReportHashLib {
         (arrayHash, observationHashes) =
             ObservationsLib.hash(r.observations, ObservationsLib.count(r.observations), OBSERVATION_TYPEHASH);
         structHash = keccak256(
-            abi.encode(REPORT_TYPEHASH, r.assetId, r.epoch, r.gridEventId, arrayHash, keccak256(r.observationSignatures))
+            abi.encode(
+                REPORT_TYPEHASH, r.assetId, r.epoch, r.gridEventId, arrayHash, keccak256(r.observationSignatures)
+            )
         );
     }
 }

@@ -184,7 +184,9 @@ contract AttestationHandler is HandlerBase {
         if (trueCurtailed != 0 && block.timestamp < end) {
             // an honest attestor's VEN declared the event covering the whole epoch
             uint8 declarer = d.liar == 1 ? 2 : 1;
-            _declareGridEvent(oracle, keys[declarer - 1], assetId, epoch, uint64(end - _terms().epochLength), uint64(end));
+            _declareGridEvent(
+                oracle, keys[declarer - 1], assetId, epoch, uint64(end - _terms().epochLength), uint64(end)
+            );
             d.gridEventId = _declarationId(oracle, keys[declarer - 1], assetId, epoch);
         } else {
             trueCurtailed = 0;
@@ -317,9 +319,8 @@ contract AttestationHandler is HandlerBase {
         Report memory r = _buildReport(oracle, assetId, epoch, bytes32(0), obs, signers);
         // the liar's co-signature alone, twice, or with an outsider's: never two distinct staked attestors
         bytes memory one = _sig(keys[liar - 1], oracle.hashReport(r));
-        bytes memory cosigs = mode % 3 == 0
-            ? one
-            : bytes.concat(one, mode % 3 == 1 ? one : _sig(0xBAD5EED, oracle.hashReport(r)));
+        bytes memory cosigs =
+            mode % 3 == 0 ? one : bytes.concat(one, mode % 3 == 1 ? one : _sig(0xBAD5EED, oracle.hashReport(r)));
         ++forgeriesTried;
         try oracle.submitReport(r, cosigs) {
             forgeryAccepted = true;

@@ -11,7 +11,7 @@ contract CreditInvariantTest is CreditFixture {
 
     function setUp() public override {
         super.setUp();
-        earn(10_000, 3); // the asset is fully leased and the feed has rounds
+        earn(10_000, SEASONED + NAV_WINDOW); // the asset is fully leased and the feed seasoned
         handler = new CreditHandler(
             CreditHandler.Deps({
                 usdc: usdc,
@@ -32,8 +32,8 @@ contract CreditInvariantTest is CreditFixture {
     /// @notice Total borrowed <= total supplied + accrued interest - bad debt (plus the rounding units
     ///         the vault kept), and the vault's assets are exactly that: nothing appears or vanishes.
     function invariant_borrowedWithinSupplied() public view {
-        uint256 backing =
-            SUPPLY + handler.supplied() - handler.withdrawn() + handler.interest() + handler.rounding() - credit.badDebt();
+        uint256 backing = SUPPLY + handler.supplied() - handler.withdrawn() + handler.interest() + handler.rounding()
+            - credit.badDebt();
         assertLe(credit.totalBorrowed(), backing, "borrowed <= supplied + interest - bad debt");
         assertEq(credit.totalAssets(), backing, "vault assets == supplied + interest - bad debt");
     }
@@ -68,12 +68,13 @@ contract CreditInvariantTest is CreditFixture {
     function invariant_liquidationsFair() public view {
         assertFalse(handler.healthyLiquidated(), "a healthy position was liquidated");
         assertFalse(handler.overSeized(), "a liquidation took more than repaid x (1 + bonus)");
+        assertFalse(handler.liquidatedInGrace(), "a liquidation inside the grace after a stablecoin pause");
     }
 
     /// @notice The NAV moved only when a newer finalized epoch was recorded.
     function invariant_priceMovesOnlyWithEpochs() public view {
         assertFalse(handler.priceMovedWithoutEpoch(), "the price moved without a new epoch");
-        (, uint64 epoch,) = nav.latestPrice();
+        (, uint64 epoch,,) = nav.lendingPrice();
         assertLt(epoch, market.ledgerOf(assetId).nextEpochToFinalize, "rounds value finalized epochs only");
     }
 }

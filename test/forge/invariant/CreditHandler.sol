@@ -39,6 +39,7 @@ contract CreditHandler is HandlerBase {
     CapacityShares public shares;
     uint256 public assetId;
     uint256[3] internal keys;
+    address internal admin;
 
     address[2] public lenders = [address(0x1E1), address(0x1E2)];
     address[3] public borrowers = [address(0xB1), address(0xB2), address(0xB3)];
@@ -54,11 +55,14 @@ contract CreditHandler is HandlerBase {
     uint256 public liquidations;
     bool public healthyLiquidated;
     bool public overSeized;
+    bool public liquidatedInGrace;
+    uint256 public pauses;
     bool public priceMovedWithoutEpoch;
     uint256 public worstResidual;
     uint256 public calls; // actions checked by `accounted`
 
     constructor(Deps memory d) {
+        admin = d.admin;
         usdc = d.usdc;
         registry = d.registry;
         oracle = d.oracle;
@@ -99,6 +103,13 @@ contract CreditHandler is HandlerBase {
         if (epochAfter == epochBefore && priceAfter != priceBefore) priceMovedWithoutEpoch = true;
     }
 
+    /// @dev Nothing moves the stablecoin while it is paused: such actions would only revert, changing
+    ///      nothing (the unit tests show it); liquidations and repayments are still attempted.
+    modifier whenLive() {
+        if (usdc.paused()) return;
+        _;
+    }
+
     int256 private _expected; // set by actions whose effect on the assets depends on what happened
 
     function _checkAssets(uint256 before, int256 expected) private {
@@ -109,21 +120,22 @@ contract CreditHandler is HandlerBase {
         if (uint256(residual) > worstResidual) worstResidual = uint256(residual);
     }
 
+    /// @dev The lending price, the one the market lends and liquidates at.
     function _price() private view returns (uint256 price, uint64 epoch) {
         if (nav.roundCount() == 0) return (0, 0);
-        (price, epoch,) = nav.latestPrice();
+        (price, epoch,,) = nav.lendingPrice();
     }
 
     // ---------------------------------------------------------------- lenders
 
-    function supply(uint256 who, uint256 amount) external accounted(int256(bound(amount, 1, 1_000_000e6))) {
+    function supply(uint256 who, uint256 amount) external whenLive accounted(int256(bound(amount, 1, 1_000_000e6))) {
         amount = bound(amount, 1, 1_000_000e6);
         vm.prank(lenders[who % 2]);
         credit.deposit(amount, lenders[who % 2]);
         supplied += amount;
     }
 
-    function withdraw(uint256 who, uint256 amount) external accounted(type(int256).min) {
+    function withdraw(uint256 who, uint256 amount) external whenLive accounted(type(int256).min) {
         address lender = lenders[who % 2];
         amount = bound(amount, 0, credit.maxWithdraw(lender));
         _expected = -int256(amount);
@@ -135,7 +147,7 @@ contract CreditHandler is HandlerBase {
 
     // ---------------------------------------------------------------- borrowers
 
-    function depositCollateral(uint256 who, uint256 amount) external accounted(0) {
+    function depositCollateral(uint256 who, uint256 amount) external whenLive accounted(0) {
         address b = borrowers[who % 3];
         amount = bound(amount, 0, shares.balanceOf(b));
         if (amount == 0) return;
@@ -168,7 +180,7 @@ contract CreditHandler is HandlerBase {
         try credit.repay(assetId, amount, b) {} catch {}
     }
 
-    function settle(uint256 who) external accounted(0) {
+    function settle(uint256 who) external whenLive accounted(0) {
         credit.settle(assetId, borrowers[who % 3]);
     }
 
@@ -187,12 +199,15 @@ contract CreditHandler is HandlerBase {
         amount = bound(amount, 1, debt / 2 + 1);
         uint256 badBefore = credit.badDebt();
         uint256 paidBefore = usdc.balanceOf(liquidator);
-        (uint256 price,) = _price();
+        uint256 roundsBefore = nav.roundCount();
         _expected = 0;
         vm.prank(liquidator);
         try credit.liquidate(assetId, b, amount, liquidator) returns (uint256 seized) {
             liquidations++;
-            if (hf >= 1e18) healthyLiquidated = true;
+            (uint256 price,) = _price(); // the market records the newest round before it prices
+            // health as the market saw it: before any round it recorded itself
+            if (hf >= 1e18 && nav.roundCount() == roundsBefore) healthyLiquidated = true;
+            if (block.timestamp < credit.stablecoinGraceUntil()) liquidatedInGrace = true;
             uint256 repaid = paidBefore - usdc.balanceOf(liquidator);
             CollateralParams memory p = credit.collateralParams(assetId);
             if (seized * price / 1e18 > repaid * (BPS + p.liquidationBonusBps) / BPS) overSeized = true;
@@ -201,11 +216,26 @@ contract CreditHandler is HandlerBase {
     }
 
     /// @dev Stablecoin sent straight to the market must not move the vault's share price.
-    function donate(uint256 amount) external accounted(0) {
+    function donate(uint256 amount) external whenLive accounted(0) {
         amount = bound(amount, 1, 1_000_000e6);
         vm.prank(donor);
         usdc.transfer(address(credit), amount);
         donated += amount;
+    }
+
+    /// @dev The issuer pauses the stablecoin at any step; a keeper records the pause while it lasts.
+    function pauseStablecoin(bool record) external {
+        if (usdc.paused()) return;
+        vm.prank(admin);
+        usdc.pause();
+        pauses++;
+        if (record) credit.recordStablecoinPause();
+    }
+
+    function unpauseStablecoin() external {
+        if (!usdc.paused()) return;
+        vm.prank(admin);
+        usdc.unpause();
     }
 
     // ---------------------------------------------------------------- time and epochs
@@ -220,7 +250,7 @@ contract CreditHandler is HandlerBase {
 
     /// @dev Settles the next epoch (a report at `uptime`, or none) and, unless told not to, records the
     ///      feed's round. The price may move here, and only here.
-    function settleEpoch(uint32 uptime, bool report, bool recordRound) external {
+    function settleEpoch(uint32 uptime, bool report, bool recordRound) external whenLive {
         AssetTerms memory t = registry.terms(assetId);
         uint64 epoch = market.ledgerOf(assetId).nextEpochToFinalize;
         uint256 end = uint256(t.genesis) + uint256(epoch + 1) * t.epochLength;
@@ -244,7 +274,6 @@ contract CreditHandler is HandlerBase {
     function updateFeed() external {
         nav.update();
     }
-
 
     // ---------------------------------------------------------------- views for the invariants
 

@@ -49,7 +49,7 @@ contract ProtocolInvariantTest is Fixture {
             uint256 exactCharge; // scaled by 1e8
             for (uint64 e = l.startEpoch; e < stop; ++e) {
                 exactCharge += uint256(l.ratePerEpoch)
-                    * (l.class == LeaseClass.Firm ? handler.firmFraction(e) : handler.interruptibleFraction(e));
+                * (l.class == LeaseClass.Firm ? handler.firmFraction(e) : handler.interruptibleFraction(e));
             }
             (uint256 refund,) = market.refundable(id);
             uint256 charged = uint256(l.ratePerEpoch) * (stop - l.startEpoch) - refund - l.refundPaid;

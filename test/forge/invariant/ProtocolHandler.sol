@@ -220,5 +220,4 @@ contract ProtocolHandler is HandlerBase {
         finalizedIndexHash[epoch] = keccak256(abi.encode(market.epochIndexOf(assetId, epoch)));
         finalizedCount = epoch + 1;
     }
-
 }

@@ -2,7 +2,11 @@
 pragma solidity 0.8.30;
 
 import {
-    AssetParams, AssetStatus, AssetTerms, ICapacityRegistry, ProtocolParams
+    AssetParams,
+    AssetStatus,
+    AssetTerms,
+    ICapacityRegistry,
+    ProtocolParams
 } from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {Fixture} from "../utils/Fixture.sol";
@@ -69,9 +73,7 @@ contract CapacityRegistryTest is Fixture {
         );
         p = defaultAsset();
         p.totalShares = 1e18;
-        _expectRegisterRevert(
-            p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidShares.selector, 1e18, 600e18)
-        );
+        _expectRegisterRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidShares.selector, 1e18, 600e18));
         p = defaultAsset();
         p.totalShares = 1e18 - 1; // below one whole share, even with nothing allocated
         p.investors = new address[](0);
@@ -79,9 +81,7 @@ contract CapacityRegistryTest is Fixture {
         _expectRegisterRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidShares.selector, 1e18 - 1, 0));
         p = defaultAsset();
         p.curve.kinkBps = 0;
-        _expectRegisterRevert(
-            p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidCurve.selector, BASE_PRICE, 0)
-        );
+        _expectRegisterRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidCurve.selector, BASE_PRICE, 0));
         p = defaultAsset();
         p.maxWattsPerGpu = 0;
         _expectRegisterRevert(p, abi.encodeWithSelector(ICapacityRegistry.RegistryInvalidMaxWatts.selector, 0));

@@ -82,7 +82,9 @@ contract EventsAndGuardsTest is Fixture {
         vm.prank(challenger);
         oracle.challenge(assetId, 0);
         vm.prank(admin);
-        oracle.resolveChallenge(assetId, 0, Verdict({voided: false, uptimeBps: 10_000, curtailedBps: 0, faultyAttestors: 0}));
+        oracle.resolveChallenge(
+            assetId, 0, Verdict({voided: false, uptimeBps: 10_000, curtailedBps: 0, faultyAttestors: 0})
+        );
         vm.expectEmit(true, true, false, true, address(oracle));
         emit IMetricsOracle.CreditWithdrawn(treasury, treasury, 100e6);
         vm.prank(treasury);
@@ -113,9 +115,7 @@ contract EventsAndGuardsTest is Fixture {
 
     function test_payHolderRevenue_RevertWhen_MoreThanOwed() public {
         vm.prank(address(shares));
-        vm.expectRevert(
-            abi.encodeWithSelector(ILeaseMarket.MarketInsufficientHolderRevenue.selector, assetId, 1, 0)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ILeaseMarket.MarketInsufficientHolderRevenue.selector, assetId, 1, 0));
         market.payHolderRevenue(assetId, lessee, 1);
     }
 }

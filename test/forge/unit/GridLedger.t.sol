@@ -2,9 +2,7 @@
 pragma solidity 0.8.30;
 
 import {AssetParams} from "../../../contracts/interfaces/ICapacityRegistry.sol";
-import {
-    GridEvent, GridEventSource, IGridLedger, StoredGridEvent
-} from "../../../contracts/interfaces/IGridLedger.sol";
+import {GridEvent, GridEventSource, IGridLedger, StoredGridEvent} from "../../../contracts/interfaces/IGridLedger.sol";
 import {ILeaseMarket, LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {IMetricsOracle, Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
 import {Fixture} from "../utils/Fixture.sol";
@@ -51,7 +49,8 @@ contract GridLedgerTest is Fixture {
         assertEq(e.endsAt, t0 + 600, "end");
         assertTrue(e.source == GridEventSource.Manual, "source");
         // events may overlap: each only bounds the reports that name it
-        bytes32 oadr = _declare(gridEvent(bytes32("oadr-1"), GridEventSource.OpenAdr, t0 + 300, t0 + 900), attestorKeys[1]);
+        bytes32 oadr =
+            _declare(gridEvent(bytes32("oadr-1"), GridEventSource.OpenAdr, t0 + 300, t0 + 900), attestorKeys[1]);
         assertEq(grid.eventOf(oadr).startsAt, t0 + 300, "overlapping event recorded");
         assertTrue(grid.supportsInterface(type(IGridLedger).interfaceId), "ERC-165");
     }
@@ -190,7 +189,9 @@ contract GridLedgerTest is Fixture {
         );
         // curtailment with no event at all
         _submitCurtailed(
-            2_500, bytes32(0), abi.encodeWithSelector(IMetricsOracle.OracleUnknownGridEvent.selector, assetId, bytes32(0))
+            2_500,
+            bytes32(0),
+            abi.encodeWithSelector(IMetricsOracle.OracleUnknownGridEvent.selector, assetId, bytes32(0))
         );
         _submitCurtailed(2_500, id, "");
         assertEq(oracle.reportOf(assetId, 0).curtailedBps, 2_500, "accepted at the event's share");

@@ -16,7 +16,9 @@ contract LeaseMarketTest is Fixture {
     function test_openLease_PrepaysCurvePriceAndMintsPosition() public {
         uint256 before = usdc.balanceOf(lessee);
         vm.expectEmit(true, true, true, true, address(market));
-        emit ILeaseMarket.LeaseOpened(1, assetId, lessee, LeaseClass.Firm, 4, 1, 11, PRICE_4_FIRM, RATE_4_FIRM, RATE_4_FIRM * 10);
+        emit ILeaseMarket.LeaseOpened(
+            1, assetId, lessee, LeaseClass.Firm, 4, 1, 11, PRICE_4_FIRM, RATE_4_FIRM, RATE_4_FIRM * 10
+        );
         uint256 id = openLease(lessee, 4, 10, LeaseClass.Firm);
         assertEq(id, 1, "first lease id");
         assertEq(market.ownerOf(id), lessee, "position owner");

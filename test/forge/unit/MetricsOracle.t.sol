@@ -3,7 +3,10 @@ pragma solidity 0.8.30;
 
 import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
 import {
-    AssetParams, AssetStatus, ICapacityRegistry, ProtocolParams
+    AssetParams,
+    AssetStatus,
+    ICapacityRegistry,
+    ProtocolParams
 } from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {
@@ -181,7 +184,8 @@ contract MetricsOracleSubmitTest is Fixture {
         Report memory r = makeReport(0, 10_000);
         bytes memory cs = cosignFirst(r, 2);
         r.observations = bytes.concat(r.observations, r.observations, r.observations); // nine records of four
-        r.observationSignatures = bytes.concat(r.observationSignatures, r.observationSignatures, r.observationSignatures);
+        r.observationSignatures =
+            bytes.concat(r.observationSignatures, r.observationSignatures, r.observationSignatures);
         vm.expectRevert(abi.encodeWithSelector(IMetricsOracle.OracleObservationCount.selector, 9, 3, 4));
         oracle.submitReport(r, cs);
     }
@@ -849,7 +853,9 @@ contract MetricsOracleDisputeTest is Fixture {
         _challengeBy(challenger, 0);
         uint256 bond = registry.bondOf(assetId);
         vm.prank(admin);
-        oracle.resolveChallenge(assetId, 0, Verdict({voided: false, uptimeBps: 10_000, curtailedBps: 1, faultyAttestors: 0}));
+        oracle.resolveChallenge(
+            assetId, 0, Verdict({voided: false, uptimeBps: 10_000, curtailedBps: 1, faultyAttestors: 0})
+        );
         assertEq(registry.bondOf(assetId), bond / 2, "slashed");
         StoredReport memory s = oracle.reportOf(assetId, 0);
         assertTrue(s.status == ReportStatus.Corrected && s.curtailedBps == 1, "corrected");
@@ -969,7 +975,9 @@ contract MetricsOracleDisputeTest is Fixture {
         uint64 end = uint64(block.timestamp + WINDOW);
         vm.warp(end);
         vm.expectRevert(
-            abi.encodeWithSelector(IMetricsOracle.OracleNotChallengeable.selector, assetId, 0, ReportStatus.Pending, end)
+            abi.encodeWithSelector(
+                IMetricsOracle.OracleNotChallengeable.selector, assetId, 0, ReportStatus.Pending, end
+            )
         );
         oracle.challenge(assetId, 0);
         vm.expectRevert(

@@ -26,36 +26,36 @@ contract NavOracleTest is CreditFixture {
     }
 
     function test_price_FromGenesisBeforeAFullWindow() public {
-        earn(100, 10); // epochs 0..9 final; the lease pays from epoch 1
+        earn(100, 5); // epochs 0..4 final (less than the 6-epoch window); the lease pays from epoch 1
         uint256 revenue = shares.totalDistributed();
         assertGt(revenue, 0, "holders earned");
         (uint256 price, uint64 epoch, bool stale) = nav.latestPrice();
-        assertEq(epoch, 9, "valued epoch");
+        assertEq(epoch, 4, "valued epoch");
         assertFalse(stale, "fresh");
-        assertApproxEqAbs(price, expectedPrice(revenue, 10, 10_000, 9), 1, "A x U x R over epochs 0..9");
-        // 8 GPUs at 6.40 USDC an hour (the curve at full use), 85 % to holders, 9 of 10 epochs leased:
-        // 39.17 USDC an epoch for 1,000 shares, 343 USDC a year per share, times ~3 years of life
-        assertGt(price, 1_000 * USDC, "plausible magnitude");
-        assertLt(price, 1_050 * USDC, "plausible magnitude");
+        assertApproxEqAbs(price, expectedPrice(revenue, 5, 10_000, 4), 1, "A x U x R over epochs 0..4");
+        // 8 GPUs at 6.40 USDC an hour (the curve at full use), 85 % to holders, 4 of 5 epochs leased:
+        // 34.8 USDC an epoch for 1,000 shares, 305 USDC a year per share, times ~3 years of life
+        assertGt(price, 890 * USDC, "plausible magnitude");
+        assertLt(price, 940 * USDC, "plausible magnitude");
     }
 
     function test_price_TrailingWindowOnly() public {
         earn(100, 6); // epochs 0..5: epoch 0 earned nothing
         uint256 before = shares.totalDistributed();
-        runEpochs(24, 10_000); // epochs 6..29
+        runEpochs(6, 10_000); // epochs 6..11
         uint256 revenue = shares.totalDistributed() - before;
         NavRound memory r = nav.roundAt(uint80(nav.roundCount()));
-        assertEq(r.epoch, 29, "valued epoch");
-        // the window is (5, 29]: the empty epoch 0 no longer dilutes the price
-        assertApproxEqAbs(r.pricePerShare, expectedPrice(revenue, 24, 10_000, 29), 1, "window of 24 epochs");
+        assertEq(r.epoch, 11, "valued epoch");
+        // the window is (5, 11]: the empty epoch 0 no longer dilutes the price
+        assertApproxEqAbs(r.pricePerShare, expectedPrice(revenue, 6, 10_000, 11), 1, "window of 6 epochs");
     }
 
     function test_price_HaircutByUptime() public {
         openLease(lessee, GPUS, 100, LeaseClass.Firm);
-        runEpochs(10, 5_000);
+        runEpochs(5, 5_000); // epochs 0..4: one window from genesis
         (uint256 price,,) = nav.latestPrice();
         // revenue already halves with uptime, and the price is haircut by the same uptime again
-        assertApproxEqAbs(price, expectedPrice(shares.totalDistributed(), 10, 5_000, 9), 1, "A x 0.5 x R");
+        assertApproxEqAbs(price, expectedPrice(shares.totalDistributed(), 5, 5_000, 4), 1, "A x 0.5 x R");
     }
 
     /// @dev Energy income reaches holders but is the operator's own one-off deposit: it must not price shares.
@@ -83,7 +83,8 @@ contract NavOracleTest is CreditFixture {
         nav.update();
         (uint256 price,,) = nav.latestPrice();
         // epoch 0 had no lease but was reported at full uptime; epoch 4 is unproven
-        uint256 expected = revenue * 4 / 5 * (registry.terms(assetId).genesis + LIFE - epochStart(5)) / (1_000 * 5 * EPOCH);
+        uint256 expected =
+            revenue * 4 / 5 * (registry.terms(assetId).genesis + LIFE - epochStart(5)) / (1_000 * 5 * EPOCH);
         assertApproxEqAbs(price, expected, 2, "4 of 5 epochs proven");
         assertLt(price, full, "falls");
     }
@@ -94,7 +95,13 @@ contract NavOracleTest is CreditFixture {
         NavOracle short = NavOracle(
             other.create(
                 assetId,
-                NavParams({windowEpochs: 24, staleAfterEpochs: 3, depreciationEnd: uint64(block.timestamp + 2 * EPOCH)})
+                NavParams({
+                    windowEpochs: 24,
+                    staleAfterEpochs: 3,
+                    depreciationEnd: uint64(block.timestamp + 2 * EPOCH),
+                    lendingLifeWindows: 6,
+                    trackRecordWindows: 4
+                })
             )
         );
         earn(100, 2);
@@ -157,9 +164,8 @@ contract NavOracleTest is CreditFixture {
         nav.price();
         earn(100, 3);
         (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredIn) = nav.latestRoundData();
-        (uint256 price,,) = nav.latestPrice();
         assertEq(uint256(roundId), 3, "a round per finalized epoch");
-        assertEq(answer, int256(price), "answer");
+        assertEq(answer, 0, "the answer is the lending price, 0 while the feed is young");
         assertEq(startedAt, epochStart(3), "started when epoch 2 ended");
         assertEq(updatedAt, market.epochIndexOf(assetId, 2).finalizedAt, "updated when epoch 2 finalized");
         assertEq(uint256(answeredIn), 3, "answered in round");
@@ -174,11 +180,109 @@ contract NavOracleTest is CreditFixture {
         assertEq(nav.description(), "whABL1 / tUSDC NAV", "description");
     }
 
-    function test_morpho_PriceScaledTo1e36() public {
-        earn(100, 3);
-        (uint256 price,,) = nav.latestPrice();
+    function test_morpho_LendingPriceScaledTo1e36() public {
+        earn(1_000, SEASONED - 1);
+        assertEq(nav.price(), 0, "young: no price for lending");
+        runEpochs(1, 10_000);
+        (uint256 price,,, bool seasoned) = nav.lendingPrice();
+        assertTrue(seasoned, "four full windows");
         // one share unit (1e-18 share) in stablecoin units, x 1e36
-        assertEq(nav.price(), price * 1e18, "price x 1e36 / 1e18");
+        assertEq(nav.price(), price * 1e18, "lending price x 1e36 / 1e18");
+        (, int256 answer,,,) = nav.latestRoundData();
+        assertEq(answer, int256(price), "the Chainlink answer is the lending price too");
+    }
+
+    // ---------------------------------------------------------------- lending price
+
+    /// @dev At full, steady revenue each window's capped price is the NAV scaled to M windows of life.
+    function test_lendingPrice_CapsLifeAtMWindows() public {
+        openLease(lessee, GPUS, 1_000, LeaseClass.Firm);
+        runEpochs(SEASONED + NAV_WINDOW, 10_000); // the unleased epoch 0 is out of the last K windows
+        NavRound memory r = nav.roundAt(uint80(nav.roundCount()));
+        uint256 remaining = registry.terms(assetId).genesis + LIFE - epochStart(r.epoch + 1);
+        uint256 cap = uint256(LENDING_LIFE_WINDOWS) * NAV_WINDOW * EPOCH;
+        assertApproxEqAbs(r.cappedPrice, uint256(r.pricePerShare) * cap / remaining, 1, "R capped at M windows");
+        assertEq(r.lendingPrice, r.cappedPrice, "steady revenue: every window prices the same");
+        assertEq(r.fullWindows, TRACK_RECORD_WINDOWS, "seasoned");
+        assertEq(r.baseRoundId, nav.roundCount() - NAV_WINDOW, "the window starts after the round 6 epochs back");
+    }
+
+    /// @dev One bad window anywhere in the last K pulls the lending price down to it; one good window
+    ///      (a wash) among bad ones cannot lift it.
+    function test_lendingPrice_LowestOfKWindows() public {
+        openLease(lessee, GPUS, 1_000, LeaseClass.Firm);
+        runEpochs(SEASONED + NAV_WINDOW, 10_000); // the unleased epoch 0 is out of the last K windows
+        (uint256 steady,,, bool seasoned) = nav.lendingPrice();
+        assertTrue(seasoned, "seasoned after K full windows");
+        runEpochs(NAV_WINDOW, 5_000);
+        (uint256 halved,,,) = nav.lendingPrice();
+        assertLt(halved, steady / 2, "the half-uptime window sets the price (revenue and uptime both halve)");
+        runEpochs(NAV_WINDOW, 10_000);
+        (uint256 still,,,) = nav.lendingPrice();
+        assertEq(still, halved, "a good window cannot lift it while the bad one is among the last K");
+        runEpochs(NAV_WINDOW * (TRACK_RECORD_WINDOWS - 1), 10_000);
+        (uint256 recovered,,,) = nav.lendingPrice();
+        assertApproxEqAbs(recovered, steady, 1, "K good windows later it is back");
+    }
+
+    /// @dev A feed is young until K full windows have finalized; the K-th makes it seasoned (the bound is
+    ///      exact: one epoch earlier it is not).
+    function test_lendingPrice_YoungUntilKFullWindows() public {
+        earn(1_000, SEASONED - 1);
+        (,,, bool seasoned) = nav.lendingPrice();
+        assertFalse(seasoned, "23 epochs: three full windows and a short one");
+        assertEq(nav.roundAt(uint80(nav.roundCount())).fullWindows, TRACK_RECORD_WINDOWS - 1, "three");
+        runEpochs(1, 10_000);
+        (,,, seasoned) = nav.lendingPrice();
+        assertTrue(seasoned, "24 epochs: four");
+        assertEq(nav.roundAt(1).fullWindows, 0, "the genesis window of one epoch is not full");
+    }
+
+    /// @dev Rounds recorded sparsely still chain disjoint windows of at least `windowEpochs`.
+    function test_lendingPrice_SparseRoundsChainDisjointWindows() public {
+        openLease(lessee, GPUS, 1_000, LeaseClass.Firm);
+        for (uint256 i; i < 40; ++i) {
+            reportAndFinalize(market.ledgerOf(assetId).nextEpochToFinalize, 10_000);
+            if (i % 7 == 6) nav.update(); // a round every 7th epoch only
+        }
+        uint256 count = nav.roundCount();
+        NavRound memory r = nav.roundAt(uint80(count));
+        uint64 epoch = r.epoch;
+        for (uint256 k; k < r.fullWindows; ++k) {
+            NavRound memory base = nav.roundAt(uint80(r.baseRoundId));
+            assertGe(epoch - base.epoch, NAV_WINDOW, "each window spans at least 6 epochs");
+            epoch = base.epoch;
+            r = base;
+            if (r.baseRoundId == 0) break;
+        }
+    }
+
+    function test_recoveredAt_SetWhenARoundEndsStaleness() public {
+        earn(1_000, 3);
+        assertEq(nav.recoveredAt(), 0, "never stale");
+        vm.warp(epochStart(2 + NAV_STALE + 1)); // stale
+        market.finalizeEpochs(assetId, 10);
+        nav.update();
+        assertEq(nav.recoveredAt(), block.timestamp, "recovered now");
+    }
+
+    function test_factory_RevertWhen_LendingParamsOutOfBounds() public {
+        NavOracleFactory other = new NavOracleFactory(registry);
+        uint16[2][4] memory bad =
+            [[uint16(0), uint16(4)], [uint16(121), uint16(4)], [uint16(6), uint16(0)], [uint16(6), uint16(13)]];
+        for (uint256 i; i < bad.length; ++i) {
+            NavParams memory p = navParams();
+            p.lendingLifeWindows = bad[i][0];
+            p.trackRecordWindows = bad[i][1];
+            vm.expectRevert(abi.encodeWithSelector(INavOracle.NavInvalidLendingParams.selector, bad[i][0], bad[i][1]));
+            vm.prank(operator);
+            other.create(assetId, p);
+        }
+        NavParams memory edge = navParams();
+        edge.lendingLifeWindows = 120;
+        edge.trackRecordWindows = 12;
+        vm.prank(operator);
+        other.create(assetId, edge); // the bounds themselves are allowed
     }
 
     function test_interfaces_MatchChainlinkAndMorpho() public view {
@@ -222,22 +326,35 @@ contract NavOracleTest is CreditFixture {
         NavOracleFactory other = new NavOracleFactory(registry);
         uint64 life = uint64(block.timestamp + 365 days);
         NavParams[6] memory bad = [
-            NavParams({windowEpochs: 0, staleAfterEpochs: 3, depreciationEnd: life}),
-            NavParams({windowEpochs: 8_785, staleAfterEpochs: 3, depreciationEnd: life}), // > 366 days of epochs
-            NavParams({windowEpochs: 24, staleAfterEpochs: 1, depreciationEnd: life}),
-            NavParams({windowEpochs: 24, staleAfterEpochs: 1_001, depreciationEnd: life}),
-            NavParams({windowEpochs: 24, staleAfterEpochs: 3, depreciationEnd: uint64(block.timestamp)}),
-            NavParams({windowEpochs: 24, staleAfterEpochs: 3, depreciationEnd: uint64(block.timestamp + 9 * 365 days)})
+            _params(0, 3, life),
+            _params(8_785, 3, life), // > 366 days of epochs
+            _params(24, 1, life),
+            _params(24, 1_001, life),
+            _params(24, 3, uint64(block.timestamp)),
+            _params(24, 3, uint64(block.timestamp + 9 * 365 days))
         ];
         for (uint256 i; i < bad.length; ++i) {
             vm.expectRevert(
                 abi.encodeWithSelector(
-                    INavOracle.NavInvalidParams.selector, bad[i].windowEpochs, bad[i].staleAfterEpochs, bad[i].depreciationEnd
+                    INavOracle.NavInvalidParams.selector,
+                    bad[i].windowEpochs,
+                    bad[i].staleAfterEpochs,
+                    bad[i].depreciationEnd
                 )
             );
             vm.prank(operator);
             other.create(assetId, bad[i]);
         }
+    }
+
+    function _params(uint32 window, uint32 stale, uint64 end) private pure returns (NavParams memory) {
+        return NavParams({
+            windowEpochs: window,
+            staleAfterEpochs: stale,
+            depreciationEnd: end,
+            lendingLifeWindows: 6,
+            trackRecordWindows: 4
+        });
     }
 
     /// @dev More uptime never lowers the price, whatever the two uptimes.

@@ -101,7 +101,13 @@ contract NavOracleBoundsTest is Test {
         NavOracle nav = new NavOracle(
             ICapacityRegistry(address(inputs)),
             1,
-            NavParams({windowEpochs: window, staleAfterEpochs: 2, depreciationEnd: uint64(block.timestamp + 8 * 365 days)})
+            NavParams({
+                windowEpochs: window,
+                staleAfterEpochs: 2,
+                depreciationEnd: uint64(block.timestamp + 8 * 365 days),
+                lendingLifeWindows: 120,
+                trackRecordWindows: 12
+            })
         );
         inputs.settle(epoch1, rps1, delivered1);
         assertTrue(nav.update(), "first round");
@@ -109,7 +115,9 @@ contract NavOracleBoundsTest is Test {
         assertTrue(nav.update(), "second round");
         NavRound memory r = nav.roundAt(2);
         assertEq(r.epoch, epoch1 + gap, "valued epoch");
-        assertEq(nav.price(), uint256(r.pricePerShare) * 1e18, "the Morpho price cannot overflow either");
+        assertLe(r.cappedPrice, r.pricePerShare, "capping the life never raises the price");
+        assertLe(r.lendingPrice, r.cappedPrice, "the lending price is the lowest window's");
+        assertEq(nav.price(), 0, "two rounds are no 12-window track record: the Morpho price is 0");
     }
 
     function _min(uint256 a, uint256 b) private pure returns (uint256) {

@@ -10,7 +10,10 @@ import {GridLedger} from "../../../contracts/GridLedger.sol";
 import {LeaseMarket} from "../../../contracts/LeaseMarket.sol";
 import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
 import {
-    AssetParams, AssetTerms, PricingCurve, ProtocolParams
+    AssetParams,
+    AssetTerms,
+    PricingCurve,
+    ProtocolParams
 } from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {GridEvent, GridEventSource} from "../../../contracts/interfaces/IGridLedger.sol";

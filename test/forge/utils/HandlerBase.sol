@@ -77,7 +77,11 @@ abstract contract HandlerBase is Test {
     }
 
     /// @dev The report's co-signatures by each key, concatenated.
-    function _cosign(MetricsOracle oracle, Report memory r, uint256[] memory keys) internal view returns (bytes memory sigs) {
+    function _cosign(MetricsOracle oracle, Report memory r, uint256[] memory keys)
+        internal
+        view
+        returns (bytes memory sigs)
+    {
         bytes32 d = oracle.hashReport(r);
         for (uint256 i; i < keys.length; ++i) {
             sigs = bytes.concat(sigs, _sig(keys[i], d));
@@ -145,8 +149,9 @@ abstract contract HandlerBase is Test {
         uint64 startsAt,
         uint64 endsAt
     ) internal {
-        GridEvent memory ev =
-            _gridEvent(assetId, _gridEventId(assetId, epoch), GridEventSource.OpenAdr, startsAt, endsAt);
+        GridEvent memory ev = _gridEvent(
+            assetId, _gridEventId(assetId, epoch), GridEventSource.OpenAdr, startsAt, endsAt
+        );
         (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, oracle.gridLedger().hashEvent(ev));
         oracle.gridLedger().declareEvent(ev, abi.encodePacked(rr, s, v));
     }

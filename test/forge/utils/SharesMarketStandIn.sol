@@ -15,9 +15,7 @@ abstract contract SharesMarketStandIn {
     uint256 internal paid;
 
     /// @dev `totalShares` in all, `investorShares` of them to `investor`, the rest to `operator`.
-    function _deployShares(uint256 totalShares, address investor, uint256 investorShares, address operator)
-        internal
-    {
+    function _deployShares(uint256 totalShares, address investor, uint256 investorShares, address operator) internal {
         address[] memory investors = new address[](1);
         investors[0] = investor;
         uint256[] memory allocations = new uint256[](1);
