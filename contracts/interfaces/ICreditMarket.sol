@@ -43,11 +43,8 @@ interface ICreditMarket is ILendingPool {
     error CreditAssetNotListed(uint256 assetId);
     error CreditAlreadyListed(uint256 assetId);
     error CreditNoFeed(uint256 assetId);
-    error CreditInvalidCollateralParams(CollateralParams params);
     error CreditFeedStale(uint256 assetId, uint64 lastEpoch);
     error CreditAssetNotActive(uint256 assetId);
-    error CreditExceedsLtv(uint256 debt, uint256 maxDebt);
-    error CreditInsufficientCollateral(uint256 requested, uint256 available);
     error CreditPositionHealthy(uint256 assetId, address borrower, uint256 healthFactor);
     error CreditNothingToClaim(uint256 assetId, address borrower);
     /// @notice The feed has fewer than its K full windows of track record; `epoch` is its latest round.

@@ -40,6 +40,9 @@ struct Caps {
 ///         last recorded pause, so a borrower who could not repay gets a fair chance once it ends.
 interface ILendingPool {
     error CreditZeroAmount();
+    error CreditInvalidCollateralParams(CollateralParams params);
+    error CreditExceedsLtv(uint256 debt, uint256 maxDebt);
+    error CreditInsufficientCollateral(uint256 requested, uint256 available);
     error CreditInvalidRateCurve(RateCurve curve);
     error CreditDebtBelowMinimum(uint256 debt, uint256 minDebt);
     error CreditInsufficientLiquidity(uint256 requested, uint256 available);

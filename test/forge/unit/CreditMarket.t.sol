@@ -68,7 +68,7 @@ contract CreditMarketTest is CreditFixture {
             })
         ];
         for (uint256 i; i < bad.length; ++i) {
-            vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditInvalidCollateralParams.selector, bad[i]));
+            vm.expectRevert(abi.encodeWithSelector(ILendingPool.CreditInvalidCollateralParams.selector, bad[i]));
             vm.prank(admin);
             fresh.listCollateral(assetId, bad[i], caps());
         }
@@ -162,7 +162,7 @@ contract CreditMarketTest is CreditFixture {
         depositCollateral(100e18);
         uint256 maxDebt = 100 * price / 2;
         assertEq(credit.borrowCapacity(assetId, borrower), maxDebt, "50 % of the collateral's value");
-        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditExceedsLtv.selector, maxDebt + 1, maxDebt));
+        vm.expectRevert(abi.encodeWithSelector(ILendingPool.CreditExceedsLtv.selector, maxDebt + 1, maxDebt));
         borrow(maxDebt + 1);
         vm.expectEmit(true, true, true, false, address(credit));
         emit ICreditMarket.Borrowed(assetId, borrower, borrower, maxDebt, 0);
@@ -226,9 +226,7 @@ contract CreditMarketTest is CreditFixture {
         uint256 free = 600e18 - keep;
         uint256 maxDebt = keep * price / 1e18 / 2;
         vm.expectRevert(
-            abi.encodeWithSelector(
-                ICreditMarket.CreditExceedsLtv.selector, 100 * USDC, (keep - 1e15) * price / 1e18 / 2
-            )
+            abi.encodeWithSelector(ILendingPool.CreditExceedsLtv.selector, 100 * USDC, (keep - 1e15) * price / 1e18 / 2)
         );
         vm.prank(borrower);
         credit.withdrawCollateral(assetId, free + 1e15, borrower);
@@ -236,7 +234,7 @@ contract CreditMarketTest is CreditFixture {
         credit.withdrawCollateral(assetId, free, borrower);
         assertEq(credit.positionOf(assetId, borrower).collateral, keep, "kept");
         assertGe(maxDebt, 100 * USDC, "still within LTV");
-        vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditInsufficientCollateral.selector, 700e18, keep));
+        vm.expectRevert(abi.encodeWithSelector(ILendingPool.CreditInsufficientCollateral.selector, 700e18, keep));
         vm.prank(borrower);
         credit.withdrawCollateral(assetId, 700e18, borrower);
         vm.expectRevert(ILendingPool.CreditZeroAmount.selector);
@@ -396,7 +394,7 @@ contract CreditMarketTest is CreditFixture {
         assertEq(credit.debtOf(assetId, borrower), amount, "owed");
         uint256 left = credit.borrowCapacity(assetId, borrower);
         if (left == 0 && capacity < SUPPLY) {
-            vm.expectRevert(abi.encodeWithSelector(ICreditMarket.CreditExceedsLtv.selector, amount + 1, amount));
+            vm.expectRevert(abi.encodeWithSelector(ILendingPool.CreditExceedsLtv.selector, amount + 1, amount));
             borrow(1);
         }
     }
