@@ -27,11 +27,13 @@ contract CreditMarket is ICreditMarket, LendingPool {
     uint256 private constant SHARE = 1e18; // one whole capacity share; NAV prices are per whole share
     uint256 private constant ACC_SCALE = 1e36;
 
-    /// @dev One slot: the risk parameters and the feed; a second for the shares token.
+    /// @dev One slot: the risk parameters and the feed; a second for the shares token and the asset's
+    ///      debt shares (96 bits: 1e6 debt shares a unit, so 7.9e22 units of debt, far past any cap).
     struct Collateral {
         CollateralParams params;
         address feed;
         address shares;
+        uint96 borrowShares;
     }
 
     /// @dev The collateral revenue of one asset: collected from its shares, credited to positions.
@@ -48,7 +50,6 @@ contract CreditMarket is ICreditMarket, LendingPool {
     mapping(uint256 assetId => Collateral) private _collateral;
     mapping(uint256 assetId => CollateralRevenue) private _revenue;
     mapping(uint256 assetId => Caps) private _caps;
-    mapping(uint256 assetId => uint256) private _assetBorrowShares;
     mapping(uint256 assetId => mapping(address borrower => Position)) private _positions;
 
     constructor(
@@ -82,7 +83,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
         if (uint256(p.ltvBps) * n.lendingLifeWindows >= BPS * n.trackRecordWindows) {
             revert CreditLtvTooHighForFeed(p.ltvBps, n.lendingLifeWindows, n.trackRecordWindows);
         }
-        _collateral[assetId] = Collateral({params: p, feed: feed, shares: sharesToken});
+        _collateral[assetId] = Collateral({params: p, feed: feed, shares: sharesToken, borrowShares: 0});
         emit CollateralListed(assetId, feed, p);
         _setCaps(assetId, caps);
     }
@@ -153,11 +154,11 @@ contract CreditMarket is ICreditMarket, LendingPool {
         if (debt < minDebt) revert CreditDebtBelowMinimum(debt, minDebt);
         _requireWithinLtv(assetId, c, pos, debt);
         borrowShares = _lend(amount);
-        uint256 assetShares = _assetBorrowShares[assetId] + borrowShares;
+        uint256 assetShares = c.borrowShares + borrowShares;
         uint256 assetDebt_ = _debtUp(assetShares);
         uint256 cap = _caps[assetId].borrowCap;
         if (assetDebt_ > cap) revert CreditBorrowCapExceeded(assetDebt_, cap);
-        _assetBorrowShares[assetId] = assetShares;
+        c.borrowShares = assetShares.toUint96();
         pos.borrowShares += borrowShares.toUint128();
         emit Borrowed(assetId, msg.sender, to, amount, borrowShares);
         _claimCollected(c.shares, collected);
@@ -241,7 +242,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
         uint256 burned = pos.borrowShares;
         amount = _writeOff(burned);
         pos.borrowShares = 0;
-        _assetBorrowShares[assetId] -= burned;
+        _collateral[assetId].borrowShares -= uint96(burned); // part of the asset's total
     }
 
     /// @dev `amount` must be at most the position's collateral (checked by every caller).
@@ -260,7 +261,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
     {
         burned = _repayDebt(pos.borrowShares, amount, debt);
         pos.borrowShares -= uint128(burned);
-        _assetBorrowShares[assetId] -= burned;
+        _collateral[assetId].borrowShares -= uint96(burned); // part of the asset's total
     }
 
     /// @inheritdoc ICreditMarket
@@ -427,7 +428,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
 
     /// @inheritdoc ICreditMarket
     function assetDebt(uint256 assetId) public view returns (uint256) {
-        return _debtUp(_assetBorrowShares[assetId], _totalBorrowAssets + _pendingInterest());
+        return _debtUp(_collateral[assetId].borrowShares, _totalBorrowAssets + _pendingInterest());
     }
 
     /// @notice Collateral revenue collected but not yet credited to positions, and the asset's total collateral.

@@ -343,6 +343,10 @@ ANCHOR_OF = {
     "credit: borrow": "Morpho Blue borrow",
     "credit: repay (applies collateral revenue)": "Morpho Blue repay",
     "credit: liquidate": "Morpho Blue liquidate",
+    "btc: supply collateral": "Morpho Blue supplyCollateral",
+    "btc: borrow": "Morpho Blue borrow",
+    "btc: repay": "Morpho Blue repay",
+    "btc: liquidate": "Morpho Blue liquidate",
 }
 
 

@@ -18,13 +18,16 @@ CONTRACTS = {
     "CapacityRegistry": "CapacityRegistry.sol",
     "CapacityShares": "CapacityShares.sol",
     "CapacitySharesFactory": "CapacitySharesFactory.sol",
+    "BtcCreditMarket": "BtcCreditMarket.sol",
     "CreditMarket": "CreditMarket.sol",
     "GridLedger": "GridLedger.sol",
     "LeaseMarket": "LeaseMarket.sol",
     "MetricsOracle": "MetricsOracle.sol",
     "NavOracle": "NavOracle.sol",
     "NavOracleFactory": "NavOracleFactory.sol",
+    "TestAggregator": "TestAggregator.sol",
     "TestStablecoin": "TestStablecoin.sol",
+    "TestWrappedBtc": "TestWrappedBtc.sol",
 }
 
 

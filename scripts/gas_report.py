@@ -136,7 +136,8 @@ def send_timed(w3: Web3, who: LocalAccount, fn: Any) -> Any:
 
 def measure_credit(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
     """Supply, pledge, borrow, repay and liquidate on a fully leased 64-GPU asset with a NAV feed: the
-    borrower pledges 20,000 shares, borrows at the 50 % LTV, and 7 epochs at 40 % uptime make it liquidatable."""
+    borrower pledges 250,000 shares once the feed is seasoned, borrows at the 50 % LTV, and an epoch with
+    nothing delivered makes it liquidatable."""
     demo = Demo(w3, protocol, actors)
     asset = demo.register(64)
     credit = protocol.credit.functions
@@ -155,21 +156,50 @@ def measure_credit(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, in
     results["credit: supply (ERC-4626 deposit)"] = gas(
         send_timed(w3, lender, credit.deposit(100_000 * USDC, lender.address))
     )
-    epochs(0, 3, 10_000)
+    epochs(0, 4, 10_000)  # two full windows: the feed is seasoned
     results["credit: deposit collateral"] = gas(
-        send_timed(w3, borrower, credit.depositCollateral(asset, 20_000 * 10**18, borrower.address))
+        send_timed(w3, borrower, credit.depositCollateral(asset, 250_000 * 10**18, borrower.address))
     )
     capacity = credit.borrowCapacity(asset, borrower.address).call()
     results["credit: borrow"] = gas(send_timed(w3, borrower, credit.borrow(asset, capacity - USDC, borrower.address)))
-    epochs(3, 1, 10_000)
+    epochs(4, 1, 10_000)
     results["credit: repay (applies collateral revenue)"] = gas(
-        send_timed(w3, borrower, credit.repay(asset, 100 * USDC, borrower.address))
+        send_timed(w3, borrower, credit.repay(asset, USDC, borrower.address))
     )
-    epochs(4, 7, 4_000)
+    # back near the limit (a second's interest below it), so that one outage leaves the position under water
+    headroom = credit.borrowCapacity(asset, borrower.address).call() * 99 // 100
+    send_timed(w3, borrower, credit.borrow(asset, headroom, borrower.address))
+    epochs(5, 1, 0)
     send_timed(w3, liquidator, credit.settle(asset, borrower.address))
     debt = credit.debtOf(asset, borrower.address).call()
     results["credit: liquidate"] = gas(
         send_timed(w3, liquidator, credit.liquidate(asset, borrower.address, debt // 4, liquidator.address))
+    )
+    return results | measure_btc(w3, protocol, actors)
+
+
+def measure_btc(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
+    """The BTC market: a lender's deposit, 1 BTC pledged at 60,000, 40,000 borrowed, a repayment, then BTC at
+    50,000 and a liquidation of half the debt. Each on warm slots, as Morpho Blue's anchor measures them."""
+    btc, wbtc, feed = protocol.btc_credit, protocol.wbtc.functions, protocol.btc_usd.functions
+    lender, miner, liquidator, admin = actors.lender, actors.operator, actors.liquidator, actors.admin
+    coin = protocol.stablecoin.functions
+    for who in (lender, miner, liquidator):
+        send(w3, admin, coin.mint(who.address, 1_000_000 * USDC))
+        send(w3, who, coin.approve(btc.address, 2**256 - 1))
+    send(w3, admin, wbtc.mint(miner.address, 10 * 10**8))
+    send(w3, miner, wbtc.approve(btc.address, 2**256 - 1))
+    send(w3, lender, btc.functions.deposit(500_000 * USDC, lender.address))
+    send_timed(w3, admin, feed.setAnswer(60_000 * 10**8))
+    send_timed(w3, miner, btc.functions.supplyCollateral(10**6, miner.address))  # the position's slot exists
+    results: dict[str, int] = {}
+    results["btc: supply collateral"] = gas(send_timed(w3, miner, btc.functions.supplyCollateral(10**8, miner.address)))
+    results["btc: borrow"] = gas(send_timed(w3, miner, btc.functions.borrow(40_000 * USDC, miner.address)))
+    results["btc: repay"] = gas(send_timed(w3, miner, btc.functions.repay(1_000 * USDC, miner.address)))
+    send_timed(w3, admin, feed.setAnswer(46_000 * 10**8))
+    debt = btc.functions.debtOf(miner.address).call()
+    results["btc: liquidate"] = gas(
+        send_timed(w3, liquidator, btc.functions.liquidate(miner.address, debt // 4, liquidator.address))
     )
     return results
 

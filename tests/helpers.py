@@ -11,7 +11,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
 
-from wellhead.chain.client import Protocol, send
+from wellhead.chain.client import Protocol, lending_price, send
 from wellhead.chain.connection import rpc
 from wellhead.chain.eip712 import (
     ZERO32,
@@ -157,8 +157,8 @@ class Desk:
             self.next_epoch += 1
 
     def price(self) -> int:
-        price: int = self.nav.functions.latestPrice().call()[0]
-        return price
+        """The lending price: what the credit market lends and liquidates at."""
+        return lending_price(self.nav).price
 
     def debt(self) -> int:
         debt: int = self.credit.functions.debtOf(self.asset_id, self.borrower.address).call()

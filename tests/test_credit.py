@@ -17,28 +17,28 @@ WAD = 10**18
 @pytest.fixture
 def desk(w3: Web3, protocol: Protocol, actors: Actors) -> Desk:
     d = Desk(w3, protocol, actors)
-    d.epochs(3, 10_000)
+    d.epochs(4, 10_000)  # two full 2-epoch windows: the feed is seasoned
     shares = protocol.shares(d.asset_id).functions
     send(w3, d.borrower, shares.approve(protocol.credit.address, 2**256 - 1))
-    send(w3, d.borrower, d.credit.functions.depositCollateral(d.asset_id, 20_000 * SHARE, d.borrower.address))
+    send(w3, d.borrower, d.credit.functions.depositCollateral(d.asset_id, 200_000 * SHARE, d.borrower.address))
     return d
 
 
 def test_revenue_repays_debt_then_shortfall_liquidation(desk: Desk, w3: Web3, protocol: Protocol) -> None:
     credit = desk.credit.functions
     capacity = credit.borrowCapacity(desk.asset_id, desk.borrower.address).call()
-    assert capacity == 20_000 * desk.price() // 2, "50 % of 20,000 shares at the NAV"
+    assert capacity == 200_000 * desk.price() // 2, "50 % of 200,000 shares at the lending price"
     with pytest.raises(ContractRevertError) as over:
         desk.borrow(capacity + 1)
     assert over.value.error == "CreditExceedsLtv"
     assert over.value.error_args == {"debt": capacity + 1, "maxDebt": capacity}
     desk.borrow(capacity * 95 // 100)
 
-    # three healthy epochs: the pledged shares' revenue (2 % of the holders') repays the debt
+    # a healthy epoch: the pledged shares' revenue (20 % of the holders') repays part of the debt
     holders_before = protocol.shares(desk.asset_id).functions.totalDistributed().call()
-    desk.epochs(3, 10_000)
+    desk.epochs(1, 10_000)
     predicted = desk.debt()  # the view already counts the revenue the next settlement applies
-    earned = (protocol.shares(desk.asset_id).functions.totalDistributed().call() - holders_before) // 50
+    earned = (protocol.shares(desk.asset_id).functions.totalDistributed().call() - holders_before) // 5
     receipt = send(w3, desk.a.lessee_firm, credit.settle(desk.asset_id, desk.borrower.address))
     applied = desk.credit.events.RevenueApplied().process_receipt(receipt, errors=DISCARD)[0]["args"]
     assert applied["repaid"] == applied["earned"]
@@ -55,38 +55,46 @@ def test_revenue_repays_debt_then_shortfall_liquidation(desk: Desk, w3: Web3, pr
         )
     assert healthy.value.error == "CreditPositionHealthy"
 
-    # an SLA shortfall: seven epochs at 40 % uptime pull the NAV down and the position under water
+    # back to the limit; then an outage: one epoch with nothing delivered pulls the lending price down and
+    # the position under water
+    desk.borrow(credit.borrowCapacity(desk.asset_id, desk.borrower.address).call())
     price_before = desk.price()
-    desk.epochs(7, 4_000)
+    desk.epochs(1, 0)
     assert desk.price() < price_before * 80 // 100
     health = desk.health()
     assert health < WAD
     debt = desk.debt()
-    repay = debt // 2
+    value = 200_000 * desk.price()
+    assert value * 10_000 < debt * 10_800, "insolvent: collateral worth less than debt plus bonus"
     receipt = send(
-        w3, desk.a.liquidator, credit.liquidate(desk.asset_id, desk.borrower.address, repay, desk.a.liquidator.address)
+        w3, desk.a.liquidator, credit.liquidate(desk.asset_id, desk.borrower.address, debt, desk.a.liquidator.address)
     )
     ev = desk.credit.events.Liquidated().process_receipt(receipt, errors=DISCARD)[0]["args"]
-    assert ev["repaid"] == repay and ev["badDebt"] == 0
-    assert ev["seized"] == repay * 10_800 * SHARE // (desk.price() * 10_000)
+    assert ev["seized"] == 200_000 * SHARE, "all the collateral"
+    assert ev["repaid"] == -(-value * 10_000 // 10_800), "what it is worth at the 8 % discount, rounded up"
+    assert abs(ev["badDebt"] - (debt - ev["repaid"])) <= 2, "the rest is written off against the lenders"
     assert protocol.shares(desk.asset_id).functions.balanceOf(desk.a.liquidator.address).call() == ev["seized"]
     assert desk.health() > health, "the liquidation left the position healthier"
 
 
 def test_stale_feed_stops_borrowing(desk: Desk, w3: Web3) -> None:
-    desk.borrow(10_000 * USDC)
+    desk.borrow(20 * USDC)
     # four epochs pass and none is settled: the feed (stale after 3) stops new borrowing
     desk.site.warp_to(desk.site.epoch_end(desk.next_epoch + 3) + 1)
     assert desk.nav.functions.isStale().call()
     with pytest.raises(ContractRevertError) as stale:
-        desk.borrow(1_000 * USDC)
+        desk.borrow(15 * USDC)
     assert stale.value.error == "CreditFeedStale"
     assert stale.value.error_args == {"assetId": desk.asset_id, "lastEpoch": desk.next_epoch - 1}
-    # anyone may settle the unreported epochs (nothing delivered) and update the feed: borrowing resumes
+    # anyone may settle the unreported epochs (nothing delivered) and record the round: the feed is fresh
+    # again, but unproven windows lend nothing until two good windows follow
     send(w3, desk.a.liquidator, desk.p.market.functions.finalizeEpochs(desk.asset_id, 10))
     send(w3, desk.a.liquidator, desk.nav.functions.update())
+    with pytest.raises(ContractRevertError) as unproven:
+        desk.borrow(15 * USDC)
+    assert unproven.value.error == "CreditExceedsLtv"
     assert not desk.nav.functions.isStale().call()
-    desk.borrow(1_000 * USDC)
+    assert desk.price() == 0, "unproven windows are worth nothing to lend against"
 
 
 def test_bad_input_named_errors(desk: Desk, w3: Web3, protocol: Protocol) -> None:
@@ -111,7 +119,9 @@ def test_bad_input_named_errors(desk: Desk, w3: Web3, protocol: Protocol) -> Non
 def test_demo_borrower_is_liquidated_after_the_missing_report(w3: Web3, protocol: Protocol, actors: Actors) -> None:
     c = Demo(w3, protocol, actors).run().credit
     assert c.nav[4] < c.nav[3], "the unreported epoch lowers the NAV"
-    assert c.health_at_borrow == 14 * WAD // 10, "borrowed at the 50 % LTV: health 70 / 50"
+    assert c.lending[4] < c.lending[3], "and the lending price"
+    assert c.lending[1] == 0 < c.lending[3], "nothing to lend against until two full windows have settled"
+    assert c.health_at_borrow == 175 * WAD // 100, "borrowed four fifths of the 50 % LTV: health 70 / 40"
     assert c.health_before_liquidation < WAD
     assert c.seized > 0 and c.bad_debt == 0
     assert c.seized * c.price_at_liquidation // SHARE <= c.repaid * 10_800 // 10_000

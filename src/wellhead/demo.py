@@ -21,7 +21,7 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.logs import DISCARD
 
-from wellhead.chain.client import Protocol, nav_price, send
+from wellhead.chain.client import Protocol, lending_price, nav_price, send
 from wellhead.chain.connection import rpc
 from wellhead.chain.eip712 import (
     ZERO32,
@@ -47,6 +47,7 @@ from wellhead.units import fmt_units
 
 USDC = 10**6
 SHARE = 10**18
+BTC = 10**8  # satoshi per bitcoin
 DEMAND_RESPONSE_CREDIT = 1_250 * USDC  # what the curtailment earned from the grid operator
 ATTESTOR_STAKE = 1_000 * USDC  # the operator funds each attestor's stake
 FIRM, INTERRUPTIBLE = 0, 1
@@ -119,13 +120,31 @@ class CreditOutcome:
     supplied: int = 0
     collateral: int = 0  # shares
     borrowed: int = 0
-    nav: dict[int, int] = field(default_factory=dict)  # epoch -> price per share
+    nav: dict[int, int] = field(default_factory=dict)  # epoch -> NAV per share (a valuation)
+    lending: dict[int, int] = field(default_factory=dict)  # epoch -> lending price per share (what loans use)
     price_at_borrow: int = 0
     health_at_borrow: int = 0
     health_before_liquidation: int = 0
     price_at_liquidation: int = 0
     repaid: int = 0
     seized: int = 0
+    bad_debt: int = 0
+    health_after: int = 0
+
+
+@dataclass
+class BtcOutcome:
+    """A former bitcoin miner (the operator) pledges BTC to finance GPUs; BTC falls; it is liquidated."""
+
+    supplied: int = 0  # stablecoin the BTC market's lender supplied
+    pledged: int = 0  # satoshi
+    price_at_borrow: int = 0  # stablecoin units per whole bitcoin
+    borrowed: int = 0
+    health_at_borrow: int = 0
+    price_after_drop: int = 0
+    health_after_drop: int = 0
+    repaid: int = 0
+    seized: int = 0  # satoshi
     bad_debt: int = 0
     health_after: int = 0
 
@@ -142,6 +161,7 @@ class DemoResult:
     treasury: int = 0
     market_dust: int = 0
     credit: CreditOutcome = field(default_factory=CreditOutcome)
+    btc: BtcOutcome = field(default_factory=BtcOutcome)
     grid_events: list[GridEventRow] = field(default_factory=list)
     energy: list[EnergyRow] = field(default_factory=list)
     carbon_free: dict[str, tuple[int, int]] = field(default_factory=dict)  # lease -> (energy Wh, carbon-free Wh)
@@ -509,11 +529,20 @@ class Demo:
     # ------------------------------------------------------------ credit
     def open_credit(self, supply: int = 500_000 * USDC) -> None:
         """The operator creates the asset's NAV feed; governance lists the shares as collateral (LTV 50 %,
-        liquidation at 70 %, 8 % bonus, half the debt per liquidation); the lender supplies `supply`."""
+        liquidation at 70 %, 8 % bonus, half the debt per liquidation; debt capped at `supply`); the lender
+        supplies `supply`.
+
+        The feed is sized to the demo's five epochs: 2-epoch windows, so it is seasoned after two full
+        windows (K = 2) and lends against at most three windows of revenue (M = 3; LTV x M = 1.5 < K). A
+        production feed would use windows of days and a track record of weeks."""
         now = self.w3.eth.get_block("latest")["timestamp"]
-        nav_params = (24, 3, now + 3 * 365 * 86_400)  # 24-epoch window, stale after 3, 3 years of life
+        nav_params = (2, 3, now + 3 * 365 * 86_400, 3, 2)  # window, stale after, life end, M, K
         self._send(self.a.operator, self.p.nav_factory.functions.create(self.asset_id, nav_params))
-        self._send(self.a.admin, self.p.credit.functions.listCollateral(self.asset_id, (5_000, 7_000, 800, 5_000)))
+        supply_cap = self.p.shares(self.asset_id).functions.totalSupply().call()
+        self._send(
+            self.a.admin,
+            self.p.credit.functions.listCollateral(self.asset_id, (5_000, 7_000, 800, 5_000), (supply, supply_cap)),
+        )
         self._send(self.a.lender, self.p.credit.functions.deposit(supply, self.a.lender.address))
 
     def update_nav(self, epoch: int, result: DemoResult) -> None:
@@ -521,18 +550,21 @@ class Demo:
         nav = self.p.nav(self.asset_id)
         self._send(self.a.admin, nav.functions.update())
         result.credit.nav[epoch] = nav_price(nav)
+        lending = lending_price(nav)
+        result.credit.lending[epoch] = lending.price if lending.seasoned else 0  # a young feed lends nothing
 
     def borrow(self, result: DemoResult) -> None:
-        """Investor A pledges 100,000 shares and borrows all it may at the latest NAV."""
+        """Investor A pledges 250,000 shares and borrows four fifths of what it may at the lending price."""
         credit, shares = self.p.credit.functions, self.p.shares(self.asset_id)
         c = result.credit
-        c.collateral = 100_000 * SHARE
+        c.collateral = 250_000 * SHARE
         self._send(self.a.investor_a, shares.functions.approve(self.p.credit.address, c.collateral))
         borrower = self.a.investor_a.address
         self._send(self.a.investor_a, credit.depositCollateral(self.asset_id, c.collateral, borrower))
-        c.borrowed = credit.borrowCapacity(self.asset_id, borrower).call()
+        # four fifths of what it may: the missing report then leaves it under water, but not insolvent
+        c.borrowed = credit.borrowCapacity(self.asset_id, borrower).call() * 4 // 5
         self._send(self.a.investor_a, credit.borrow(self.asset_id, c.borrowed, borrower))
-        c.price_at_borrow = nav_price(self.p.nav(self.asset_id))
+        c.price_at_borrow = lending_price(self.p.nav(self.asset_id)).price
         c.health_at_borrow = credit.healthFactor(self.asset_id, borrower).call()
 
     def liquidate(self, result: DemoResult) -> None:
@@ -541,7 +573,7 @@ class Demo:
         borrower = self.a.investor_a.address
         self._send(self.a.liquidator, credit.settle(self.asset_id, borrower))
         c.health_before_liquidation = credit.healthFactor(self.asset_id, borrower).call()
-        c.price_at_liquidation = nav_price(self.p.nav(self.asset_id))
+        c.price_at_liquidation = lending_price(self.p.nav(self.asset_id)).price
         if c.health_before_liquidation >= 10**18:
             c.health_after = c.health_before_liquidation
             return
@@ -556,6 +588,37 @@ class Demo:
         ev = self.p.credit.events.Liquidated().process_receipt(receipt, errors=DISCARD)[0]["args"]
         c.repaid, c.seized, c.bad_debt = ev["repaid"], ev["seized"], ev["badDebt"]
         c.health_after = credit.healthFactor(self.asset_id, borrower).call()
+
+    # ------------------------------------------------------------ bitcoin as collateral
+    def btc_loan(self, b: BtcOutcome, pledged: int = 10 * BTC, drop_to: int = 48_000 * 10**8) -> None:
+        """The operator, a former bitcoin miner, pledges `pledged` wrapped BTC and borrows about two thirds of its
+        value to pay for GPUs; the BTC / USD feed then falls to `drop_to` (8 decimals) and a liquidator repays
+        what one liquidation may, taking BTC at a 5 % bonus."""
+        btc, coin = self.p.btc_credit, self.p.stablecoin.functions
+        lender, miner, liquidator = self.a.lender, self.a.operator, self.a.liquidator
+        b.supplied = 500_000 * USDC
+        for who in (lender, miner, liquidator):
+            self._send(who, coin.approve(btc.address, 2**256 - 1))
+        self._send(lender, btc.functions.deposit(b.supplied, lender.address))
+        self._send(self.a.admin, self.p.wbtc.functions.mint(miner.address, pledged))
+        self._send(miner, self.p.wbtc.functions.approve(btc.address, pledged))
+        self._send(self.a.admin, self.p.btc_usd.functions.setAnswer(60_000 * 10**8))  # a fresh round now
+        self._send(miner, btc.functions.supplyCollateral(pledged, miner.address))
+        b.pledged = pledged
+        b.price_at_borrow = btc.functions.price().call()[0]
+        b.borrowed = pledged * b.price_at_borrow // BTC * 2 // 3 // USDC * USDC  # two thirds, whole dollars
+        self._send(miner, btc.functions.borrow(b.borrowed, miner.address))
+        b.health_at_borrow = btc.functions.healthFactor(miner.address).call()
+        self._send(self.a.admin, self.p.btc_usd.functions.setAnswer(drop_to))
+        b.price_after_drop = btc.functions.price().call()[0]
+        b.health_after_drop = btc.functions.healthFactor(miner.address).call()
+        if b.health_after_drop >= 10**18:
+            b.health_after = b.health_after_drop
+            return
+        receipt = self._send(liquidator, btc.functions.liquidate(miner.address, 2**256 - 1, liquidator.address))
+        ev = btc.events.Liquidated().process_receipt(receipt, errors=DISCARD)[0]["args"]
+        b.repaid, b.seized, b.bad_debt = ev["repaid"], ev["seized"], ev["badDebt"]
+        b.health_after = btc.functions.healthFactor(miner.address).call()
 
     def finalize(self, epoch: int, note: str, result: DemoResult) -> None:
         deadline, _window = self.p.registry.functions.reportTimes().call()
@@ -612,6 +675,7 @@ class Demo:
             if plan.grid_event:
                 self.deposit_energy_income(result.grid_events[-1], DEMAND_RESPONSE_CREDIT)
         self.liquidate(result)
+        self.btc_loan(result.btc)
         self.energy(result, leases)
         if self.fleet is not None:
             self.fleet.close()  # type: ignore[attr-defined]
@@ -728,6 +792,7 @@ def render(result: DemoResult) -> str:
         + render_grid(result.grid_events)
         + render_energy(result)
         + render_credit(result.credit)
+        + render_btc(result.btc)
     )
 
 
@@ -790,16 +855,40 @@ def health(wad: int) -> str:
     return "no debt" if wad >= 2**255 else fmt_units(wad // 10**15, 3)
 
 
+def render_btc(b: BtcOutcome) -> list[str]:
+    u = fmt_units
+    if not b.pledged:
+        return []
+    lines = [
+        "",
+        "Bitcoin as collateral (BTC market: Chainlink BTC / USD feed, 1 h heartbeat; LTV 70 %, liquidation at 80 %)",
+        f"lender supplied {u(b.supplied)}; the operator pledged {fmt_units(b.pledged, 8)} BTC at "
+        f"{u(b.price_at_borrow)} and borrowed {u(b.borrowed)} for GPUs (health {health(b.health_at_borrow)})",
+        f"BTC falls to {u(b.price_after_drop)}: health {health(b.health_after_drop)}",
+    ]
+    if b.seized:
+        lines.append(
+            f"liquidated: repaid {u(b.repaid)}, took {fmt_units(b.seized, 8)} BTC, bad debt {u(b.bad_debt)}; "
+            f"health now {health(b.health_after)}"
+        )
+    else:
+        lines.append("still healthy: no liquidation")
+    return lines
+
+
 def render_credit(c: CreditOutcome) -> list[str]:
     u = fmt_units
     navs = ", ".join(f"epoch {e}: {u(p)}" for e, p in sorted(c.nav.items()))
+    lendings = ", ".join(f"epoch {e}: {u(p)}" for e, p in sorted(c.lending.items()))
     lines = [
         "",
         "Credit market (NAV feed: trailing revenue x uptime x remaining life, per share)",
         f"NAV after each settled epoch: {navs}",
+        "lending price (the lowest of the last K = 2 windows, life capped at M = 3 windows; 0 until seasoned): "
+        + lendings,
         f"lender supplied {u(c.supplied)}; investor A pledged {c.collateral // SHARE:,} shares at "
         f"{u(c.price_at_borrow)} and borrowed {u(c.borrowed)} (health {health(c.health_at_borrow)})",
-        f"after the missing report the NAV is {u(c.price_at_liquidation)}: "
+        f"after the missing report the lending price is {u(c.price_at_liquidation)}: "
         f"health {health(c.health_before_liquidation)}",
     ]
     if c.seized:

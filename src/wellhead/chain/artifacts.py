@@ -15,13 +15,16 @@ CONTRACT_NAMES = (
     "CapacityRegistry",
     "CapacityShares",
     "CapacitySharesFactory",
+    "BtcCreditMarket",
     "CreditMarket",
     "GridLedger",
     "LeaseMarket",
     "MetricsOracle",
     "NavOracle",
     "NavOracleFactory",
+    "TestAggregator",
     "TestStablecoin",
+    "TestWrappedBtc",
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -110,10 +110,29 @@ class Protocol:
     def credit(self) -> Contract:
         return self._at("CreditMarket")
 
+    @property
+    def btc_credit(self) -> Contract:
+        """The BTC market (wrapped bitcoin as collateral on a Chainlink BTC / USD feed)."""
+        return self._at("BtcCreditMarket")
+
+    @property
+    def wbtc(self) -> Contract:
+        """The BTC market's collateral token (the devnet's TestWrappedBtc, or WBTC, cbBTC, tBTC)."""
+        address = self.btc_credit.functions.collateralToken().call()
+        contract: Contract = self.w3.eth.contract(address=address, abi=abi("TestWrappedBtc"))
+        return contract
+
+    @property
+    def btc_usd(self) -> Contract:
+        """The BTC market's Chainlink BTC / USD feed (the devnet's TestAggregator)."""
+        address = self.btc_credit.functions.priceFeed().call()
+        contract: Contract = self.w3.eth.contract(address=address, abi=abi("TestAggregator"), decode_tuples=True)
+        return contract
+
     def nav(self, asset_id: int) -> Contract:
         """The asset's NAV feed (zero address when the operator has not created one)."""
         address = self.nav_factory.functions.oracleOf(asset_id).call()
-        contract: Contract = self.w3.eth.contract(address=address, abi=abi("NavOracle"))
+        contract: Contract = self.w3.eth.contract(address=address, abi=abi("NavOracle"), decode_tuples=True)
         return contract
 
     def shares(self, asset_id: int) -> Contract:
@@ -127,6 +146,20 @@ class Protocol:
 
 
 def nav_price(nav: Contract) -> int:
-    """`NavOracle.latestPrice().pricePerShare`: base units per whole share at the latest round."""
+    """`NavOracle.latestPrice().pricePerShare`: the NAV, base units per whole share at the latest round."""
     price, _epoch, _stale = nav.functions.latestPrice().call()
     return int(price)
+
+
+class LendingPrice(NamedTuple):
+    """`NavOracle.lendingPrice()`: what the credit market lends and liquidates at."""
+
+    price: int
+    epoch: int
+    stale: bool
+    seasoned: bool
+
+
+def lending_price(nav: Contract) -> LendingPrice:
+    price, epoch, stale, seasoned = nav.functions.lendingPrice().call()
+    return LendingPrice(int(price), int(epoch), bool(stale), bool(seasoned))

@@ -72,6 +72,42 @@ class CreditParams(BaseModel):
         return (admin, registry, nav_factory, self.curve(), self.min_debt, self.vault_name, self.vault_symbol)
 
 
+class BtcParams(BaseModel):
+    """The BTC market at deployment (see IBtcCreditMarket): wrapped BTC lent against on a Chainlink BTC / USD
+    feed. On a devnet (no addresses given) a test WBTC and a test aggregator at `devnet_price` are deployed."""
+
+    collateral: str | None = None  # wrapped BTC (WBTC, cbBTC, tBTC)
+    price_feed: str | None = None  # Chainlink BTC / USD
+    sequencer_feed: str | None = None  # Chainlink L2 sequencer uptime; none on L1
+    heartbeat: int = Field(default=3_600, ge=60, le=2 * 86_400)  # BTC / USD's on Ethereum: one hour
+    ltv_bps: int = Field(default=7_000, gt=0, lt=10_000)
+    liquidation_threshold_bps: int = Field(default=8_000, gt=0, lt=10_000)
+    liquidation_bonus_bps: int = Field(default=500, gt=0, le=2_000)
+    close_factor_bps: int = Field(default=5_000, ge=1_000, le=10_000)
+    borrow_cap: int = Field(default=5_000_000 * USDC, ge=0, lt=2**128)
+    supply_cap: int = Field(default=500 * 10**8, ge=0, lt=2**128)  # 500 BTC
+    min_debt: int = Field(default=100 * USDC, ge=0)
+    devnet_price: int = Field(default=60_000 * 10**8, gt=0)  # the test feed's first answer, 8 decimals
+    vault_name: str = "Wellhead BTC Credit USDC"
+    vault_symbol: str = "wbUSDC"
+
+    def terms(
+        self, stablecoin: str, collateral: str, feed: str, curve: tuple[int, int, int, int]
+    ) -> tuple[object, ...]:
+        """BtcCreditMarket.Terms, in order."""
+        return (
+            Web3.to_checksum_address(stablecoin),
+            Web3.to_checksum_address(collateral),
+            Web3.to_checksum_address(feed),
+            Web3.to_checksum_address(self.sequencer_feed or "0x" + "00" * 20),
+            self.heartbeat,
+            (self.ltv_bps, self.liquidation_threshold_bps, self.liquidation_bonus_bps, self.close_factor_bps),
+            (self.borrow_cap, self.supply_cap),
+            curve,
+            self.min_debt,
+        )
+
+
 def git_commit(root: Path | None = None) -> str:
     try:
         out = subprocess.run(
@@ -89,9 +125,11 @@ def deploy_protocol(
     params: ProtocolParams,
     stablecoin: str | None = None,
     credit: CreditParams | None = None,
+    btc: BtcParams | None = None,
 ) -> Deployment:
     """Deploys stablecoin (devnets only, when none is given), shares factory, registry, grid ledger, oracle, market,
-    the NAV feed factory and the credit market.
+    the NAV feed factory, the credit market and the BTC market (with a test WBTC and BTC / USD feed on a
+    devnet; on another network only when `btc` names the collateral and the feed).
 
     The deployer becomes the registry's admin, governor, arbiter and pauser; hand those roles to a
     multisig with AccessControl's grantRole/renounceRole once the deployment is checked.
@@ -144,6 +182,30 @@ def deploy_protocol(
         w3, deployer, "CreditMarket", *terms.constructor_args(admin, registry.address, nav_factory.address)
     )
     record("CreditMarket", credit_market.address, dict(receipt))
+    btc_terms = btc or BtcParams()
+    devnet = records["Stablecoin"].block != 0
+    collateral, feed = btc_terms.collateral, btc_terms.price_feed
+    if devnet and collateral is None:
+        wbtc, receipt = deploy_contract(w3, deployer, "TestWrappedBtc", admin)
+        record("WrappedBtc", wbtc.address, dict(receipt))
+        collateral = wbtc.address
+    if devnet and feed is None:
+        aggregator, receipt = deploy_contract(
+            w3, deployer, "TestAggregator", admin, 8, "BTC / USD", btc_terms.devnet_price
+        )
+        record("BtcUsdFeed", aggregator.address, dict(receipt))
+        feed = aggregator.address
+    if collateral is not None and feed is not None:
+        btc_market, receipt = deploy_contract(
+            w3,
+            deployer,
+            "BtcCreditMarket",
+            admin,
+            btc_terms.terms(stablecoin, collateral, feed, terms.curve()),
+            btc_terms.vault_name,
+            btc_terms.vault_symbol,
+        )
+        record("BtcCreditMarket", btc_market.address, dict(receipt))
 
     first_block = min(r.block for r in records.values() if r.block)
     return Deployment(
