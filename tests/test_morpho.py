@@ -18,6 +18,8 @@ def test_morpho_blue_market_on_the_nav_feed(w3: Web3, protocol: Protocol, actors
     arts = morpho_blue()  # compiled once (~30 s), then cached under out/bench-anchors
     desk = Desk(w3, protocol, actors)
     desk.epochs(3, 10_000)
+    assert desk.nav.functions.price().call() == 0, "a young feed prices the shares at zero for any lender"
+    desk.epochs(1, 10_000)  # two full windows: seasoned
     admin, lender, borrower, liquidator = actors.admin, actors.lender, actors.investor_a, actors.liquidator
     morpho = deploy(w3, admin, arts["Morpho"], admin.address)
     irm = deploy(w3, admin, arts["IrmMock"])
@@ -30,13 +32,13 @@ def test_morpho_blue_market_on_the_nav_feed(w3: Web3, protocol: Protocol, actors
         send(w3, who, protocol.stablecoin.functions.approve(morpho.address, 2**256 - 1))
     send(w3, borrower, shares.functions.approve(morpho.address, 2**256 - 1))
     send(w3, lender, morpho.functions.supply(market, 100_000 * USDC, 0, lender.address, b""))
-    send(w3, borrower, morpho.functions.supplyCollateral(market, 10_000 * SHARE, borrower.address, b""))
+    send(w3, borrower, morpho.functions.supplyCollateral(market, 200_000 * SHARE, borrower.address, b""))
 
     # Morpho's own health check with our price: collateral x price / 1e36 x LLTV
     price = desk.nav.functions.price().call()
     assert price == desk.price() * 10**18
-    max_borrow = 10_000 * SHARE * price // 10**36 * LLTV // 10**18
-    assert max_borrow == 10_000 * desk.price() * 77 // 100, "77 % of 10,000 shares at the NAV, in tUSDC units"
+    max_borrow = 200_000 * SHARE * price // 10**36 * LLTV // 10**18
+    assert max_borrow == 200_000 * desk.price() * 77 // 100, "77 % of 200,000 shares at the lending price"
     with pytest.raises(ContractRevertError) as refused:
         send(w3, borrower, morpho.functions.borrow(market, 0 + max_borrow + 1, 0, borrower.address, borrower.address))
     assert refused.value.error_args == {"reason": "insufficient collateral"}

@@ -126,7 +126,7 @@ class Protocol:
     def btc_usd(self) -> Contract:
         """The BTC market's Chainlink BTC / USD feed (the devnet's TestAggregator)."""
         address = self.btc_credit.functions.priceFeed().call()
-        contract: Contract = self.w3.eth.contract(address=address, abi=abi("TestAggregator"), decode_tuples=True)
+        contract: Contract = self.w3.eth.contract(address=address, abi=abi("TestAggregator"))
         return contract
 
     def nav(self, asset_id: int) -> Contract:
