@@ -117,7 +117,7 @@ def test_openapi_has_stable_operation_ids(indexed: tuple[TestClient, DemoResult]
     ids = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
     assert ids == {
         *("listAssets", "getAsset", "listAssetEpochs", "listNavRounds", "listLeases", "getLease"),
-        *("getPositions", "listLiquidations", "getEvidence"),
+        *("getPositions", "listLiquidations", "getCreditMarkets", "getEvidence"),
         *("getSignInNonce", "signIn", "createApiKey", "listApiKeys", "revokeApiKey"),
         *("createWebhook", "listWebhooks", "deleteWebhook", "listWebhookDeliveries"),
         *("prepareOpenLease", "prepareExtendLease", "prepareCloseLease", "prepareClaimRefund"),
@@ -145,11 +145,50 @@ def test_positions_match_the_chain(
         int(credit["collateral"]["base_units"])
         == protocol.credit.functions.positionOf(result.asset_id, investor).call()[0]
     )
-    (liquidation,) = client.get("/api/v1/credit/liquidations").json()["items"]
-    assert liquidation["borrower"] == investor and liquidation["repaid"]["base_units"] == str(result.credit.repaid)
+    shares_liquidation, btc_liquidation = client.get("/api/v1/credit/liquidations").json()["items"]
+    assert shares_liquidation["market"] == "capacity" and shares_liquidation["borrower"] == investor
+    assert shares_liquidation["repaid"]["base_units"] == str(result.credit.repaid)
+    assert btc_liquidation["market"] == "btc" and btc_liquidation["asset_id"] is None
+    assert btc_liquidation["borrower"] == actors.operator.address
+    assert btc_liquidation["seized"]["base_units"] == str(result.btc.seized)
+    assert btc_liquidation["seized"]["decimal"].startswith("4.375"), "8 decimals: satoshi"
+    miner = client.get(f"/api/v1/accounts/{actors.operator.address}/positions").json()["btc"]
+    btc = protocol.btc_credit.functions
+    assert miner["collateral"]["base_units"] == str(result.btc.pledged - result.btc.seized)
+    assert miner["debt"]["base_units"] == str(btc.debtOf(actors.operator.address).call())
+    assert miner["health_factor"] == str(btc.healthFactor(actors.operator.address).call())
     nobody = client.get(f"/api/v1/accounts/{actors.admin.address}/positions").json()
-    assert nobody["shares"] == [] and nobody["credit"] == []
+    assert nobody["shares"] == [] and nobody["credit"] == [] and nobody["btc"] is None
     problem(client.get("/api/v1/accounts/0xnothex/positions"), 422, "invalid_address", "account")
+
+
+def test_credit_markets_show_caps_track_record_and_the_btc_market(
+    indexed: tuple[TestClient, DemoResult], protocol: Protocol
+) -> None:
+    client, result = indexed
+    body = client.get("/api/v1/credit/markets").json()
+    (listed,) = body["capacity"]
+    assert listed["asset_id"] == result.asset_id and listed["ltv_bps"] == 5_000
+    credit = protocol.credit.functions
+    assert listed["caps"]["borrow_cap"]["base_units"] == str(result.credit.supplied)
+    assert listed["caps"]["borrow_used"]["base_units"] == str(credit.assetDebt(result.asset_id).call())
+    assert listed["caps"]["supply_used"]["base_units"] == str(credit.collateralRevenue(result.asset_id).call()[0])
+    feed = listed["feed"]
+    assert (feed["window_epochs"], feed["track_record_windows"], feed["lending_life_windows"]) == (2, 2, 3)
+    assert feed["seasoned"] and feed["full_windows"] == 2
+    assert feed["lending_price"]["base_units"] == str(result.credit.lending[max(result.credit.lending)])
+    assert int(feed["nav"]["base_units"]) > int(feed["lending_price"]["base_units"])
+    btc = body["btc"]
+    assert btc["price_per_btc"]["base_units"] == str(result.btc.price_after_drop) and btc["price_usable"] in (
+        True,
+        False,
+    )
+    assert btc["heartbeat_seconds"] == 3_600 and btc["sequencer_feed"] is None
+    assert btc["caps"]["supply_used"]["base_units"] == str(result.btc.pledged - result.btc.seized)
+    assert btc["liquidity"]["base_units"] == str(protocol.btc_credit.functions.idle().call())
+    nav = client.get(f"/api/v1/assets/{result.asset_id}/nav").json()["items"]
+    assert [n["full_windows"] for n in nav] == [0, 1, 1, 2, 2], "the track record builds one window per two epochs"
+    assert nav[-1]["lending_price"]["base_units"] == str(result.credit.lending[4])
 
 
 def test_evidence_is_served_only_when_it_matches_its_hash(

@@ -70,9 +70,19 @@ def test_dashboard_renders_charts_with_data(
             assert page.locator("#grid-events tbody tr").count() == len(result.grid_events) == 1
             assert "1,250" in page.locator("#grid-events tbody tr td").nth(4).inner_text()
             assert "certificates retired" in page.locator("#energy-summary").inner_text()
+            market = page.locator("#credit-markets tbody tr td").all_inner_texts()
+            assert market[0] == f"asset #{result.asset_id} shares" and "2 of 2 windows" in market[6], market
+            assert "BTC market:" in page.locator("#btc-market").inner_text()
+            kinds = page.locator("#liquidations tbody tr td:nth-child(1)").all_inner_texts()
+            assert kinds == [f"asset #{result.asset_id}", "BTC"], kinds
+            page.fill("#investor", actors.operator.address)
+            page.click("#positions-form button")
+            page.wait_for_function("document.getElementById('btc-position').textContent.length > 0")
+            assert "BTC pledged" in page.locator("#btc-position").inner_text()
             page.fill("#investor", actors.investor_a.address)
             page.click("#positions-form button")
-            page.wait_for_selector("#positions tbody tr")
+            page.wait_for_selector("#credit tbody tr")
+            assert page.locator("#positions tbody tr").count() >= 1
             assert page.locator("#credit tbody tr").count() == 1, "investor A borrowed against its shares"
             page.screenshot(path=str(shot), full_page=True)
             browser.close()

@@ -186,6 +186,10 @@ class NavRoundOut(BaseModel):
     uptime_bps: int
     remaining_life_seconds: int
     recorded_at: int
+    lending_price: Amount | None = Field(
+        None, description="what loans use: the lowest life-capped window price of the last K windows"
+    )
+    full_windows: int | None = Field(None, description="consecutive full windows behind the round, up to K")
 
 
 STATUS = {0: "none", 1: "active", 2: "paused", 3: "retired"}
@@ -699,4 +703,6 @@ def _nav(r: db.NavRound) -> NavRoundOut:
         uptime_bps=r.uptime_bps,
         remaining_life_seconds=r.remaining_life_seconds,
         recorded_at=r.recorded_at,
+        lending_price=Amount.maybe(r.lending_price),
+        full_windows=r.full_windows,
     )

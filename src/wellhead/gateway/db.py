@@ -231,6 +231,10 @@ class NavRound(Base):
     uptime_bps: Mapped[int] = mapped_column(Integer)
     remaining_life_seconds: Mapped[int] = mapped_column(BigInteger)
     recorded_at: Mapped[int] = mapped_column(BigInteger)
+    # what the credit market lends at: the lowest life-capped window price of the last K windows
+    lending_price: Mapped[int | None] = mapped_column(Uint, nullable=True)
+    capped_price: Mapped[int | None] = mapped_column(Uint, nullable=True)
+    full_windows: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ShareBalance(Base):

@@ -28,7 +28,15 @@ from wellhead.errors import ReportDecodeError, RpcUnavailableError
 from wellhead.gateway.db import PROJECTIONS, ChainEvent, IndexedBlock, IndexerState
 from wellhead.gateway.projections import apply_events
 
-CORE = ("CapacityRegistry", "LeaseMarket", "MetricsOracle", "NavOracleFactory", "CreditMarket", "GridLedger")
+CORE = (
+    "CapacityRegistry",
+    "LeaseMarket",
+    "MetricsOracle",
+    "NavOracleFactory",
+    "CreditMarket",
+    "BtcCreditMarket",
+    "GridLedger",
+)
 NEXT_BLOCK = "next_block"
 ROLLBACKS = "rollbacks"  # reorgs rolled back so far: part of the version caches key answers by
 INDEXED_TIME = "indexed_timestamp"  # the timestamp of the newest indexed block: the API's "now"

@@ -357,6 +357,17 @@ def nav_updated(b: Batch, e: ChainEvent) -> None:
     b.add(NavRound, (row.asset_id, row.round_id), row)  # a round is recorded once
 
 
+def lending_price_updated(b: Batch, e: ChainEvent) -> None:
+    """The round's lending price and track record: emitted right after its NavUpdated, in the same call."""
+    a = e.args
+    row = b.get(NavRound, (a["assetId"], a["roundId"]))
+    if row is None:
+        return  # only if NavUpdated was never indexed, which the contract rules out
+    row.lending_price = a["lendingPrice"]
+    row.capped_price = a["cappedPrice"]
+    row.full_windows = a["fullWindows"]
+
+
 def _balance(b: Batch, token: str, holder: str) -> ShareBalance:
     row = b.get(ShareBalance, (token, holder))
     if row is None:
@@ -472,6 +483,7 @@ HANDLERS: dict[tuple[str, str], Callable[[Batch, ChainEvent], None]] = {
     ("LeaseMarket", "LeaseRefunded"): lease_refunded,
     ("LeaseMarket", "Transfer"): lease_transferred,
     ("NavOracle", "NavUpdated"): nav_updated,
+    ("NavOracle", "LendingPriceUpdated"): lending_price_updated,
     ("CapacityShares", "Transfer"): shares_transferred,
     ("CreditMarket", "CollateralDeposited"): collateral_deposited,
     ("CreditMarket", "CollateralWithdrawn"): collateral_withdrawn,

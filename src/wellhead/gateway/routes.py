@@ -23,6 +23,7 @@ from wellhead.gateway.problems import Problem
 from wellhead.gateway.services import Caller, IdempotencyKey, S, Signed, Svc
 from wellhead.gateway.webhooks import EVENT_TYPES, new_secret, public_host_problem
 from wellhead.gateway.writes import (
+    BTC_DECIMALS,
     SHARE_DECIMALS,
     Amount,
     ApproveIn,
@@ -283,10 +284,18 @@ class CreditPositionOut(BaseModel):
     liquidations: int
 
 
+class BtcPositionOut(BaseModel):
+    collateral: Amount = Field(description="wrapped BTC pledged (8 decimals)")
+    debt: Amount = Field(description="live, with interest")
+    health_factor: str | None = Field(description="1e18 = 1.0 at the feed's latest answer; None without debt")
+    borrow_capacity: Amount = Field(description="zero while the BTC price is stale or not positive")
+
+
 class PositionsOut(BaseModel):
     address: str
     shares: list[SharePosition]
     credit: list[CreditPositionOut]
+    btc: BtcPositionOut | None = Field(None, description="the account's position in the BTC market, if any")
 
 
 @router.get(
@@ -341,16 +350,201 @@ def get_positions(s: S, svc: Svc, account: str) -> Response:
                     liquidations=p.liquidations,
                 )
             )
-    return json_response(PositionsOut(address=who, shares=shares, credit=credit))
+    return json_response(PositionsOut(address=who, shares=shares, credit=credit, btc=_btc_position(svc, who)))
+
+
+def _btc_position(svc: Any, who: str) -> BtcPositionOut | None:
+    if "BtcCreditMarket" not in svc.deployment.contracts:
+        return None
+    from wellhead.chain.artifacts import abi
+
+    market = svc.w3.eth.contract(
+        address=Web3.to_checksum_address(svc.deployment.address("BtcCreditMarket")), abi=abi("BtcCreditMarket")
+    ).functions
+    collateral, _shares = market.positionOf(who).call()
+    debt = int(market.debtOf(who).call())
+    if collateral == 0 and debt == 0:
+        return None
+    health = int(market.healthFactor(who).call()) if debt else None
+    return BtcPositionOut(
+        collateral=Amount.of(int(collateral), BTC_DECIMALS),
+        debt=Amount.of(debt),
+        health_factor=None if health is None else str(health),
+        borrow_capacity=Amount.of(int(market.borrowCapacity(who).call())),
+    )
+
+
+# ------------------------------------------------------------ credit markets
+class CapsOut(BaseModel):
+    borrow_cap: Amount
+    borrow_used: Amount = Field(description="the debt the collateral backs now")
+    supply_cap: Amount
+    supply_used: Amount = Field(description="the collateral pledged now")
+
+
+class FeedTrackRecordOut(BaseModel):
+    feed: str
+    nav: Amount | None = Field(description="the latest NAV per share (a valuation, not what loans use)")
+    lending_price: Amount | None = Field(description="what loans use: the lowest life-capped price of K windows")
+    epoch: int | None
+    stale: bool
+    seasoned: bool = Field(description="K full windows recorded: only a seasoned feed backs new loans")
+    full_windows: int = Field(description="consecutive full windows behind the latest round, up to K")
+    window_epochs: int
+    track_record_windows: int = Field(description="K")
+    lending_life_windows: int = Field(description="M: the most windows of revenue a share is lent against")
+    recovered_at: int = Field(description="when the feed last recovered from staleness (0: never)")
+
+
+class CapacityCreditOut(BaseModel):
+    asset_id: int
+    ltv_bps: int
+    liquidation_threshold_bps: int
+    liquidation_bonus_bps: int
+    close_factor_bps: int
+    caps: CapsOut
+    feed: FeedTrackRecordOut
+
+
+class BtcMarketOut(BaseModel):
+    collateral_token: str
+    price_feed: str
+    sequencer_feed: str | None
+    heartbeat_seconds: int
+    price_per_btc: Amount
+    price_usable: bool = Field(description="positive and updated within the heartbeat")
+    ltv_bps: int
+    liquidation_threshold_bps: int
+    liquidation_bonus_bps: int
+    close_factor_bps: int
+    caps: CapsOut
+    liquidity: Amount
+    bad_debt: Amount
+    liquidation_grace_until: int = Field(description="after a recorded stablecoin pause or price outage (0: none)")
+
+
+class CreditMarketsOut(BaseModel):
+    capacity: list[CapacityCreditOut]
+    btc: BtcMarketOut | None
+
+
+@router.get("/credit/markets", operation_id="getCreditMarkets", response_model=CreditMarketsOut, tags=["credit"])
+def get_credit_markets(s: S, svc: Svc) -> Response:
+    """Every listed asset's risk parameters, caps and their use, and its feed's track record; the BTC market's
+    feed, caps, liquidity and grace. Live from the chain."""
+    from wellhead.chain.artifacts import abi
+
+    w3 = svc.w3
+    capacity: list[CapacityCreditOut] = []
+    if "CreditMarket" in svc.deployment.contracts:
+        market = w3.eth.contract(
+            address=Web3.to_checksum_address(svc.deployment.address("CreditMarket")),
+            abi=abi("CreditMarket"),
+            decode_tuples=True,
+        ).functions
+        listed = s.scalars(
+            select(db.ChainEvent)
+            .where(db.ChainEvent.contract == "CreditMarket", db.ChainEvent.name == "CollateralListed")
+            .order_by(db.ChainEvent.id)
+        )
+        for event in listed:
+            capacity.append(_capacity_credit(w3, market, int(event.args["assetId"]), event.args["feed"]))
+    return json_response(CreditMarketsOut(capacity=capacity, btc=_btc_market(svc)))
+
+
+def _capacity_credit(w3: Web3, market: Any, asset_id: int, feed_address: str) -> CapacityCreditOut:
+    from wellhead.chain.artifacts import abi
+
+    p, caps = market.collateralParams(asset_id).call(), market.capsOf(asset_id).call()
+    feed = w3.eth.contract(address=Web3.to_checksum_address(feed_address), abi=abi("NavOracle"), decode_tuples=True)
+    f = feed.functions
+    params = f.params().call()
+    rounds = int(f.roundCount().call())
+    nav = lending = epoch = None
+    stale, seasoned, full = bool(f.isStale().call()), False, 0
+    if rounds:
+        latest = f.roundAt(rounds).call()
+        nav, lending, epoch, full = (
+            int(latest.pricePerShare),
+            int(latest.lendingPrice),
+            int(latest.epoch),
+            int(latest.fullWindows),
+        )
+        seasoned = full >= int(params.trackRecordWindows)
+    revenue = market.collateralRevenue(asset_id).call()
+    return CapacityCreditOut(
+        asset_id=asset_id,
+        ltv_bps=p.ltvBps,
+        liquidation_threshold_bps=p.liquidationThresholdBps,
+        liquidation_bonus_bps=p.liquidationBonusBps,
+        close_factor_bps=p.closeFactorBps,
+        caps=CapsOut(
+            borrow_cap=Amount.of(int(caps.borrowCap)),
+            borrow_used=Amount.of(int(market.assetDebt(asset_id).call())),
+            supply_cap=Amount.of(int(caps.supplyCap), SHARE_DECIMALS),
+            supply_used=Amount.of(int(revenue.totalCollateral), SHARE_DECIMALS),
+        ),
+        feed=FeedTrackRecordOut(
+            feed=Web3.to_checksum_address(feed_address),
+            nav=Amount.maybe(nav),
+            lending_price=Amount.maybe(lending),
+            epoch=epoch,
+            stale=stale,
+            seasoned=seasoned,
+            full_windows=full,
+            window_epochs=int(params.windowEpochs),
+            track_record_windows=int(params.trackRecordWindows),
+            lending_life_windows=int(params.lendingLifeWindows),
+            recovered_at=int(f.recoveredAt().call()),
+        ),
+    )
+
+
+def _btc_market(svc: Any) -> BtcMarketOut | None:
+    if "BtcCreditMarket" not in svc.deployment.contracts:
+        return None
+    from wellhead.chain.artifacts import abi
+
+    m = svc.w3.eth.contract(
+        address=Web3.to_checksum_address(svc.deployment.address("BtcCreditMarket")),
+        abi=abi("BtcCreditMarket"),
+        decode_tuples=True,
+    ).functions
+    p, caps = m.collateralParams().call(), m.capsOf().call()
+    price, usable = m.price().call()
+    sequencer = m.sequencerFeed().call()
+    grace = max(int(m.stablecoinGraceUntil().call()), int(m.priceOutageGraceUntil().call()))
+    return BtcMarketOut(
+        collateral_token=m.collateralToken().call(),
+        price_feed=m.priceFeed().call(),
+        sequencer_feed=None if int(sequencer, 16) == 0 else sequencer,
+        heartbeat_seconds=int(m.heartbeat().call()),
+        price_per_btc=Amount.of(int(price)),
+        price_usable=bool(usable),
+        ltv_bps=p.ltvBps,
+        liquidation_threshold_bps=p.liquidationThresholdBps,
+        liquidation_bonus_bps=p.liquidationBonusBps,
+        close_factor_bps=p.closeFactorBps,
+        caps=CapsOut(
+            borrow_cap=Amount.of(int(caps.borrowCap)),
+            borrow_used=Amount.of(int(m.totalBorrowed().call())),
+            supply_cap=Amount.of(int(caps.supplyCap), BTC_DECIMALS),
+            supply_used=Amount.of(int(m.totalCollateral().call()), BTC_DECIMALS),
+        ),
+        liquidity=Amount.of(int(m.idle().call())),
+        bad_debt=Amount.of(int(m.badDebt().call())),
+        liquidation_grace_until=grace,
+    )
 
 
 class LiquidationOut(BaseModel):
-    asset_id: int
+    market: Literal["capacity", "btc"] = Field(description="capacity shares (CreditMarket) or wrapped BTC")
+    asset_id: int | None = Field(description="the capacity asset; None in the BTC market")
     borrower: str
     liquidator: str
     repaid: Amount
-    seized: Amount
-    price_per_share: Amount
+    seized: Amount = Field(description="capacity shares (18 decimals) or wrapped BTC (8)")
+    price_per_share: Amount = Field(description="per whole share, or per whole bitcoin")
     bad_debt: Amount
     block_number: int
     tx_hash: str
@@ -366,19 +560,23 @@ def list_liquidations(
     cursor: Cursor = None,
 ) -> Response:
     after = decode_cursor(cursor, 1)
-    q = select(db.ChainEvent).where(db.ChainEvent.contract == "CreditMarket", db.ChainEvent.name == "Liquidated")
+    q = select(db.ChainEvent).where(
+        db.ChainEvent.contract.in_(("CreditMarket", "BtcCreditMarket")), db.ChainEvent.name == "Liquidated"
+    )
     if after:
         q = q.where(db.ChainEvent.id > after[0])
     rows = list(s.scalars(q.order_by(db.ChainEvent.id).limit(limit + 1)))
 
     def render(r: db.ChainEvent) -> LiquidationOut:
+        btc = r.contract == "BtcCreditMarket"
         return LiquidationOut(
-            asset_id=r.args["assetId"],
+            market="btc" if btc else "capacity",
+            asset_id=None if btc else r.args["assetId"],
             borrower=r.args["borrower"],
             liquidator=r.args["liquidator"],
             repaid=Amount.of(r.args["repaid"]),
-            seized=Amount.of(r.args["seized"], SHARE_DECIMALS),
-            price_per_share=Amount.of(r.args["pricePerShare"]),
+            seized=Amount.of(r.args["seized"], BTC_DECIMALS if btc else SHARE_DECIMALS),
+            price_per_share=Amount.of(r.args["price" if btc else "pricePerShare"]),
             bad_debt=Amount.of(r.args["badDebt"]),
             block_number=r.block_number,
             tx_hash=r.tx_hash,

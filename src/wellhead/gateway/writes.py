@@ -30,6 +30,7 @@ from wellhead.gateway.problems import Problem
 from wellhead.units import USDC_DECIMALS, fmt_units, parse_units
 
 SHARE_DECIMALS = 18
+BTC_DECIMALS = 8  # wrapped bitcoin (WBTC, cbBTC, tBTC): satoshi
 UINT256_MAX = 2**256 - 1
 Address = Annotated[str, Field(examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"], max_length=64)]
 

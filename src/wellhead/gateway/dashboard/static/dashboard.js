@@ -97,13 +97,40 @@ async function showAsset(assetId) {
   chart("chart-revenue-kwh", "Holders' revenue per facility kWh", [
     { x: earning.map((e) => when(e.ends_at)), y: earning.map((e) => Number(e.revenue_per_kwh.decimal)), name: "per kWh", type: "scatter", mode: "lines+markers" },
   ], "stablecoin / kWh");
-  chart("chart-nav", "NAV per share", [
-    { x: nav.map((r) => when(r.recorded_at)), y: nav.map((r) => Number(r.price_per_share.decimal)), name: "price", type: "scatter", mode: "lines+markers" },
+  chart("chart-nav", "NAV and lending price per share", [
+    { x: nav.map((r) => when(r.recorded_at)), y: nav.map((r) => Number(r.price_per_share.decimal)), name: "NAV", type: "scatter", mode: "lines+markers" },
+    { x: nav.map((r) => when(r.recorded_at)), y: nav.map((r) => (r.lending_price ? Number(r.lending_price.decimal) : null)), name: "lending price", type: "scatter", mode: "lines+markers" },
   ], "stablecoin");
   fill("leases", leases, [
     (l) => l.id, (l) => l.lessee, (l) => l.lease_class, (l) => l.gpus,
     (l) => `${l.start_epoch}–${l.end_epoch - 1}`, (l) => money(l.prepaid), (l) => money(l.refunded), (l) => money(l.service_credit),
     (l) => (Number(l.energy_wh) / 1000).toFixed(1), (l) => (Number(l.carbon_free_energy_wh) / 1000).toFixed(1),
+  ]);
+}
+
+const health = (wad) => (wad ? (Number(BigInt(wad) / 10n ** 15n) / 1000).toFixed(3) : "—");
+
+async function showCredit() {
+  const [markets, liquidations] = await Promise.all([getJson("/credit/markets"), getAll("/credit/liquidations")]);
+  const rows = markets.capacity.map((m) => ({ ...m, name: `asset #${m.asset_id} shares` }));
+  fill("credit-markets", rows, [
+    (m) => m.name, (m) => `${pct(m.ltv_bps)} / ${pct(m.liquidation_threshold_bps)}`,
+    (m) => `${money(m.caps.borrow_used)} / ${money(m.caps.borrow_cap)}`,
+    (m) => `${money(m.caps.supply_used)} / ${money(m.caps.supply_cap)}`,
+    (m) => money(m.feed.lending_price), (m) => money(m.feed.nav),
+    (m) => `${m.feed.full_windows} of ${m.feed.track_record_windows} windows of ${m.feed.window_epochs} epochs` +
+      (m.feed.seasoned ? "" : " (young: lends nothing)") + `; life capped at ${m.feed.lending_life_windows} windows`,
+  ]);
+  const b = markets.btc;
+  document.getElementById("btc-market").textContent = b
+    ? `BTC market: ${money(b.price_per_btc)} per BTC (${b.price_usable ? "fresh" : "stale: no borrowing"}, ` +
+      `heartbeat ${b.heartbeat_seconds / 60} min); LTV ${pct(b.ltv_bps)}, liquidation at ${pct(b.liquidation_threshold_bps)}; ` +
+      `borrowed ${money(b.caps.borrow_used)} of ${money(b.caps.borrow_cap)}; pledged ${money(b.caps.supply_used)} of ` +
+      `${money(b.caps.supply_cap)} BTC; liquidity ${money(b.liquidity)}; bad debt ${money(b.bad_debt)}`
+    : "No BTC market on this deployment.";
+  fill("liquidations", liquidations, [
+    (l) => (l.market === "btc" ? "BTC" : `asset #${l.asset_id}`), (l) => l.borrower, (l) => money(l.repaid),
+    (l) => money(l.seized), (l) => money(l.price_per_share), (l) => money(l.bad_debt),
   ]);
 }
 
@@ -119,9 +146,13 @@ async function showPositions(event) {
     ]);
     fill("credit", p.credit, [
       (c) => c.asset_id, (c) => money(c.collateral), (c) => money(c.debt),
-      (c) => (c.health_factor ? (Number(BigInt(c.health_factor) / 10n ** 15n) / 1000).toFixed(3) : "—"),
+      (c) => health(c.health_factor),
       (c) => money(c.borrow_capacity), (c) => c.liquidations,
     ]);
+    document.getElementById("btc-position").textContent = p.btc
+      ? `BTC market: ${money(p.btc.collateral)} BTC pledged, debt ${money(p.btc.debt)}, health ${health(p.btc.health_factor)}, ` +
+        `can borrow ${money(p.btc.borrow_capacity)}`
+      : "";
   } catch (e) {
     error.textContent = e.message;
   }
@@ -146,6 +177,7 @@ async function main() {
     document.getElementById("positions-form").addEventListener("submit", showPositions);
     status.textContent = `${assets.length} assets`;
     if (assets.length) await showAsset(assets[0].id);
+    await showCredit();
     document.body.dataset.ready = "true";
   } catch (e) {
     status.textContent = "Could not load: " + e.message;
