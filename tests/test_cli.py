@@ -83,3 +83,27 @@ def test_deploy_writes_record(anvil: Anvil, tmp_path: Path) -> None:
     assert record.chain_id == 31337
     assert set(record.contracts) >= {"CapacityRegistry", "LeaseMarket", "MetricsOracle", "Stablecoin"}
     assert_one_line_error(deploy(), "--force")
+
+
+def test_deploy_refuses_btc_market_addresses_without_code(anvil: Anvil, deployment: Deployment, tmp_path: Path) -> None:
+    dev_key = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"  # anvil account 2
+    usdc = deployment.address("Stablecoin")
+    common = ("--rpc-url", anvil.url, "--network", "l2", "--deployments", str(tmp_path), "--stablecoin", usdc)
+    env = {"WELLHEAD_DEPLOYER_KEY": dev_key}
+    nowhere = "0x" + "de" * 20
+    proc = run("deploy", *common, "--btc-collateral", nowhere, "--btc-feed", usdc, env=env)
+    assert_one_line_error(proc, "--btc-collateral", "has no contract code")
+    proc = run("deploy", *common, "--btc-collateral", usdc, env=env)
+    assert_one_line_error(proc, "--btc-feed is missing")
+    proc = run("deploy", *common, "--btc-collateral", "0x12", "--btc-feed", usdc, env=env)
+    assert_one_line_error(proc, "--btc-collateral is not an address")
+    assert not (tmp_path / "l2.json").exists(), "nothing deployed"
+
+
+def test_deploy_devnet_includes_the_btc_market(anvil: Anvil, tmp_path: Path) -> None:
+    dev_key = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"  # anvil account 3
+    args = ("--rpc-url", anvil.url, "--network", "btc", "--deployments", str(tmp_path))
+    proc = run("deploy", *args, env={"WELLHEAD_DEPLOYER_KEY": dev_key})
+    assert proc.returncode == 0, proc.stderr
+    record = Deployment.load(tmp_path / "btc.json")
+    assert {"BtcCreditMarket", "WrappedBtc", "BtcUsdFeed"} <= set(record.contracts)

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -51,7 +51,7 @@ def _load_key(args: argparse.Namespace) -> LocalAccount:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     from wellhead.chain.connection import connect
-    from wellhead.chain.deploy import ProtocolParams, deploy_protocol
+    from wellhead.chain.deploy import BtcParams, ProtocolParams, deploy_protocol
     from wellhead.chain.deployment import Deployment
 
     deployer = _load_key(args)
@@ -62,12 +62,31 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         existing.check_chain(w3)
         raise ConfigError(f"{record_path} exists for chain {existing.chain_id}; pass --force to redeploy")
     params = ProtocolParams(treasury=args.treasury or deployer.address)
-    deployment = deploy_protocol(w3, deployer, args.network, params, stablecoin=args.stablecoin)
+    btc_addresses = {"--btc-collateral": args.btc_collateral, "--btc-feed": args.btc_feed}
+    given = [flag for flag, value in btc_addresses.items() if value]
+    if args.stablecoin and len(given) == 1:
+        missing = next(flag for flag in btc_addresses if flag not in given)
+        raise ConfigError(f"the BTC market needs both --btc-collateral and --btc-feed; {missing} is missing")
+    for flag, value in {**btc_addresses, "--sequencer-feed": args.sequencer_feed}.items():
+        if value:
+            _require_contract(w3, flag, value)
+    btc = BtcParams(collateral=args.btc_collateral, price_feed=args.btc_feed, sequencer_feed=args.sequencer_feed)
+    deployment = deploy_protocol(w3, deployer, args.network, params, stablecoin=args.stablecoin, btc=btc)
     path = deployment.save(Path(args.deployments))
     print(f"deployed to chain {deployment.chain_id}; record written to {path}")
     for name, c in deployment.contracts.items():
         print(f"  {name:<22} {c.address}")
     return 0
+
+
+def _require_contract(w3: Any, flag: str, value: str) -> None:
+    """A deployment refuses an address that is malformed or holds no code (a typo would lock funds)."""
+    from web3 import Web3
+
+    if not Web3.is_address(value):
+        raise ConfigError(f"{flag} is not an address: {value!r}")
+    if not w3.eth.get_code(Web3.to_checksum_address(value)):
+        raise ConfigError(f"{flag} {value} has no contract code on chain {w3.eth.chain_id}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -208,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--password-file", help="file holding the keystore password")
     deploy.add_argument("--stablecoin", help="the chain's USDC; omitted: deploy a test stablecoin")
     deploy.add_argument("--treasury", help="protocol fee recipient (default: the deployer)")
+    deploy.add_argument("--btc-collateral", help="wrapped BTC (WBTC, cbBTC, tBTC) for the BTC market")
+    deploy.add_argument("--btc-feed", help="the Chainlink BTC / USD feed for the BTC market")
+    deploy.add_argument("--sequencer-feed", help="on an L2: Chainlink's sequencer uptime feed")
     deploy.add_argument("--force", action="store_true", help="overwrite an existing record")
     deploy.set_defaults(func=cmd_deploy)
 
