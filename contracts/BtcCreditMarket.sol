@@ -53,7 +53,7 @@ contract BtcCreditMarket is IBtcCreditMarket, LendingPool {
 
     Caps private _caps;
     uint256 public override totalCollateral;
-    uint64 private _outageSeenAt;
+    uint64 private _outageGraceUntil;
     mapping(address borrower => BtcPosition) private _positions;
 
     constructor(address admin, Terms memory t, string memory name_, string memory symbol_)
@@ -161,7 +161,7 @@ contract BtcCreditMarket is IBtcCreditMarket, LendingPool {
         if (repayAmount == 0) revert CreditZeroAmount();
         _accrue();
         uint256 upSince = _requireSequencerUp();
-        _requireNoGrace(Math.max(upSince, _outageSeenAt));
+        _requireNoGrace(Math.max(_graceAfter(upSince), _outageGraceUntil));
         uint256 price_ = _freshPrice();
         BtcPosition storage pos = _positions[borrower];
         uint256 debt = _debtUp(pos.borrowShares);
@@ -174,7 +174,7 @@ contract BtcCreditMarket is IBtcCreditMarket, LendingPool {
         (repaid, seized) = CreditLib.liquidation(debt, pos.collateral, price_, _unit, p, repayAmount);
         if (repaid != 0) pos.borrowShares -= uint128(_repayDebt(pos.borrowShares, repaid, debt));
         _removeCollateral(pos, seized);
-        uint256 writtenOff;
+        uint256 writtenOff = 0;
         if (pos.collateral == 0 && pos.borrowShares != 0) {
             writtenOff = _writeOff(pos.borrowShares);
             pos.borrowShares = 0;
@@ -185,12 +185,17 @@ contract BtcCreditMarket is IBtcCreditMarket, LendingPool {
     }
 
     /// @inheritdoc IBtcCreditMarket
+    /// @dev The grace is as long as the outage has lasted so far, up to `LIQUIDATION_GRACE`: a feed a few
+    ///      seconds late buys a few seconds, not an hour (the review's finding). Recording again later in the
+    ///      same outage lengthens it; it never shortens a grace already granted.
     function recordPriceOutage() external {
-        // slither-disable-next-line unused-return (only the answer's freshness matters here)
+        // slither-disable-next-line unused-return (only the answer and its time matter here)
         (, int256 answer,, uint256 updatedAt,) = _priceFeed.latestRoundData();
-        if (answer > 0 && block.timestamp <= updatedAt + _heartbeat) revert CreditPriceFresh(updatedAt, _heartbeat);
-        _outageSeenAt = uint64(block.timestamp);
-        emit PriceOutageRecorded(block.timestamp, block.timestamp + LIQUIDATION_GRACE);
+        uint256 since = answer > 0 ? updatedAt + _heartbeat : updatedAt; // when the price became unusable
+        if (block.timestamp <= since) revert CreditPriceFresh(updatedAt, _heartbeat);
+        uint256 until = block.timestamp + Math.min(block.timestamp - since, LIQUIDATION_GRACE);
+        if (until > _outageGraceUntil) _outageGraceUntil = uint64(until);
+        emit PriceOutageRecorded(block.timestamp, until);
     }
 
     function _removeCollateral(BtcPosition storage pos, uint256 amount) private {
@@ -298,8 +303,7 @@ contract BtcCreditMarket is IBtcCreditMarket, LendingPool {
     }
 
     function priceOutageGraceUntil() external view returns (uint256) {
-        uint256 seen = _outageSeenAt;
-        return seen == 0 ? 0 : seen + LIQUIDATION_GRACE;
+        return _outageGraceUntil;
     }
 
     function supportsInterface(bytes4 interfaceId) public view override returns (bool) {

@@ -129,9 +129,11 @@ contract CreditMarket is ICreditMarket, LendingPool {
     }
 
     /// @inheritdoc ICreditMarket
+    // slither-disable-next-line reentrancy-no-eth (first call: the asset's own NavOracle records its round; nonReentrant)
     function withdrawCollateral(uint256 assetId, uint256 shares, address to) external nonReentrant {
         if (shares == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
+        _recordNewestRound(c.feed);
         _accrue();
         (Position storage pos, uint256 collected) = _settle(assetId, c.shares, msg.sender);
         uint256 held = pos.collateral;
@@ -144,10 +146,12 @@ contract CreditMarket is ICreditMarket, LendingPool {
     }
 
     /// @inheritdoc ICreditMarket
+    // slither-disable-next-line reentrancy-no-eth (first call: the asset's own NavOracle records its round; nonReentrant)
     function borrow(uint256 assetId, uint256 amount, address to) external nonReentrant returns (uint256 borrowShares) {
         if (amount == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
         if (registry.terms(assetId).status != AssetStatus.Active) revert CreditAssetNotActive(assetId);
+        _recordNewestRound(c.feed);
         _accrue();
         (Position storage pos, uint256 collected) = _settle(assetId, c.shares, msg.sender);
         uint256 debt = _debtUp(pos.borrowShares) + amount;
@@ -186,6 +190,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
     }
 
     /// @inheritdoc ICreditMarket
+    // slither-disable-next-line reentrancy-no-eth (first call: the asset's own NavOracle records its round; nonReentrant)
     function liquidate(uint256 assetId, address borrower, uint256 repayAmount, address to)
         external
         nonReentrant
@@ -193,6 +198,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
     {
         if (repayAmount == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
+        _recordNewestRound(c.feed);
         _accrue();
         (Position storage pos, uint256 collected) = _settle(assetId, c.shares, borrower);
         uint256 repaid;
@@ -226,14 +232,12 @@ contract CreditMarket is ICreditMarket, LendingPool {
         if (pos.collateral == 0 && pos.borrowShares != 0) writtenOff = _writeOffPosition(assetId, pos);
     }
 
-    /// @dev The newest round is recorded first; liquidations wait out the grace after a stablecoin pause or
-    ///      the feed's recovery. The latest lending price counts even when the feed is stale: a stale feed
-    ///      must not shield a position (anyone can finalize epochs and update the feed first).
-    function _liquidationPrice(address feedAddress) private returns (uint256 price) {
+    /// @dev Liquidations wait out the grace after a stablecoin pause or the feed's recovery. The latest lending
+    ///      price counts even when the feed is stale: a stale feed must not shield a position (anyone can
+    ///      finalize epochs and update the feed first).
+    function _liquidationPrice(address feedAddress) private view returns (uint256 price) {
         INavOracle feed = INavOracle(feedAddress);
-        // slither-disable-next-line unused-return (whether a round was recorded does not matter here)
-        feed.update();
-        _requireNoGrace(feed.recoveredAt());
+        _requireNoGrace(_graceAfter(feed.recoveredAt()));
         // slither-disable-next-line unused-return (staleness and seasoning deliberately ignored, see above)
         (price,,,) = feed.lendingPrice();
     }
@@ -344,12 +348,16 @@ contract CreditMarket is ICreditMarket, LendingPool {
 
     // ---------------------------------------------------------------- health
 
-    /// @dev New debt needs a fresh, seasoned lending price: the newest finalized round is recorded first.
-    function _requireWithinLtv(uint256 assetId, Collateral storage c, Position storage pos, uint256 debt) private {
-        INavOracle feed = INavOracle(c.feed);
+    /// @dev Records the feed's round for the newest finalized epoch, if it has not been, before anything else
+    ///      (the feed is the asset's NavOracle, created by the protocol's factory; it calls only the LeaseMarket).
+    function _recordNewestRound(address feed) private {
         // slither-disable-next-line unused-return (whether a round was recorded does not matter here)
-        feed.update();
-        (uint256 price, uint64 epoch, bool stale, bool seasoned) = feed.lendingPrice();
+        INavOracle(feed).update();
+    }
+
+    /// @dev New debt needs a fresh, seasoned lending price (the caller recorded the newest round first).
+    function _requireWithinLtv(uint256 assetId, Collateral storage c, Position storage pos, uint256 debt) private view {
+        (uint256 price, uint64 epoch, bool stale, bool seasoned) = INavOracle(c.feed).lendingPrice();
         if (stale) revert CreditFeedStale(assetId, epoch);
         if (!seasoned) revert CreditFeedYoung(assetId, epoch);
         uint256 maxDebt = CreditLib.maxDebt(CreditLib.valueOf(pos.collateral, price, SHARE), c.params.ltvBps);

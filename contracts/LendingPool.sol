@@ -70,7 +70,7 @@ abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, Reentranc
 
     /// @inheritdoc ILendingPool
     function recordStablecoinPause() external {
-        bool paused;
+        bool paused = false;
         try IPausableToken(address(_stablecoin)).paused() returns (bool p) {
             paused = p;
         } catch {}
@@ -82,15 +82,20 @@ abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, Reentranc
     /// @inheritdoc ILendingPool
     function stablecoinGraceUntil() public view returns (uint256) {
         uint256 seen = _pauseSeenAt;
+        // slither-disable-next-line incorrect-equality (a timestamp that was never set, not a balance)
         return seen == 0 ? 0 : seen + LIQUIDATION_GRACE;
     }
 
-    /// @dev Refuses a liquidation inside the grace after a stablecoin pause or after `recoveredAt` (a
-    ///      price source's recovery; 0 for none). The bound is strict: at `until` liquidations resume.
-    function _requireNoGrace(uint256 recoveredAt) internal view {
-        uint256 until = stablecoinGraceUntil();
-        if (recoveredAt != 0) until = Math.max(until, recoveredAt + LIQUIDATION_GRACE);
+    /// @dev Refuses a liquidation before the later of the stablecoin's grace and `until` (a price source's own
+    ///      grace; 0 for none). The bound is strict: at `until` liquidations resume.
+    function _requireNoGrace(uint256 until) internal view {
+        until = Math.max(until, stablecoinGraceUntil());
         if (block.timestamp < until) revert CreditLiquidationGrace(until);
+    }
+
+    /// @dev The grace after a price source recovered at `recoveredAt` (0: never).
+    function _graceAfter(uint256 recoveredAt) internal pure returns (uint256) {
+        return recoveredAt == 0 ? 0 : recoveredAt + LIQUIDATION_GRACE;
     }
 
     // ---------------------------------------------------------------- debt
@@ -153,9 +158,12 @@ abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, Reentranc
         return _interest(borrowed, _ratePerSecond(borrowed, _idle), block.timestamp - _lastAccrual);
     }
 
-    /// @dev The one interest formula, for the accrual and for the views: linear over `elapsed`, rounded up.
+    /// @dev The one interest formula, for the accrual and for the views: linear over `elapsed`, rounded down.
+    ///      Down, as Morpho Blue does: anyone can trigger an accrual (a one-unit deposit), so a unit rounded up
+    ///      per accrual would let a caller inflate every borrower's interest (the review: 7.8 x over an hour
+    ///      accrued every 2 s). The fraction left is at most a unit per accrual, pool-wide.
     function _interest(uint256 borrowed, uint256 ratePerSecond, uint256 elapsed) private pure returns (uint256) {
-        return Math.mulDiv(borrowed, ratePerSecond * elapsed, WAD, Math.Rounding.Ceil);
+        return Math.mulDiv(borrowed, ratePerSecond * elapsed, WAD);
     }
 
     /// @dev The curve's annual rate at the pool's utilization, per second in WAD. Utilization stays a
@@ -196,6 +204,7 @@ abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, Reentranc
 
     /// @dev Debt of `shares` when the pool owes `totalAssets`, rounded up.
     function _debtUp(uint256 shares, uint256 totalAssets_) internal view returns (uint256) {
+        // slither-disable-next-line incorrect-equality (debt shares, not a balance)
         if (shares == 0) return 0;
         return Math.mulDiv(
             shares, totalAssets_ + VIRTUAL_BORROW_ASSETS, _totalBorrowShares + VIRTUAL_BORROW_SHARES, Math.Rounding.Ceil
@@ -226,6 +235,7 @@ abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, Reentranc
     /// @dev Previews already count pending interest (see totalAssets); accruing first keeps the state
     ///      consistent with them.
     function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override nonReentrant {
+        // slither-disable-next-line incorrect-equality (vault shares computed for this deposit, not a balance)
         if (shares == 0) revert CreditZeroShares(assets);
         _accrue();
         _idle += assets.toUint128();

@@ -25,7 +25,7 @@ import {IOracle} from "./interfaces/IOracle.sol";
 ///        R = (depreciationEnd - end of epoch N) / YEAR
 ///
 ///      price = A x U x R = dRps x dDelivered x R / (1e26 x span^2 x epochLength), rounded down.
-///      cappedPrice is the same with R at most M x windowEpochs x epochLength; lendingPrice the lowest
+///      cappedPrice is the same with R at most M x windowEpochs x epochLength; lendingPrice the mean
 ///      cappedPrice of the round and the K - 1 rounds its window chain reaches (round -> its base round).
 ///      `rps` is the shares' revenue accumulator, which only moves when an epoch finalizes, so its value
 ///      read at any time is exactly its value at the latest finalized epoch.
@@ -114,8 +114,15 @@ contract NavOracle is INavOracle, IERC165 {
         uint256 count = _rounds.length;
         if (count != 0 && _rounds[count - 1].epoch >= epoch) return false;
 
-        // the feed recovers when this round ends a stretch in which the previous one had gone stale
-        if (count != 0 && _isStale(_rounds[count - 1].epoch)) recoveredAt = uint64(block.timestamp);
+        // The feed recovers when this round ends a stretch in which the finalized data itself was stale: the
+        // epoch after the last recorded one finalized only once that round had gone stale. Rounds merely not
+        // recorded for a while (nobody called update) are no outage.
+        if (count != 0) {
+            uint64 previous = _rounds[count - 1].epoch;
+            if (_isStale(previous) && market.epochIndexOf(assetId, previous + 1).finalizedAt >= _staleAt(previous)) {
+                recoveredAt = uint64(block.timestamp);
+            }
+        }
         Valuation memory v = _value(epoch);
         uint80 roundId = uint80(count + 1);
         (uint128 lending, uint16 fullWindows) = _trackRecord(v, epoch);
@@ -147,22 +154,27 @@ contract NavOracle is INavOracle, IERC165 {
         return true;
     }
 
-    /// @dev The lowest capped price over the new round's window and the windows its chain of base rounds
-    ///      reaches, K in all, and how many of those consecutive windows span `windowEpochs` or more. The
-    ///      windows are disjoint and contiguous: each round's window starts after its base round's epoch.
+    /// @dev The mean capped price over the new round's window and the windows its chain of base rounds
+    ///      reaches, K in all (rounded down; windows missing while young count as zero), and how many of those
+    ///      consecutive windows span `windowEpochs` or more. The windows are disjoint and contiguous: each
+    ///      round's window starts after its base round's epoch. A mean, not a minimum: raising a minimum
+    ///      costs only the weakest window's revenue (an asset whose lessee just left is washed in one window,
+    ///      the review's finding), while raising the mean by dP costs K x dP / M of holder revenue per share
+    ///      whatever the other windows hold.
     function _trackRecord(Valuation memory v, uint64 epoch) private view returns (uint128 lending, uint16 full) {
-        lending = v.cappedPrice;
         uint256 span = v.baseRoundId == 0 ? uint256(epoch) + 1 : v.span;
-        if (span < _windowEpochs) return (lending, 0); // a young genesis window: nothing full yet
+        if (span < _windowEpochs) return (v.cappedPrice / _trackRecordWindows, 0); // a short genesis window
+        uint256 sum = v.cappedPrice;
         full = 1;
         uint64 base = v.baseRoundId;
         while (full < _trackRecordWindows && base != 0) {
             NavRound storage r = _rounds[base - 1];
             if (r.fullWindows == 0) break; // that window (at genesis) was short
-            if (r.cappedPrice < lending) lending = r.cappedPrice;
+            sum += r.cappedPrice;
             ++full;
             base = r.baseRoundId;
         }
+        lending = uint128(sum / _trackRecordWindows);
     }
 
     /// @dev The holders' lease revenue per share so far: the shares' accumulator less the energy income the
@@ -249,6 +261,11 @@ contract NavOracle is INavOracle, IERC165 {
 
     function _epochEnd(uint64 epoch) private view returns (uint256) {
         return uint256(_genesis) + (uint256(epoch) + 1) * _epochLength;
+    }
+
+    /// @dev The first moment a round of `epoch` is stale.
+    function _staleAt(uint64 epoch) private view returns (uint256) {
+        return uint256(_genesis) + (uint256(epoch) + _staleAfterEpochs + 1) * _epochLength;
     }
 
     function _isStale(uint64 epoch) private view returns (bool) {

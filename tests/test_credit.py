@@ -17,7 +17,7 @@ WAD = 10**18
 @pytest.fixture
 def desk(w3: Web3, protocol: Protocol, actors: Actors) -> Desk:
     d = Desk(w3, protocol, actors)
-    d.epochs(4, 10_000)  # two full 2-epoch windows: the feed is seasoned
+    d.epochs(4, 10_000)  # past two full 1-epoch windows: the feed is seasoned
     shares = protocol.shares(d.asset_id).functions
     send(w3, d.borrower, shares.approve(protocol.credit.address, 2**256 - 1))
     send(w3, d.borrower, d.credit.functions.depositCollateral(d.asset_id, 200_000 * SHARE, d.borrower.address))
@@ -79,6 +79,7 @@ def test_revenue_repays_debt_then_shortfall_liquidation(desk: Desk, w3: Web3, pr
 
 def test_stale_feed_stops_borrowing(desk: Desk, w3: Web3) -> None:
     desk.borrow(20 * USDC)
+    before = desk.price()
     # four epochs pass and none is settled: the feed (stale after 3) stops new borrowing
     desk.site.warp_to(desk.site.epoch_end(desk.next_epoch + 3) + 1)
     assert desk.nav.functions.isStale().call()
@@ -86,15 +87,13 @@ def test_stale_feed_stops_borrowing(desk: Desk, w3: Web3) -> None:
         desk.borrow(15 * USDC)
     assert stale.value.error == "CreditFeedStale"
     assert stale.value.error_args == {"assetId": desk.asset_id, "lastEpoch": desk.next_epoch - 1}
-    # anyone may settle the unreported epochs (nothing delivered) and record the round: the feed is fresh
-    # again, but unproven windows lend nothing until two good windows follow
+    # anyone may settle the unreported epochs (nothing delivered) and record the round: the feed is fresh again;
+    # the unproven stretch is one window worth nothing, so the mean of K = 2 is at most half what it was
     send(w3, desk.a.liquidator, desk.p.market.functions.finalizeEpochs(desk.asset_id, 10))
     send(w3, desk.a.liquidator, desk.nav.functions.update())
-    with pytest.raises(ContractRevertError) as unproven:
-        desk.borrow(15 * USDC)
-    assert unproven.value.error == "CreditExceedsLtv"
     assert not desk.nav.functions.isStale().call()
-    assert desk.price() == 0, "unproven windows are worth nothing to lend against"
+    assert 0 < desk.price() <= before // 2 + 1, "the unproven window counts as zero"
+    desk.borrow(15 * USDC)
 
 
 def test_bad_input_named_errors(desk: Desk, w3: Web3, protocol: Protocol) -> None:
@@ -120,7 +119,7 @@ def test_demo_borrower_is_liquidated_after_the_missing_report(w3: Web3, protocol
     c = Demo(w3, protocol, actors).run().credit
     assert c.nav[4] < c.nav[3], "the unreported epoch lowers the NAV"
     assert c.lending[4] < c.lending[3], "and the lending price"
-    assert c.lending[1] == 0 < c.lending[3], "nothing to lend against until two full windows have settled"
+    assert c.lending[0] == 0 < c.lending[3], "nothing to lend against until two full windows have settled"
     assert c.health_at_borrow == 175 * WAD // 100, "borrowed four fifths of the 50 % LTV: health 70 / 40"
     assert c.health_before_liquidation < WAD
     assert c.seized > 0 and c.bad_debt == 0

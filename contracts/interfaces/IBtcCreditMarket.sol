@@ -24,8 +24,8 @@ struct BtcPosition {
 ///         refuses all three (a stale price is wrong both ways). On an L2, a Chainlink sequencer-uptime
 ///         feed gates them too, as Aave's PriceOracleSentinel does: nothing while the sequencer is
 ///         down, and neither borrows nor liquidations until `LIQUIDATION_GRACE` after it came back.
-///         Anyone may record a price outage it observes (`recordPriceOutage`); liquidations then wait
-///         the grace period after it, like after a recorded stablecoin pause.
+///         Anyone may record a price outage it observes (`recordPriceOutage`); liquidations then wait as
+///         long as the outage had lasted, up to `LIQUIDATION_GRACE`, like after a recorded stablecoin pause.
 interface IBtcCreditMarket is ILendingPool {
     error CreditInvalidPrice(int256 answer);
     error CreditPriceStale(uint256 updatedAt, uint256 heartbeat);
@@ -70,7 +70,8 @@ interface IBtcCreditMarket is ILendingPool {
     ///         collateral no longer covers debt plus bonus) for collateral worth repaid x (1 + bonus).
     function liquidate(address borrower, uint256 repayAmount, address to) external returns (uint256 seized);
 
-    /// @notice Records that the price feed is stale now; liquidations wait the grace period after it.
+    /// @notice Records that the price feed is stale (or non-positive) now; liquidations wait as long as it has
+    ///         been so, up to the grace period.
     function recordPriceOutage() external;
 
     /// @notice Sets the caps (the lister).

@@ -10,7 +10,7 @@ struct NavParams {
     uint32 staleAfterEpochs; // the feed is stale when no epoch has finalized for this many epochs
     uint64 depreciationEnd; // timestamp where the hardware's useful life (and the revenue) is taken to end
     uint16 lendingLifeWindows; // M: the lending price counts at most this many windows of remaining life
-    uint16 trackRecordWindows; // K: the lending price is the lowest of this many consecutive full windows
+    uint16 trackRecordWindows; // K: the lending price is the mean of this many consecutive full windows
 }
 
 /// @notice One recorded round: the valuation as of one finalized epoch.
@@ -21,7 +21,7 @@ struct NavRound {
     uint128 pricePerShare; // NAV: stablecoin base units per whole share (1e18 share units), rounded down
     uint256 revenuePerShare; // the shares' lease revenue accumulator as of the epoch (scale 1e36; energy income excluded)
     uint128 cappedPrice; // this window's price with the remaining life capped at M windows
-    uint128 lendingPrice; // the lowest capped price of this round's window and the K - 1 windows before it
+    uint128 lendingPrice; // the mean capped price of this round's window and the K - 1 windows before it
     uint64 baseRoundId; // the round this window starts after (0: genesis)
     uint16 fullWindows; // consecutive windows of at least `windowEpochs` ending here, counted up to K
 }
@@ -42,11 +42,11 @@ struct NavRound {
 ///
 ///         The NAV is a valuation, and revenue can be bought: a holder who leases the asset to itself
 ///         raises it. Lending therefore uses the *lending price*: each window's price with R capped at
-///         M windows (`cappedPrice`), and the lowest of the last K consecutive windows of at least
+///         M windows (`cappedPrice`), averaged over the last K consecutive disjoint windows of at least
 ///         `windowEpochs` each (`lendingPrice`). Each window's capped price is at most M x that window's
-///         holder revenue per share, so raising the lending price by dP per share needs revenue of at
-///         least dP / M per share in each of K disjoint windows: whoever spends S on leases raises the
-///         lending value of all shares by at most (M / K) x (holders' part of S). Until K full windows
+///         holder revenue per share, so raising the mean by dP per share needs K x dP / M of holder revenue
+///         per share across the K windows, whatever they held before: whoever spends S on leases raises
+///         the lending value of all shares by at most (M / K) x (holders' part of S). Until K full windows
 ///         exist the feed is young and backs no borrowing (`seasoned` false).
 ///         Served as a Chainlink feed (one round per recorded epoch; roundId = index + 1; the answer is
 ///         the lending price, 0 while young) and as Morpho Blue's `IOracle.price()` (the same).
@@ -87,8 +87,9 @@ interface INavOracle is AggregatorV3Interface, IOracle {
     ///         is stale, and whether it is seasoned (K full windows recorded; a young feed backs no loan).
     function lendingPrice() external view returns (uint256 price, uint64 epoch, bool stale, bool seasoned);
 
-    /// @notice When the feed last recovered from staleness (a round recorded after the previous one had
-    ///         gone stale); 0 if it never did. Lenders give borrowers a grace period from it.
+    /// @notice When the feed last recovered from staleness (a round recorded after the finalized data had
+    ///         gone stale: the epoch after the last round finalized only once that round was stale); 0 if it
+    ///         never did. Lenders give borrowers a grace period from it.
     function recoveredAt() external view returns (uint64);
 
     /// @notice The current epoch by the clock (not the latest finalized one).

@@ -58,6 +58,7 @@ contract TestAggregator is AggregatorV3Interface, Ownable {
         view
         returns (uint80, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
     {
+        // slither-disable-next-line incorrect-equality (a round id, not a balance)
         if (roundId == 0 || roundId > _rounds.length) revert TestAggregatorUnknownRound(roundId);
         Round memory r = _rounds[roundId - 1];
         return (roundId, r.answer, r.startedAt, r.updatedAt, roundId);

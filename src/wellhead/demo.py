@@ -532,11 +532,11 @@ class Demo:
         liquidation at 70 %, 8 % bonus, half the debt per liquidation; debt capped at `supply`); the lender
         supplies `supply`.
 
-        The feed is sized to the demo's five epochs: 2-epoch windows, so it is seasoned after two full
+        The feed is sized to the demo's five epochs: 1-epoch windows, so it is seasoned after two full
         windows (K = 2) and lends against at most three windows of revenue (M = 3; LTV x M = 1.5 < K). A
         production feed would use windows of days and a track record of weeks."""
         now = self.w3.eth.get_block("latest")["timestamp"]
-        nav_params = (2, 3, now + 3 * 365 * 86_400, 3, 2)  # window, stale after, life end, M, K
+        nav_params = (1, 3, now + 3 * 365 * 86_400, 3, 2)  # window, stale after, life end, M, K
         self._send(self.a.operator, self.p.nav_factory.functions.create(self.asset_id, nav_params))
         supply_cap = self.p.shares(self.asset_id).functions.totalSupply().call()
         self._send(
@@ -884,7 +884,7 @@ def render_credit(c: CreditOutcome) -> list[str]:
         "",
         "Credit market (NAV feed: trailing revenue x uptime x remaining life, per share)",
         f"NAV after each settled epoch: {navs}",
-        "lending price (the lowest of the last K = 2 windows, life capped at M = 3 windows; 0 until seasoned): "
+        "lending price (the mean of the last K = 2 windows, life capped at M = 3 windows; 0 until seasoned): "
         + lendings,
         f"lender supplied {u(c.supplied)}; investor A pledged {c.collateral // SHARE:,} shares at "
         f"{u(c.price_at_borrow)} and borrowed {u(c.borrowed)} (health {health(c.health_at_borrow)})",

@@ -174,10 +174,10 @@ def test_credit_markets_show_caps_track_record_and_the_btc_market(
     assert listed["caps"]["borrow_used"]["base_units"] == str(credit.assetDebt(result.asset_id).call())
     assert listed["caps"]["supply_used"]["base_units"] == str(credit.collateralRevenue(result.asset_id).call()[0])
     feed = listed["feed"]
-    assert (feed["window_epochs"], feed["track_record_windows"], feed["lending_life_windows"]) == (2, 2, 3)
+    assert (feed["window_epochs"], feed["track_record_windows"], feed["lending_life_windows"]) == (1, 2, 3)
     assert feed["seasoned"] and feed["full_windows"] == 2
     assert feed["lending_price"]["base_units"] == str(result.credit.lending[max(result.credit.lending)])
-    assert int(feed["nav"]["base_units"]) > int(feed["lending_price"]["base_units"])
+    assert feed["nav"]["base_units"] == str(result.credit.nav[max(result.credit.nav)]), "the NAV, beside it"
     btc = body["btc"]
     assert btc["price_per_btc"]["base_units"] == str(result.btc.price_after_drop) and btc["price_usable"] in (
         True,
@@ -187,7 +187,7 @@ def test_credit_markets_show_caps_track_record_and_the_btc_market(
     assert btc["caps"]["supply_used"]["base_units"] == str(result.btc.pledged - result.btc.seized)
     assert btc["liquidity"]["base_units"] == str(protocol.btc_credit.functions.idle().call())
     nav = client.get(f"/api/v1/assets/{result.asset_id}/nav").json()["items"]
-    assert [n["full_windows"] for n in nav] == [0, 1, 1, 2, 2], "the track record builds one window per two epochs"
+    assert [n["full_windows"] for n in nav] == [1, 2, 2, 2, 2], "the track record builds a window an epoch, up to K"
     assert nav[-1]["lending_price"]["base_units"] == str(result.credit.lending[4])
 
 

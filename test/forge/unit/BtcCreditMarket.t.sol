@@ -307,8 +307,8 @@ contract BtcCreditMarketTest is Test {
         pledgeAndBorrow(BTC, 42_000 * USDC);
         vm.expectRevert(abi.encodeWithSelector(IBtcCreditMarket.CreditPriceFresh.selector, block.timestamp, HEARTBEAT));
         btc.recordPriceOutage();
-        vm.warp(block.timestamp + HEARTBEAT + 1);
-        btc.recordPriceOutage(); // a keeper sees the feed stale
+        vm.warp(block.timestamp + HEARTBEAT + 2 hours);
+        btc.recordPriceOutage(); // a keeper sees the feed stale for two hours: the grace is the full hour
         uint256 until = block.timestamp + btc.LIQUIDATION_GRACE();
         assertEq(btc.priceOutageGraceUntil(), until, "grace until");
         vm.prank(admin);

@@ -310,14 +310,14 @@ contract CreditMarketTest is CreditFixture {
 
     // ---------------------------------------------------------------- liquidation
 
-    /// @dev 100 shares, all their capacity borrowed; then one epoch without delivery takes the lending
-    ///      price to (5/6)^2 of it (the window's revenue and uptime both lose a sixth): health 1.4 x 0.69,
-    ///      unhealthy but not insolvent.
+    /// @dev 100 shares, all their capacity borrowed; then nine epochs without delivery: the newest window is
+    ///      worth nothing and the one before a quarter, so the mean of four is about 0.56 of what it was:
+    ///      health 1.4 x 0.56, unhealthy but not insolvent.
     function shortfall() internal returns (uint256 price) {
         priced();
         depositCollateral(100e18);
         borrow(credit.borrowCapacity(assetId, borrower));
-        runEpochs(1, 0);
+        runEpochs(NAV_WINDOW + 3, 0);
         (price,,,) = nav.lendingPrice();
         credit.settle(assetId, borrower);
     }
@@ -364,7 +364,7 @@ contract CreditMarketTest is CreditFixture {
         priced();
         depositCollateral(100e18);
         borrow(credit.borrowCapacity(assetId, borrower));
-        runEpochs(8, 0); // nothing delivered: revenue and uptime collapse
+        runEpochs(SEASONED, 0); // nothing delivered for K windows: revenue and uptime collapse
         (uint256 price,,,) = nav.lendingPrice();
         assertEq(price, 0, "a window without delivery prices the shares at zero");
         uint256 debt = credit.debtOf(assetId, borrower);

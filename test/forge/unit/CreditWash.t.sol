@@ -88,12 +88,12 @@ contract CreditWashTest is CreditFixture {
         spent = start - usdc.balanceOf(attacker);
     }
 
-    /// @dev The review's attack, one window of self-leasing: the NAV would have lent far more than the
-    ///      wash cost; the lending price (the lowest of K windows) lends nothing.
-    function test_wash_OneWindowLendsNothing() public {
+    /// @dev The review's attack, one window of self-leasing: the NAV would have lent a thousand times the
+    ///      cost; the lending price (the mean of K windows, life capped at M) lends within the bound.
+    function test_wash_OneWindowLendsWithinTheBound() public {
         Wash memory w = wash(investor, GPUS, 1);
-        assertGt(w.navLoan, w.spent, "against the NAV the wash would pay");
-        assertEq(w.capacity, 0, "three idle windows among the last four: nothing to lend");
+        assertGt(w.navLoan, 1_000 * w.spent, "against the NAV the wash would pay a thousand times over");
+        assertGt(w.capacity, 0, "one window of revenue is a quarter of the mean");
     }
 
     /// @dev Washing all K windows: the capacity bought is well below what was spent.
@@ -103,6 +103,31 @@ contract CreditWashTest is CreditFixture {
         assertGt(w.navLoan, 10 * w.spent, "the NAV would have lent ten times the cost");
         // 0.5 x 6/4 x 0.85 x 0.6 = 0.3825 of S
         assertLe(w.capacity * 10_000 / w.spent, 3_825, "capacity / S <= 38.25 %");
+    }
+
+    /// @dev The review's attack on a minimum: a real lessee paid for K - 1 windows and left; a 60 % holder
+    ///      washes only the idle window. With the mean, what the wash adds to the capacity is still bounded
+    ///      by LTV x (M / K) x the holders' part of S x its share, and the wash does not pay.
+    function test_wash_AfterALesseeLeftBuysOnlyTheBound() public {
+        uint256 organic = openLease(lessee, GPUS, uint64((TRACK_RECORD_WINDOWS - 1) * NAV_WINDOW), LeaseClass.Firm);
+        while (market.ledgerOf(assetId).nextEpochToFinalize < market.leaseOf(organic).endEpoch) runEpochs(1, 10_000);
+        depositCollateral(600e18);
+        uint256 snapshot = vm.snapshotState();
+        runEpochs(NAV_WINDOW, 10_000); // nobody leases the next window
+        uint256 without = credit.borrowCapacity(assetId, borrower);
+        vm.revertToState(snapshot);
+        uint256 spent = selfLease(borrower, GPUS, 1);
+        uint256 with_ = credit.borrowCapacity(assetId, borrower);
+        uint256 bought = with_ - without;
+        uint256 bound =
+            spent * HOLDERS_BPS / 10_000 * 600 / 1_000 * 5_000 / 10_000 * LENDING_LIFE_WINDOWS / TRACK_RECORD_WINDOWS;
+        emit log_named_uint("spent S", spent);
+        emit log_named_uint("capacity without the wash", without);
+        emit log_named_uint("capacity with it", with_);
+        assertGt(without, 0, "the real lessee's windows still price the shares");
+        assertLe(bought, bound + 1, "what the wash bought <= LTV x M/K x holders' part of S x 60 %");
+        // it gets 60 % of the holders' part back; with what it bought, still less than it spent
+        assertLt(spent * HOLDERS_BPS / 10_000 * 600 / 1_000 + bought, spent, "the wash does not pay");
     }
 
     function test_wash_TheOperatorGainsNothingEither() public {

@@ -207,19 +207,21 @@ contract NavOracleTest is CreditFixture {
         assertEq(r.baseRoundId, nav.roundCount() - NAV_WINDOW, "the window starts after the round 6 epochs back");
     }
 
-    /// @dev One bad window anywhere in the last K pulls the lending price down to it; one good window
-    ///      (a wash) among bad ones cannot lift it.
-    function test_lendingPrice_LowestOfKWindows() public {
+    /// @dev The lending price is the mean of the last K windows: a bad window pulls it down by its share, and
+    ///      keeps doing so until K good windows have followed it.
+    function test_lendingPrice_MeanOfKWindows() public {
         openLease(lessee, GPUS, 1_000, LeaseClass.Firm);
         runEpochs(SEASONED + NAV_WINDOW, 10_000); // the unleased epoch 0 is out of the last K windows
         (uint256 steady,,, bool seasoned) = nav.lendingPrice();
         assertTrue(seasoned, "seasoned after K full windows");
         runEpochs(NAV_WINDOW, 5_000);
+        NavRound memory bad = nav.roundAt(uint80(nav.roundCount()));
         (uint256 halved,,,) = nav.lendingPrice();
-        assertLt(halved, steady / 2, "the half-uptime window sets the price (revenue and uptime both halve)");
+        assertLt(bad.cappedPrice, steady / 2, "the half-uptime window alone (revenue and uptime both halve)");
+        assertApproxEqAbs(halved, (3 * steady + bad.cappedPrice) / 4, 1, "the mean of three good and one bad");
         runEpochs(NAV_WINDOW, 10_000);
         (uint256 still,,,) = nav.lendingPrice();
-        assertEq(still, halved, "a good window cannot lift it while the bad one is among the last K");
+        assertApproxEqAbs(still, halved, 1, "the bad window still counts while among the last K");
         runEpochs(NAV_WINDOW * (TRACK_RECORD_WINDOWS - 1), 10_000);
         (uint256 recovered,,,) = nav.lendingPrice();
         assertApproxEqAbs(recovered, steady, 1, "K good windows later it is back");

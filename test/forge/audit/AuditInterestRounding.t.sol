@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {AuditBtcBase} from "./AuditBtcBase.sol";
+
+/// @notice Audit: interest rounds UP on every accrual (at least 1 unit whenever anything is borrowed), so
+///         anyone can inflate what borrowers owe by calling an accruing function (a 1-unit vault deposit
+///         here; CreditMarket.settle() is free) every block. Pool-wide, at most 1 unit per accrual.
+contract AuditInterestRoundingTest is AuditBtcBase {
+    function test_audit_perBlockAccrual_inflatesInterest() public {
+        // setUp: 42,000 USDC borrowed of 100,000; make it a small pool-wide debt: repay to 100 USDC
+        vm.prank(admin);
+        usdc.mint(miner, 1_000_000 * USDC);
+        vm.startPrank(miner);
+        usdc.approve(address(btc), type(uint256).max);
+        btc.repay(41_900 * USDC, miner);
+        vm.stopPrank();
+        vm.prank(admin);
+        btcUsd.setAnswer(60_000e8);
+
+        uint256 start = btc.debtOf(miner);
+        uint256 snap = vm.snapshotState();
+        vm.warp(block.timestamp + 1 hours);
+        uint256 once = btc.debtOf(miner) - start; // one accrual over the hour
+        vm.revertToState(snap);
+
+        vm.prank(admin);
+        usdc.mint(address(this), 1_000 * USDC);
+        usdc.approve(address(btc), type(uint256).max);
+        for (uint256 i; i < 1_800; ++i) {
+            vm.warp(block.timestamp + 2);
+            btc.deposit(1, address(this)); // accrues
+        }
+        uint256 perBlock = btc.debtOf(miner) - start;
+        emit log_named_uint("interest on 100 USDC over 1 h, accrued once (units)", once);
+        emit log_named_uint("same hour, accrued every 2 s (an L2 block) (units)", perBlock);
+        assertLe(perBlock, once + 2, "accrual frequency should not change the interest owed");
+    }
+}
