@@ -64,6 +64,11 @@ contract CreditInvariantTest is CreditFixture {
         assertEq(shares.balanceOf(address(credit)), collateral, "every share held is someone's collateral");
     }
 
+    /// @notice No borrow left a debt above LTV x the collateral's value at the lending price it used.
+    function invariant_debtWithinLtvAtBorrow() public view {
+        assertFalse(handler.overBorrowed(), "a borrow went above LTV");
+    }
+
     /// @notice No healthy position was liquidated, and no liquidation took more than repaid x (1 + bonus).
     function invariant_liquidationsFair() public view {
         assertFalse(handler.healthyLiquidated(), "a healthy position was liquidated");

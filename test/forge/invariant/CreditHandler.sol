@@ -56,6 +56,7 @@ contract CreditHandler is HandlerBase {
     bool public healthyLiquidated;
     bool public overSeized;
     bool public liquidatedInGrace;
+    bool public overBorrowed;
     uint256 public pauses;
     bool public priceMovedWithoutEpoch;
     uint256 public worstResidual;
@@ -169,7 +170,12 @@ contract CreditHandler is HandlerBase {
         // near the limit, so that a falling price makes positions liquidatable; sometimes above it
         amount = bound(amount, capacity / 2 + 1, capacity + capacity / 10 + 1);
         vm.prank(b);
-        try credit.borrow(assetId, amount, b) {} catch {}
+        try credit.borrow(assetId, amount, b) {
+            // the debt is within LTV x value at the lending price the borrow used (recorded by the borrow itself)
+            (uint256 price,) = _price();
+            uint256 value = uint256(credit.positionOf(assetId, b).collateral) * price / 1e18;
+            if (credit.debtOf(assetId, b) > value * credit.collateralParams(assetId).ltvBps / BPS) overBorrowed = true;
+        } catch {}
     }
 
     function repay(uint256 who, uint256 amount) external accounted(0) {
