@@ -3,9 +3,9 @@ pragma solidity 0.8.30;
 
 import {AuditBtcBase} from "./AuditBtcBase.sol";
 
-/// @notice Audit: recordPriceOutage() grants a full LIQUIDATION_GRACE after ANY lapse past the heartbeat,
-///         however short. A borrower who records each momentary lapse (a heartbeat update landing a block
-///         late) keeps an underwater position immune from liquidation except for a few seconds an hour.
+/// @notice Regression of the second review's finding: recordPriceOutage() granted a full LIQUIDATION_GRACE
+///         after any lapse past the heartbeat, however short, so a borrower recording each momentary lapse
+///         kept an underwater position immune. Fixed: the grace is as long as the outage had lasted (≤ 1 h).
 contract AuditBtcOutageGraceTest is AuditBtcBase {
     /// @dev One second of lapse buys an hour of immunity while the price is fresh and the position underwater.
     function test_audit_oneSecondLapse_buysAnHourOfImmunity() public {
@@ -23,8 +23,4 @@ contract AuditBtcOutageGraceTest is AuditBtcBase {
         emit log_named_uint("grace seconds bought with a 1 s lapse", btc.priceOutageGraceUntil() - block.timestamp);
         assertTrue(_canLiquidate(), "a fresh price on an underwater position should be liquidatable");
     }
-
-    /// @dev Over a day of heartbeat updates each landing 12 s (one block) late, with the borrower recording
-    ///      each lapse: after the first hour only an ~11 s window per hour is open (probing every 10 s from
-    ///      hour 1 on, only 2 probes in 360 per hour succeed).
 }

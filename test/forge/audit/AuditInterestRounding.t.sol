@@ -3,9 +3,9 @@ pragma solidity 0.8.30;
 
 import {AuditBtcBase} from "./AuditBtcBase.sol";
 
-/// @notice Audit: interest rounds UP on every accrual (at least 1 unit whenever anything is borrowed), so
-///         anyone can inflate what borrowers owe by calling an accruing function (a 1-unit vault deposit
-///         here; CreditMarket.settle() is free) every block. Pool-wide, at most 1 unit per accrual.
+/// @notice Regression of the second review's finding: interest rounded up on every accrual, so anyone could
+///         inflate what borrowers owe by triggering accruals (a 1-unit vault deposit, CreditMarket.settle())
+///         every block. Fixed: interest rounds down, as Morpho Blue's does.
 contract AuditInterestRoundingTest is AuditBtcBase {
     function test_audit_perBlockAccrual_inflatesInterest() public {
         // setUp: 42,000 USDC borrowed of 100,000; make it a small pool-wide debt: repay to 100 USDC
