@@ -18,7 +18,7 @@ interface IPausableToken {
 /// @title LendingPool
 /// @notice See {ILendingPool}. The lenders' vault, interest and debt bookkeeping of a credit market; the
 ///         market that inherits it holds the collateral and decides who may borrow.
-/// @dev Rounding: debt rounds up, repayments burn rounded-down debt shares, interest rounds up, vault
+/// @dev Rounding: debt rounds up, repayments burn rounded-down debt shares, interest rounds down (see `_interest`), vault
 ///      shares round as ERC-4626 prescribes (against the caller).
 abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, ReentrancyGuardTransient {
     using SafeCast for uint256;

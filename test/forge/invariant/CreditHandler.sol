@@ -7,7 +7,6 @@ import {CreditMarket} from "../../../contracts/CreditMarket.sol";
 import {LeaseMarket} from "../../../contracts/LeaseMarket.sol";
 import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
 import {NavOracle} from "../../../contracts/NavOracle.sol";
-import {AssetTerms} from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {CollateralParams, Position} from "../../../contracts/interfaces/ICreditMarket.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
 import {HandlerBase} from "../utils/HandlerBase.sol";
@@ -257,23 +256,11 @@ contract CreditHandler is HandlerBase {
     /// @dev Settles the next epoch (a report at `uptime`, or none) and, unless told not to, records the
     ///      feed's round. The price may move here, and only here.
     function settleEpoch(uint32 uptime, bool report, bool recordRound) external whenLive {
-        AssetTerms memory t = registry.terms(assetId);
-        uint64 epoch = market.ledgerOf(assetId).nextEpochToFinalize;
-        uint256 end = uint256(t.genesis) + uint256(epoch + 1) * t.epochLength;
         uint256 before = credit.totalAssets();
-        // Too late to report once the deadline passed (earlier skipped epochs may have taken the time).
-        if (block.timestamp > end + registry.protocolParams().reportDeadline) report = false;
-        if (report) {
-            _warpTo(end);
-            // half the epochs fall short, so that prices fall and liquidations happen
-            uptime = uint32(uptime % 2 == 0 ? bound(uptime, 0, 3_000) : bound(uptime, 0, 10_000));
-            _submitReport(oracle, keys, assetId, epoch, uptime, 0);
-            _warpTo(block.timestamp + registry.protocolParams().challengeWindow);
-        } else {
-            _warpTo(end + registry.protocolParams().reportDeadline + 1);
-        }
+        // half the epochs fall short, so that prices fall and liquidations happen
+        uptime = uint32(uptime % 2 == 0 ? bound(uptime, 0, 3_000) : bound(uptime, 0, 10_000));
+        _settleNextEpoch(registry, market, oracle, keys, assetId, uptime, report);
         interest += credit.totalAssets() - before;
-        market.finalizeEpoch(assetId, epoch);
         if (recordRound) nav.update();
     }
 

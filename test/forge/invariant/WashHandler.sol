@@ -7,7 +7,6 @@ import {CreditMarket} from "../../../contracts/CreditMarket.sol";
 import {LeaseMarket} from "../../../contracts/LeaseMarket.sol";
 import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
 import {NavOracle} from "../../../contracts/NavOracle.sol";
-import {AssetTerms} from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
 import {HandlerBase} from "../utils/HandlerBase.sol";
@@ -168,18 +167,7 @@ contract WashHandler is HandlerBase {
 
     /// @dev Settles the next epoch with a report at `uptime` (honest attestors), or none.
     function settleEpoch(uint32 uptime, bool report) external whenLive {
-        AssetTerms memory t = registry.terms(assetId);
-        uint64 epoch = market.ledgerOf(assetId).nextEpochToFinalize;
-        uint256 end = uint256(t.genesis) + uint256(epoch + 1) * t.epochLength;
-        if (block.timestamp > end + registry.protocolParams().reportDeadline) report = false;
-        if (report) {
-            _warpTo(end);
-            _submitReport(oracle, keys, assetId, epoch, uint32(bound(uptime, 0, 10_000)), 0);
-            _warpTo(block.timestamp + registry.protocolParams().challengeWindow);
-        } else {
-            _warpTo(end + registry.protocolParams().reportDeadline + 1);
-        }
-        market.finalizeEpoch(assetId, epoch);
+        _settleNextEpoch(registry, market, oracle, keys, assetId, uint32(bound(uptime, 0, 10_000)), report);
         nav.update();
     }
 

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {CapacityRegistry} from "../../../contracts/CapacityRegistry.sol";
+import {LeaseMarket} from "../../../contracts/LeaseMarket.sol";
 import {MetricsOracle} from "../../../contracts/MetricsOracle.sol";
+import {AssetTerms} from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {GridEvent, GridEventSource} from "../../../contracts/interfaces/IGridLedger.sol";
 import {Observation, Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
 import {Test} from "./Test.sol";
@@ -154,6 +157,32 @@ abstract contract HandlerBase is Test {
         );
         (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, oracle.gridLedger().hashEvent(ev));
         oracle.gridLedger().declareEvent(ev, abi.encodePacked(rr, s, v));
+    }
+
+    /// @dev Settles the asset's next epoch: a report at `uptime` by the first three `keys` when it ends, or none
+    ///      (then, or when the deadline already passed, the epoch settles unproven), then finalization.
+    function _settleNextEpoch(
+        CapacityRegistry registry,
+        LeaseMarket market,
+        MetricsOracle oracle,
+        uint256[3] memory keys,
+        uint256 assetId,
+        uint32 uptime,
+        bool report
+    ) internal {
+        AssetTerms memory t = registry.terms(assetId);
+        uint64 epoch = market.ledgerOf(assetId).nextEpochToFinalize;
+        uint256 end = uint256(t.genesis) + uint256(epoch + 1) * t.epochLength;
+        // Too late to report once the deadline passed (earlier skipped epochs may have taken the time).
+        if (block.timestamp > end + registry.protocolParams().reportDeadline) report = false;
+        if (report) {
+            _warpTo(end);
+            _submitReport(oracle, keys, assetId, epoch, uptime, 0);
+            _warpTo(block.timestamp + registry.protocolParams().challengeWindow);
+        } else {
+            _warpTo(end + registry.protocolParams().reportDeadline + 1);
+        }
+        market.finalizeEpoch(assetId, epoch);
     }
 
     function _warpTo(uint256 ts) internal {
