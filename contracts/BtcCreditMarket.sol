@@ -12,7 +12,9 @@ import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
 import {BtcPosition, Caps, CollateralParams, IBtcCreditMarket} from "./interfaces/IBtcCreditMarket.sol";
 import {RateCurve} from "./interfaces/ILendingPool.sol";
 import {CreditLib} from "./libraries/CreditLib.sol";
+import {Blocklist} from "./interfaces/IStablecoinGuard.sol";
 import {LendingPool} from "./LendingPool.sol";
+import {StablecoinLib} from "./libraries/StablecoinLib.sol";
 
 /// @title BtcCreditMarket
 /// @notice See {IBtcCreditMarket}.
@@ -33,6 +35,7 @@ contract BtcCreditMarket is IBtcCreditMarket, LendingPool {
         Caps caps;
         RateCurve curve;
         uint256 minDebt;
+        Blocklist blocklist; // the stablecoin issuer's (see {CapacityRegistry-blocklist})
     }
 
     uint32 private constant MIN_HEARTBEAT = 1 minutes;
@@ -58,7 +61,7 @@ contract BtcCreditMarket is IBtcCreditMarket, LendingPool {
 
     constructor(address admin, Terms memory t, string memory name_, string memory symbol_)
         ERC20(name_, symbol_)
-        LendingPool(admin, t.stablecoin, t.curve, t.minDebt)
+        LendingPool(admin, t.stablecoin, t.curve, t.minDebt, t.blocklist)
     {
         if (!CreditLib.isValid(t.params)) revert CreditInvalidCollateralParams(t.params);
         if (t.heartbeat < MIN_HEARTBEAT || t.heartbeat > MAX_HEARTBEAT) revert CreditInvalidFeed(address(t.priceFeed));
@@ -100,7 +103,7 @@ contract BtcCreditMarket is IBtcCreditMarket, LendingPool {
         totalCollateral = total;
         _positions[borrower].collateral += amount.toUint128();
         emit CollateralSupplied(borrower, msg.sender, amount);
-        _collateral.safeTransferFrom(msg.sender, address(this), amount);
+        StablecoinLib.pullExact(_collateral, msg.sender, amount);
     }
 
     /// @inheritdoc IBtcCreditMarket
@@ -119,6 +122,7 @@ contract BtcCreditMarket is IBtcCreditMarket, LendingPool {
     /// @inheritdoc IBtcCreditMarket
     function borrow(uint256 amount, address to) external nonReentrant returns (uint256 borrowShares) {
         if (amount == 0) revert CreditZeroAmount();
+        _requireNotFrozen(msg.sender);
         _accrue();
         BtcPosition storage pos = _positions[msg.sender];
         uint256 debt = _debtUp(pos.borrowShares) + amount;
@@ -149,7 +153,7 @@ contract BtcCreditMarket is IBtcCreditMarket, LendingPool {
         if (left != 0 && left < minDebt) revert CreditDebtBelowMinimum(left, minDebt);
         repaid = amount;
         emit Repaid(borrower, msg.sender, amount, burned);
-        _stablecoin.safeTransferFrom(msg.sender, address(this), amount);
+        StablecoinLib.pullExact(_stablecoin, msg.sender, amount);
     }
 
     /// @inheritdoc IBtcCreditMarket
@@ -180,7 +184,7 @@ contract BtcCreditMarket is IBtcCreditMarket, LendingPool {
             pos.borrowShares = 0;
         }
         emit Liquidated(borrower, msg.sender, repaid, seized, price_, writtenOff);
-        if (repaid != 0) _stablecoin.safeTransferFrom(msg.sender, address(this), repaid);
+        if (repaid != 0) StablecoinLib.pullExact(_stablecoin, msg.sender, repaid);
         _collateral.safeTransfer(to, seized);
     }
 

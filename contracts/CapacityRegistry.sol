@@ -15,7 +15,9 @@ import {
 } from "./interfaces/ICapacityRegistry.sol";
 import {ILeaseMarket} from "./interfaces/ILeaseMarket.sol";
 import {AttestationConfig, IMetricsOracle, OracleParams} from "./interfaces/IMetricsOracle.sol";
+import {Blocklist} from "./interfaces/IStablecoinGuard.sol";
 import {AttestationLib} from "./libraries/AttestationLib.sol";
+import {StablecoinLib} from "./libraries/StablecoinLib.sol";
 import {CapacityShares} from "./CapacityShares.sol";
 import {CapacitySharesFactory} from "./CapacitySharesFactory.sol";
 
@@ -49,6 +51,9 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
     }
 
     IERC20 private immutable _stablecoin;
+    uint256 private immutable _wholeCoin;
+    address private immutable _blocklistTarget;
+    bytes4 private immutable _blocklistSelector;
     CapacitySharesFactory public immutable sharesFactory;
     address public override leaseMarket;
     address public override metricsOracle;
@@ -59,12 +64,27 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
     mapping(uint256 assetId => PricingCurve) private _curves;
     mapping(uint256 assetId => AssetInfo) public info;
     mapping(uint256 assetId => uint256) private _bonds;
+    /// @dev Bond slashed for a protocol contract (the LeaseMarket's credits, the oracle's fraud slashes),
+    ///      still held here: a slash moves no tokens, so settlement and disputes never wait on the token.
+    mapping(address recipient => uint256) private _slashed;
+    /// @dev Assets the pauser role paused: only the pauser role may make them active again.
+    mapping(uint256 assetId => bool) public override pausedByPauser;
 
-    constructor(address admin, IERC20 stablecoin_, CapacitySharesFactory factory, ProtocolParams memory params) {
+    /// @param blocklist_ where the issuer's blocklist is read (a zero target: the token has none)
+    constructor(
+        address admin,
+        IERC20 stablecoin_,
+        CapacitySharesFactory factory,
+        ProtocolParams memory params,
+        Blocklist memory blocklist_
+    ) {
         if (admin == address(0) || address(stablecoin_) == address(0) || address(factory) == address(0)) {
             revert RegistryInvalidAddress();
         }
+        _wholeCoin = StablecoinLib.wholeCoin(stablecoin_);
         _stablecoin = stablecoin_;
+        _blocklistTarget = blocklist_.target;
+        _blocklistSelector = blocklist_.selector;
         sharesFactory = factory;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(GOVERNOR_ROLE, admin);
@@ -145,6 +165,7 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
                 market: ILeaseMarket(market),
                 operator: msg.sender,
                 stablecoin: _stablecoin,
+                blocklist: blocklist(),
                 restricted: p.restrictedTransfers,
                 totalShares: p.totalShares,
                 investors: p.investors,
@@ -240,7 +261,7 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
     }
 
     function _depositBond(uint256 assetId, uint256 amount) private {
-        _stablecoin.safeTransferFrom(msg.sender, address(this), amount);
+        StablecoinLib.pullExact(_stablecoin, msg.sender, amount);
         uint256 bond = _bonds[assetId] + amount;
         _bonds[assetId] = bond;
         emit BondDeposited(assetId, msg.sender, amount, bond);
@@ -250,6 +271,7 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
     function withdrawBond(uint256 assetId, address to) external {
         AssetTerms storage t = _requireAsset(assetId);
         if (msg.sender != t.operator) revert RegistryNotOperator(assetId, msg.sender);
+        StablecoinLib.requireNotFrozen(blocklist(), msg.sender);
         uint32 committed = ILeaseMarket(leaseMarket).ledgerOf(assetId).committedGpus;
         if (t.status != AssetStatus.Retired || committed != 0) revert RegistryBondLocked(assetId, t.status, committed);
         uint256 amount = _bonds[assetId];
@@ -270,6 +292,11 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
                 || (status == AssetStatus.Active && from == AssetStatus.Paused)
                 || (status == AssetStatus.Retired && isOperator));
         if (!allowed) revert RegistryInvalidStatusChange(assetId, from, status);
+        // A pause the pauser role set is lifted by the pauser role only (the operator may still retire).
+        if (status == AssetStatus.Active && !isPauser && pausedByPauser[assetId]) {
+            revert RegistryPausedByPauser(assetId);
+        }
+        if (status != AssetStatus.Retired) pausedByPauser[assetId] = isPauser && status == AssetStatus.Paused;
         t.status = status;
         emit AssetStatusChanged(assetId, from, status);
     }
@@ -287,8 +314,20 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
             bond -= slashed;
         }
         _bonds[assetId] = bond;
+        _slashed[to] += slashed;
         emit BondSlashed(assetId, to, amount, slashed, bond);
-        _stablecoin.safeTransfer(to, slashed);
+    }
+
+    /// @inheritdoc ICapacityRegistry
+    function release(address to, uint256 amount) external {
+        uint256 held = _slashed[msg.sender];
+        if (amount > held) revert RegistryReleaseExceedsSlashed(msg.sender, amount, held);
+        // amount <= held
+        unchecked {
+            _slashed[msg.sender] = held - amount;
+        }
+        emit SlashedReleased(msg.sender, to, amount);
+        _stablecoin.safeTransfer(to, amount);
     }
 
     // ---------------------------------------------------------------- views
@@ -303,6 +342,26 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
 
     function bondOf(uint256 assetId) external view returns (uint256) {
         return _bonds[assetId];
+    }
+
+    /// @inheritdoc ICapacityRegistry
+    function slashedFor(address recipient) external view returns (uint256) {
+        return _slashed[recipient];
+    }
+
+    /// @inheritdoc ICapacityRegistry
+    function blocklist() public view returns (Blocklist memory) {
+        return Blocklist({target: _blocklistTarget, selector: _blocklistSelector});
+    }
+
+    /// @inheritdoc ICapacityRegistry
+    function isFrozen(address account) external view returns (bool) {
+        return StablecoinLib.isFrozen(blocklist(), account);
+    }
+
+    /// @inheritdoc ICapacityRegistry
+    function wholeCoin() external view returns (uint256) {
+        return _wholeCoin;
     }
 
     /// @inheritdoc ICapacityRegistry

@@ -7,9 +7,12 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 import {ICapacityShares} from "./interfaces/ICapacityShares.sol";
 import {ILeaseMarket} from "./interfaces/ILeaseMarket.sol";
+import {Blocklist} from "./interfaces/IStablecoinGuard.sol";
+import {StablecoinLib} from "./libraries/StablecoinLib.sol";
 
 /// @title CapacityShares
 /// @notice See {ICapacityShares}. Deployed by the CapacityRegistry, one per asset; the holders' revenue
@@ -27,6 +30,7 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
         ILeaseMarket market;
         address operator;
         IERC20 stablecoin;
+        Blocklist blocklist;
         bool restricted;
         uint256 totalShares;
         address[] investors;
@@ -53,6 +57,10 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
     address public immutable operator;
     IERC20 public immutable stablecoin;
     bool public immutable override restricted;
+    address private immutable _blocklistTarget;
+    bytes4 private immutable _blocklistSelector;
+    bytes32 private constant PERMIT_TYPEHASH =
+        keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
 
     /// @dev The supply is fixed at construction, so the accumulator divides by an immutable, not a storage read.
     uint256 private immutable _supply;
@@ -77,6 +85,8 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
         operator = init.operator;
         stablecoin = init.stablecoin;
         restricted = init.restricted;
+        _blocklistTarget = init.blocklist.target;
+        _blocklistSelector = init.blocklist.selector;
         _setAllowed(init.operator, true);
         uint256 allocated = 0;
         for (uint256 i; i < init.investors.length; ++i) {
@@ -110,6 +120,7 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
 
     /// @inheritdoc ICapacityShares
     function claim(address to) external returns (uint256 amount) {
+        _requireNotFrozen(msg.sender);
         Holder memory h = _holders[msg.sender];
         uint160 perShare = _acc.revenuePerShare;
         amount = h.accrued + _pending(msg.sender, h.paidPerShare, perShare);
@@ -161,11 +172,16 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
         }
     }
 
-    /// @dev Settles both sides at the old balances before any balance moves; enforces the allowlist.
+    /// @dev Settles both sides at the old balances before any balance moves; enforces the allowlist and the
+    ///      issuer's freeze (a frozen holder would otherwise hand its revenue to a fresh address).
     function _update(address from, address to, uint256 value) internal override {
         if (restricted) {
             if (from != address(0) && !_allowed[from]) revert SharesTransferNotAllowed(from);
             if (to != address(0) && !_allowed[to]) revert SharesTransferNotAllowed(to);
+        }
+        if (from != address(0)) {
+            _requireNotFrozen(from);
+            _requireNotFrozen(to);
         }
         if (from != address(0)) _settle(from);
         if (to != address(0) && to != from) _settle(to);
@@ -185,6 +201,15 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
 
     /// @inheritdoc ICapacityShares
     function buy(uint256 shares, uint256 maxPricePerShare) external returns (uint256 cost) {
+        return _buy(msg.sender, shares, maxPricePerShare);
+    }
+
+    /// @inheritdoc ICapacityShares
+    function buyFor(address buyer, uint256 shares, uint256 maxPricePerShare) external returns (uint256 cost) {
+        return _buy(buyer, shares, maxPricePerShare);
+    }
+
+    function _buy(address buyer, uint256 shares, uint256 maxPricePerShare) private returns (uint256 cost) {
         if (shares == 0) revert SharesZeroAmount();
         Sale storage s = _sale;
         if (s.remaining == 0 || block.timestamp > s.deadline) revert SharesSaleClosed();
@@ -197,13 +222,14 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
             s.remaining -= shares;
         }
         proceeds += cost;
-        stablecoin.safeTransferFrom(msg.sender, address(this), cost);
-        _transfer(operator, msg.sender, shares);
-        emit SharesBought(msg.sender, shares, cost);
+        StablecoinLib.pullExact(stablecoin, msg.sender, cost);
+        _transfer(operator, buyer, shares);
+        emit SharesBought(buyer, shares, cost);
     }
 
     /// @inheritdoc ICapacityShares
     function withdrawProceeds(address to) external onlyOperator returns (uint256 amount) {
+        _requireNotFrozen(msg.sender);
         amount = proceeds;
         if (amount == 0) revert SharesNothingToClaim(msg.sender);
         proceeds = 0;
@@ -216,6 +242,24 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
         return (s.remaining, s.pricePerShare, s.deadline);
     }
 
+    // ---------------------------------------------------------------- permit
+
+    /// @notice EIP-2612 permit that also accepts an ERC-1271 signature when `owner` is a contract (a
+    ///         smart-contract wallet or a multisig): the signature is (r, s, v) packed, as ERC-1271 wallets
+    ///         verify it.
+    function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        public
+        override
+    {
+        if (block.timestamp > deadline) revert ERC2612ExpiredSignature(deadline);
+        bytes32 digest =
+            _hashTypedDataV4(keccak256(abi.encode(PERMIT_TYPEHASH, owner, spender, value, _useNonce(owner), deadline)));
+        if (!SignatureChecker.isValidSignatureNow(owner, digest, abi.encodePacked(r, s, v))) {
+            revert ERC2612InvalidSigner(owner, owner);
+        }
+        _approve(owner, spender, value);
+    }
+
     // ---------------------------------------------------------------- allowlist
 
     /// @inheritdoc ICapacityShares
@@ -226,6 +270,10 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
     function _setAllowed(address account, bool allowed) private {
         _allowed[account] = allowed;
         emit AllowlistUpdated(account, allowed);
+    }
+
+    function _requireNotFrozen(address account) private view {
+        StablecoinLib.requireNotFrozen(Blocklist({target: _blocklistTarget, selector: _blocklistSelector}), account);
     }
 
     function isAllowed(address account) external view returns (bool) {

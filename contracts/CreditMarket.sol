@@ -13,6 +13,7 @@ import {Caps, CollateralParams, ICreditMarket, Position, RateCurve} from "./inte
 import {INavOracle, INavOracleFactory, NavParams} from "./interfaces/INavOracle.sol";
 import {CreditLib} from "./libraries/CreditLib.sol";
 import {LendingPool} from "./LendingPool.sol";
+import {StablecoinLib} from "./libraries/StablecoinLib.sol";
 
 /// @title CreditMarket
 /// @notice See {ICreditMarket}.
@@ -60,7 +61,10 @@ contract CreditMarket is ICreditMarket, LendingPool {
         uint256 minDebt_,
         string memory name_,
         string memory symbol_
-    ) ERC20(name_, symbol_) LendingPool(admin, IERC20(registry_.stablecoin()), curve, minDebt_) {
+    )
+        ERC20(name_, symbol_)
+        LendingPool(admin, IERC20(registry_.stablecoin()), curve, minDebt_, registry_.blocklist())
+    {
         registry = registry_;
         navFactory = navFactory_;
     }
@@ -116,7 +120,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
         if (shares == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
         _accrue();
-        (Position storage pos, uint256 collected) = _settle(assetId, c.shares, borrower);
+        Position storage pos = _settle(assetId, c.shares, borrower);
         CollateralRevenue storage r = _revenue[assetId];
         uint256 total = r.totalCollateral + shares;
         uint256 cap = _caps[assetId].supplyCap;
@@ -124,7 +128,6 @@ contract CreditMarket is ICreditMarket, LendingPool {
         pos.collateral += shares.toUint128();
         r.totalCollateral = total.toUint128();
         emit CollateralDeposited(assetId, borrower, msg.sender, shares);
-        _claimCollected(c.shares, collected);
         IERC20(c.shares).safeTransferFrom(msg.sender, address(this), shares);
     }
 
@@ -133,15 +136,15 @@ contract CreditMarket is ICreditMarket, LendingPool {
     function withdrawCollateral(uint256 assetId, uint256 shares, address to) external nonReentrant {
         if (shares == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
+        _requireNotFrozen(msg.sender);
         _recordNewestRound(c.feed);
         _accrue();
-        (Position storage pos, uint256 collected) = _settle(assetId, c.shares, msg.sender);
+        Position storage pos = _settle(assetId, c.shares, msg.sender);
         uint256 held = pos.collateral;
         if (shares > held) revert CreditInsufficientCollateral(shares, held);
         _removeCollateral(assetId, pos, shares);
         if (pos.borrowShares != 0) _requireWithinLtv(assetId, c, pos, _debtUp(pos.borrowShares));
         emit CollateralWithdrawn(assetId, msg.sender, to, shares);
-        _claimCollected(c.shares, collected);
         IERC20(c.shares).safeTransfer(to, shares);
     }
 
@@ -151,9 +154,10 @@ contract CreditMarket is ICreditMarket, LendingPool {
         if (amount == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
         if (registry.terms(assetId).status != AssetStatus.Active) revert CreditAssetNotActive(assetId);
+        _requireNotFrozen(msg.sender);
         _recordNewestRound(c.feed);
         _accrue();
-        (Position storage pos, uint256 collected) = _settle(assetId, c.shares, msg.sender);
+        Position storage pos = _settle(assetId, c.shares, msg.sender);
         uint256 debt = _debtUp(pos.borrowShares) + amount;
         if (debt < minDebt) revert CreditDebtBelowMinimum(debt, minDebt);
         _requireWithinLtv(assetId, c, pos, debt);
@@ -165,7 +169,6 @@ contract CreditMarket is ICreditMarket, LendingPool {
         c.borrowShares = assetShares.toUint96();
         pos.borrowShares += borrowShares.toUint128();
         emit Borrowed(assetId, msg.sender, to, amount, borrowShares);
-        _claimCollected(c.shares, collected);
         _stablecoin.safeTransfer(to, amount);
     }
 
@@ -174,7 +177,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
         if (amount == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
         _accrue();
-        (Position storage pos, uint256 collected) = _settle(assetId, c.shares, borrower);
+        Position storage pos = _settle(assetId, c.shares, borrower);
         uint256 debt = _debtUp(pos.borrowShares);
         if (amount == type(uint256).max) amount = debt;
         else if (amount > debt) revert CreditRepayExceedsDebt(amount, debt);
@@ -185,8 +188,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
         if (left != 0 && left < minDebt) revert CreditDebtBelowMinimum(left, minDebt);
         repaid = amount;
         emit Repaid(assetId, borrower, msg.sender, amount, burned);
-        _claimCollected(c.shares, collected);
-        _stablecoin.safeTransferFrom(msg.sender, address(this), amount);
+        StablecoinLib.pullExact(_stablecoin, msg.sender, amount);
     }
 
     /// @inheritdoc ICreditMarket
@@ -200,14 +202,13 @@ contract CreditMarket is ICreditMarket, LendingPool {
         Collateral storage c = _listed(assetId);
         _recordNewestRound(c.feed);
         _accrue();
-        (Position storage pos, uint256 collected) = _settle(assetId, c.shares, borrower);
+        Position storage pos = _settle(assetId, c.shares, borrower);
         uint256 repaid;
         uint256 price;
         uint256 writtenOff;
         (seized, repaid, price, writtenOff) = _liquidate(assetId, borrower, c, pos, repayAmount);
         emit Liquidated(assetId, borrower, msg.sender, repaid, seized, price, writtenOff);
-        _claimCollected(c.shares, collected);
-        if (repaid != 0) _stablecoin.safeTransferFrom(msg.sender, address(this), repaid);
+        if (repaid != 0) StablecoinLib.pullExact(_stablecoin, msg.sender, repaid);
         IERC20(c.shares).safeTransfer(to, seized);
     }
 
@@ -272,42 +273,37 @@ contract CreditMarket is ICreditMarket, LendingPool {
     function settle(uint256 assetId, address borrower) external nonReentrant {
         Collateral storage c = _listed(assetId);
         _accrue();
-        (, uint256 collected) = _settle(assetId, c.shares, borrower);
-        _claimCollected(c.shares, collected);
+        _settle(assetId, c.shares, borrower);
     }
 
     /// @inheritdoc ICreditMarket
     function claimSurplus(uint256 assetId, address to) external nonReentrant returns (uint256 amount) {
         Collateral storage c = _listed(assetId);
+        _requireNotFrozen(msg.sender);
         _accrue();
-        (Position storage pos, uint256 collected) = _settle(assetId, c.shares, msg.sender);
+        Position storage pos = _settle(assetId, c.shares, msg.sender);
         amount = pos.surplus;
         if (amount == 0) revert CreditNothingToClaim(assetId, msg.sender);
         pos.surplus = 0;
         emit SurplusClaimed(assetId, msg.sender, to, amount);
-        _claimCollected(c.shares, collected);
         _stablecoin.safeTransfer(to, amount);
     }
 
     // ---------------------------------------------------------------- collateral revenue
 
-    /// @dev Accounts for the asset's shares revenue owed to this contract, then credits the position's
-    ///      part of it: first to its debt, the rest to its surplus. The caller claims the `collected`
-    ///      revenue from the shares (`_claimCollected`) after its own state changes, before paying out.
-    function _settle(uint256 assetId, address sharesToken, address borrower)
-        private
-        returns (Position storage pos, uint256 collected)
-    {
+    /// @dev Collects the asset's shares revenue owed to this contract (when the LeaseMarket can pay it),
+    ///      then credits the position's part of what was collected: first to its debt, the rest to its
+    ///      surplus.
+    function _settle(uint256 assetId, address sharesToken, address borrower) private returns (Position storage pos) {
         CollateralRevenue storage r = _revenue[assetId];
-        uint256 perCollateral;
-        (perCollateral, collected) = _collect(assetId, sharesToken, r);
+        uint256 perCollateral = _collect(assetId, sharesToken, r);
         pos = _positions[assetId][borrower];
         uint256 paid = pos.revenuePaid;
         // slither-disable-next-line incorrect-equality (accumulator values, not balances)
-        if (paid == perCollateral) return (pos, collected);
+        if (paid == perCollateral) return pos;
         pos.revenuePaid = perCollateral;
         uint256 earned = Math.mulDiv(pos.collateral, perCollateral - paid, ACC_SCALE);
-        if (earned == 0) return (pos, collected);
+        if (earned == 0) return pos;
         // The credited total never exceeds the collected total: each position's share is rounded down
         // from its part of a total that was itself rounded down (checked arithmetic would catch a bug).
         r.unallocated -= uint128(earned);
@@ -318,13 +314,24 @@ contract CreditMarket is ICreditMarket, LendingPool {
         emit RevenueApplied(assetId, borrower, earned, repaid);
     }
 
+    /// @dev Claims the revenue first and counts only what arrived: when the LeaseMarket cannot pay (the
+    ///      issuer froze it, or the token is paused) the revenue stays owed to this contract and is collected
+    ///      later, and repaying, liquidating and settling loans go on without it. The claim is a call to the
+    ///      asset's own shares (created by the registry's factory), which pays through the LeaseMarket; every
+    ///      entry point is nonReentrant.
+    // slither-disable-next-line reentrancy-no-eth,reentrancy-benign,reentrancy-events
     function _collect(uint256 assetId, address sharesToken, CollateralRevenue storage r)
         private
-        returns (uint256 perCollateral, uint256 pending)
+        returns (uint256 perCollateral)
     {
         perCollateral = r.perCollateral;
-        pending = ICapacityShares(sharesToken).claimable(address(this));
-        if (pending == 0) return (perCollateral, 0);
+        uint256 pending = ICapacityShares(sharesToken).claimable(address(this));
+        if (pending == 0) return perCollateral;
+        try ICapacityShares(sharesToken).claim(address(this)) returns (uint256 claimed) {
+            pending = claimed;
+        } catch {
+            return perCollateral;
+        }
         uint256 total = r.totalCollateral;
         if (total == 0) {
             // Revenue of shares sent here outside any position belongs to no borrower and never to the
@@ -339,12 +346,6 @@ contract CreditMarket is ICreditMarket, LendingPool {
         emit RevenueCollected(assetId, pending, perCollateral);
     }
 
-    /// @dev Brings in the revenue `_collect` accounted for: the shares pay exactly what they reported as
-    ///      claimable in the same transaction.
-    function _claimCollected(address sharesToken, uint256 collected) private {
-        // slither-disable-next-line unused-return (the amount is `collected`, read just before)
-        if (collected != 0) ICapacityShares(sharesToken).claim(address(this));
-    }
 
     // ---------------------------------------------------------------- health
 

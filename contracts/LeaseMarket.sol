@@ -14,10 +14,13 @@ import {AssetLedger, EpochIndex, ILeaseMarket, Lease, LeaseClass} from "./interf
 import {IGridLedger} from "./interfaces/IGridLedger.sol";
 import {IMetricsOracle} from "./interfaces/IMetricsOracle.sol";
 import {PricingLib} from "./libraries/PricingLib.sol";
+import {StablecoinLib} from "./libraries/StablecoinLib.sol";
 
 /// @title LeaseMarket
 /// @notice See {ILeaseMarket}. Every stablecoin unit of lessees, operators, the treasury and share holders
-///         sits here until its owner pulls it, so a blocklisted account can only ever block itself.
+///         sits here until its owner pulls it, so a blocklisted account can only ever block itself, and an
+///         account the issuer froze can neither pull its value nor hand its lease to another address.
+///         Settlement moves no tokens: the bond's credits stay in the registry until a lessee claims them.
 /// @dev Settlement math. A lease of rate r over epochs [s, t) is charged ceil(r * (I[last] - I[s-1]) / 1e8)
 ///      where I is the asset's cumulative delivered-fraction index of the lease's class (scale 1e8 per
 ///      epoch). An epoch moves floor(sum of rate x fraction / 1e8) from escrow to revenue, carrying the
@@ -30,7 +33,8 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
     uint256 private constant BPS = 10_000;
     uint256 private constant SCALE = 1e8; // fractions: bps x bps
     uint64 public constant MAX_LEASE_EPOCHS = 1_000_000;
-    uint256 public constant MIN_ENERGY_INCOME = 10_000; // base units (0.01 of a 6-decimal stablecoin)
+    /// @notice The smallest energy-income deposit: a hundredth of one coin, whatever the decimals.
+    uint256 public immutable minEnergyIncome;
 
     /// @dev Changes to the per-class active rate that take effect when an epoch is settled (two slots: the
     ///      starts, and the ends with the GPUs of the same leases). `gpusEnding` are the GPUs of leases whose
@@ -86,12 +90,16 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
     mapping(uint256 assetId => mapping(uint64 epoch => EpochIndex)) private _indices;
     mapping(address account => uint256) private _fees;
     mapping(uint256 assetId => EnergyIncome) private _energyIncome;
+    /// @dev Every stablecoin unit this contract owes: escrow, holders' revenue and fees (taken in, not yet
+    ///      paid out). Settlement only moves value between them; what is held above it was sent by mistake.
+    uint256 private _owed;
 
     constructor(ICapacityRegistry registry_, IMetricsOracle oracle_) ERC721("Wellhead GPU Lease", "WHLEASE") {
         registry = registry_;
         oracle = oracle_;
         gridLedger = oracle_.gridLedger();
         stablecoin = IERC20(registry_.stablecoin());
+        minEnergyIncome = registry_.wholeCoin() / 100;
     }
 
     // ---------------------------------------------------------------- leases
@@ -101,6 +109,29 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         external
         returns (uint256 leaseId)
     {
+        return _open(msg.sender, assetId, gpus, epochs, class, maxPricePerGpuHour);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function openLeaseFor(
+        address lessee,
+        uint256 assetId,
+        uint32 gpus,
+        uint64 epochs,
+        LeaseClass class,
+        uint256 maxPricePerGpuHour
+    ) external returns (uint256 leaseId) {
+        return _open(lessee, assetId, gpus, epochs, class, maxPricePerGpuHour);
+    }
+
+    function _open(
+        address lessee,
+        uint256 assetId,
+        uint32 gpus,
+        uint64 epochs,
+        LeaseClass class,
+        uint256 maxPricePerGpuHour
+    ) private returns (uint256 leaseId) {
         AssetTerms memory t = registry.terms(assetId);
         if (t.status != AssetStatus.Active) revert MarketAssetNotLeasable(assetId);
         if (gpus == 0) revert MarketZeroGpus();
@@ -120,12 +151,14 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
             endEpoch: end,
             ratePerEpoch: rate,
             refundPaid: 0,
-            creditPaid: 0
+            creditPaid: 0,
+            closedRefund: 0
         });
         uint256 prepaid = uint256(rate) * epochs;
-        emit LeaseOpened(leaseId, assetId, msg.sender, class, gpus, start, end, price, rate, prepaid);
-        stablecoin.safeTransferFrom(msg.sender, address(this), prepaid);
-        _mint(msg.sender, leaseId);
+        _owed += prepaid;
+        emit LeaseOpened(leaseId, assetId, lessee, class, gpus, start, end, price, rate, prepaid);
+        StablecoinLib.pullExact(stablecoin, msg.sender, prepaid);
+        _mint(lessee, leaseId);
     }
 
     /// @dev Commits `gpus` of capacity. Leases always start at the next epoch and no lease starts later,
@@ -167,7 +200,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
 
     /// @inheritdoc ILeaseMarket
     function closeLease(uint256 leaseId) external returns (uint256 refunded) {
-        address owner = _requireLeaseOwner(leaseId);
+        _requireLeaseOwner(leaseId);
         Lease storage l = _leases[leaseId];
         uint256 assetId = l.assetId;
         AssetTerms memory t = registry.terms(assetId);
@@ -184,25 +217,35 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         // GPUs are read when the epoch before it settles, which cannot have happened either (newEnd - 1 is
         // at least the current epoch).
         _removeEnd(buckets[oldEnd], firm, rate, gpus);
+        refunded = uint256(rate) * (oldEnd - newEnd);
+        uint256 charge = 0;
         // slither-disable-next-line incorrect-equality (epoch numbers)
         if (newEnd == l.startEpoch) {
-            // Not started: cancel outright and free the capacity now.
+            // Not started: cancel outright and free the capacity now, for one epoch's rate to the asset's
+            // income, so that cancelling is never cheaper than the shortest lease (see the README).
             if (firm) buckets[newEnd].firmStart -= rate;
             else buckets[newEnd].interruptibleStart -= rate;
             _ledgers[assetId].committedGpus -= gpus;
+            charge = rate;
+            refunded -= charge; // oldEnd > newEnd, so the prepaid term is at least one epoch
         } else {
             _addEnd(buckets[newEnd], firm, rate, gpus);
         }
         l.endEpoch = newEnd;
-        refunded = uint256(rate) * (oldEnd - newEnd);
+        // The refund stays with the lease: whoever holds it claims it, so a seller cannot empty a lease it
+        // has listed for sale.
+        l.closedRefund += refunded.toUint128();
         emit LeaseClosed(leaseId, oldEnd, newEnd, refunded);
-        stablecoin.safeTransfer(owner, refunded);
+        if (charge != 0) {
+            emit LeaseCancelled(leaseId, charge);
+            _addIncome(assetId, t, charge);
+        }
     }
 
     /// @inheritdoc ILeaseMarket
     function extendLease(uint256 leaseId, uint64 epochs) external returns (uint256 paid) {
-        _requireLeaseOwner(leaseId);
         Lease storage l = _leases[leaseId];
+        if (_ownerOf(leaseId) == address(0)) revert MarketNotLeaseOwner(leaseId, msg.sender);
         uint256 assetId = l.assetId;
         AssetTerms memory t = registry.terms(assetId);
         if (t.status != AssetStatus.Active) revert MarketAssetNotLeasable(assetId);
@@ -225,22 +268,26 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         _addEnd(buckets[newEnd], firm, rate, gpus);
         l.endEpoch = newEnd;
         paid = uint256(rate) * epochs;
+        _owed += paid;
         emit LeaseExtended(leaseId, oldEnd, newEnd, paid);
-        stablecoin.safeTransferFrom(msg.sender, address(this), paid);
+        StablecoinLib.pullExact(stablecoin, msg.sender, paid);
     }
 
     /// @inheritdoc ILeaseMarket
     function claimRefund(uint256 leaseId, address to) external returns (uint256 refund, uint256 credit) {
-        _requireLeaseOwner(leaseId);
+        address owner = _requireLeaseOwner(leaseId);
+        _requireNotFrozen(owner);
         (refund, credit) = refundable(leaseId);
-        uint256 total = refund + credit;
         // slither-disable-next-line incorrect-equality (a sum of owed amounts, not a balance anyone can move)
-        if (total == 0) revert MarketNothingToRefund(leaseId);
+        if (refund + credit == 0) revert MarketNothingToRefund(leaseId);
         Lease storage l = _leases[leaseId];
         l.refundPaid += refund.toUint128();
         l.creditPaid += credit.toUint128();
+        _owed -= refund;
         emit LeaseRefunded(leaseId, to, refund, credit);
-        stablecoin.safeTransfer(to, total);
+        if (refund != 0) stablecoin.safeTransfer(to, refund);
+        // the credits are slashed bond, held by the registry for this contract
+        if (credit != 0) registry.release(to, credit);
     }
 
     /// @inheritdoc ILeaseMarket
@@ -249,10 +296,10 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         uint64 next = _ledgers[l.assetId].nextEpochToFinalize;
         // Only finalized epochs count: [start, min(next, end)).
         uint64 stop = next < l.endEpoch ? next : l.endEpoch;
-        if (stop <= l.startEpoch) return (0, 0);
+        if (stop <= l.startEpoch) return (l.closedRefund - l.refundPaid, 0);
         EpochIndex memory last = _indices[l.assetId][stop - 1];
         EpochIndex memory before = _indices[l.assetId][l.startEpoch - 1];
-        uint256 owed = uint256(l.ratePerEpoch) * (stop - l.startEpoch);
+        uint256 due = uint256(l.ratePerEpoch) * (stop - l.startEpoch);
         uint256 deliveredFraction;
         // slither-disable-next-line incorrect-equality (an enum)
         if (l.class == LeaseClass.Firm) {
@@ -265,7 +312,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         }
         uint256 charged = Math.mulDiv(l.ratePerEpoch, deliveredFraction, SCALE, Math.Rounding.Ceil);
         // charged <= owed since each epoch's fraction is at most SCALE; both totals only grow with epochs
-        refund = owed - charged - l.refundPaid;
+        refund = due - charged + l.closedRefund - l.refundPaid;
         credit -= l.creditPaid;
     }
 
@@ -423,6 +470,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
 
     /// @inheritdoc ILeaseMarket
     function withdrawFees(address to) external returns (uint256 amount) {
+        _requireNotFrozen(msg.sender);
         amount = _fees[msg.sender];
         _fees[msg.sender] = 0;
         if (msg.sender == registry.protocolParams().treasury) {
@@ -430,6 +478,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
             protocolFees = 0;
         }
         if (amount == 0) revert MarketNothingToClaim(msg.sender);
+        _owed -= amount;
         emit FeesWithdrawn(msg.sender, to, amount);
         stablecoin.safeTransfer(to, amount);
     }
@@ -440,23 +489,50 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         if (t.status == AssetStatus.None) revert MarketUnknownAsset(assetId);
         if (msg.sender != t.operator) revert MarketNotOperator(assetId, msg.sender);
         if (reference_ == bytes32(0)) revert MarketZeroReference();
-        if (amount < MIN_ENERGY_INCOME) revert MarketDustAmount(amount, MIN_ENERGY_INCOME);
+        uint256 min = minEnergyIncome;
+        if (amount < min) revert MarketDustAmount(amount, min);
         uint256 eventAsset = gridLedger.eventOf(reference_).assetId;
         if (eventAsset != 0 && eventAsset != assetId) revert MarketEventOfOtherAsset(reference_, eventAsset, assetId);
 
-        uint256 protocolFee = amount * t.protocolFeeBps / BPS;
-        uint256 operatorFee = amount * t.operatorFeeBps / BPS;
-        // protocol + operator fee bps <= 7,000 < 10,000, so this cannot underflow
-        uint256 holders = amount - protocolFee - operatorFee;
-        _ledgers[assetId].holdersRevenue += holders.toUint128();
-        if (protocolFee != 0) protocolFees += protocolFee;
-        if (operatorFee != 0) _fees[t.operator] += operatorFee;
+        _owed += amount;
+        (uint256 protocolFee, uint256 operatorFee, uint256 holders) = _splitIncome(assetId, t, amount);
         EnergyIncome storage income = _energyIncome[assetId];
         income.total += amount.toUint128();
         income.holders += holders.toUint128();
         emit EnergyIncomeDeposited(assetId, reference_, msg.sender, amount, protocolFee, operatorFee, holders);
-        stablecoin.safeTransferFrom(msg.sender, address(this), amount);
+        StablecoinLib.pullExact(stablecoin, msg.sender, amount);
         ICapacityShares(t.shares).distribute(holders);
+    }
+
+    /// @dev Income outside settlement (energy, cancellations) split like delivered value: fees, then holders.
+    function _splitIncome(uint256 assetId, AssetTerms memory t, uint256 amount)
+        private
+        returns (uint256 protocolFee, uint256 operatorFee, uint256 holders)
+    {
+        protocolFee = amount * t.protocolFeeBps / BPS;
+        operatorFee = amount * t.operatorFeeBps / BPS;
+        // protocol + operator fee bps <= 7,000 < 10,000, so this cannot underflow
+        holders = amount - protocolFee - operatorFee;
+        _ledgers[assetId].holdersRevenue += holders.toUint128();
+        if (protocolFee != 0) protocolFees += protocolFee;
+        if (operatorFee != 0) _fees[t.operator] += operatorFee;
+    }
+
+    /// @dev A cancellation's charge: already held as escrow, now the asset's income.
+    function _addIncome(uint256 assetId, AssetTerms memory t, uint256 amount) private {
+        (,, uint256 holders) = _splitIncome(assetId, t, amount);
+        if (holders != 0) ICapacityShares(t.shares).distribute(holders);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function sweepSurplus() external returns (uint256 amount) {
+        uint256 held = stablecoin.balanceOf(address(this));
+        uint256 liabilities = _owed;
+        amount = held > liabilities ? held - liabilities : 0;
+        if (amount == 0) revert MarketNothingToSweep(held, liabilities);
+        address treasury = registry.protocolParams().treasury;
+        emit SurplusSwept(treasury, amount);
+        stablecoin.safeTransfer(treasury, amount);
     }
 
     /// @inheritdoc ILeaseMarket
@@ -469,6 +545,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         unchecked {
             ledger.holdersRevenue = uint128(available - amount);
         }
+        _owed -= amount;
         stablecoin.safeTransfer(to, amount);
     }
 
@@ -498,9 +575,14 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         return _users[tokenId].expires;
     }
 
-    /// @dev A transfer of the position clears its user (ERC-4907).
+    /// @dev A transfer of the position clears its user (ERC-4907). Neither side of a transfer may be frozen
+    ///      by the issuer (a frozen lessee would hand its escrow to a fresh address).
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         from = super._update(to, tokenId, auth);
+        if (from != address(0)) {
+            _requireNotFrozen(from);
+            _requireNotFrozen(to);
+        }
         if (from != to && _users[tokenId].user != address(0)) {
             delete _users[tokenId];
             emit UpdateUser(tokenId, address(0), 0);
@@ -549,9 +631,19 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
     }
 
     /// @inheritdoc ILeaseMarket
+    function owed() external view returns (uint256) {
+        return _owed;
+    }
+
+    /// @inheritdoc ILeaseMarket
     function energyIncomeOf(uint256 assetId) external view returns (uint256 total, uint256 holders) {
         EnergyIncome memory income = _energyIncome[assetId];
         return (income.total, income.holders);
+    }
+
+    /// @dev The registry reads the issuer's blocklist (this contract is at the code-size limit).
+    function _requireNotFrozen(address account) private view {
+        if (registry.isFrozen(account)) revert StablecoinAccountFrozen(account);
     }
 
     function _currentEpoch(AssetTerms memory t) private view returns (uint64) {

@@ -9,6 +9,8 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ILendingPool, RateCurve} from "./interfaces/ILendingPool.sol";
+import {Blocklist} from "./interfaces/IStablecoinGuard.sol";
+import {StablecoinLib} from "./libraries/StablecoinLib.sol";
 
 /// @notice What a pausable stablecoin (Circle's FiatToken, OpenZeppelin's Pausable) answers.
 interface IPausableToken {
@@ -42,6 +44,8 @@ abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, Reentranc
     uint16 private immutable _kinkBps;
     uint32 private immutable _slope1Bps;
     uint32 private immutable _slope2Bps;
+    address private immutable _blocklistTarget;
+    bytes4 private immutable _blocklistSelector;
 
     uint128 internal _totalBorrowAssets;
     uint128 internal _totalBorrowShares;
@@ -50,7 +54,13 @@ abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, Reentranc
     uint64 private _pauseSeenAt;
     uint256 public override badDebt;
 
-    constructor(address admin, IERC20 stablecoin_, RateCurve memory curve, uint256 minDebt_) ERC4626(stablecoin_) {
+    constructor(
+        address admin,
+        IERC20 stablecoin_,
+        RateCurve memory curve,
+        uint256 minDebt_,
+        Blocklist memory blocklist_
+    ) ERC4626(stablecoin_) {
         if (
             curve.kinkBps == 0 || curve.kinkBps >= BPS
                 || uint256(curve.baseBps) + curve.slope1Bps + curve.slope2Bps > MAX_RATE_BPS
@@ -61,6 +71,8 @@ abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, Reentranc
         _kinkBps = curve.kinkBps;
         _slope1Bps = curve.slope1Bps;
         _slope2Bps = curve.slope2Bps;
+        _blocklistTarget = blocklist_.target;
+        _blocklistSelector = blocklist_.selector;
         _lastAccrual = uint64(block.timestamp);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(LISTER_ROLE, admin);
@@ -239,7 +251,10 @@ abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, Reentranc
         if (shares == 0) revert CreditZeroShares(assets);
         _accrue();
         _idle += assets.toUint128();
-        super._deposit(caller, receiver, assets, shares);
+        // ERC4626._deposit, with the amount received checked (no fee-on-transfer token mis-accounted)
+        StablecoinLib.pullExact(_stablecoin, caller, assets);
+        _mint(receiver, shares);
+        emit Deposit(caller, receiver, assets, shares);
     }
 
     function _withdraw(address caller, address receiver, address owner, uint256 assets, uint256 shares)
@@ -247,6 +262,7 @@ abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, Reentranc
         override
         nonReentrant
     {
+        _requireNotFrozen(owner);
         _accrue();
         uint256 available = _idle;
         if (assets > available) revert CreditInsufficientLiquidity(assets, available);
@@ -255,6 +271,20 @@ abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, Reentranc
             _idle = uint128(available - assets);
         }
         super._withdraw(caller, receiver, owner, assets, shares);
+    }
+
+    /// @dev Vault shares of an account the issuer froze cannot move (its claim on the pool would leave).
+    function _update(address from, address to, uint256 value) internal virtual override {
+        if (from != address(0) && to != address(0)) {
+            _requireNotFrozen(from);
+            _requireNotFrozen(to);
+        }
+        super._update(from, to, value);
+    }
+
+    /// @dev Reverts with StablecoinAccountFrozen when the issuer froze `account`.
+    function _requireNotFrozen(address account) internal view {
+        StablecoinLib.requireNotFrozen(Blocklist({target: _blocklistTarget, selector: _blocklistSelector}), account);
     }
 
     // ---------------------------------------------------------------- views

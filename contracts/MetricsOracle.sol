@@ -26,6 +26,7 @@ import {
 import {AttestationLib} from "./libraries/AttestationLib.sol";
 import {ObservationsLib} from "./libraries/ObservationsLib.sol";
 import {ReportHashLib} from "./libraries/ReportHashLib.sol";
+import {StablecoinLib} from "./libraries/StablecoinLib.sol";
 
 /// @title MetricsOracle
 /// @notice See {IMetricsOracle}. EIP-712 domain: name "Wellhead MetricsOracle", version "2", this chain and
@@ -69,6 +70,8 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
     mapping(uint256 assetId => mapping(uint64 epoch => Challenge)) private _challenges;
     mapping(bytes32 key => bool) private _equivocations; // keccak256(assetId, epoch, attestor)
     mapping(address account => uint256) private _credits;
+    /// @dev Bonds of challenges lodged while the stablecoin was paused, not paid yet (keyed like _challenges).
+    mapping(uint256 assetId => mapping(uint64 epoch => uint256)) private _unpaidBonds;
 
     constructor(ICapacityRegistry registry_, IGridLedger gridLedger_) EIP712("Wellhead MetricsOracle", "2") {
         registry = registry_;
@@ -243,9 +246,29 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         r.challengeEndsAt = (block.timestamp + _params.disputeDeadline).toUint40();
         ++_openDisputes[assetId];
         uint256 bond = registry.protocolParams().challengeBond;
-        _challenges[assetId][epoch] = Challenge({challenger: msg.sender, bond: bond.toUint96()});
         emit ReportChallenged(assetId, epoch, msg.sender, bond);
-        stablecoin.safeTransferFrom(msg.sender, address(this), bond);
+        // A paused token cannot move the bond: the challenge stands, its bond is due ({payChallengeBond}),
+        // and until it is paid the challenger can win no reward and get nothing back.
+        if (bond != 0 && StablecoinLib.isPaused(stablecoin)) {
+            _challenges[assetId][epoch] = Challenge({challenger: msg.sender, bond: 0});
+            _unpaidBonds[assetId][epoch] = bond;
+            return;
+        }
+        _challenges[assetId][epoch] = Challenge({challenger: msg.sender, bond: bond.toUint96()});
+        StablecoinLib.pullExact(stablecoin, msg.sender, bond);
+    }
+
+    /// @inheritdoc IMetricsOracle
+    function payChallengeBond(uint256 assetId, uint64 epoch) external {
+        uint256 due = _unpaidBonds[assetId][epoch];
+        if (due == 0 || _reports[assetId][epoch].status != ReportStatus.Challenged) {
+            revert OracleNoBondDue(assetId, epoch);
+        }
+        Challenge storage ch = _challenges[assetId][epoch];
+        ch.bond = due.toUint96();
+        delete _unpaidBonds[assetId][epoch];
+        emit ChallengeBondPaid(assetId, epoch, msg.sender, due);
+        StablecoinLib.pullExact(stablecoin, msg.sender, due);
     }
 
     /// @inheritdoc IMetricsOracle
@@ -329,8 +352,9 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
     ) private returns (uint256 paid) {
         Challenge memory ch = _challenges[assetId][epoch];
         bool faultFound = status != ReportStatus.Upheld || faulty != 0;
+        // a challenger whose bond is still due risked nothing: no reward (its bond is zero, nothing returns)
         bool atFault = (overstated && ch.challenger == registry.terms(assetId).operator)
-            || _isFlagged(assetId, ch.challenger, faulty);
+            || _isFlagged(assetId, ch.challenger, faulty) || _unpaidBonds[assetId][epoch] != 0;
         uint256 toTreasury = slashed;
         if (faultFound && !atFault) {
             uint256 reward = slashed * p.challengerRewardBps / BPS;
@@ -499,7 +523,7 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         uint256 stake = rec.stake + amount;
         rec.stake = stake.toUint128();
         emit StakeDeposited(assetId, attestor, msg.sender, amount, stake);
-        stablecoin.safeTransferFrom(msg.sender, address(this), amount);
+        StablecoinLib.pullExact(stablecoin, msg.sender, amount);
     }
 
     /// @inheritdoc IMetricsOracle
@@ -514,7 +538,7 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         }
         rec.stake = 0;
         emit StakeWithdrawn(assetId, msg.sender, to, amount);
-        stablecoin.safeTransfer(to, amount);
+        _payOut(to, amount);
     }
 
     /// @inheritdoc IMetricsOracle
@@ -523,6 +547,18 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         if (amount == 0) revert OracleNothingToWithdraw(msg.sender);
         _credits[msg.sender] = 0;
         emit CreditWithdrawn(msg.sender, to, amount);
+        _payOut(to, amount);
+    }
+
+    /// @dev Pays from what this contract holds, first drawing the bond slashes the registry holds for it
+    ///      when that is short (slashes move no tokens, so disputes never wait on the token). The caller is
+    ///      checked against the issuer's freeze here, for every payout.
+    function _payOut(address to, uint256 amount) private {
+        if (registry.isFrozen(msg.sender)) revert StablecoinAccountFrozen(msg.sender);
+        if (stablecoin.balanceOf(address(this)) < amount) {
+            uint256 slashed = registry.slashedFor(address(this));
+            if (slashed != 0) registry.release(address(this), slashed);
+        }
         stablecoin.safeTransfer(to, amount);
     }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.27;
 
+import {Blocklist, IStablecoinGuard} from "./IStablecoinGuard.sol";
+
 /// @notice Lifecycle of a registered GPU cluster.
 /// @dev Active: leases may open. Paused: no new leases (existing ones settle). Retired: permanent, no new leases.
 enum AssetStatus {
@@ -81,7 +83,7 @@ struct ProtocolParams {
 /// @title CapacityRegistry
 /// @notice One record per GPU cluster (asset): specs, attestors, fees, pricing curve, SLA, status, and the
 ///         operator's stablecoin bond, which SLA credits and proven fraud draw on. Holds governance roles.
-interface ICapacityRegistry {
+interface ICapacityRegistry is IStablecoinGuard {
     // ---------------------------------------------------------------- errors
     error RegistryInvalidGpuCount(uint32 gpuCount);
     error RegistryInvalidEpochLength(uint32 epochLength);
@@ -113,6 +115,10 @@ interface ICapacityRegistry {
     error RegistryNotWired();
     error RegistryInvalidAddress();
     error RegistryUnauthorizedSlasher(address caller);
+    /// @notice The pauser role paused the asset: only the pauser role may make it active again.
+    error RegistryPausedByPauser(uint256 assetId);
+    /// @notice A protocol contract asked for more slashed bond than is held for it.
+    error RegistryReleaseExceedsSlashed(address recipient, uint256 requested, uint256 held);
 
     // ---------------------------------------------------------------- events
     event AssetRegistered(
@@ -133,6 +139,7 @@ interface ICapacityRegistry {
     event BondWithdrawn(uint256 indexed assetId, address indexed to, uint256 amount);
     event ProtocolParamsSet(ProtocolParams params);
     event ProtocolContractsWired(address leaseMarket, address metricsOracle);
+    event SlashedReleased(address indexed recipient, address indexed to, uint256 amount);
 
     // ---------------------------------------------------------------- operator
     /// @notice Registers a GPU cluster, deploys its CapacityShares and pulls the bond from the caller.
@@ -145,19 +152,36 @@ interface ICapacityRegistry {
     /// @notice Returns a retired asset's bond to its operator once every lease has ended and settled.
     function withdrawBond(uint256 assetId, address to) external;
 
-    /// @notice Operator pauses/resumes its asset or retires it for good. PAUSER_ROLE may pause any asset.
+    /// @notice Operator pauses/resumes its asset or retires it for good. PAUSER_ROLE may pause and resume
+    ///         any asset; an asset the pauser role paused is resumed by the pauser role only.
     function setStatus(uint256 assetId, AssetStatus status) external;
 
     // ---------------------------------------------------------------- protocol
-    /// @notice Moves up to `amount` of the bond to `to`; callable by the LeaseMarket (SLA credits) and the
-    ///         MetricsOracle (fraud). Slashes what is there when the bond is short; never reverts for that.
-    /// @return slashed the amount actually moved
+    /// @notice Takes up to `amount` from the bond and holds it here for `to`; callable by the LeaseMarket
+    ///         (SLA credits) and the MetricsOracle (fraud). Slashes what is there when the bond is short;
+    ///         never reverts for that, and moves no tokens (settlement and disputes never wait on the token:
+    ///         a pause or a frozen protocol contract cannot stop them). `to` draws it with {release}.
+    /// @return slashed the amount actually taken
     function slashBond(uint256 assetId, uint256 amount, address to) external returns (uint256 slashed);
+
+    /// @notice Pays `amount` of the slashed bond held for the caller to `to` (the LeaseMarket pays a
+    ///         lessee's credits straight from here; the oracle draws its slashes when it pays out).
+    function release(address to, uint256 amount) external;
 
     // ---------------------------------------------------------------- views
     function terms(uint256 assetId) external view returns (AssetTerms memory);
     function curve(uint256 assetId) external view returns (PricingCurve memory);
     function bondOf(uint256 assetId) external view returns (uint256);
+    /// @notice Slashed bond held here for `recipient`, not yet released.
+    function slashedFor(address recipient) external view returns (uint256);
+    /// @notice Where the protocol reads the stablecoin issuer's blocklist.
+    function blocklist() external view returns (Blocklist memory);
+    /// @notice Whether the stablecoin's issuer froze `account` (always false without a blocklist).
+    function isFrozen(address account) external view returns (bool);
+    /// @notice One whole stablecoin in base units (10 ** decimals); minimums are defined against it.
+    function wholeCoin() external view returns (uint256);
+    /// @notice Whether the pauser role paused the asset (then only it may resume the asset).
+    function pausedByPauser(uint256 assetId) external view returns (bool);
     /// @notice The asset's attestors, as the MetricsOracle holds them.
     function attestors(uint256 assetId) external view returns (address[] memory);
     function protocolParams() external view returns (ProtocolParams memory);

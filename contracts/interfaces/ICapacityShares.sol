@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.27;
 
+import {IStablecoinGuard} from "./IStablecoinGuard.sol";
+
 /// @title CapacityShares
 /// @notice ERC-20 (+EIP-2612) claim on one asset's lease revenue. Revenue is paid through a per-share
 ///         accumulator: distributing and claiming are O(1) whatever the number of holders, and every
 ///         transfer settles both sides first. The operator can sell its own shares for the stablecoin.
-interface ICapacityShares {
+interface ICapacityShares is IStablecoinGuard {
     error SharesOnlyMarket(address caller);
     error SharesOnlyOperator(address caller);
     error SharesTransferNotAllowed(address account);
@@ -28,7 +30,9 @@ interface ICapacityShares {
     /// @dev Only the LeaseMarket. Amounts smaller than the supply can express stay as dust in the contract.
     function distribute(uint256 amount) external;
 
-    /// @notice Pays the caller's accrued revenue to `to` (a blocklisted holder can name another address).
+    /// @notice Pays the caller's accrued revenue to `to`. Reverts with StablecoinAccountFrozen when the
+    ///         issuer froze the caller; a frozen holder's shares can neither move nor be claimed on (its
+    ///         revenue keeps accruing to it, and is paid once the issuer lifts the freeze).
     function claim(address to) external returns (uint256 amount);
 
     /// @notice Revenue the account can claim now.
@@ -41,7 +45,10 @@ interface ICapacityShares {
     /// @notice Buys `shares` from the open sale; the stablecoin is credited to the operator's proceeds.
     function buy(uint256 shares, uint256 maxPricePerShare) external returns (uint256 cost);
 
-    /// @notice Sends the operator's sale proceeds to `to`.
+    /// @notice {buy} paid by the caller, the shares sent to `buyer` (the payment router's path).
+    function buyFor(address buyer, uint256 shares, uint256 maxPricePerShare) external returns (uint256 cost);
+
+    /// @notice Sends the operator's sale proceeds to `to` (not while the issuer freezes the operator).
     function withdrawProceeds(address to) external returns (uint256 amount);
 
     /// @notice Adds or removes an account from the transfer allowlist (restricted assets only matter).

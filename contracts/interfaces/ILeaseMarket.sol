@@ -2,6 +2,7 @@
 pragma solidity ^0.8.27;
 
 import {IERC4907} from "./IERC4907.sol";
+import {IStablecoinGuard} from "./IStablecoinGuard.sol";
 
 enum LeaseClass {
     Firm, // baseload, SLA-backed, never curtailed
@@ -19,6 +20,7 @@ struct Lease {
     uint128 ratePerEpoch; // stablecoin base units owed per fully delivered epoch
     uint128 refundPaid; // undelivered value already paid back
     uint128 creditPaid; // service credits already paid
+    uint128 closedRefund; // prepayment of the epochs a close removed: the holder of the lease claims it
 }
 
 /// @notice Per-asset settlement state, updated once per finalized epoch.
@@ -46,7 +48,7 @@ struct EpochIndex {
 ///         MetricsOracle: delivered value goes to the treasury, the operator and the share holders; the
 ///         undelivered value stays the lessee's. Each lease is an ERC-721 position with an ERC-4907 user.
 ///         Nothing here loops over leases or holders: per-asset rate buckets and cumulative indices.
-interface ILeaseMarket is IERC4907 {
+interface ILeaseMarket is IERC4907, IStablecoinGuard {
     error MarketAssetNotLeasable(uint256 assetId);
     error MarketZeroGpus();
     error MarketInvalidDuration(uint64 epochs, uint64 max);
@@ -70,6 +72,8 @@ interface ILeaseMarket is IERC4907 {
     error MarketDustAmount(uint256 amount, uint256 min);
     /// @notice The reference is a grid event declared for another asset.
     error MarketEventOfOtherAsset(bytes32 reference_, uint256 eventAssetId, uint256 assetId);
+    /// @notice The contract holds no more stablecoin than it owes: there is nothing sent by mistake to sweep.
+    error MarketNothingToSweep(uint256 held, uint256 owed);
 
     event LeaseOpened(
         uint256 indexed leaseId,
@@ -84,6 +88,10 @@ interface ILeaseMarket is IERC4907 {
         uint256 prepaid
     );
     event LeaseClosed(uint256 indexed leaseId, uint64 oldEndEpoch, uint64 newEndEpoch, uint256 refunded);
+    /// @notice An unstarted lease was cancelled: `charge` (one epoch's rate) became the asset's income.
+    event LeaseCancelled(uint256 indexed leaseId, uint256 charge);
+    /// @notice Stablecoin held above what the contract owes (sent to it by mistake) went to the treasury.
+    event SurplusSwept(address indexed treasury, uint256 amount);
     event LeaseExtended(uint256 indexed leaseId, uint64 oldEndEpoch, uint64 newEndEpoch, uint256 paid);
     event LeaseRefunded(uint256 indexed leaseId, address indexed to, uint256 refund, uint256 serviceCredit);
     event EpochSettled(
@@ -120,22 +128,37 @@ interface ILeaseMarket is IERC4907 {
     function depositEnergyIncome(uint256 assetId, uint256 amount, bytes32 reference_) external;
 
     /// @notice Leases `gpus` of an asset for `epochs` epochs from the next epoch, prepaying all of it.
-    /// @param maxPricePerGpuHour slippage guard on the curve price
+    /// @param maxPricePerGpuHour slippage guard on the curve price: a front-runner that raises the price
+    ///        (a lease opened just before, cancelled or not) cannot make the lessee pay above it
     function openLease(uint256 assetId, uint32 gpus, uint64 epochs, LeaseClass class, uint256 maxPricePerGpuHour)
         external
         returns (uint256 leaseId);
 
-    /// @notice Ends a lease at the next epoch boundary (or cancels it if it has not started) and returns
-    ///         the prepayment of every epoch not yet begun. Started epochs settle as usual.
+    /// @notice {openLease} paid by the caller, the lease minted to `lessee` (the payment router's path).
+    function openLeaseFor(
+        address lessee,
+        uint256 assetId,
+        uint32 gpus,
+        uint64 epochs,
+        LeaseClass class,
+        uint256 maxPricePerGpuHour
+    ) external returns (uint256 leaseId);
+
+    /// @notice Ends a lease at the next epoch boundary, or cancels it if it has not started (for a charge of
+    ///         one epoch's rate, the asset's income), and credits the prepayment of every epoch not begun
+    ///         to the lease: whoever holds the lease claims it with {claimRefund}, so the refund follows the
+    ///         position (a seller cannot empty a lease it listed). Started epochs settle as usual.
+    /// @return refunded the prepayment credited to the lease
     function closeLease(uint256 leaseId) external returns (uint256 refunded);
 
     /// @notice Tops a lease up: `epochs` more epochs after its end at the lease's own rate, prepaid by the
-    ///         owner. The GPUs stay committed, so no capacity check is needed; the whole lease stays within
+    ///         caller (anyone may pay for a lease; the value stays the lease's). The GPUs stay committed, so no capacity check is needed; the whole lease stays within
     ///         MAX_LEASE_EPOCHS, so a cheap rate cannot be held for longer than any lease could be opened for.
     ///         Only a lease whose last epoch has not ended (so not yet settled) can be extended.
     function extendLease(uint256 leaseId, uint64 epochs) external returns (uint256 paid);
 
-    /// @notice Pays the lease owner the undelivered value and service credits of its finalized epochs.
+    /// @notice Pays the lease owner the undelivered value and service credits of its finalized epochs and
+    ///         the refund of a close. Reverts with StablecoinAccountFrozen when the issuer froze the owner.
     function claimRefund(uint256 leaseId, address to) external returns (uint256 refund, uint256 credit);
 
     /// @notice Settles one epoch of one asset; epochs settle in order. Anyone may call.
@@ -146,8 +169,15 @@ interface ILeaseMarket is IERC4907 {
     function finalizeEpochs(uint256 assetId, uint64 count) external returns (uint64 finalized);
 
     /// @notice Sends the caller's accrued fees to `to`: operator fees, plus the protocol fees if the
-    ///         caller is the treasury.
+    ///         caller is the treasury. Reverts with StablecoinAccountFrozen when the issuer froze the caller.
     function withdrawFees(address to) external returns (uint256 amount);
+
+    /// @notice Sends the stablecoin held above {owed} (sent here by mistake, e.g. by a bare
+    ///         `transferWithAuthorization`) to the treasury. Never touches what anyone is owed.
+    function sweepSurplus() external returns (uint256 amount);
+
+    /// @notice Every stablecoin unit this contract owes: escrow, holders' revenue and fees.
+    function owed() external view returns (uint256);
 
     /// @notice Price of one GPU-hour for a new lease of `gpus` GPUs of `class` now.
     function quote(uint256 assetId, uint32 gpus, LeaseClass class) external view returns (uint256 pricePerGpuHour);

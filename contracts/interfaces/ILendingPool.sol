@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.27;
 
+import {IStablecoinGuard} from "./IStablecoinGuard.sol";
+
 /// @notice Risk parameters of one collateral, fixed when it is listed (bps).
 struct CollateralParams {
     uint16 ltvBps; // a borrow may take the debt up to this share of the collateral's value
@@ -38,7 +40,7 @@ struct Caps {
 ///         Liquidation grace: while the stablecoin is paused nobody can repay. Anyone may record a pause
 ///         it observes (`recordStablecoinPause`); liquidations then wait `LIQUIDATION_GRACE` after the
 ///         last recorded pause, so a borrower who could not repay gets a fair chance once it ends.
-interface ILendingPool {
+interface ILendingPool is IStablecoinGuard {
     error CreditZeroAmount();
     error CreditInvalidCollateralParams(CollateralParams params);
     error CreditExceedsLtv(uint256 debt, uint256 maxDebt);

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.27;
 
 import {IGridLedger} from "./IGridLedger.sol";
+import {IStablecoinGuard} from "./IStablecoinGuard.sol";
 
 /// @notice What one attestor measured of one asset in one epoch. It signs it as a `SignedObservation`
 ///         (EIP-712), which adds the asset, the epoch and the grid event the observation is about.
@@ -96,7 +97,7 @@ struct Verdict {
 ///         stablecoin. Reports finalize after a challenge window: an invalid observation signature or an
 ///         attestor's two conflicting observations are proven on chain by anyone (no arbiter); a measurement
 ///         dispute goes to the arbiter, whose verdict can correct the values. The party at fault pays.
-interface IMetricsOracle {
+interface IMetricsOracle is IStablecoinGuard {
     // ---------------------------------------------------------------- errors
     /// @notice The asset is not registered (or has no attestation set-up).
     error OracleUnknownAsset(uint256 assetId);
@@ -160,6 +161,9 @@ interface IMetricsOracle {
     ///         with this registry).
     error OracleBondShort(uint256 assetId, uint256 needed, uint256 slashed);
     error OracleInvalidAttestationConfig(uint256 attestors, uint8 faultTolerance);
+    /// @notice No challenge bond of this report is due (none was lodged while the token was paused, or it
+    ///         was paid, or the dispute is over).
+    error OracleNoBondDue(uint256 assetId, uint64 epoch);
 
     // ---------------------------------------------------------------- events
     /// @notice A report was accepted: the medians settlement uses, its grid event, who observed and who
@@ -177,6 +181,8 @@ interface IMetricsOracle {
         bytes32 digest
     );
     event ReportChallenged(uint256 indexed assetId, uint64 indexed epoch, address indexed challenger, uint256 bond);
+    /// @notice The bond of a challenge lodged while the stablecoin was paused was paid (by `payer`).
+    event ChallengeBondPaid(uint256 indexed assetId, uint64 indexed epoch, address indexed payer, uint256 bond);
     /// @notice The arbiter resolved a challenge. `status` is Upheld, Corrected or Voided; `uptimeBps` and
     ///         `curtailedBps` are what settlement uses.
     event ChallengeResolved(
@@ -226,8 +232,14 @@ interface IMetricsOracle {
     function submitReport(Report calldata report, bytes calldata cosignatures) external;
 
     /// @notice Opens a measurement dispute inside the report's window, pulling the challenge bond from the
-    ///         caller. Settlement of the epoch waits for the arbiter.
+    ///         caller. Settlement of the epoch waits for the arbiter. While the stablecoin is paused the
+    ///         challenge is lodged all the same and its bond falls due ({payChallengeBond}): a pause cannot
+    ///         close the window on a fraudulent report. An unpaid challenger wins no reward.
     function challenge(uint256 assetId, uint64 epoch) external;
+
+    /// @notice Pays the bond of a challenge lodged while the stablecoin was paused (anyone may pay it); the
+    ///         challenger then stands to get it back and win a reward like any other.
+    function payChallengeBond(uint256 assetId, uint64 epoch) external;
 
     /// @notice The arbiter's verdict. The values become what settlement uses; every attestor named faulty is
     ///         slashed; the operator's bond is slashed when the report overstated delivery (uptime above the
@@ -281,6 +293,7 @@ interface IMetricsOracle {
     function withdrawStake(uint256 assetId, address to) external returns (uint256 amount);
 
     /// @notice Sends the caller's credits (returned bonds, rewards, slashes owed to the treasury) to `to`.
+    ///         Neither this nor {withdrawStake} pays a caller the issuer froze (StablecoinAccountFrozen).
     function withdraw(address to) external returns (uint256 amount);
 
     // ---------------------------------------------------------------- views

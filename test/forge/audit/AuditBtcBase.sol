@@ -7,6 +7,7 @@ import {BtcCreditMarket} from "../../../contracts/BtcCreditMarket.sol";
 import {AggregatorV3Interface} from "../../../contracts/interfaces/AggregatorV3Interface.sol";
 import {Caps, CollateralParams, RateCurve} from "../../../contracts/interfaces/ILendingPool.sol";
 import {TestAggregator} from "../../../contracts/test/TestAggregator.sol";
+import {Blocklist} from "../../../contracts/interfaces/IStablecoinGuard.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
 import {TestWrappedBtc} from "../../../contracts/test/TestWrappedBtc.sol";
 import {Test} from "../utils/Test.sol";
@@ -48,7 +49,8 @@ abstract contract AuditBtcBase is Test {
                 }),
                 caps: Caps({borrowCap: uint128(100_000 * USDC), supplyCap: uint128(100 * BTC)}),
                 curve: RateCurve({baseBps: 200, kinkBps: 8_000, slope1Bps: 1_000, slope2Bps: 10_000}),
-                minDebt: 100 * USDC
+                minDebt: 100 * USDC,
+                blocklist: Blocklist({target: address(usdc), selector: bytes4(keccak256("isBlacklisted(address)"))})
             }),
             "b",
             "b"

@@ -7,6 +7,7 @@ import {BtcCreditMarket} from "../../../contracts/BtcCreditMarket.sol";
 import {AggregatorV3Interface} from "../../../contracts/interfaces/AggregatorV3Interface.sol";
 import {Caps, CollateralParams, RateCurve} from "../../../contracts/interfaces/ILendingPool.sol";
 import {TestAggregator} from "../../../contracts/test/TestAggregator.sol";
+import {Blocklist} from "../../../contracts/interfaces/IStablecoinGuard.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
 import {TestWrappedBtc} from "../../../contracts/test/TestWrappedBtc.sol";
 import {Test} from "../utils/Test.sol";
@@ -43,7 +44,8 @@ contract BtcCreditInvariantTest is Test {
                 }),
                 caps: Caps({borrowCap: uint128(5_000_000e6), supplyCap: uint128(250e8)}),
                 curve: RateCurve({baseBps: 200, kinkBps: 8_000, slope1Bps: 1_000, slope2Bps: 10_000}),
-                minDebt: 100e6
+                minDebt: 100e6,
+                blocklist: Blocklist({target: address(usdc), selector: bytes4(keccak256("isBlacklisted(address)"))})
             }),
             "b",
             "b"

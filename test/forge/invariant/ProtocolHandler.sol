@@ -29,7 +29,7 @@ contract ProtocolHandler is HandlerBase {
 
     // ghost flows of the market's stablecoin
     uint256 public ghostIn; // prepayments + bond credits
-    uint256 public ghostOut; // every transfer out of the market
+    uint256 public ghostOut; // every transfer out of the market, and of credits out of the registry for it
     uint256 public ghostClaimed; // every holder revenue claim
 
     // per finalized epoch: the fractions a lease of each class is charged (scale 1e8)
@@ -110,7 +110,7 @@ contract ProtocolHandler is HandlerBase {
         if (newEnd < l.startEpoch) newEnd = l.startEpoch;
         if (newEnd >= l.endEpoch) return;
         vm.prank(market.ownerOf(id));
-        ghostOut += market.closeLease(id);
+        market.closeLease(id); // the refund stays with the lease until its holder claims it
     }
 
     function extendLease(uint256 leaseSeed, uint64 epochs) external {

@@ -9,6 +9,7 @@ import {AggregatorV3Interface} from "../../../contracts/interfaces/AggregatorV3I
 import {BtcPosition, IBtcCreditMarket} from "../../../contracts/interfaces/IBtcCreditMarket.sol";
 import {Caps, CollateralParams, ILendingPool, RateCurve} from "../../../contracts/interfaces/ILendingPool.sol";
 import {TestAggregator} from "../../../contracts/test/TestAggregator.sol";
+import {Blocklist} from "../../../contracts/interfaces/IStablecoinGuard.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
 import {TestWrappedBtc} from "../../../contracts/test/TestWrappedBtc.sol";
 import {Test} from "../utils/Test.sol";
@@ -73,7 +74,8 @@ contract BtcCreditMarketTest is Test {
             params: params(),
             caps: Caps({borrowCap: uint128(SUPPLY), supplyCap: uint128(100 * BTC)}),
             curve: RateCurve({baseBps: 200, kinkBps: 8_000, slope1Bps: 1_000, slope2Bps: 10_000}),
-            minDebt: 100 * USDC
+            minDebt: 100 * USDC,
+            blocklist: Blocklist({target: address(usdc), selector: bytes4(keccak256("isBlacklisted(address)"))})
         });
     }
 

@@ -119,8 +119,20 @@ contract CapacityRegistryTest is Fixture {
         emit ICapacityRegistry.AssetStatusChanged(assetId, AssetStatus.Active, AssetStatus.Paused);
         vm.prank(admin); // pauser role
         registry.setStatus(assetId, AssetStatus.Paused);
+        assertTrue(registry.pausedByPauser(assetId), "held by the pauser");
+        // the operator cannot lift a pause the pauser role set
         vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(ICapacityRegistry.RegistryPausedByPauser.selector, assetId));
         registry.setStatus(assetId, AssetStatus.Active);
+        vm.prank(admin);
+        registry.setStatus(assetId, AssetStatus.Active);
+        assertFalse(registry.pausedByPauser(assetId), "released");
+        // its own pause it lifts itself
+        vm.startPrank(operator);
+        registry.setStatus(assetId, AssetStatus.Paused);
+        assertFalse(registry.pausedByPauser(assetId), "the operator's pause");
+        registry.setStatus(assetId, AssetStatus.Active);
+        vm.stopPrank();
         vm.prank(admin);
         vm.expectRevert(
             abi.encodeWithSelector(

@@ -21,9 +21,9 @@ contract EventsAndGuardsTest is Fixture {
         CapacitySharesFactory factory = new CapacitySharesFactory();
         ProtocolParams memory params = defaultParams();
         vm.expectRevert(ICapacityRegistry.RegistryInvalidAddress.selector);
-        new CapacityRegistry(address(0), IERC20(address(usdc)), factory, params);
+        new CapacityRegistry(address(0), IERC20(address(usdc)), factory, params, usdcBlocklist());
         CapacityRegistry fresh =
-            new CapacityRegistry(admin, IERC20(address(usdc)), new CapacitySharesFactory(), defaultParams());
+            new CapacityRegistry(admin, IERC20(address(usdc)), new CapacitySharesFactory(), defaultParams(), usdcBlocklist());
         vm.prank(operator);
         vm.expectRevert(ICapacityRegistry.RegistryNotWired.selector);
         fresh.registerAsset(defaultAsset());
@@ -148,7 +148,7 @@ contract StablecoinCasesTest is Fixture {
         assertEq(usdc.decimals(), 6, "6 decimals");
         vm.prank(admin);
         usdc.setBlocklisted(lessee, true);
-        assertTrue(usdc.isBlocklisted(lessee), "blocklisted");
+        assertTrue(usdc.isBlacklisted(lessee), "blocklisted");
         vm.prank(investor);
         vm.expectRevert(abi.encodeWithSelector(TestStablecoin.StablecoinBlocklisted.selector, lessee));
         usdc.transfer(lessee, 1);

@@ -5,6 +5,7 @@ import {AssetStatus} from "../../../contracts/interfaces/ICapacityRegistry.sol";
 import {ILeaseMarket, Lease, LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {IMetricsOracle, Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
 import {IERC4907} from "../../../contracts/interfaces/IERC4907.sol";
+import {IStablecoinGuard} from "../../../contracts/interfaces/IStablecoinGuard.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
 import {Fixture} from "../utils/Fixture.sol";
 
@@ -137,7 +138,12 @@ contract LeaseMarketTest is Fixture {
         vm.expectEmit(true, false, false, true, address(market));
         emit ILeaseMarket.LeaseClosed(id, 11, 4, RATE_4_FIRM * 7);
         vm.prank(lessee);
-        market.closeLease(id);
+        assertEq(market.closeLease(id), RATE_4_FIRM * 7, "epochs 4..10 credited to the lease");
+        assertEq(usdc.balanceOf(lessee), before, "closing pays nobody: the refund stays with the lease");
+        (uint256 refund,) = market.refundable(id);
+        assertEq(refund, RATE_4_FIRM * 7, "claimable by the lease's holder");
+        vm.prank(lessee);
+        market.claimRefund(id, lessee);
         assertEq(usdc.balanceOf(lessee) - before, RATE_4_FIRM * 7, "epochs 4..10 returned");
         assertEq(market.leaseOf(id).endEpoch, 4, "ends after the current epoch");
         vm.prank(lessee);
@@ -152,12 +158,23 @@ contract LeaseMarketTest is Fixture {
         assertEq(market.availableGpus(assetId), 8, "released");
     }
 
-    function test_closeLease_CancelsBeforeStart() public {
+    function test_closeLease_CancelsBeforeStart_ForOneEpochsRate() public {
         uint256 id = openLease(lessee, 8, 5, LeaseClass.Interruptible);
+        uint256 rate = market.leaseOf(id).ratePerEpoch;
         uint256 before = usdc.balanceOf(lessee);
+        uint256 holdersBefore = market.ledgerOf(assetId).holdersRevenue;
+        vm.expectEmit(true, false, false, true, address(market));
+        emit ILeaseMarket.LeaseCancelled(id, rate);
         vm.prank(lessee);
-        market.closeLease(id);
-        assertEq(usdc.balanceOf(lessee) - before, uint256(market.leaseOf(id).ratePerEpoch) * 5, "full refund");
+        assertEq(market.closeLease(id), rate * 4, "all but one epoch's rate credited");
+        vm.prank(lessee);
+        market.claimRefund(id, lessee);
+        assertEq(usdc.balanceOf(lessee) - before, rate * 4, "refund of the term less the cancellation charge");
+        // the charge is split like revenue: 5 % protocol, 10 % operator, the rest to the holders
+        uint256 protocolFee = rate * 500 / 10_000;
+        uint256 operatorFee = rate * 1_000 / 10_000;
+        assertEq(market.ledgerOf(assetId).holdersRevenue - holdersBefore, rate - protocolFee - operatorFee, "holders");
+        assertEq(market.feesOf(operator), operatorFee, "operator fee");
         assertEq(market.availableGpus(assetId), 8, "capacity freed at once");
         skipAndFinalize(0);
         skipAndFinalize(1);
@@ -193,20 +210,31 @@ contract LeaseMarketTest is Fixture {
         vm.prank(lessee);
         market.extendLease(id, 5);
         uint256 before = usdc.balanceOf(lessee);
-        vm.prank(lessee);
-        market.closeLease(id); // before it starts: everything back
-        assertEq(usdc.balanceOf(lessee) - before, uint256(rate) * 7, "both the lease and its extension");
+        vm.startPrank(lessee);
+        market.closeLease(id); // before it starts: everything back but one epoch's charge
+        market.claimRefund(id, lessee);
+        vm.stopPrank();
+        assertEq(usdc.balanceOf(lessee) - before, uint256(rate) * 6, "both the lease and its extension");
         assertEq(market.availableGpus(assetId), 8, "capacity freed");
         skipAndFinalize(0);
         skipAndFinalize(1);
         assertEq(market.ledgerOf(assetId).interruptibleRate, 0, "nothing scheduled");
     }
 
-    function test_extendLease_RevertWhen_BadInput() public {
+    function test_extendLease_AnyonePays_TheLeaseKeepsTheValue() public {
         uint256 id = openLease(lessee, 1, 2, LeaseClass.Firm); // epochs 1..2
+        uint256 before = usdc.balanceOf(lessee2);
+        vm.prank(lessee2);
+        uint256 paid = market.extendLease(id, 1);
+        assertEq(before - usdc.balanceOf(lessee2), paid, "the payer paid");
+        assertEq(market.ownerOf(id), lessee, "the lease stays its owner's");
         vm.prank(lessee2);
         vm.expectRevert(abi.encodeWithSelector(ILeaseMarket.MarketNotLeaseOwner.selector, id, lessee2));
-        market.extendLease(id, 1);
+        market.closeLease(id);
+    }
+
+    function test_extendLease_RevertWhen_BadInput() public {
+        uint256 id = openLease(lessee, 1, 2, LeaseClass.Firm); // epochs 1..2
         uint64 max = market.MAX_LEASE_EPOCHS();
         vm.startPrank(lessee);
         vm.expectRevert(abi.encodeWithSelector(ILeaseMarket.MarketInvalidDuration.selector, 0, max));
@@ -312,7 +340,7 @@ contract LeaseMarketTest is Fixture {
         vm.prank(operator);
         market.withdrawFees(operator);
         vm.prank(investor);
-        vm.expectRevert(abi.encodeWithSelector(TestStablecoin.StablecoinBlocklisted.selector, investor));
+        vm.expectRevert(abi.encodeWithSelector(IStablecoinGuard.StablecoinAccountFrozen.selector, investor));
         shares.claim(investor);
         uint256 owed = shares.claimable(investor);
         assertTrue(owed > 0, "investor still owed");
@@ -343,6 +371,8 @@ contract LeaseMarketTest is Fixture {
         assertLe(slashed - credit, epochs, "one unit of dust per epoch at most");
         assertLe(revenue + refund, prepaid, "never pays out more than was prepaid");
         assertLe(prepaid - revenue - refund, 1, "at most one unit of rounding dust");
-        assertEq(usdc.balanceOf(address(market)), prepaid + slashed, "market holds every owed unit");
+        assertEq(usdc.balanceOf(address(market)), prepaid, "market holds every owed unit");
+        assertEq(registry.slashedFor(address(market)), slashed, "the registry holds the credits for it");
+        assertEq(market.owed(), prepaid, "owed: escrow and revenue, nothing swept");
     }
 }

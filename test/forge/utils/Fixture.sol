@@ -18,6 +18,7 @@ import {
 import {LeaseClass} from "../../../contracts/interfaces/ILeaseMarket.sol";
 import {GridEvent, GridEventSource} from "../../../contracts/interfaces/IGridLedger.sol";
 import {Observation, Report} from "../../../contracts/interfaces/IMetricsOracle.sol";
+import {Blocklist} from "../../../contracts/interfaces/IStablecoinGuard.sol";
 import {TestStablecoin} from "../../../contracts/test/TestStablecoin.sol";
 import {HandlerBase} from "./HandlerBase.sol";
 
@@ -57,7 +58,9 @@ abstract contract Fixture is HandlerBase {
     function setUp() public virtual {
         vm.warp(1_700_000_000);
         usdc = new TestStablecoin(admin);
-        registry = new CapacityRegistry(admin, IERC20(address(usdc)), new CapacitySharesFactory(), defaultParams());
+        registry = new CapacityRegistry(
+            admin, IERC20(address(usdc)), new CapacitySharesFactory(), defaultParams(), usdcBlocklist()
+        );
         grid = new GridLedger(registry);
         oracle = new MetricsOracle(registry, grid);
         market = new LeaseMarket(registry, oracle);
@@ -78,6 +81,11 @@ abstract contract Fixture is HandlerBase {
         assetId = registerDefault();
         shares = CapacityShares(registry.terms(assetId).shares);
         stakeAll(assetId);
+    }
+
+    /// @dev The test coin's blocklist, read as USDC's `isBlacklisted(address)`.
+    function usdcBlocklist() internal view returns (Blocklist memory) {
+        return Blocklist({target: address(usdc), selector: bytes4(keccak256("isBlacklisted(address)"))});
     }
 
     /// @dev The operator funds every attestor's stake of `id` (STAKE each).

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
+import {Blocklist} from "../../../contracts/interfaces/IStablecoinGuard.sol";
 import {CapacityShares} from "../../../contracts/CapacityShares.sol";
 import {AssetLedger, ILeaseMarket} from "../../../contracts/interfaces/ILeaseMarket.sol";
 
@@ -28,6 +29,7 @@ abstract contract SharesMarketStandIn {
                 market: ILeaseMarket(address(this)),
                 operator: operator,
                 stablecoin: IERC20(address(0)),
+                blocklist: Blocklist({target: address(0), selector: bytes4(0)}),
                 restricted: false,
                 totalShares: totalShares,
                 investors: investors,
