@@ -355,6 +355,11 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
     }
 
     /// @inheritdoc ICapacityRegistry
+    function treasury() external view returns (address) {
+        return _params.treasury;
+    }
+
+    /// @inheritdoc ICapacityRegistry
     function isFrozen(address account) external view returns (bool) {
         return StablecoinLib.isFrozen(blocklist(), account);
     }

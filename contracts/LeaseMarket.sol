@@ -284,10 +284,17 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         l.refundPaid += refund.toUint128();
         l.creditPaid += credit.toUint128();
         _owed -= refund;
+        // The credits are slashed bond, held by the registry for this contract. If the registry cannot pay
+        // them now (the issuer froze it), the refund is paid all the same and the credits stay claimable.
+        if (credit != 0) {
+            try registry.release(to, credit) {}
+            catch {
+                l.creditPaid -= uint128(credit); // undoes the addition above
+                credit = 0;
+            }
+        }
         emit LeaseRefunded(leaseId, to, refund, credit);
         if (refund != 0) stablecoin.safeTransfer(to, refund);
-        // the credits are slashed bond, held by the registry for this contract
-        if (credit != 0) registry.release(to, credit);
     }
 
     /// @inheritdoc ILeaseMarket
@@ -473,7 +480,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         _requireNotFrozen(msg.sender);
         amount = _fees[msg.sender];
         _fees[msg.sender] = 0;
-        if (msg.sender == registry.protocolParams().treasury) {
+        if (msg.sender == registry.treasury()) {
             amount += protocolFees;
             protocolFees = 0;
         }
@@ -530,7 +537,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         uint256 liabilities = _owed;
         amount = held > liabilities ? held - liabilities : 0;
         if (amount == 0) revert MarketNothingToSweep(held, liabilities);
-        address treasury = registry.protocolParams().treasury;
+        address treasury = registry.treasury();
         emit SurplusSwept(treasury, amount);
         stablecoin.safeTransfer(treasury, amount);
     }

@@ -247,9 +247,9 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         ++_openDisputes[assetId];
         uint256 bond = registry.protocolParams().challengeBond;
         emit ReportChallenged(assetId, epoch, msg.sender, bond);
-        // A paused token cannot move the bond: the challenge stands, its bond is due ({payChallengeBond}),
-        // and until it is paid the challenger can win no reward and get nothing back.
-        if (bond != 0 && StablecoinLib.isPaused(stablecoin)) {
+        // A paused token (or a freeze of this contract) cannot move the bond: the challenge stands, its bond
+        // is due ({payChallengeBond}), and until it is paid the challenger wins no reward and gets nothing back.
+        if (bond != 0 && (StablecoinLib.isPaused(stablecoin) || registry.isFrozen(address(this)))) {
             _challenges[assetId][epoch] = Challenge({challenger: msg.sender, bond: 0});
             _unpaidBonds[assetId][epoch] = bond;
             return;

@@ -176,6 +176,8 @@ interface ICapacityRegistry is IStablecoinGuard {
     function slashedFor(address recipient) external view returns (uint256);
     /// @notice Where the protocol reads the stablecoin issuer's blocklist.
     function blocklist() external view returns (Blocklist memory);
+    /// @notice The protocol treasury (of {protocolParams}), without decoding the whole parameter set.
+    function treasury() external view returns (address);
     /// @notice Whether the stablecoin's issuer froze `account` (always false without a blocklist).
     function isFrozen(address account) external view returns (bool);
     /// @notice One whole stablecoin in base units (10 ** decimals); minimums are defined against it.

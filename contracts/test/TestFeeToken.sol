@@ -4,10 +4,11 @@ pragma solidity 0.8.30;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
 /// @title TestFeeToken
-/// @notice A 6-decimal token that burns 1 % of every transfer (a fee-on-transfer coin), for the tests that show
-///         the protocol refuses tokens its accounting cannot carry. For tests only.
+/// @notice A 6-decimal token that burns `feeBps` of every transfer (a fee-on-transfer coin; 1 % unless set
+///         otherwise, which a token admin may do at any time), for the tests that show the protocol refuses
+///         tokens its accounting cannot carry. For tests only.
 contract TestFeeToken is ERC20 {
-    uint256 public constant FEE_BPS = 100;
+    uint256 public feeBps = 100;
 
     constructor() ERC20("Fee USD", "fUSD") {}
 
@@ -19,10 +20,14 @@ contract TestFeeToken is ERC20 {
         _mint(to, amount);
     }
 
+    function setFeeBps(uint256 bps) external {
+        feeBps = bps;
+    }
+
     function _update(address from, address to, uint256 value) internal override {
         if (from == address(0) || to == address(0)) return super._update(from, to, value);
-        uint256 fee = value * FEE_BPS / 10_000;
-        super._update(from, address(0), fee);
+        uint256 fee = value * feeBps / 10_000;
+        if (fee != 0) super._update(from, address(0), fee);
         super._update(from, to, value - fee);
     }
 }

@@ -41,6 +41,13 @@ contract ProtocolInvariantTest is Fixture {
         assertLe(balance - owed, handler.leaseCount() + 2 * uint256(next) + 1, "dust bounded");
     }
 
+    /// @notice No account the issuer froze moved value out (a payout, a lease, shares): every attempt was
+    ///         refused with StablecoinAccountFrozen. (Settlement under any freeze or pause is the handler's
+    ///         `settleNextEpoch`, which must never revert: no party's settlement waits on another's freeze.)
+    function invariant_frozenValueNeverLeaves() public view {
+        assertEq(handler.ghostFrozenEscapes(), 0, "a frozen account moved value");
+    }
+
     /// @notice A lessee is never charged for undelivered or unreported time (beyond one unit of rounding).
     function invariant_neverChargedForUndelivered() public view {
         uint64 next = market.ledgerOf(assetId).nextEpochToFinalize;

@@ -57,7 +57,7 @@ abstract contract Fixture is HandlerBase {
 
     function setUp() public virtual {
         vm.warp(1_700_000_000);
-        usdc = new TestStablecoin(admin);
+        usdc = deployStablecoin();
         registry = new CapacityRegistry(
             admin, IERC20(address(usdc)), new CapacitySharesFactory(), defaultParams(), usdcBlocklist()
         );
@@ -81,6 +81,11 @@ abstract contract Fixture is HandlerBase {
         assetId = registerDefault();
         shares = CapacityShares(registry.terms(assetId).shares);
         stakeAll(assetId);
+    }
+
+    /// @dev The stablecoin the protocol runs on: the fast test coin here; Circle's FiatToken in its own suite.
+    function deployStablecoin() internal virtual returns (TestStablecoin) {
+        return new TestStablecoin(admin);
     }
 
     /// @dev The test coin's blocklist, read as USDC's `isBlacklisted(address)`.
