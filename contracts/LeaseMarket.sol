@@ -143,22 +143,31 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         uint64 end = start + epochs;
         _schedule(assetId, class, rate, gpus, start, end);
         leaseId = ++_leaseCount;
-        _leases[leaseId] = Lease({
-            assetId: assetId.toUint64(), // registry ids count up from 1
-            gpus: gpus,
-            class: class,
-            startEpoch: start,
-            endEpoch: end,
-            ratePerEpoch: rate,
-            refundPaid: 0,
-            creditPaid: 0,
-            closedRefund: 0
-        });
+        _store(_leases[leaseId], assetId, gpus, class, start, end, rate);
         uint256 prepaid = uint256(rate) * epochs;
         _owed += prepaid;
         emit LeaseOpened(leaseId, assetId, lessee, class, gpus, start, end, price, rate, prepaid);
         StablecoinLib.pullExact(stablecoin, msg.sender, prepaid);
         _mint(lessee, leaseId);
+    }
+
+    /// @dev Writes a new lease's first two slots only: the third (credits paid, a close's refund) starts at
+    ///      zero and is written only by a lease that is ever credited or closed.
+    function _store(
+        Lease storage l,
+        uint256 assetId,
+        uint32 gpus,
+        LeaseClass class,
+        uint64 start,
+        uint64 end,
+        uint128 rate
+    ) private {
+        l.assetId = assetId.toUint64(); // registry ids count up from 1
+        l.gpus = gpus;
+        l.class = class;
+        l.startEpoch = start;
+        l.endEpoch = end;
+        l.ratePerEpoch = rate;
     }
 
     /// @dev Commits `gpus` of capacity. Leases always start at the next epoch and no lease starts later,

@@ -17,6 +17,7 @@ from ape.cli import ConnectedProviderCommand, network_option
 from ape import accounts, chain, networks, project
 from wellhead.chain.deploy import MIN_DEPLOYER_WEI, CreditParams, ProtocolParams, git_commit
 from wellhead.chain.deployment import DeployedContract, Deployment
+from wellhead.chain.stablecoin import inspect_stablecoin
 from wellhead.errors import ChainMismatchError, InsufficientFundsError, WellheadError
 
 USDC = 10**6
@@ -50,10 +51,14 @@ def deploy(deployer, network_name: str, out: Path, stablecoin: str | None) -> De
         stablecoin = coin.address
     else:
         contracts["Stablecoin"] = DeployedContract(address=stablecoin, tx_hash="", block=0)
+    # the same admission as `wellhead deploy`: code, 2 to 18 decimals, the issuer's blocklist (one-line errors)
+    coin_info = inspect_stablecoin(networks.provider.web3, stablecoin)
     factory = project.CapacitySharesFactory.deploy(sender=deployer)
     keep("CapacitySharesFactory", factory)
-    params = ProtocolParams(treasury=deployer.address).as_tuple()
-    registry = project.CapacityRegistry.deploy(deployer.address, stablecoin, factory.address, params, sender=deployer)
+    params = ProtocolParams(treasury=deployer.address).as_tuple(coin_info.unit)
+    registry = project.CapacityRegistry.deploy(
+        deployer.address, stablecoin, factory.address, params, coin_info.blocklist.as_tuple(), sender=deployer
+    )
     keep("CapacityRegistry", registry)
     grid = project.GridLedger.deploy(registry.address, sender=deployer)
     keep("GridLedger", grid)
@@ -62,9 +67,11 @@ def deploy(deployer, network_name: str, out: Path, stablecoin: str | None) -> De
     market = project.LeaseMarket.deploy(registry.address, oracle.address, sender=deployer)
     keep("LeaseMarket", market)
     registry.wire(market.address, oracle.address, sender=deployer)
+    router = project.PaymentRouter.deploy(registry.address, sender=deployer)
+    keep("PaymentRouter", router)
     nav_factory = project.NavOracleFactory.deploy(registry.address, sender=deployer)
     keep("NavOracleFactory", nav_factory)
-    args = CreditParams().constructor_args(deployer.address, registry.address, nav_factory.address)
+    args = CreditParams().constructor_args(deployer.address, registry.address, nav_factory.address, coin_info.unit)
     credit = project.CreditMarket.deploy(*args, sender=deployer)
     keep("CreditMarket", credit)
     deployment = Deployment(

@@ -25,7 +25,9 @@ CONTRACTS = {
     "MetricsOracle": "MetricsOracle.sol",
     "NavOracle": "NavOracle.sol",
     "NavOracleFactory": "NavOracleFactory.sol",
+    "PaymentRouter": "PaymentRouter.sol",
     "TestAggregator": "TestAggregator.sol",
+    "TestFeeToken": "TestFeeToken.sol",
     "TestStablecoin": "TestStablecoin.sol",
     "TestWrappedBtc": "TestWrappedBtc.sol",
 }

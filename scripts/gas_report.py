@@ -14,10 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.logs import DISCARD
 
+from wellhead.chain.artifacts import abi
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import connect, rpc
 from wellhead.chain.deploy import ProtocolParams, deploy_protocol
@@ -125,7 +127,127 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
         send(w3, actors.investor_a, shares.functions.transfer(actors.investor_b.address, 10**18))
     )
     results["claim revenue"] = gas(send(w3, actors.investor_a, shares.functions.claim(actors.investor_a.address)))
-    return results | measure_credit(w3, protocol, actors)
+    return results | measure_credit(w3, protocol, actors) | measure_payments(w3, protocol, actors, small)
+
+
+PAYER_KEY = "0x" + "5a" * 32  # a fixed payer: the same address, so the same calldata gas, every run
+PERMIT_TYPES = {
+    "Permit": [
+        {"name": "owner", "type": "address"},
+        {"name": "spender", "type": "address"},
+        {"name": "value", "type": "uint256"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+RECEIVE_TYPES = {
+    "ReceiveWithAuthorization": [
+        {"name": "from", "type": "address"},
+        {"name": "to", "type": "address"},
+        {"name": "value", "type": "uint256"},
+        {"name": "validAfter", "type": "uint256"},
+        {"name": "validBefore", "type": "uint256"},
+        {"name": "nonce", "type": "bytes32"},
+    ]
+}
+
+
+def measure_payments(w3: Web3, protocol: Protocol, actors: Actors, asset: int) -> dict[str, int]:
+    """Open, extend, buy shares and supply paid three ways: an approve transaction then the action (the two
+    transactions' gas summed), and one transaction through the PaymentRouter with an EIP-2612 permit or an
+    EIP-3009 authorization."""
+    payer = Account.from_key(PAYER_KEY)
+    coin = protocol.stablecoin
+    send(w3, actors.admin, coin.functions.mint(payer.address, 1_000_000 * USDC))
+    w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": payer.address, "value": 10**18})
+    router = w3.eth.contract(address=protocol.deployment.address("PaymentRouter"), abi=abi("PaymentRouter"))
+    _, name, version, chain_id, verifying, _, _ = coin.functions.eip712Domain().call()
+    domain = {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying}
+    deadline = w3_now(w3) + 86_400
+    count = 0
+
+    def permit(value: int) -> tuple[object, ...]:
+        nonce = coin.functions.nonces(payer.address).call()
+        message = {
+            "owner": payer.address,
+            "spender": router.address,
+            "value": value,
+            "nonce": nonce,
+            "deadline": deadline,
+        }
+        signed = Account.sign_typed_data(payer.key, domain, PERMIT_TYPES, message)
+        return (
+            0,
+            value,
+            0,
+            deadline,
+            b"\x00" * 32,
+            signed.v,
+            signed.r.to_bytes(32, "big"),
+            signed.s.to_bytes(32, "big"),
+        )
+
+    def authorization(value: int) -> tuple[object, ...]:
+        nonlocal count
+        count += 1
+        nonce = count.to_bytes(32, "big")
+        message = {
+            "from": payer.address,
+            "to": router.address,
+            "value": value,
+            "validAfter": 0,
+            "validBefore": deadline,
+            "nonce": nonce,
+        }
+        signed = Account.sign_typed_data(payer.key, domain, RECEIVE_TYPES, message)
+        return (1, value, 0, deadline, nonce, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"))
+
+    def two_transactions(spender: str, value: int, action: Any) -> int:
+        return gas(send(w3, payer, coin.functions.approve(spender, value))) + gas(send(w3, payer, action))
+
+    market, shares, credit = protocol.market, protocol.shares(asset), protocol.credit
+    results: dict[str, int] = {}
+    rate = 4 * market.functions.quote(asset, 1, FIRM).call()  # hourly epochs: 1 GPU, 4 epochs
+    receipt = send(w3, payer, router.functions.openLease(permit(rate + USDC), asset, 1, 4, FIRM, 2**255))
+    results["pay: open lease, permit (one transaction)"] = gas(receipt)
+    lease = market.events.LeaseOpened().process_receipt(receipt, errors=DISCARD)[0]["args"]["leaseId"]
+    results["pay: open lease, EIP-3009 (one transaction)"] = gas(
+        send(w3, payer, router.functions.openLease(authorization(rate + USDC), asset, 1, 4, FIRM, 2**255))
+    )
+    cost = 4 * market.functions.quote(asset, 1, FIRM).call()
+    results["pay: open lease, approve + open (two transactions)"] = two_transactions(
+        market.address, cost, market.functions.openLease(asset, 1, 4, FIRM, 2**255)
+    )
+    per_epoch = market.functions.leaseOf(lease).call().ratePerEpoch
+    results["pay: extend lease, permit (one transaction)"] = gas(
+        send(w3, payer, router.functions.extendLease(permit(per_epoch), lease, 1))
+    )
+    results["pay: extend lease, EIP-3009 (one transaction)"] = gas(
+        send(w3, payer, router.functions.extendLease(authorization(per_epoch), lease, 1))
+    )
+    results["pay: extend lease, approve + extend (two transactions)"] = two_transactions(
+        market.address, per_epoch, market.functions.extendLease(lease, 1)
+    )
+    amount = 100 * 10**18  # the sale opened above: 1 USDC a share
+    results["pay: buy shares, permit (one transaction)"] = gas(
+        send(w3, payer, router.functions.buyShares(permit(100 * USDC), shares.address, amount, USDC))
+    )
+    results["pay: buy shares, EIP-3009 (one transaction)"] = gas(
+        send(w3, payer, router.functions.buyShares(authorization(100 * USDC), shares.address, amount, USDC))
+    )
+    results["pay: buy shares, approve + buy (two transactions)"] = two_transactions(
+        shares.address, 100 * USDC, shares.functions.buy(amount, USDC)
+    )
+    results["pay: supply, permit (one transaction)"] = gas(
+        send(w3, payer, router.functions.supply(permit(1_000 * USDC), credit.address, 1_000 * USDC))
+    )
+    results["pay: supply, EIP-3009 (one transaction)"] = gas(
+        send(w3, payer, router.functions.supply(authorization(1_000 * USDC), credit.address, 1_000 * USDC))
+    )
+    results["pay: supply, approve + deposit (two transactions)"] = two_transactions(
+        credit.address, 1_000 * USDC, credit.functions.deposit(1_000 * USDC, payer.address)
+    )
+    return results
 
 
 def send_timed(w3: Web3, who: LocalAccount, fn: Any) -> Any:

@@ -50,6 +50,8 @@ def _load_key(args: argparse.Namespace) -> LocalAccount:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
+    from web3 import Web3
+
     from wellhead.chain.connection import connect
     from wellhead.chain.deploy import BtcParams, ProtocolParams, deploy_protocol
     from wellhead.chain.deployment import Deployment
@@ -61,6 +63,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         existing = Deployment.load(record_path)
         existing.check_chain(w3)
         raise ConfigError(f"{record_path} exists for chain {existing.chain_id}; pass --force to redeploy")
+    if args.treasury and not Web3.is_address(args.treasury):
+        raise ConfigError(f"--treasury is not an address: {args.treasury!r}")
     params = ProtocolParams(treasury=args.treasury or deployer.address)
     btc_addresses = {"--btc-collateral": args.btc_collateral, "--btc-feed": args.btc_feed}
     given = [flag for flag, value in btc_addresses.items() if value]
@@ -71,7 +75,10 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         if value:
             _require_contract(w3, flag, value)
     btc = BtcParams(collateral=args.btc_collateral, price_feed=args.btc_feed, sequencer_feed=args.sequencer_feed)
-    deployment = deploy_protocol(w3, deployer, args.network, params, stablecoin=args.stablecoin, btc=btc)
+    blocklist = None if args.blocklist == "none" else args.blocklist
+    deployment = deploy_protocol(
+        w3, deployer, args.network, params, stablecoin=args.stablecoin, btc=btc, blocklist_signature=blocklist
+    )
     path = deployment.save(Path(args.deployments))
     print(f"deployed to chain {deployment.chain_id}; record written to {path}")
     for name, c in deployment.contracts.items():
@@ -227,6 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--password-file", help="file holding the keystore password")
     deploy.add_argument("--stablecoin", help="the chain's USDC; omitted: deploy a test stablecoin")
     deploy.add_argument("--treasury", help="protocol fee recipient (default: the deployer)")
+    deploy.add_argument(
+        "--blocklist",
+        default="detect",
+        help="the issuer's blocklist on the stablecoin: a signature such as 'isBlacklisted(address)', "
+        "'none', or 'detect' (default: USDC's, USDT's or PYUSD's, whichever the token answers)",
+    )
     deploy.add_argument("--btc-collateral", help="wrapped BTC (WBTC, cbBTC, tBTC) for the BTC market")
     deploy.add_argument("--btc-feed", help="the Chainlink BTC / USD feed for the BTC market")
     deploy.add_argument("--sequencer-feed", help="on an L2: Chainlink's sequencer uptime feed")

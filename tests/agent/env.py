@@ -187,7 +187,8 @@ def make_env(
         protocol.registry.events.AssetRegistered().process_receipt(receipt, errors=DISCARD)[0]["args"]["assetId"]
     )
     send(w3, operator, coin.approve(protocol.oracle.address, 2**256 - 1))
+    min_stake = int(protocol.registry.functions.protocolParams().call().minAttestorStake)
     for i, attestor in enumerate(protocol.oracle.functions.attestors(asset_id).call()):
         if i not in unstaked:
-            send(w3, operator, protocol.oracle.functions.depositStake(asset_id, attestor, params.min_attestor_stake))
+            send(w3, operator, protocol.oracle.functions.depositStake(asset_id, attestor, min_stake))
     return AgentEnv(anvil, w3, protocol, path, tmp, asset_id, signers, keystores, admin)

@@ -45,7 +45,8 @@ def protocol(project, admin, operator, lessee):  # type: ignore[no-untyped-def]
         86_400,
         3 * 86_400,
     )
-    registry = project.CapacityRegistry.deploy(admin, coin, factory, params, sender=admin)
+    blocklist = (coin.address, bytes.fromhex("fe575a87"))  # the test coin's isBlacklisted(address), as USDC's
+    registry = project.CapacityRegistry.deploy(admin, coin, factory, params, blocklist, sender=admin)
     grid = project.GridLedger.deploy(registry, sender=admin)
     oracle = project.MetricsOracle.deploy(registry, grid, sender=admin)
     market = project.LeaseMarket.deploy(registry, oracle, sender=admin)

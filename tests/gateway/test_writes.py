@@ -16,6 +16,7 @@ from web3 import Web3
 from tests.gateway.test_api import problem
 from tests.gateway.wallet import DOMAIN, key, prepare, relay, sign, sign_and_relay, sign_in
 from tests.helpers import USDC, Site
+from wellhead.chain.artifacts import abi
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.deployment import Deployment
 from wellhead.demo import Actors
@@ -98,8 +99,17 @@ def test_lease_opened_topped_up_and_closed_through_the_gateway(env: Env) -> None
     sign_and_relay(env.client, auth, lessee, closing)
     lease = lease_of(env, lease_id)
     assert lease["end_epoch"] == start, "closed before it started: cancelled"
-    assert lease["closed_refund"]["base_units"] == str(prepaid // 3 * 5), "everything back"
-    assert env.protocol.stablecoin.functions.balanceOf(lessee.address).call() == before
+    rate = prepaid // 3
+    assert lease["closed_refund"]["base_units"] == str(rate * 4), "everything back but one epoch's charge"
+    assert env.protocol.stablecoin.functions.balanceOf(lessee.address).call() == before - rate * 5, (
+        "closing pays nobody: the refund stays with the lease"
+    )
+    claiming = prepare(env.client, "claim-refund", {"from": lessee.address, "lease_id": lease_id})
+    assert claiming["amounts"]["refund"]["base_units"] == str(rate * 4)
+    sign_and_relay(env.client, auth, lessee, claiming)
+    assert env.protocol.stablecoin.functions.balanceOf(lessee.address).call() == before - rate, (
+        "cancelling cost an epoch"
+    )
 
 
 def test_a_permit_signed_from_the_prepared_typed_data_is_accepted_on_chain(env: Env) -> None:
@@ -131,6 +141,40 @@ def test_a_permit_signed_from_the_prepared_typed_data_is_accepted_on_chain(env: 
         ),
     )
     assert coin.allowance(owner.address, spender.address).call() == 12_500_000
+
+
+def test_an_authorization_signed_from_the_prepared_typed_data_pays_through_the_router(env: Env) -> None:
+    owner = env.actors.lender
+    valid_before = int(time.time()) + 3_600
+    body = {"owner": owner.address, "amount": {"decimal": "250"}, "valid_before": valid_before}
+    response = env.client.post("/api/v1/transactions/prepare/authorization", json=body, headers=key())
+    assert response.status_code == 200, response.text
+    prepared = response.json()
+    router = env.w3.eth.contract(address=env.protocol.deployment.address("PaymentRouter"), abi=abi("PaymentRouter"))
+    assert prepared["typed_data"]["message"]["to"] == router.address, "the router receives it by default"
+    signed = Account.sign_typed_data(owner.key, full_message=prepared["typed_data"])
+    nonce = bytes.fromhex(prepared["nonce"][2:])
+    payment = (
+        1,
+        250 * USDC,
+        0,
+        valid_before,
+        nonce,
+        signed.v,
+        signed.r.to_bytes(32, "big"),
+        signed.s.to_bytes(32, "big"),
+    )
+    credit = env.protocol.credit
+    before = credit.functions.maxWithdraw(owner.address).call()
+    send(env.w3, owner, router.functions.supply(payment, credit.address, 250 * USDC))
+    assert credit.functions.maxWithdraw(owner.address).call() - before in (250 * USDC, 250 * USDC - 1), "supplied"
+    late = {**body, "valid_before": int(time.time()) - 1}
+    problem(
+        env.client.post("/api/v1/transactions/prepare/authorization", json=late, headers=key()),
+        422,
+        "deadline_passed",
+        "valid_before",
+    )
 
 
 def test_bad_input_names_the_field_and_relays_nothing(env: Env) -> None:

@@ -22,7 +22,9 @@ CONTRACT_NAMES = (
     "MetricsOracle",
     "NavOracle",
     "NavOracleFactory",
+    "PaymentRouter",
     "TestAggregator",
+    "TestFeeToken",
     "TestStablecoin",
     "TestWrappedBtc",
 )

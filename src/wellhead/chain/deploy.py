@@ -12,10 +12,16 @@ from web3 import Web3
 
 from wellhead.chain.client import deploy_contract, send
 from wellhead.chain.deployment import DeployedContract, Deployment
+from wellhead.chain.stablecoin import StablecoinInfo, inspect_stablecoin
 from wellhead.errors import InsufficientFundsError
 
-USDC = 10**6
-MIN_DEPLOYER_WEI = 10**16  # enough for the 8 contracts at devnet/L2 gas prices
+USDC = 10**6  # one whole coin of the devnet's 6-decimal test stablecoin
+MIN_DEPLOYER_WEI = 10**16  # enough for the 10 contracts at devnet/L2 gas prices
+
+
+def _coins(value: int | None, default_coins: int, unit: int) -> int:
+    """An amount in base units: as given, or `default_coins` whole coins of the deployment's stablecoin."""
+    return value if value is not None else default_coins * unit
 
 
 class ProtocolParams(BaseModel):
@@ -23,31 +29,33 @@ class ProtocolParams(BaseModel):
 
     treasury: str
     protocol_fee_bps: int = Field(default=500, ge=0, le=2_000)
-    min_bond: int = Field(default=1_000 * USDC, ge=0)
-    challenge_bond: int = Field(default=100 * USDC, ge=0)
+    # amounts in the stablecoin's base units; left out: 1,000 / 100 / 500 whole coins at its decimals
+    min_bond: int | None = Field(default=None, ge=0)
+    challenge_bond: int | None = Field(default=None, ge=0)
     challenge_window: int = Field(default=600, gt=0)
     report_deadline: int = Field(default=1_800, gt=0)
     fraud_slash_bps: int = Field(default=5_000, ge=0, le=10_000)
     # below 100 %: a party at fault that challenges itself through another address still loses the rest
     challenger_reward_bps: int = Field(default=2_000, ge=0, lt=10_000)
     attestor_slash_bps: int = Field(default=5_000, ge=0, le=10_000)
-    min_attestor_stake: int = Field(default=500 * USDC, ge=0, lt=2**128)
+    min_attestor_stake: int | None = Field(default=None, ge=0, lt=2**128)
     grid_event_horizon: int = Field(default=86_400, gt=0, le=7 * 86_400)
     # the arbiter's time to rule on a challenge; after it anyone may expire the dispute (the report stands)
     dispute_deadline: int = Field(default=3 * 86_400, gt=0, le=30 * 86_400)
 
-    def as_tuple(self) -> tuple[object, ...]:
+    def as_tuple(self, unit: int = USDC) -> tuple[object, ...]:
+        """ICapacityRegistry.ProtocolParams, the amounts left out as whole coins of `unit` base units."""
         return (
             Web3.to_checksum_address(self.treasury),
             self.protocol_fee_bps,
-            self.min_bond,
-            self.challenge_bond,
+            _coins(self.min_bond, 1_000, unit),
+            _coins(self.challenge_bond, 100, unit),
             self.challenge_window,
             self.report_deadline,
             self.fraud_slash_bps,
             self.challenger_reward_bps,
             self.attestor_slash_bps,
-            self.min_attestor_stake,
+            _coins(self.min_attestor_stake, 500, unit),
             self.grid_event_horizon,
             self.dispute_deadline,
         )
@@ -60,16 +68,17 @@ class CreditParams(BaseModel):
     kink_bps: int = Field(default=8_000, gt=0, lt=10_000)
     slope1_bps: int = Field(default=1_000, ge=0, le=100_000)
     slope2_bps: int = Field(default=10_000, ge=0, le=1_000_000)
-    min_debt: int = Field(default=10 * USDC, ge=0)
+    min_debt: int | None = Field(default=None, ge=0)  # left out: 10 whole coins
     vault_name: str = "Wellhead Credit USDC"
     vault_symbol: str = "wcUSDC"
 
     def curve(self) -> tuple[int, int, int, int]:
         return (self.base_rate_bps, self.kink_bps, self.slope1_bps, self.slope2_bps)
 
-    def constructor_args(self, admin: str, registry: str, nav_factory: str) -> tuple[object, ...]:
+    def constructor_args(self, admin: str, registry: str, nav_factory: str, unit: int = USDC) -> tuple[object, ...]:
         """CreditMarket's constructor arguments, in order."""
-        return (admin, registry, nav_factory, self.curve(), self.min_debt, self.vault_name, self.vault_symbol)
+        min_debt = _coins(self.min_debt, 10, unit)
+        return (admin, registry, nav_factory, self.curve(), min_debt, self.vault_name, self.vault_symbol)
 
 
 class BtcParams(BaseModel):
@@ -84,17 +93,22 @@ class BtcParams(BaseModel):
     liquidation_threshold_bps: int = Field(default=8_000, gt=0, lt=10_000)
     liquidation_bonus_bps: int = Field(default=500, gt=0, le=2_000)
     close_factor_bps: int = Field(default=5_000, ge=1_000, le=10_000)
-    borrow_cap: int = Field(default=5_000_000 * USDC, ge=0, lt=2**128)
+    borrow_cap: int | None = Field(default=None, ge=0, lt=2**128)  # left out: 5,000,000 whole coins
     supply_cap: int = Field(default=500 * 10**8, ge=0, lt=2**128)  # 500 BTC
-    min_debt: int = Field(default=100 * USDC, ge=0)
+    min_debt: int | None = Field(default=None, ge=0)  # left out: 100 whole coins
     devnet_price: int = Field(default=60_000 * 10**8, gt=0)  # the test feed's first answer, 8 decimals
     vault_name: str = "Wellhead BTC Credit USDC"
     vault_symbol: str = "wbUSDC"
 
     def terms(
-        self, stablecoin: str, collateral: str, feed: str, curve: tuple[int, int, int, int]
+        self,
+        coin: StablecoinInfo,
+        collateral: str,
+        feed: str,
+        curve: tuple[int, int, int, int],
     ) -> tuple[object, ...]:
         """BtcCreditMarket.Terms, in order."""
+        stablecoin, unit = coin.address, coin.unit
         return (
             Web3.to_checksum_address(stablecoin),
             Web3.to_checksum_address(collateral),
@@ -102,9 +116,10 @@ class BtcParams(BaseModel):
             Web3.to_checksum_address(self.sequencer_feed or "0x" + "00" * 20),
             self.heartbeat,
             (self.ltv_bps, self.liquidation_threshold_bps, self.liquidation_bonus_bps, self.close_factor_bps),
-            (self.borrow_cap, self.supply_cap),
+            (_coins(self.borrow_cap, 5_000_000, unit), self.supply_cap),
             curve,
-            self.min_debt,
+            _coins(self.min_debt, 100, unit),
+            coin.blocklist.as_tuple(),
         )
 
 
@@ -126,14 +141,20 @@ def deploy_protocol(
     stablecoin: str | None = None,
     credit: CreditParams | None = None,
     btc: BtcParams | None = None,
+    blocklist_signature: str | None = "detect",
 ) -> Deployment:
     """Deploys stablecoin (devnets only, when none is given), shares factory, registry, grid ledger, oracle, market,
     the NAV feed factory, the credit market and the BTC market (with a test WBTC and BTC / USD feed on a
     devnet; on another network only when `btc` names the collateral and the feed).
 
+    A given stablecoin must have code and 2 to 18 decimals (ConfigError otherwise); every default amount is
+    in whole coins at its decimals. The issuer's blocklist is found among the known signatures
+    (`blocklist_signature="detect"`), named, or left out (None).
+
     The deployer becomes the registry's admin, governor, arbiter and pauser; hand those roles to a
     multisig with AccessControl's grantRole/renounceRole once the deployment is checked.
     """
+    coin = inspect_stablecoin(w3, stablecoin, blocklist_signature) if stablecoin is not None else None
     balance = w3.eth.get_balance(deployer.address)
     if balance < MIN_DEPLOYER_WEI:
         raise InsufficientFundsError(
@@ -151,11 +172,13 @@ def deploy_protocol(
         )
 
     if stablecoin is None:
-        coin, receipt = deploy_contract(w3, deployer, "TestStablecoin", admin)
-        stablecoin = coin.address
-        record("Stablecoin", coin.address, dict(receipt))
+        test_coin, receipt = deploy_contract(w3, deployer, "TestStablecoin", admin)
+        stablecoin = test_coin.address
+        record("Stablecoin", test_coin.address, dict(receipt))
+        coin = inspect_stablecoin(w3, stablecoin)
     else:
         records["Stablecoin"] = DeployedContract(address=Web3.to_checksum_address(stablecoin), tx_hash="", block=0)
+    assert coin is not None
     factory, receipt = deploy_contract(w3, deployer, "CapacitySharesFactory")
     record("CapacitySharesFactory", factory.address, dict(receipt))
     registry, receipt = deploy_contract(
@@ -163,9 +186,10 @@ def deploy_protocol(
         deployer,
         "CapacityRegistry",
         admin,
-        Web3.to_checksum_address(stablecoin),
+        coin.address,
         factory.address,
-        params.as_tuple(),
+        params.as_tuple(coin.unit),
+        coin.blocklist.as_tuple(),
     )
     record("CapacityRegistry", registry.address, dict(receipt))
     grid, receipt = deploy_contract(w3, deployer, "GridLedger", registry.address)
@@ -175,11 +199,16 @@ def deploy_protocol(
     market, receipt = deploy_contract(w3, deployer, "LeaseMarket", registry.address, oracle.address)
     record("LeaseMarket", market.address, dict(receipt))
     send(w3, deployer, registry.functions.wire(market.address, oracle.address))
+    router, receipt = deploy_contract(w3, deployer, "PaymentRouter", registry.address)
+    record("PaymentRouter", router.address, dict(receipt))
     nav_factory, receipt = deploy_contract(w3, deployer, "NavOracleFactory", registry.address)
     record("NavOracleFactory", nav_factory.address, dict(receipt))
     terms = credit or CreditParams()
     credit_market, receipt = deploy_contract(
-        w3, deployer, "CreditMarket", *terms.constructor_args(admin, registry.address, nav_factory.address)
+        w3,
+        deployer,
+        "CreditMarket",
+        *terms.constructor_args(admin, registry.address, nav_factory.address, coin.unit),
     )
     record("CreditMarket", credit_market.address, dict(receipt))
     btc_terms = btc or BtcParams()
@@ -201,7 +230,7 @@ def deploy_protocol(
             deployer,
             "BtcCreditMarket",
             admin,
-            btc_terms.terms(stablecoin, collateral, feed, terms.curve()),
+            btc_terms.terms(coin, collateral, feed, terms.curve()),
             btc_terms.vault_name,
             btc_terms.vault_symbol,
         )

@@ -61,6 +61,15 @@ EIP712_DOMAIN_FIELDS = [
 ]
 
 
+def domain_separator(domain: dict[str, Any]) -> bytes:
+    """The EIP-712 domain separator of `domain` (name, version, chainId, verifyingContract), as eth-account
+    hashes it: the header of any message signed in that domain."""
+    probe = encode_typed_data(
+        domain_data=domain, message_types={"Probe": [{"name": "x", "type": "uint256"}]}, message_data={"x": 0}
+    )
+    return bytes(probe.header)
+
+
 def type_string(primary: str, fields: list[dict[str, str]]) -> str:
     return primary + "(" + ",".join(f"{f['type']} {f['name']}" for f in fields) + ")"
 

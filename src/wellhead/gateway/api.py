@@ -41,7 +41,7 @@ from wellhead.gateway.paging import Cursor, Limit, Page, decode_cursor, encode_c
 from wellhead.gateway.problems import PROBLEM, Problem, ProblemBody, problem_response
 from wellhead.gateway.services import S, Services, Svc
 from wellhead.gateway.writes import Amount
-from wellhead.units import USDC_DECIMALS
+from wellhead.units import stablecoin_decimals
 
 log = logging.getLogger("wellhead.gateway")
 
@@ -469,8 +469,9 @@ def _asset(a: db.Asset, facts: AssetFacts) -> AssetOut:
 def _amount(value: int | None) -> dict[str, str] | None:
     if value is None:
         return None
-    whole, frac = divmod(value, 10**USDC_DECIMALS)
-    return {"base_units": str(value), "decimal": f"{whole}.{frac:0{USDC_DECIMALS}d}"}
+    decimals = stablecoin_decimals()
+    whole, frac = divmod(value, 10**decimals)
+    return {"base_units": str(value), "decimal": f"{whole}.{frac:0{decimals}d}"}
 
 
 def _uint(value: int | str | None) -> int | None:

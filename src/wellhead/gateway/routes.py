@@ -27,6 +27,7 @@ from wellhead.gateway.writes import (
     SHARE_DECIMALS,
     Amount,
     ApproveIn,
+    AuthorizationIn,
     BuySharesIn,
     ClaimRefundIn,
     ClaimRevenueIn,
@@ -34,6 +35,7 @@ from wellhead.gateway.writes import (
     LeaseIn,
     OpenLeaseIn,
     PermitIn,
+    PreparedAuthorization,
     PreparedPermit,
     PreparedTransaction,
     RelayIn,
@@ -658,6 +660,20 @@ for _path, _op, _model, _method, _summary in (
 def prepare_permit(request: Request, s: S, svc: Svc, caller: Caller, body: PermitIn, key: IdempotencyKey = None) -> Any:
     """EIP-2612 permit typed data for the owner to sign (gasless approval)."""
     return _once(request, s, caller, key, body, lambda: svc.writes.permit(s, body))
+
+
+@router.post(
+    "/transactions/prepare/authorization",
+    operation_id="prepareAuthorization",
+    response_model=PreparedAuthorization,
+    tags=["transactions"],
+)
+def prepare_authorization(
+    request: Request, s: S, svc: Svc, caller: Caller, body: AuthorizationIn, key: IdempotencyKey = None
+) -> Any:
+    """EIP-3009 ReceiveWithAuthorization typed data for the owner to sign: the PaymentRouter takes the payment and
+    acts (open or extend a lease, buy shares, supply) in one transaction."""
+    return _once(request, s, caller, key, body, lambda: svc.writes.authorization(body))
 
 
 @router.post(

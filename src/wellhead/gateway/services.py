@@ -16,6 +16,7 @@ from wellhead.gateway.auth import Auth, Principal
 from wellhead.gateway.cache import FragmentCache, ResponseCache
 from wellhead.gateway.problems import Problem
 from wellhead.gateway.writes import Writes
+from wellhead.units import use_stablecoin_decimals
 
 
 @dataclass
@@ -49,6 +50,8 @@ class Services:
     ) -> Services:
         auth = Auth(domain, deployment.chain_id, session_ttl, session_rate, key_rate)
         writes = Writes(w3, deployment, confirmations)
+        # every stablecoin amount the gateway shows or parses is in the deployment's token's decimals
+        use_stablecoin_decimals(int(writes.coin.functions.decimals().call()))
         return cls(
             sessions,
             w3,

@@ -8,6 +8,7 @@ one of the protocol's contracts, and sends them; `getTransaction` reports the st
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Annotated, Any, Literal
 
@@ -19,15 +20,21 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.exceptions import (
+    BadFunctionCallOutput,
+    ContractCustomError,
+    ContractLogicError,
+    TransactionNotFound,
+    Web3RPCError,
+)
 
 from wellhead.chain.artifacts import abi
 from wellhead.chain.client import GAS_MARGIN, revert_from
 from wellhead.chain.deployment import Deployment
-from wellhead.chain.eip712 import EIP712_DOMAIN_FIELDS
+from wellhead.chain.eip712 import EIP712_DOMAIN_FIELDS, domain_separator
 from wellhead.gateway import db
 from wellhead.gateway.problems import Problem
-from wellhead.units import USDC_DECIMALS, fmt_units, parse_units
+from wellhead.units import fmt_units, parse_units, stablecoin_decimals
 
 SHARE_DECIMALS = 18
 BTC_DECIMALS = 8  # wrapped bitcoin (WBTC, cbBTC, tBTC): satoshi
@@ -42,7 +49,10 @@ class Amount(BaseModel):
     decimal: str
 
     @classmethod
-    def of(cls, value: int, decimals: int = USDC_DECIMALS) -> Amount:
+    def of(cls, value: int, decimals: int | None = None) -> Amount:
+        """`value` base units of a token of `decimals` (the deployment's stablecoin unless given)."""
+        if decimals is None:
+            decimals = stablecoin_decimals()
         return cls(base_units=str(value), decimal=fmt_units(value, decimals).replace(",", ""))
 
     @classmethod
@@ -134,6 +144,20 @@ class PermitIn(BaseModel):
     deadline: int = Field(ge=0, le=2**64 - 1, description="unix seconds")
 
 
+class AuthorizationIn(BaseModel):
+    """An EIP-3009 `receiveWithAuthorization` of the stablecoin to the payment router (or another receiver)."""
+
+    model_config = ConfigDict(extra="forbid")
+    owner: Address
+    to: str = Field(default="PaymentRouter", max_length=64, examples=["PaymentRouter"])
+    amount: AmountIn
+    valid_after: int = Field(default=0, ge=0, le=2**64 - 1, description="unix seconds; valid strictly after it")
+    valid_before: int = Field(ge=0, le=2**64 - 1, description="unix seconds; valid strictly before it")
+    nonce: str | None = Field(
+        default=None, pattern=r"^0x[0-9a-fA-F]{64}$", description="32 random bytes; left out: the gateway draws one"
+    )
+
+
 class RelayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     raw_transaction: str = Field(
@@ -169,6 +193,13 @@ class PreparedPermit(BaseModel):
     summary: str
     typed_data: dict[str, Any] = Field(description="EIP-712 typed data; sign with eth_signTypedData_v4")
     amount: Amount
+
+
+class PreparedAuthorization(BaseModel):
+    summary: str
+    typed_data: dict[str, Any] = Field(description="EIP-712 typed data; sign with eth_signTypedData_v4")
+    amount: Amount
+    nonce: str
 
 
 class TransactionStatus(BaseModel):
@@ -210,7 +241,7 @@ class Writes:
 
     def _token(self, s: Session, token: str, field: str) -> tuple[Any, int]:
         if token == "stablecoin":
-            return self.coin, USDC_DECIMALS
+            return self.coin, stablecoin_decimals()
         if token.startswith("shares:") and token[7:].isdigit():
             return self._shares(s, int(token[7:])), SHARE_DECIMALS
         raise Problem(422, "invalid_token", f"{field} must be 'stablecoin' or 'shares:<asset id>': {token!r}", field)
@@ -272,7 +303,7 @@ class Writes:
         limit = (
             quote
             if body.max_price_per_gpu_hour is None
-            else body.max_price_per_gpu_hour.units(USDC_DECIMALS, "max_price_per_gpu_hour")
+            else body.max_price_per_gpu_hour.units(stablecoin_decimals(), "max_price_per_gpu_hour")
         )
         rate = -(-body.gpus * quote * asset.epoch_length // 3600)
         prepaid = rate * body.epochs
@@ -324,7 +355,7 @@ class Writes:
         limit = (
             int(price)
             if body.max_price_per_share is None
-            else body.max_price_per_share.units(USDC_DECIMALS, "max_price_per_share")
+            else body.max_price_per_share.units(stablecoin_decimals(), "max_price_per_share")
         )
         cost = -(-count * int(price) // 10**18)
         if int(price) <= limit:
@@ -360,7 +391,7 @@ class Writes:
         value = body.amount.units(decimals, "amount")
         if body.deadline <= time.time():
             raise Problem(422, "deadline_passed", f"the deadline {body.deadline} has passed", "deadline")
-        _, name, version, chain_id, verifying, _, _ = call(token.functions.eip712Domain())
+        domain = self._token_domain(token)
         nonce = int(call(token.functions.nonces(owner)))
         typed = {
             "types": {
@@ -374,7 +405,7 @@ class Writes:
                 ],
             },
             "primaryType": "Permit",
-            "domain": {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying},
+            "domain": domain,
             "message": {
                 "owner": owner,
                 "spender": spender,
@@ -385,6 +416,80 @@ class Writes:
         }
         summary = f"permit {spender} to spend {fmt_units(value, decimals)} of {body.token} until {body.deadline}"
         return PreparedPermit(summary=summary, typed_data=typed, amount=Amount.of(value, decimals))
+
+    def authorization(self, body: AuthorizationIn) -> PreparedAuthorization:
+        """EIP-3009 ReceiveWithAuthorization typed data: the payment router (or `to`) collects it in the
+        same transaction as the action it pays for (USDC requires the receiver to submit it)."""
+        owner = address(body.owner, "owner")
+        to = self._spender_or_router(body.to)
+        value = body.amount.units(stablecoin_decimals(), "amount")
+        now = int(time.time())
+        if body.valid_before <= max(now, body.valid_after):
+            raise Problem(
+                422,
+                "deadline_passed",
+                f"valid_before {body.valid_before} is not after now and valid_after",
+                "valid_before",
+            )
+        nonce = body.nonce or "0x" + secrets.token_hex(32)
+        typed = {
+            "types": {
+                "EIP712Domain": EIP712_DOMAIN_FIELDS,
+                "ReceiveWithAuthorization": [
+                    {"name": "from", "type": "address"},
+                    {"name": "to", "type": "address"},
+                    {"name": "value", "type": "uint256"},
+                    {"name": "validAfter", "type": "uint256"},
+                    {"name": "validBefore", "type": "uint256"},
+                    {"name": "nonce", "type": "bytes32"},
+                ],
+            },
+            "primaryType": "ReceiveWithAuthorization",
+            "domain": self._token_domain(self.coin),
+            "message": {
+                "from": owner,
+                "to": to,
+                "value": str(value),
+                "validAfter": body.valid_after,
+                "validBefore": body.valid_before,
+                "nonce": nonce,
+            },
+        }
+        summary = f"authorize {to} to receive {fmt_units(value)} of the stablecoin until {body.valid_before}"
+        return PreparedAuthorization(summary=summary, typed_data=typed, amount=Amount.of(value), nonce=nonce)
+
+    def _spender_or_router(self, name: str) -> str:
+        if name == "PaymentRouter":
+            if name not in self.deployment.contracts:
+                raise Problem(422, "no_payment_router", "this deployment has no PaymentRouter", "to")
+            return _addr(self.deployment.address(name))
+        return address(name, "to")
+
+    def _token_domain(self, token: Any) -> dict[str, Any]:
+        """The token's EIP-712 domain: from EIP-5267 `eip712Domain()` where the token has it; otherwise (USDC's
+        FiatToken v2.2) from `name()`, `version()`, this chain and the token's address, checked against its
+        `DOMAIN_SEPARATOR()` so that a signature over it is one the token accepts."""
+        try:
+            _, name, version, chain_id, verifying, _, _ = token.functions.eip712Domain().call()
+            return {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying}
+        except (ContractCustomError, ContractLogicError, BadFunctionCallOutput, ValueError):
+            pass
+        t = self.w3.eth.contract(address=token.address, abi=_DOMAIN_ABI)
+        try:
+            name = t.functions.name().call()
+            separator = bytes(t.functions.DOMAIN_SEPARATOR().call())
+        except (ContractCustomError, ContractLogicError, BadFunctionCallOutput, ValueError):
+            raise Problem(422, "no_permit", f"{token.address} has no EIP-712 domain (not a permit token)") from None
+        try:
+            version = t.functions.version().call()
+        except (ContractCustomError, ContractLogicError, BadFunctionCallOutput, ValueError):
+            version = "1"  # EIP-2612 tokens without version() sign with "1"
+        domain = {"name": name, "version": version, "chainId": self.chain_id, "verifyingContract": token.address}
+        if domain_separator(domain) != separator:
+            raise Problem(
+                422, "unknown_permit_domain", f"{token.address}'s DOMAIN_SEPARATOR matches no known domain layout"
+            )
+        return domain
 
     # ------------------------------------------------------------ relay
     def relay(self, s: Session, body: RelayIn, submitted_by: str) -> TransactionStatus:
@@ -471,6 +576,12 @@ class Writes:
             gas_used=row.gas_used,
             submitted_at=row.submitted_at,
         )
+
+
+_DOMAIN_ABI = [
+    {"type": "function", "name": n, "inputs": [], "outputs": [{"name": "", "type": t}], "stateMutability": "view"}
+    for n, t in (("name", "string"), ("version", "string"), ("DOMAIN_SEPARATOR", "bytes32"))
+]
 
 
 def call(fn: ContractFunction) -> Any:
