@@ -116,6 +116,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
     // ---------------------------------------------------------------- borrowers
 
     /// @inheritdoc ICreditMarket
+    // slither-disable-next-line reentrancy-no-eth (first call: the asset's own shares pay its revenue; nonReentrant)
     function depositCollateral(uint256 assetId, uint256 shares, address borrower) external nonReentrant {
         if (shares == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
@@ -173,6 +174,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
     }
 
     /// @inheritdoc ICreditMarket
+    // slither-disable-next-line reentrancy-no-eth (first call: the asset's own shares pay its revenue; nonReentrant)
     function repay(uint256 assetId, uint256 amount, address borrower) external nonReentrant returns (uint256 repaid) {
         if (amount == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
@@ -294,6 +296,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
     /// @dev Collects the asset's shares revenue owed to this contract (when the LeaseMarket can pay it),
     ///      then credits the position's part of what was collected: first to its debt, the rest to its
     ///      surplus.
+    // slither-disable-next-line reentrancy-no-eth (the claim in _collect is the asset's own shares; callers are nonReentrant)
     function _settle(uint256 assetId, address sharesToken, address borrower) private returns (Position storage pos) {
         CollateralRevenue storage r = _revenue[assetId];
         uint256 perCollateral = _collect(assetId, sharesToken, r);

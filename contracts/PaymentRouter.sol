@@ -100,6 +100,7 @@ contract PaymentRouter is IPaymentRouter, ReentrancyGuardTransient {
 
     /// @dev Takes the payment from the caller and lets `target` pull it.
     /// @return before what the router held before (nothing, unless someone sent it tokens by mistake)
+    // slither-disable-next-line reentrancy-balance (measures what the token delivered; every entry is nonReentrant)
     function _take(Payment calldata p, address target) private returns (uint256 before) {
         IERC20 token = stablecoin;
         before = token.balanceOf(address(this));
