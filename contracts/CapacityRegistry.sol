@@ -288,7 +288,7 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
         bool isPauser = hasRole(PAUSER_ROLE, msg.sender);
         if (!isOperator && !isPauser) revert RegistryNotOperator(assetId, msg.sender);
         bool allowed = from != AssetStatus.Retired
-            && ((status == AssetStatus.Paused && from == AssetStatus.Active)
+            && ((status == AssetStatus.Paused && (from == AssetStatus.Active || isPauser))
                 || (status == AssetStatus.Active && from == AssetStatus.Paused)
                 || (status == AssetStatus.Retired && isOperator));
         if (!allowed) revert RegistryInvalidStatusChange(assetId, from, status);

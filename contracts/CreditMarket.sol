@@ -61,10 +61,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
         uint256 minDebt_,
         string memory name_,
         string memory symbol_
-    )
-        ERC20(name_, symbol_)
-        LendingPool(admin, IERC20(registry_.stablecoin()), curve, minDebt_, registry_.blocklist())
-    {
+    ) ERC20(name_, symbol_) LendingPool(admin, IERC20(registry_.stablecoin()), curve, minDebt_, registry_.blocklist()) {
         registry = registry_;
         navFactory = navFactory_;
     }
@@ -121,7 +118,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
         if (shares == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
         _accrue();
-        Position storage pos = _settle(assetId, c.shares, borrower);
+        Position storage pos = _settle(assetId, c.shares, borrower, true);
         CollateralRevenue storage r = _revenue[assetId];
         uint256 total = r.totalCollateral + shares;
         uint256 cap = _caps[assetId].supplyCap;
@@ -140,7 +137,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
         _requireNotFrozen(msg.sender);
         _recordNewestRound(c.feed);
         _accrue();
-        Position storage pos = _settle(assetId, c.shares, msg.sender);
+        Position storage pos = _settle(assetId, c.shares, msg.sender, true);
         uint256 held = pos.collateral;
         if (shares > held) revert CreditInsufficientCollateral(shares, held);
         _removeCollateral(assetId, pos, shares);
@@ -158,7 +155,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
         _requireNotFrozen(msg.sender);
         _recordNewestRound(c.feed);
         _accrue();
-        Position storage pos = _settle(assetId, c.shares, msg.sender);
+        Position storage pos = _settle(assetId, c.shares, msg.sender, false);
         uint256 debt = _debtUp(pos.borrowShares) + amount;
         if (debt < minDebt) revert CreditDebtBelowMinimum(debt, minDebt);
         _requireWithinLtv(assetId, c, pos, debt);
@@ -179,7 +176,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
         if (amount == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
         _accrue();
-        Position storage pos = _settle(assetId, c.shares, borrower);
+        Position storage pos = _settle(assetId, c.shares, borrower, false);
         uint256 debt = _debtUp(pos.borrowShares);
         if (amount == type(uint256).max) amount = debt;
         else if (amount > debt) revert CreditRepayExceedsDebt(amount, debt);
@@ -204,7 +201,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
         Collateral storage c = _listed(assetId);
         _recordNewestRound(c.feed);
         _accrue();
-        Position storage pos = _settle(assetId, c.shares, borrower);
+        Position storage pos = _settle(assetId, c.shares, borrower, false);
         uint256 repaid;
         uint256 price;
         uint256 writtenOff;
@@ -275,7 +272,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
     function settle(uint256 assetId, address borrower) external nonReentrant {
         Collateral storage c = _listed(assetId);
         _accrue();
-        _settle(assetId, c.shares, borrower);
+        _settle(assetId, c.shares, borrower, false);
     }
 
     /// @inheritdoc ICreditMarket
@@ -283,7 +280,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
         Collateral storage c = _listed(assetId);
         _requireNotFrozen(msg.sender);
         _accrue();
-        Position storage pos = _settle(assetId, c.shares, msg.sender);
+        Position storage pos = _settle(assetId, c.shares, msg.sender, false);
         amount = pos.surplus;
         if (amount == 0) revert CreditNothingToClaim(assetId, msg.sender);
         pos.surplus = 0;
@@ -296,10 +293,16 @@ contract CreditMarket is ICreditMarket, LendingPool {
     /// @dev Collects the asset's shares revenue owed to this contract (when the LeaseMarket can pay it),
     ///      then credits the position's part of what was collected: first to its debt, the rest to its
     ///      surplus.
+    /// @param collateralMoves the caller changes the asset's collateral (a deposit or a withdrawal): then the
+    ///        pending revenue must be collected first, or it would later be shared by collateral that did not
+    ///        earn it (CreditRevenueUncollectable). Liquidations go on regardless: see {_collect}.
     // slither-disable-next-line reentrancy-no-eth (the claim in _collect is the asset's own shares; callers are nonReentrant)
-    function _settle(uint256 assetId, address sharesToken, address borrower) private returns (Position storage pos) {
+    function _settle(uint256 assetId, address sharesToken, address borrower, bool collateralMoves)
+        private
+        returns (Position storage pos)
+    {
         CollateralRevenue storage r = _revenue[assetId];
-        uint256 perCollateral = _collect(assetId, sharesToken, r);
+        uint256 perCollateral = _collect(assetId, sharesToken, r, collateralMoves);
         pos = _positions[assetId][borrower];
         uint256 paid = pos.revenuePaid;
         // slither-disable-next-line incorrect-equality (accumulator values, not balances)
@@ -319,11 +322,14 @@ contract CreditMarket is ICreditMarket, LendingPool {
 
     /// @dev Claims the revenue first and counts only what arrived: when the LeaseMarket cannot pay (the
     ///      issuer froze it, or the token is paused) the revenue stays owed to this contract and is collected
-    ///      later, and repaying, liquidating and settling loans go on without it. The claim is a call to the
+    ///      later, and borrowing, repaying, liquidating and settling loans go on without it. Collateral
+    ///      deposits and withdrawals wait (`required`): the revenue is shared by the collateral present when
+    ///      it is collected. A liquidation meanwhile leaves the seized collateral's share of it to the
+    ///      asset's other positions (at most the revenue of the outage on the seized shares). The claim is a call to the
     ///      asset's own shares (created by the registry's factory), which pays through the LeaseMarket; every
     ///      entry point is nonReentrant.
     // slither-disable-next-line reentrancy-no-eth,reentrancy-benign,reentrancy-events
-    function _collect(uint256 assetId, address sharesToken, CollateralRevenue storage r)
+    function _collect(uint256 assetId, address sharesToken, CollateralRevenue storage r, bool required)
         private
         returns (uint256 perCollateral)
     {
@@ -333,6 +339,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
         try ICapacityShares(sharesToken).claim(address(this)) returns (uint256 claimed) {
             pending = claimed;
         } catch {
+            if (required) revert CreditRevenueUncollectable(assetId, pending);
             return perCollateral;
         }
         uint256 total = r.totalCollateral;
@@ -348,7 +355,6 @@ contract CreditMarket is ICreditMarket, LendingPool {
         }
         emit RevenueCollected(assetId, pending, perCollateral);
     }
-
 
     // ---------------------------------------------------------------- health
 

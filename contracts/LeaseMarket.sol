@@ -577,7 +577,8 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
 
     /// @inheritdoc IERC4907
     function setUser(uint256 tokenId, address user, uint64 expires) external {
-        _requireLeaseOwner(tokenId);
+        // a frozen lessee cannot hand the lease's use (paid from its escrow) to another address either
+        _requireNotFrozen(_requireLeaseOwner(tokenId));
         _users[tokenId] = UserInfo({user: user, expires: expires});
         emit UpdateUser(tokenId, user, expires);
     }

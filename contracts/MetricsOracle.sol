@@ -70,8 +70,8 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
     mapping(uint256 assetId => mapping(uint64 epoch => Challenge)) private _challenges;
     mapping(bytes32 key => bool) private _equivocations; // keccak256(assetId, epoch, attestor)
     mapping(address account => uint256) private _credits;
-    /// @dev Bonds of challenges lodged while the stablecoin was paused, not paid yet (keyed like _challenges).
-    mapping(uint256 assetId => mapping(uint64 epoch => uint256)) private _unpaidBonds;
+    /// @dev Challenges lodged while the bond could not move (the stablecoin paused, or this contract frozen).
+    mapping(uint256 assetId => mapping(uint64 epoch => bool)) private _unbonded;
 
     constructor(ICapacityRegistry registry_, IGridLedger gridLedger_) EIP712("Wellhead MetricsOracle", "2") {
         registry = registry_;
@@ -247,28 +247,18 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
         ++_openDisputes[assetId];
         uint256 bond = registry.protocolParams().challengeBond;
         emit ReportChallenged(assetId, epoch, msg.sender, bond);
-        // A paused token (or a freeze of this contract) cannot move the bond: the challenge stands, its bond
-        // is due ({payChallengeBond}), and until it is paid the challenger wins no reward and gets nothing back.
+        // A paused token (or a freeze of this contract) cannot move the bond: the challenge stands unbonded, so
+        // a pause cannot close the window on a fraudulent report. Unbonded, it can win nothing (it risked
+        // nothing, and it cannot be bonded later: paying only once the verdict is known would be a free
+        // option); it delays the epoch at most until the arbiter rules or the dispute deadline passes.
         if (bond != 0 && (StablecoinLib.isPaused(stablecoin) || registry.isFrozen(address(this)))) {
             _challenges[assetId][epoch] = Challenge({challenger: msg.sender, bond: 0});
-            _unpaidBonds[assetId][epoch] = bond;
+            _unbonded[assetId][epoch] = true;
+            emit ChallengeUnbonded(assetId, epoch, msg.sender);
             return;
         }
         _challenges[assetId][epoch] = Challenge({challenger: msg.sender, bond: bond.toUint96()});
         StablecoinLib.pullExact(stablecoin, msg.sender, bond);
-    }
-
-    /// @inheritdoc IMetricsOracle
-    function payChallengeBond(uint256 assetId, uint64 epoch) external {
-        uint256 due = _unpaidBonds[assetId][epoch];
-        if (due == 0 || _reports[assetId][epoch].status != ReportStatus.Challenged) {
-            revert OracleNoBondDue(assetId, epoch);
-        }
-        Challenge storage ch = _challenges[assetId][epoch];
-        ch.bond = due.toUint96();
-        delete _unpaidBonds[assetId][epoch];
-        emit ChallengeBondPaid(assetId, epoch, msg.sender, due);
-        StablecoinLib.pullExact(stablecoin, msg.sender, due);
     }
 
     /// @inheritdoc IMetricsOracle
@@ -352,9 +342,9 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
     ) private returns (uint256 paid) {
         Challenge memory ch = _challenges[assetId][epoch];
         bool faultFound = status != ReportStatus.Upheld || faulty != 0;
-        // a challenger whose bond is still due risked nothing: no reward (its bond is zero, nothing returns)
+        // an unbonded challenger risked nothing: no reward (its bond is zero, nothing returns)
         bool atFault = (overstated && ch.challenger == registry.terms(assetId).operator)
-            || _isFlagged(assetId, ch.challenger, faulty) || _unpaidBonds[assetId][epoch] != 0;
+            || _isFlagged(assetId, ch.challenger, faulty) || _unbonded[assetId][epoch];
         uint256 toTreasury = slashed;
         if (faultFound && !atFault) {
             uint256 reward = slashed * p.challengerRewardBps / BPS;

@@ -118,9 +118,10 @@ contract PaymentRouter is IPaymentRouter, ReentrancyGuardTransient {
             if (block.timestamp <= p.validAfter || block.timestamp >= p.deadline) {
                 revert PaymentNotValidNow(p.validAfter, p.deadline, block.timestamp);
             }
-            try IERC3009(address(token)).receiveWithAuthorization(
-                msg.sender, address(this), p.value, p.validAfter, p.deadline, p.nonce, p.v, p.r, p.s
-            ) {}
+            try IERC3009(address(token))
+                .receiveWithAuthorization(
+                    msg.sender, address(this), p.value, p.validAfter, p.deadline, p.nonce, p.v, p.r, p.s
+                ) {}
             catch {
                 revert PaymentAuthorizationRejected(msg.sender, p.value, p.nonce);
             }

@@ -40,6 +40,10 @@ struct Position {
 ///         and after the feed recovers from staleness.
 /// @dev Each position is isolated: one borrower, one asset. Nothing loops over positions.
 interface ICreditMarket is ILendingPool {
+    /// @notice The asset's collateral revenue cannot be collected now (the LeaseMarket cannot pay: the token
+    ///         is paused or the issuer froze it), so collateral cannot be deposited or withdrawn until it can:
+    ///         otherwise collateral that did not earn it would share it. Loans go on meanwhile.
+    error CreditRevenueUncollectable(uint256 assetId, uint256 pending);
     error CreditAssetNotListed(uint256 assetId);
     error CreditAlreadyListed(uint256 assetId);
     error CreditNoFeed(uint256 assetId);

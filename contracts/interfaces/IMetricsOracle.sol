@@ -161,9 +161,6 @@ interface IMetricsOracle is IStablecoinGuard {
     ///         with this registry).
     error OracleBondShort(uint256 assetId, uint256 needed, uint256 slashed);
     error OracleInvalidAttestationConfig(uint256 attestors, uint8 faultTolerance);
-    /// @notice No challenge bond of this report is due (none was lodged while the token was paused, or it
-    ///         was paid, or the dispute is over).
-    error OracleNoBondDue(uint256 assetId, uint64 epoch);
 
     // ---------------------------------------------------------------- events
     /// @notice A report was accepted: the medians settlement uses, its grid event, who observed and who
@@ -181,8 +178,9 @@ interface IMetricsOracle is IStablecoinGuard {
         bytes32 digest
     );
     event ReportChallenged(uint256 indexed assetId, uint64 indexed epoch, address indexed challenger, uint256 bond);
-    /// @notice The bond of a challenge lodged while the stablecoin was paused was paid (by `payer`).
-    event ChallengeBondPaid(uint256 indexed assetId, uint64 indexed epoch, address indexed payer, uint256 bond);
+    /// @notice A challenge was lodged while its bond could not move (the stablecoin paused, or the oracle
+    ///         frozen): it stands, and can win nothing.
+    event ChallengeUnbonded(uint256 indexed assetId, uint64 indexed epoch, address indexed challenger);
     /// @notice The arbiter resolved a challenge. `status` is Upheld, Corrected or Voided; `uptimeBps` and
     ///         `curtailedBps` are what settlement uses.
     event ChallengeResolved(
@@ -232,14 +230,10 @@ interface IMetricsOracle is IStablecoinGuard {
     function submitReport(Report calldata report, bytes calldata cosignatures) external;
 
     /// @notice Opens a measurement dispute inside the report's window, pulling the challenge bond from the
-    ///         caller. Settlement of the epoch waits for the arbiter. While the stablecoin is paused the
-    ///         challenge is lodged all the same and its bond falls due ({payChallengeBond}): a pause cannot
-    ///         close the window on a fraudulent report. An unpaid challenger wins no reward.
+    ///         caller. Settlement of the epoch waits for the arbiter. While the stablecoin is paused (or the
+    ///         oracle frozen) the challenge is lodged unbonded: a pause cannot close the window on a
+    ///         fraudulent report. An unbonded challenger wins nothing and cannot bond it later.
     function challenge(uint256 assetId, uint64 epoch) external;
-
-    /// @notice Pays the bond of a challenge lodged while the stablecoin was paused (anyone may pay it); the
-    ///         challenger then stands to get it back and win a reward like any other.
-    function payChallengeBond(uint256 assetId, uint64 epoch) external;
 
     /// @notice The arbiter's verdict. The values become what settlement uses; every attestor named faulty is
     ///         slashed; the operator's bond is slashed when the report overstated delivery (uptime above the

@@ -41,7 +41,9 @@ interface IPaymentRouter is IStablecoinGuard {
     error PaymentWrongVault(address vault, address asset);
 
     /// @notice Emitted for every payment taken, with what went back to the payer.
-    event PaymentRouted(address indexed payer, address indexed target, PaymentKind kind, uint256 value, uint256 returned);
+    event PaymentRouted(
+        address indexed payer, address indexed target, PaymentKind kind, uint256 value, uint256 returned
+    );
 
     function openLease(
         Payment calldata payment,

@@ -74,7 +74,9 @@ contract TestStablecoin is ERC20Permit, Pausable, AccessControl {
         bytes32 r,
         bytes32 s
     ) external {
-        _useAuthorization(TRANSFER_WITH_AUTHORIZATION_TYPEHASH, from, to, value, validAfter, validBefore, nonce, v, r, s);
+        _useAuthorization(
+            TRANSFER_WITH_AUTHORIZATION_TYPEHASH, from, to, value, validAfter, validBefore, nonce, v, r, s
+        );
         _transfer(from, to, value);
     }
 
@@ -107,8 +109,9 @@ contract TestStablecoin is ERC20Permit, Pausable, AccessControl {
         bytes32 r,
         bytes32 s
     ) private whenNotPaused {
-        bytes32 digest =
-            _hashTypedDataV4(keccak256(abi.encode(typehash, from, to, value, validAfter, validBefore, nonce)));
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(typehash, from, to, value, validAfter, validBefore, nonce))
+        );
         if (
             block.timestamp <= validAfter || block.timestamp >= validBefore || authorizationState[from][nonce]
                 || ECDSA.recover(digest, v, r, s) != from

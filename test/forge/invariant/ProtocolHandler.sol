@@ -203,7 +203,13 @@ contract ProtocolHandler is HandlerBase {
                 usdc.DOMAIN_SEPARATOR(),
                 keccak256(
                     abi.encode(
-                        usdc.RECEIVE_WITH_AUTHORIZATION_TYPEHASH(), payer, address(router), value, 0, p.deadline, p.nonce
+                        usdc.RECEIVE_WITH_AUTHORIZATION_TYPEHASH(),
+                        payer,
+                        address(router),
+                        value,
+                        0,
+                        p.deadline,
+                        p.nonce
                     )
                 )
             )

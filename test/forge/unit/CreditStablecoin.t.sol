@@ -31,7 +31,6 @@ contract CreditStablecoinTest is CreditFixture {
         borrow(credit.borrowCapacity(assetId, borrower) / 2);
     }
 
-
     function test_frozenBorrower_CannotBorrowWithdrawOrClaimToAFreshAddress() public {
         _loan();
         _freeze(borrower, true);

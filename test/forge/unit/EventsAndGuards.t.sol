@@ -22,8 +22,9 @@ contract EventsAndGuardsTest is Fixture {
         ProtocolParams memory params = defaultParams();
         vm.expectRevert(ICapacityRegistry.RegistryInvalidAddress.selector);
         new CapacityRegistry(address(0), IERC20(address(usdc)), factory, params, usdcBlocklist());
-        CapacityRegistry fresh =
-            new CapacityRegistry(admin, IERC20(address(usdc)), new CapacitySharesFactory(), defaultParams(), usdcBlocklist());
+        CapacityRegistry fresh = new CapacityRegistry(
+            admin, IERC20(address(usdc)), new CapacitySharesFactory(), defaultParams(), usdcBlocklist()
+        );
         vm.prank(operator);
         vm.expectRevert(ICapacityRegistry.RegistryNotWired.selector);
         fresh.registerAsset(defaultAsset());

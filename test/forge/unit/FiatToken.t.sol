@@ -126,7 +126,9 @@ contract FiatTokenTest is CreditFixture {
         vm.prank(challenger);
         oracle.challenge(assetId, epoch);
         vm.prank(admin);
-        oracle.resolveChallenge(assetId, epoch, Verdict({voided: false, uptimeBps: 0, curtailedBps: 0, faultyAttestors: 0}));
+        oracle.resolveChallenge(
+            assetId, epoch, Verdict({voided: false, uptimeBps: 0, curtailedBps: 0, faultyAttestors: 0})
+        );
         assertEq(uint8(oracle.reportOf(assetId, epoch).status), uint8(ReportStatus.Corrected), "resolved");
         // settlement goes on (owing SLA credits and the fraud slash, moving no tokens)
         market.finalizeEpoch(assetId, epoch);
@@ -175,7 +177,9 @@ contract FiatTokenTest is CreditFixture {
         vm.prank(challenger);
         oracle.challenge(assetId, epoch);
         vm.prank(admin);
-        oracle.resolveChallenge(assetId, epoch, Verdict({voided: false, uptimeBps: 2_000, curtailedBps: 0, faultyAttestors: 0}));
+        oracle.resolveChallenge(
+            assetId, epoch, Verdict({voided: false, uptimeBps: 2_000, curtailedBps: 0, faultyAttestors: 0})
+        );
         // during settlement: the corrected epoch owes an SLA credit and settles
         market.finalizeEpoch(assetId, epoch);
         // with open loans: the pause is recorded, liquidations wait out the grace after it

@@ -141,7 +141,9 @@ contract PaymentRouterTest is CreditFixture {
         p = _permit(payerKey, address(market), cost, block.timestamp + 1 hours);
         vm.prank(payer);
         vm.expectRevert(
-            abi.encodeWithSelector(IPaymentRouter.PaymentPermitRejected.selector, payer, cost, block.timestamp + 1 hours)
+            abi.encodeWithSelector(
+                IPaymentRouter.PaymentPermitRejected.selector, payer, cost, block.timestamp + 1 hours
+            )
         );
         router.openLease(p, assetId, 1, 1, LeaseClass.Firm, type(uint256).max);
         // a permit for another amount
@@ -158,7 +160,9 @@ contract PaymentRouterTest is CreditFixture {
         p = _permit(0xBAD, address(router), cost, block.timestamp + 1 hours);
         vm.prank(payer);
         vm.expectRevert(
-            abi.encodeWithSelector(IPaymentRouter.PaymentPermitRejected.selector, payer, cost, block.timestamp + 1 hours)
+            abi.encodeWithSelector(
+                IPaymentRouter.PaymentPermitRejected.selector, payer, cost, block.timestamp + 1 hours
+            )
         );
         router.openLease(p, assetId, 1, 1, LeaseClass.Firm, type(uint256).max);
         // an authorization replayed
@@ -206,7 +210,9 @@ contract PaymentRouterTest is CreditFixture {
             abi.encodePacked(
                 "\x19\x01",
                 shares.DOMAIN_SEPARATOR(),
-                keccak256(abi.encode(PERMIT_TYPEHASH, address(wallet), lessee, 5e18, shares.nonces(address(wallet)), deadline))
+                keccak256(
+                    abi.encode(PERMIT_TYPEHASH, address(wallet), lessee, 5e18, shares.nonces(address(wallet)), deadline)
+                )
             )
         );
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(payerKey, digest);

@@ -190,33 +190,31 @@ contract StablecoinTest is Fixture {
         market.claimRefund(id, lessee);
     }
 
-    function test_pausedToken_ChallengeLodgedBondDueLater() public {
-        openLease(lessee, 4, 2, LeaseClass.Firm);
+    function test_pausedToken_ChallengeLodgedUnbonded_TheArbiterStillCorrects() public {
+        uint256 id = openLease(lessee, 4, 2, LeaseClass.Firm);
         skipAndFinalize(0);
         vm.warp(epochStart(2));
-        Report memory r = makeReport(1, 10_000);
+        Report memory r = makeReport(1, 10_000); // a fraudulent report: nothing was delivered
         oracle.submitReport(r, cosignFirst(r, 2));
         vm.prank(admin);
         usdc.pause();
         uint256 before = usdc.balanceOf(challenger);
+        vm.expectEmit(true, true, true, true, address(oracle));
+        emit IMetricsOracle.ChallengeUnbonded(assetId, 1, challenger);
         vm.prank(challenger);
         oracle.challenge(assetId, 1); // a pause cannot close the window on a fraudulent report
         assertEq(uint8(oracle.reportOf(assetId, 1).status), uint8(ReportStatus.Challenged), "lodged");
+        assertEq(usdc.balanceOf(challenger), before, "unbonded");
         vm.warp(block.timestamp + WINDOW + 1);
-        assertFalse(market.finalizeEpochs(assetId, 1) == 1, "settlement waits for the arbiter");
-        vm.expectRevert(abi.encodeWithSelector(IMetricsOracle.OracleNoBondDue.selector, assetId, 0));
-        oracle.payChallengeBond(assetId, 0);
-        vm.prank(admin);
-        usdc.unpause();
-        vm.prank(challenger);
-        oracle.payChallengeBond(assetId, 1);
-        assertEq(before - usdc.balanceOf(challenger), 100 * USDC, "bond paid after the pause");
-        vm.expectRevert(abi.encodeWithSelector(IMetricsOracle.OracleNoBondDue.selector, assetId, 1));
-        oracle.payChallengeBond(assetId, 1);
+        assertEq(market.finalizeEpochs(assetId, 1), 0, "settlement waits for the arbiter");
         vm.prank(admin);
         oracle.resolveChallenge(assetId, 1, Verdict({voided: false, uptimeBps: 0, curtailedBps: 0, faultyAttestors: 0}));
-        assertGt(oracle.creditOf(challenger), 100 * USDC, "bond back and a reward");
-        assertEq(market.finalizeEpochs(assetId, 1), 1, "settles with the verdict");
+        assertEq(market.finalizeEpochs(assetId, 1), 1, "settles with the verdict, while still paused");
+        vm.prank(admin);
+        usdc.unpause();
+        (uint256 refund,) = market.refundable(id);
+        assertEq(refund, market.leaseOf(id).ratePerEpoch, "the lessee is not charged for the fraudulent epoch");
+        assertEq(oracle.creditOf(challenger), 0, "an unbonded challenger wins nothing");
     }
 
     function test_pausedToken_UnpaidChallengerWinsNothing() public {
@@ -251,9 +249,7 @@ contract StablecoinTest is Fixture {
         vm.expectRevert(abi.encodeWithSelector(IStablecoinGuard.StablecoinUnsupported.selector, address(one), 1));
         new CapacityRegistry(admin, IERC20(address(one)), factory, defaultParams(), usdcBlocklist());
         DecimalsToken nineteen = new DecimalsToken(19);
-        vm.expectRevert(
-            abi.encodeWithSelector(IStablecoinGuard.StablecoinUnsupported.selector, address(nineteen), 19)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IStablecoinGuard.StablecoinUnsupported.selector, address(nineteen), 19));
         new CapacityRegistry(admin, IERC20(address(nineteen)), factory, defaultParams(), usdcBlocklist());
         // the bounds themselves are supported
         assertEq(_market(new DecimalsToken(2)).minEnergyIncome(), 1, "a hundredth of a 2-decimal coin");
@@ -317,7 +313,8 @@ contract StablecoinTest is Fixture {
         fee.approve(address(m), type(uint256).max);
         uint256 id = r.registerAsset(defaultAsset());
         fee.setFeeBps(100);
-        bytes memory short = abi.encodeWithSelector(IStablecoinGuard.TokenTransferShort.selector, address(fee), 1e6, 99e4);
+        bytes memory short =
+            abi.encodeWithSelector(IStablecoinGuard.TokenTransferShort.selector, address(fee), 1e6, 99e4);
         vm.expectRevert(short);
         r.depositBond(id, 1e6);
         vm.expectRevert(short);

@@ -64,15 +64,17 @@ library FiatTokenDeployer {
     string private constant SIGNATURE_CHECKER_PLACEHOLDER = "__$715109b5d747ea58b675c6ea3f0dba8c60$__";
 
     function deploy(address issuer, address proxyAdmin) internal returns (IFiatToken token) {
-        address checker =
-            _create(vm.parseJsonBytes(vm.readFile(_path("util/SignatureChecker.sol/SignatureChecker.json")), ".bytecode"));
+        address checker = _create(
+            vm.parseJsonBytes(vm.readFile(_path("util/SignatureChecker.sol/SignatureChecker.json")), ".bytecode")
+        );
         string memory linked = vm.replace(
             vm.parseJsonString(vm.readFile(_path("v2/FiatTokenV2_2.sol/FiatTokenV2_2.json")), ".bytecode"),
             SIGNATURE_CHECKER_PLACEHOLDER,
             _hexNoPrefix(checker)
         );
         address implementation = _create(vm.parseBytes(linked));
-        bytes memory proxyCode = vm.parseJsonBytes(vm.readFile(_path("v1/FiatTokenProxy.sol/FiatTokenProxy.json")), ".bytecode");
+        bytes memory proxyCode =
+            vm.parseJsonBytes(vm.readFile(_path("v1/FiatTokenProxy.sol/FiatTokenProxy.json")), ".bytecode");
         address proxy = _create(abi.encodePacked(proxyCode, abi.encode(implementation)));
         IFiatTokenProxy(proxy).changeAdmin(proxyAdmin);
         token = IFiatToken(proxy);
