@@ -122,7 +122,7 @@ contract BtcCreditMarket is IBtcCreditMarket, LendingPool {
     /// @inheritdoc IBtcCreditMarket
     function borrow(uint256 amount, address to) external nonReentrant returns (uint256 borrowShares) {
         if (amount == 0) revert CreditZeroAmount();
-        _requireNotFrozen(msg.sender);
+        if (to != msg.sender) _requireNotFrozen(msg.sender); // paid to itself, its value stays frozen
         _accrue();
         BtcPosition storage pos = _positions[msg.sender];
         uint256 debt = _debtUp(pos.borrowShares) + amount;

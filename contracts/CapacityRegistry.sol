@@ -271,7 +271,7 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
     function withdrawBond(uint256 assetId, address to) external {
         AssetTerms storage t = _requireAsset(assetId);
         if (msg.sender != t.operator) revert RegistryNotOperator(assetId, msg.sender);
-        StablecoinLib.requireNotFrozen(blocklist(), msg.sender);
+        if (to != msg.sender) StablecoinLib.requireNotFrozen(blocklist(), msg.sender); // paid to itself, its value stays frozen
         uint32 committed = ILeaseMarket(leaseMarket).ledgerOf(assetId).committedGpus;
         if (t.status != AssetStatus.Retired || committed != 0) revert RegistryBondLocked(assetId, t.status, committed);
         uint256 amount = _bonds[assetId];

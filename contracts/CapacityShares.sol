@@ -120,7 +120,7 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
 
     /// @inheritdoc ICapacityShares
     function claim(address to) external returns (uint256 amount) {
-        _requireNotFrozen(msg.sender);
+        if (to != msg.sender) _requireNotFrozen(msg.sender); // paid to itself, its value stays frozen
         Holder memory h = _holders[msg.sender];
         uint160 perShare = _acc.revenuePerShare;
         amount = h.accrued + _pending(msg.sender, h.paidPerShare, perShare);
@@ -229,7 +229,7 @@ contract CapacityShares is ICapacityShares, ERC20Permit {
 
     /// @inheritdoc ICapacityShares
     function withdrawProceeds(address to) external onlyOperator returns (uint256 amount) {
-        _requireNotFrozen(msg.sender);
+        if (to != msg.sender) _requireNotFrozen(msg.sender); // paid to itself, its value stays frozen
         amount = proceeds;
         if (amount == 0) revert SharesNothingToClaim(msg.sender);
         proceeds = 0;

@@ -134,7 +134,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
     function withdrawCollateral(uint256 assetId, uint256 shares, address to) external nonReentrant {
         if (shares == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
-        _requireNotFrozen(msg.sender);
+        if (to != msg.sender) _requireNotFrozen(msg.sender); // paid to itself, its value stays frozen
         _recordNewestRound(c.feed);
         _accrue();
         Position storage pos = _settle(assetId, c.shares, msg.sender, true);
@@ -152,7 +152,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
         if (amount == 0) revert CreditZeroAmount();
         Collateral storage c = _listed(assetId);
         if (registry.terms(assetId).status != AssetStatus.Active) revert CreditAssetNotActive(assetId);
-        _requireNotFrozen(msg.sender);
+        if (to != msg.sender) _requireNotFrozen(msg.sender); // paid to itself, its value stays frozen
         _recordNewestRound(c.feed);
         _accrue();
         Position storage pos = _settle(assetId, c.shares, msg.sender, false);
@@ -278,7 +278,7 @@ contract CreditMarket is ICreditMarket, LendingPool {
     /// @inheritdoc ICreditMarket
     function claimSurplus(uint256 assetId, address to) external nonReentrant returns (uint256 amount) {
         Collateral storage c = _listed(assetId);
-        _requireNotFrozen(msg.sender);
+        if (to != msg.sender) _requireNotFrozen(msg.sender); // paid to itself, its value stays frozen
         _accrue();
         Position storage pos = _settle(assetId, c.shares, msg.sender, false);
         amount = pos.surplus;

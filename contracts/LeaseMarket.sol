@@ -286,7 +286,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
     // slither-disable-next-line reentrancy-no-eth (the call is to the registry, immutable; it only undoes on failure)
     function claimRefund(uint256 leaseId, address to) external returns (uint256 refund, uint256 credit) {
         address owner = _requireLeaseOwner(leaseId);
-        _requireNotFrozen(owner);
+        if (to != owner) _requireNotFrozen(owner); // paid to itself, its value stays frozen
         (refund, credit) = refundable(leaseId);
         // slither-disable-next-line incorrect-equality (a sum of owed amounts, not a balance anyone can move)
         if (refund + credit == 0) revert MarketNothingToRefund(leaseId);
@@ -487,7 +487,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
 
     /// @inheritdoc ILeaseMarket
     function withdrawFees(address to) external returns (uint256 amount) {
-        _requireNotFrozen(msg.sender);
+        if (to != msg.sender) _requireNotFrozen(msg.sender); // paid to itself, its value stays frozen
         amount = _fees[msg.sender];
         _fees[msg.sender] = 0;
         if (msg.sender == registry.treasury()) {

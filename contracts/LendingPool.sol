@@ -262,7 +262,7 @@ abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, Reentranc
         override
         nonReentrant
     {
-        _requireNotFrozen(owner);
+        if (receiver != owner) _requireNotFrozen(owner); // paid to itself, its value stays frozen
         _accrue();
         uint256 available = _idle;
         if (assets > available) revert CreditInsufficientLiquidity(assets, available);

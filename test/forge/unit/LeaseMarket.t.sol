@@ -341,7 +341,10 @@ contract LeaseMarketTest is Fixture {
         market.withdrawFees(operator);
         vm.prank(investor);
         vm.expectRevert(abi.encodeWithSelector(IStablecoinGuard.StablecoinAccountFrozen.selector, investor));
-        shares.claim(investor);
+        shares.claim(address(0xF4E5)); // not to a fresh address
+        vm.prank(investor);
+        vm.expectRevert(abi.encodeWithSelector(TestStablecoin.StablecoinBlocklisted.selector, investor));
+        shares.claim(investor); // nor to itself: the token refuses a frozen recipient
         uint256 owed = shares.claimable(investor);
         assertTrue(owed > 0, "investor still owed");
         // a blocklisted holder cannot receive, but its revenue is kept until it can
