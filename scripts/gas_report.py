@@ -23,6 +23,7 @@ from wellhead.chain.artifacts import abi
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import connect, rpc
 from wellhead.chain.deploy import ProtocolParams, deploy_protocol
+from wellhead.chain.payments import AUTHORIZATION, PERMIT, typed_payment
 from wellhead.demo import Actors, Demo, cosign, uniform_report
 from wellhead.devnet import Anvil, dev_accounts
 
@@ -131,25 +132,6 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
 
 
 PAYER_KEY = "0x" + "5a" * 32  # a fixed payer: the same address, so the same calldata gas, every run
-PERMIT_TYPES = {
-    "Permit": [
-        {"name": "owner", "type": "address"},
-        {"name": "spender", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
-RECEIVE_TYPES = {
-    "ReceiveWithAuthorization": [
-        {"name": "from", "type": "address"},
-        {"name": "to", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "validAfter", "type": "uint256"},
-        {"name": "validBefore", "type": "uint256"},
-        {"name": "nonce", "type": "bytes32"},
-    ]
-}
 
 
 def measure_payments(w3: Web3, protocol: Protocol, actors: Actors, asset: int) -> dict[str, int]:
@@ -175,9 +157,9 @@ def measure_payments(w3: Web3, protocol: Protocol, actors: Actors, asset: int) -
             "nonce": nonce,
             "deadline": deadline,
         }
-        signed = Account.sign_typed_data(payer.key, domain, PERMIT_TYPES, message)
+        signed = Account.sign_typed_data(payer.key, full_message=typed_payment("Permit", domain, message))
         return (
-            0,
+            PERMIT,
             value,
             0,
             deadline,
@@ -199,8 +181,19 @@ def measure_payments(w3: Web3, protocol: Protocol, actors: Actors, asset: int) -
             "validBefore": deadline,
             "nonce": nonce,
         }
-        signed = Account.sign_typed_data(payer.key, domain, RECEIVE_TYPES, message)
-        return (1, value, 0, deadline, nonce, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"))
+        signed = Account.sign_typed_data(
+            payer.key, full_message=typed_payment("ReceiveWithAuthorization", domain, message)
+        )
+        return (
+            AUTHORIZATION,
+            value,
+            0,
+            deadline,
+            nonce,
+            signed.v,
+            signed.r.to_bytes(32, "big"),
+            signed.s.to_bytes(32, "big"),
+        )
 
     def two_transactions(spender: str, value: int, action: Any) -> int:
         approve = gas(send_timed(w3, payer, coin.functions.approve(spender, value)))

@@ -21,12 +21,10 @@ from wellhead.chain.client import deploy_contract, send
 from wellhead.chain.deploy import ProtocolParams, deploy_protocol
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.eip712 import domain_separator
+from wellhead.chain.payments import AUTHORIZATION
 from wellhead.devnet import Anvil
 from wellhead.errors import ConfigError, ContractRevertError
 from wellhead.gateway.writes import AmountIn, AuthorizationIn, PermitIn, Writes
-
-AUTHORIZATION = 1  # PaymentKind.Authorization
-PERMIT = 0
 
 
 def test_deploy_refuses_a_stablecoin_without_code_decimals_or_supported_decimals(

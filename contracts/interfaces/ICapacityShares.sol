@@ -31,7 +31,8 @@ interface ICapacityShares is IStablecoinGuard {
     function distribute(uint256 amount) external;
 
     /// @notice Pays the caller's accrued revenue to `to`. Reverts with StablecoinAccountFrozen when the
-    ///         issuer froze the caller; a frozen holder's shares can neither move nor be claimed on (its
+    ///         issuer froze the caller and `to` is another address (to itself, the token refuses it or keeps
+    ///         it frozen); a frozen holder's shares can neither move nor be claimed on elsewhere (its
     ///         revenue keeps accruing to it, and is paid once the issuer lifts the freeze).
     function claim(address to) external returns (uint256 amount);
 

@@ -158,7 +158,8 @@ interface ILeaseMarket is IERC4907, IStablecoinGuard {
     function extendLease(uint256 leaseId, uint64 epochs) external returns (uint256 paid);
 
     /// @notice Pays the lease owner the undelivered value and service credits of its finalized epochs and
-    ///         the refund of a close. Reverts with StablecoinAccountFrozen when the issuer froze the owner.
+    ///         the refund of a close. Reverts with StablecoinAccountFrozen when the issuer froze the owner
+    ///         and `to` is another address (to itself, the token refuses it or keeps it frozen).
     function claimRefund(uint256 leaseId, address to) external returns (uint256 refund, uint256 credit);
 
     /// @notice Settles one epoch of one asset; epochs settle in order. Anyone may call.
@@ -169,7 +170,8 @@ interface ILeaseMarket is IERC4907, IStablecoinGuard {
     function finalizeEpochs(uint256 assetId, uint64 count) external returns (uint64 finalized);
 
     /// @notice Sends the caller's accrued fees to `to`: operator fees, plus the protocol fees if the
-    ///         caller is the treasury. Reverts with StablecoinAccountFrozen when the issuer froze the caller.
+    ///         caller is the treasury. Reverts with StablecoinAccountFrozen when the issuer froze the caller
+    ///         and `to` is another address.
     function withdrawFees(address to) external returns (uint256 amount);
 
     /// @notice Sends the stablecoin held above {owed} (sent here by mistake, e.g. by a bare

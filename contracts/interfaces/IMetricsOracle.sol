@@ -287,7 +287,8 @@ interface IMetricsOracle is IStablecoinGuard {
     function withdrawStake(uint256 assetId, address to) external returns (uint256 amount);
 
     /// @notice Sends the caller's credits (returned bonds, rewards, slashes owed to the treasury) to `to`.
-    ///         Neither this nor {withdrawStake} pays a caller the issuer froze (StablecoinAccountFrozen).
+    ///         Neither this nor {withdrawStake} pays a caller the issuer froze to another address
+    ///         (StablecoinAccountFrozen).
     function withdraw(address to) external returns (uint256 amount);
 
     // ---------------------------------------------------------------- views

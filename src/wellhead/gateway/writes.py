@@ -31,7 +31,8 @@ from web3.exceptions import (
 from wellhead.chain.artifacts import abi
 from wellhead.chain.client import GAS_MARGIN, revert_from
 from wellhead.chain.deployment import Deployment
-from wellhead.chain.eip712 import EIP712_DOMAIN_FIELDS, domain_separator
+from wellhead.chain.eip712 import domain_separator
+from wellhead.chain.payments import typed_payment
 from wellhead.gateway import db
 from wellhead.gateway.problems import Problem
 from wellhead.units import fmt_units, parse_units, stablecoin_decimals
@@ -393,27 +394,8 @@ class Writes:
             raise Problem(422, "deadline_passed", f"the deadline {body.deadline} has passed", "deadline")
         domain = self._token_domain(token)
         nonce = int(call(token.functions.nonces(owner)))
-        typed = {
-            "types": {
-                "EIP712Domain": EIP712_DOMAIN_FIELDS,
-                "Permit": [
-                    {"name": "owner", "type": "address"},
-                    {"name": "spender", "type": "address"},
-                    {"name": "value", "type": "uint256"},
-                    {"name": "nonce", "type": "uint256"},
-                    {"name": "deadline", "type": "uint256"},
-                ],
-            },
-            "primaryType": "Permit",
-            "domain": domain,
-            "message": {
-                "owner": owner,
-                "spender": spender,
-                "value": str(value),
-                "nonce": nonce,
-                "deadline": body.deadline,
-            },
-        }
+        message = {"owner": owner, "spender": spender, "value": str(value), "nonce": nonce, "deadline": body.deadline}
+        typed = typed_payment("Permit", domain, message)
         summary = f"permit {spender} to spend {fmt_units(value, decimals)} of {body.token} until {body.deadline}"
         return PreparedPermit(summary=summary, typed_data=typed, amount=Amount.of(value, decimals))
 
@@ -432,29 +414,15 @@ class Writes:
                 "valid_before",
             )
         nonce = body.nonce or "0x" + secrets.token_hex(32)
-        typed = {
-            "types": {
-                "EIP712Domain": EIP712_DOMAIN_FIELDS,
-                "ReceiveWithAuthorization": [
-                    {"name": "from", "type": "address"},
-                    {"name": "to", "type": "address"},
-                    {"name": "value", "type": "uint256"},
-                    {"name": "validAfter", "type": "uint256"},
-                    {"name": "validBefore", "type": "uint256"},
-                    {"name": "nonce", "type": "bytes32"},
-                ],
-            },
-            "primaryType": "ReceiveWithAuthorization",
-            "domain": self._token_domain(self.coin),
-            "message": {
-                "from": owner,
-                "to": to,
-                "value": str(value),
-                "validAfter": body.valid_after,
-                "validBefore": body.valid_before,
-                "nonce": nonce,
-            },
+        message = {
+            "from": owner,
+            "to": to,
+            "value": str(value),
+            "validAfter": body.valid_after,
+            "validBefore": body.valid_before,
+            "nonce": nonce,
         }
+        typed = typed_payment("ReceiveWithAuthorization", self._token_domain(self.coin), message)
         summary = f"authorize {to} to receive {fmt_units(value)} of the stablecoin until {body.valid_before}"
         return PreparedAuthorization(summary=summary, typed_data=typed, amount=Amount.of(value), nonce=nonce)
 

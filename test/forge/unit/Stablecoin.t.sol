@@ -264,17 +264,17 @@ contract StablecoinTest is Fixture {
         m = new LeaseMarket(r, new MetricsOracle(r, new GridLedger(r)));
     }
 
-    function test_feeOnTransferToken_RefusedAtEveryEntryPoint() public {
-        TestFeeToken fee = new TestFeeToken();
-        CapacityRegistry r = new CapacityRegistry(
+    /// @dev The protocol on a fee-on-transfer coin, the operator funded and approving every contract.
+    function _deployOn(TestFeeToken fee) internal returns (CapacityRegistry r, MetricsOracle o, LeaseMarket m) {
+        r = new CapacityRegistry(
             admin,
             IERC20(address(fee)),
             new CapacitySharesFactory(),
             defaultParams(),
             Blocklist({target: address(0), selector: bytes4(0)})
         );
-        MetricsOracle o = new MetricsOracle(r, new GridLedger(r));
-        LeaseMarket m = new LeaseMarket(r, o);
+        o = new MetricsOracle(r, new GridLedger(r));
+        m = new LeaseMarket(r, o);
         vm.prank(admin);
         r.wire(address(m), address(o));
         fee.mint(operator, 1_000_000 * USDC);
@@ -282,6 +282,13 @@ contract StablecoinTest is Fixture {
         fee.approve(address(r), type(uint256).max);
         fee.approve(address(o), type(uint256).max);
         fee.approve(address(m), type(uint256).max);
+        vm.stopPrank();
+    }
+
+    function test_feeOnTransferToken_RefusedAtEveryEntryPoint() public {
+        TestFeeToken fee = new TestFeeToken();
+        (CapacityRegistry r,,) = _deployOn(fee);
+        vm.startPrank(operator);
         uint256 bond = defaultAsset().bond;
         vm.expectRevert(
             abi.encodeWithSelector(IStablecoinGuard.TokenTransferShort.selector, address(fee), bond, bond * 99 / 100)
@@ -295,22 +302,8 @@ contract StablecoinTest is Fixture {
         // the same checks on the other entry points, with a token that starts charging after deployment
         TestFeeToken fee = new TestFeeToken();
         fee.setFeeBps(0);
-        CapacityRegistry r = new CapacityRegistry(
-            admin,
-            IERC20(address(fee)),
-            new CapacitySharesFactory(),
-            defaultParams(),
-            Blocklist({target: address(0), selector: bytes4(0)})
-        );
-        MetricsOracle o = new MetricsOracle(r, new GridLedger(r));
-        LeaseMarket m = new LeaseMarket(r, o);
-        vm.prank(admin);
-        r.wire(address(m), address(o));
-        fee.mint(operator, 1_000_000 * USDC);
+        (CapacityRegistry r, MetricsOracle o, LeaseMarket m) = _deployOn(fee);
         vm.startPrank(operator);
-        fee.approve(address(r), type(uint256).max);
-        fee.approve(address(o), type(uint256).max);
-        fee.approve(address(m), type(uint256).max);
         uint256 id = r.registerAsset(defaultAsset());
         fee.setFeeBps(100);
         bytes memory short =
