@@ -38,8 +38,8 @@ from solc_compile import compile_sources, deploy, morpho_blue
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import connect, rpc
 from wellhead.chain.deploy import ProtocolParams, deploy_protocol
-from wellhead.demo import Actors, Demo
-from wellhead.devnet import Anvil, dev_accounts
+from wellhead.devkit.anvil import Anvil, dev_accounts
+from wellhead.devkit.scenario import Actors, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "results" / "gas.json"
@@ -226,10 +226,10 @@ class Scaling:
     def register(self, gpus: int, f: int = 1) -> int:
         """The demo asset with 3f + 1 attestors, every share held by investor A (so holder counts are exact)."""
         attestor_addresses = [k.address for k in self.attestors[: 3 * f + 1]]
-        return Demo(self.w3, self.p, self.actors).register(gpus, attestor_addresses, f, 1_000_000 * SHARE)
+        return Scenario(self.w3, self.p, self.actors).register(gpus, attestor_addresses, f, 1_000_000 * SHARE)
 
-    def demo(self, asset_id: int) -> Demo:
-        d = Demo(self.w3, self.p, self.actors)
+    def demo(self, asset_id: int) -> Scenario:
+        d = Scenario(self.w3, self.p, self.actors)
         d.asset_id = asset_id
         return d
 
@@ -243,7 +243,7 @@ class Scaling:
         if opened != count:
             raise SystemExit(f"bench setup: {opened} of {count} leases opened")
 
-    def skip_epoch0(self, asset_id: int) -> Demo:
+    def skip_epoch0(self, asset_id: int) -> Scenario:
         """Finalize epoch 0 (no lease has started, no report) once its report deadline has passed."""
         d = self.demo(asset_id)
         d._warp_to(d._epoch_end(0) + 1_801)

@@ -236,7 +236,7 @@ def start_server(name: str, port: int, db_url: str, deployment: Path) -> subproc
 
 
 def bench_api(tmp: Path) -> dict[str, Any]:
-    from wellhead.devnet import free_port
+    from wellhead.devkit.anvil import free_port
 
     db_url = f"sqlite:///{tmp / 'bench.db'}"
     t0 = time.perf_counter()
@@ -285,8 +285,8 @@ def bench_indexer(tmp: Path) -> dict[str, Any]:
     from wellhead.chain.client import Protocol, send
     from wellhead.chain.connection import rpc
     from wellhead.chain.deploy import ProtocolParams, deploy_protocol
-    from wellhead.demo import Actors, Demo
-    from wellhead.devnet import Anvil, dev_accounts
+    from wellhead.devkit.anvil import Anvil, dev_accounts
+    from wellhead.devkit.scenario import Actors, Scenario
     from wellhead.gateway.db import engine_for, migrate, session_factory
     from wellhead.gateway.indexer import Indexer
 
@@ -297,7 +297,7 @@ def bench_indexer(tmp: Path) -> dict[str, Any]:
         actors = Actors.from_dev_accounts(accounts)
         deployment = deploy_protocol(w3, actors.admin, "bench", ProtocolParams(treasury=actors.admin.address))
         protocol = Protocol(w3, deployment)
-        demo = Demo(w3, protocol, actors)
+        demo = Scenario(w3, protocol, actors)
         demo.fund()
         t0 = time.perf_counter()
         ids = [demo.register() for _ in range(assets)]

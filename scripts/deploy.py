@@ -18,7 +18,7 @@ from ape import accounts, chain, networks, project
 from wellhead.chain.deploy import MIN_DEPLOYER_WEI, CreditParams, ProtocolParams, git_commit
 from wellhead.chain.deployment import DeployedContract, Deployment
 from wellhead.chain.stablecoin import inspect_stablecoin
-from wellhead.errors import ChainMismatchError, InsufficientFundsError, WellheadError
+from wellhead.core.errors import ChainMismatchError, InsufficientFundsError, WellheadError
 
 USDC = 10**6
 

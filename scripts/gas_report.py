@@ -24,8 +24,9 @@ from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import connect, rpc
 from wellhead.chain.deploy import ProtocolParams, deploy_protocol
 from wellhead.chain.payments import AUTHORIZATION, PERMIT, typed_payment
-from wellhead.demo import Actors, Demo, cosign, uniform_report
-from wellhead.devnet import Anvil, dev_accounts
+from wellhead.devkit.anvil import Anvil, dev_accounts
+from wellhead.devkit.scenario import Actors, Scenario
+from wellhead.devkit.scenario.signing import cosign, uniform_report
 
 USDC = 10**6
 FIRM = 0
@@ -40,13 +41,13 @@ def w3_now(w3: Web3) -> int:
 
 
 def report_and_finalize(
-    demo: Demo, asset_id: int, epoch: int, attestors: list[LocalAccount], energy_wh: int = 10_000, f: int = 1
+    demo: Scenario, asset_id: int, epoch: int, attestors: list[LocalAccount], energy_wh: int = 10_000, f: int = 1
 ) -> tuple[int, int]:
     return settle_epoch(demo, asset_id, epoch, attestors, 9_990, energy_wh, f)
 
 
 def settle_epoch(
-    demo: Demo,
+    demo: Scenario,
     asset_id: int,
     epoch: int,
     attestors: list[LocalAccount],
@@ -58,17 +59,17 @@ def settle_epoch(
     f + 1 of them), finalize it when the challenge window has passed; gas of both."""
     p = demo.p
     demo.asset_id = asset_id
-    demo._warp_to(demo._epoch_end(epoch))
+    demo.warp_to(demo.epoch_end(epoch))
     report = uniform_report(p, asset_id, epoch, attestors, uptime_bps, energy_wh, observers=2 * f + 1)
     cosignatures = cosign(p, report, attestors[: f + 1])
     submit = send(demo.w3, attestors[0], p.oracle.functions.submitReport(report.as_tuple(), cosignatures))
-    demo._warp_to(w3_now(demo.w3) + 601)
+    demo.warp_to(w3_now(demo.w3) + 601)
     final = send(demo.w3, demo.a.admin, p.market.functions.finalizeEpoch(asset_id, epoch))
     return gas(submit), gas(final)
 
 
 def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
-    demo = Demo(w3, protocol, actors)
+    demo = Scenario(w3, protocol, actors)
     demo.fund()
     results: dict[str, int] = {}
     before = w3.eth.block_number
@@ -94,7 +95,7 @@ def measure(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, int]:
 
     # the two assets' epochs start at their registration times, which may be seconds apart
     epoch0_end = max(protocol.registry.functions.epochEnd(a, 0).call() for a in (small, big))
-    demo._warp_to(epoch0_end + 1_801)
+    demo.warp_to(epoch0_end + 1_801)
     send(w3, actors.admin, market.finalizeEpoch(small, 0))
     send(w3, actors.admin, market.finalizeEpoch(big, 0))
     submit3, final1 = report_and_finalize(demo, small, 1, actors.attestors)
@@ -255,7 +256,7 @@ def measure_credit(w3: Web3, protocol: Protocol, actors: Actors) -> dict[str, in
     """Supply, pledge, borrow, repay and liquidate on a fully leased 64-GPU asset with a NAV feed: the
     borrower pledges 250,000 shares once the feed is seasoned, borrows at the 50 % LTV, and an epoch with
     nothing delivered makes it liquidatable."""
-    demo = Demo(w3, protocol, actors)
+    demo = Scenario(w3, protocol, actors)
     asset = demo.register(64)
     credit = protocol.credit.functions
     borrower, lender, liquidator = actors.investor_a, actors.lender, actors.liquidator

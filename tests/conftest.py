@@ -13,8 +13,8 @@ from wellhead.chain.client import Protocol
 from wellhead.chain.connection import connect, rpc
 from wellhead.chain.deploy import ProtocolParams, deploy_protocol
 from wellhead.chain.deployment import Deployment
-from wellhead.demo import Actors
-from wellhead.devnet import Anvil, dev_accounts
+from wellhead.devkit.anvil import Anvil, dev_accounts
+from wellhead.devkit.scenario import Actors
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,12 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from tests.helpers import FIRM, Site
+from tests.support.chain import FIRM, Site
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.eip712 import Report, build_report
 from wellhead.chain.reports import StoredReport
-from wellhead.demo import Actors
-from wellhead.errors import ContractRevertError
+from wellhead.core.errors import ContractRevertError
+from wellhead.devkit.scenario import Actors
 
 
 @pytest.fixture

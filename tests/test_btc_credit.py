@@ -8,8 +8,8 @@ from web3 import Web3
 
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
-from wellhead.demo import Actors, BtcOutcome, Demo
-from wellhead.errors import ContractRevertError
+from wellhead.core.errors import ContractRevertError
+from wellhead.devkit.scenario import Actors, BtcOutcome, Scenario
 
 USDC = 10**6
 BTC = 10**8
@@ -71,7 +71,7 @@ def test_a_miner_finances_gpus_with_btc_and_is_liquidated_when_btc_falls(
     w3: Web3, protocol: Protocol, actors: Actors, miner: Actors
 ) -> None:
     b = BtcOutcome()
-    Demo(w3, protocol, actors).btc_loan(b, pledged=10 * BTC, drop_to=48_000 * 10**8)
+    Scenario(w3, protocol, actors).btc_loan(b, pledged=10 * BTC, drop_to=48_000 * 10**8)
     op = actors.operator.address
     pledged = 10 * BTC
     assert b.borrowed == 400_000 * USDC, "two thirds of 10 BTC at 60,000"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from eth_account import Account
 
-from tests.helpers import assert_one_line_error
-from tests.helpers import run_cli as run
+from tests.support.chain import assert_one_line_error
+from tests.support.chain import run_cli as run
 from wellhead.chain.deployment import Deployment
-from wellhead.devnet import Anvil, free_port
+from wellhead.devkit.anvil import Anvil, free_port
 
 
 def test_deploy_unreachable_rpc(tmp_path: Path) -> None:

@@ -8,11 +8,11 @@ import pytest
 from web3 import Web3
 from web3.logs import DISCARD
 
-from tests.helpers import SHARE, USDC, Desk
+from tests.support.chain import SHARE, USDC, Desk
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
-from wellhead.demo import Actors, Demo
-from wellhead.errors import ContractRevertError
+from wellhead.core.errors import ContractRevertError
+from wellhead.devkit.scenario import Actors, Demo
 
 WAD = 10**18
 

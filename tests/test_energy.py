@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wellhead.energy import (
+from wellhead.core.energy import (
     carbon_free_wh,
     carbon_grams,
     lease_energy_wh,

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from tests.helpers import FIRM, INTERRUPTIBLE, USDC, Site
+from tests.support.chain import FIRM, INTERRUPTIBLE, USDC, Site
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.grid import declaration_id, grid_event_id
-from wellhead.demo import Actors, Demo
-from wellhead.devnet import Anvil
-from wellhead.errors import ContractRevertError
+from wellhead.core.errors import ContractRevertError
+from wellhead.devkit.anvil import Anvil
+from wellhead.devkit.scenario import Actors, Demo
 
 SCALE = 10**8
 
@@ -128,7 +128,7 @@ def test_agent_demo_settles_an_openadr_event(
 ) -> None:
     """`make demo`'s story: the agents measure and sign, the grid operator's VTN calls a curtailment that the
     site agent's VEN attests, and a borrower is liquidated after the missing report."""
-    from wellhead.fleet import AgentFleet
+    from wellhead.devkit.fleet import AgentFleet
 
     path = deployment.save(tmp_path / "deployments")
 

@@ -6,10 +6,10 @@ import pytest
 from scripts.solc_compile import deploy, morpho_blue
 from web3 import Web3
 
-from tests.helpers import SHARE, USDC, Desk
+from tests.support.chain import SHARE, USDC, Desk
 from wellhead.chain.client import Protocol, send
-from wellhead.demo import Actors
-from wellhead.errors import ContractRevertError
+from wellhead.core.errors import ContractRevertError
+from wellhead.devkit.scenario import Actors
 
 LLTV = 770_000_000_000_000_000  # 77 %, one of Morpho's usual tiers
 

@@ -13,17 +13,17 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import Web3
 
-from tests.fiattoken import deploy_fiat_token
-from tests.helpers import assert_one_line_error
-from tests.helpers import run_cli as run
+from tests.support.chain import assert_one_line_error
+from tests.support.chain import run_cli as run
+from tests.support.fiattoken import deploy_fiat_token
 from wellhead.chain.artifacts import abi
 from wellhead.chain.client import deploy_contract, send
 from wellhead.chain.deploy import ProtocolParams, deploy_protocol
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.eip712 import domain_separator
 from wellhead.chain.payments import AUTHORIZATION
-from wellhead.devnet import Anvil
-from wellhead.errors import ConfigError, ContractRevertError
+from wellhead.core.errors import ConfigError, ContractRevertError
+from wellhead.devkit.anvil import Anvil
 from wellhead.gateway.writes import AmountIn, AuthorizationIn, PermitIn, Writes
 
 

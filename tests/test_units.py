@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from wellhead.core.units import USDC_DECIMALS, fmt_units, parse_units, stablecoin_decimals, use_stablecoin_decimals
 from wellhead.gateway.writes import Amount, AmountIn
-from wellhead.units import USDC_DECIMALS, fmt_units, parse_units, stablecoin_decimals, use_stablecoin_decimals
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from wellhead.errors import ConfigError, WellheadError
+from wellhead.core.errors import ConfigError, WellheadError
 
 if TYPE_CHECKING:
     from wellhead.gateway.server import Gateway
@@ -100,8 +100,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from wellhead.chain.client import Protocol
     from wellhead.chain.connection import connect
     from wellhead.chain.deployment import Deployment
-    from wellhead.demo import Actors, Demo, render
-    from wellhead.devnet import dev_accounts
+    from wellhead.devkit.anvil import dev_accounts
+    from wellhead.devkit.scenario import Actors, Demo, render
 
     deployment = Deployment.load(Path(args.deployments) / f"{args.network}.json")
     w3 = connect(args.rpc_url)
@@ -115,8 +115,8 @@ def cmd_devnet(args: argparse.Namespace) -> int:
     from wellhead.chain.client import Protocol
     from wellhead.chain.connection import connect
     from wellhead.chain.deploy import ProtocolParams, deploy_protocol
-    from wellhead.demo import Actors, Demo, render
-    from wellhead.devnet import Anvil, dev_accounts
+    from wellhead.devkit.anvil import Anvil, dev_accounts
+    from wellhead.devkit.scenario import Actors, Demo, render
 
     anvil = Anvil(port=args.port) if args.port else Anvil()
     with anvil:
@@ -135,7 +135,7 @@ def cmd_devnet(args: argparse.Namespace) -> int:
         if args.scripted:
             fleet_factory = None
         else:
-            from wellhead.fleet import AgentFleet
+            from wellhead.devkit.fleet import AgentFleet
 
             print(
                 "site agent + 3 checkers (simulated 64-GPU site, tolerating one faulty attestor) measure, sign and"
@@ -169,7 +169,7 @@ def start_demo_gateway(rpc_url: str, record: Path, directory: Path, evidence_dir
     """Starts the gateway over the devnet (its own SQLite file) and prints a live read from it."""
     import requests
 
-    from wellhead.devnet import free_port
+    from wellhead.devkit.anvil import free_port
     from wellhead.gateway.server import Gateway, GatewaySettings
 
     db = directory / "devnet-gateway.db"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.env import AgentEnv, make_env
+from tests.support.agent_env import AgentEnv, make_env
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.agent.env import EPOCH, AgentEnv
+from tests.support.agent_env import EPOCH, AgentEnv
 from wellhead.agent.aggregate import EpochWindow, aggregate
-from wellhead.agent.collectors.simulated import SimulatedSite
+from wellhead.devkit.collectors.simulated import SimulatedSite
 
 
 def test_site_agent_reports_each_epoch_once(env: AgentEnv) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.agent.env import AgentEnv, make_env
+from tests.support.agent_env import AgentEnv, make_env
 from wellhead.agent.attestation import report_differences
 from wellhead.agent.config import Tolerances
 from wellhead.agent.runtime import Agent
@@ -29,7 +29,7 @@ TIGHT = {"uptime_bps": 50, "energy_pct": 1.0}
 
 
 def faults_in_epoch_0(env: AgentEnv) -> bool:
-    from wellhead.agent.collectors.simulated import SimulatedSite
+    from wellhead.devkit.collectors.simulated import SimulatedSite
 
     site = SimulatedSite(seed=11, gpus=8, max_watts=700, fault_rate=0.2, dark_rate=0.0, failed_gpus=(3,))
     start = env.epoch_end(0) - 60
@@ -214,8 +214,8 @@ def test_an_honest_checker_agrees_with_the_site_in_every_window() -> None:
     """The checker's instruments carry a 0.2 % bias; over 2,000 windows of 60 s (50-70 Wh, where whole-Wh
     rounding alone can be 2 %), a 1 % tolerance must never refuse an honest site."""
     from wellhead.agent.aggregate import EpochWindow, aggregate
-    from wellhead.agent.collectors.simulated import SimulatedSite
     from wellhead.agent.samples import Tick
+    from wellhead.devkit.collectors.simulated import SimulatedSite
 
     site = SimulatedSite(seed=11, gpus=8, max_watts=700, fault_rate=0.2, dark_rate=0.0)
     ours = SimulatedSite(seed=11, gpus=8, max_watts=700, fault_rate=0.2, dark_rate=0.0, noise_bps=20)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.agent.peers import RedfishBmc, SunSpecMeter, TextServer, dcgm_text
+from tests.support.peers import RedfishBmc, SunSpecMeter, TextServer, dcgm_text
 from wellhead.agent.collectors import CollectorError
 from wellhead.agent.collectors.dcgm import DcgmCollector
 from wellhead.agent.collectors.nvml import NvmlCollector

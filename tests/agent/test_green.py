@@ -13,12 +13,12 @@ from tests.agent.test_collectors import FakeNvml
 from wellhead.agent.aggregate import EpochWindow, aggregate, curtailment_compliance
 from wellhead.agent.attestation import report_differences
 from wellhead.agent.collectors.nvml import NvmlPowerCap
-from wellhead.agent.collectors.simulated import SimulatedSite
 from wellhead.agent.config import Tolerances
 from wellhead.agent.green import Certificate, GreenInputs, GridFeed, PoolEarnings, green_values
 from wellhead.agent.samples import Tick
 from wellhead.chain.eip712 import Observation
-from wellhead.errors import ConfigError
+from wellhead.core.errors import ConfigError
+from wellhead.devkit.collectors.simulated import SimulatedSite
 
 T0 = 1_800_000_000 - 1_800_000_000 % 3600
 

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from tests.agent.env import AgentEnv
-from tests.helpers import Site, now
+from tests.support.agent_env import AgentEnv
+from tests.support.chain import Site, now
 from wellhead.agent.openadr import CurtailmentDesk, GridEventRejected, Ven, curtailment_in, parse_event
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.grid import GridEvent, declaration_id, grid_event_id, sign_grid_event
-from wellhead.demo import Actors, Demo
-from wellhead.errors import ContractRevertError
-from wellhead.gridsim import VEN_ID, LoopbackVtn
+from wellhead.core.errors import ContractRevertError
+from wellhead.devkit.gridsim import VEN_ID, LoopbackVtn
+from wellhead.devkit.scenario import Actors, Scenario
 
 
 @pytest.fixture
@@ -169,7 +169,7 @@ def test_bad_grid_events_are_refused_with_a_reason() -> None:
 
 def test_grid_event_for_another_site_is_not_declared(w3: Web3, protocol: Protocol, actors: Actors, site: Site) -> None:
     """The agent of asset 1 signs an event; relayed in the name of another asset, the ledger refuses it."""
-    other = Demo(w3, protocol, actors)
+    other = Scenario(w3, protocol, actors)
     other_id = other.register(attestors=[actors.lender.address], fault_tolerance=0)
     start = now(w3) + 60
     event = parse_event(_oadr("E9", start, 600), "vtn", VEN_ID, None, start - 60).grid_event(site.asset_id)
@@ -228,8 +228,8 @@ def test_curtailment_shows_on_the_modbus_meter_and_the_agent_measures_it(env: Ag
     import json
     import sys
 
-    from tests.agent.peers import SunSpecMeter
     from tests.agent.test_checker import HONEST
+    from tests.support.peers import SunSpecMeter
     from wellhead.agent.aggregate import read_manifest
 
     marker = certs.parent / "curtailing.json"

@@ -13,8 +13,8 @@ import requests
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.agent.env import AgentEnv, make_env
-from tests.helpers import assert_one_line_error, run_cli
+from tests.support.agent_env import AgentEnv, make_env
+from tests.support.chain import assert_one_line_error, run_cli
 from wellhead.agent.runtime import Agent
 from wellhead.agent.signer import Pkcs11Signer, generate_pkcs11_key
 from wellhead.chain.eip712 import Observation, ObservationClaim, observation_digest, recover_digest
@@ -163,7 +163,7 @@ def test_metrics_scraped_over_http(env: AgentEnv) -> None:
 
 def test_counter_going_backwards_is_unproven_and_counted(env: AgentEnv) -> None:
     """A DCGM exporter whose energy counter jumps backwards for one GPU: that reading is rejected."""
-    from tests.agent.peers import TextServer, dcgm_text
+    from tests.support.peers import TextServer, dcgm_text
 
     server = TextServer(dcgm_text([10**12] * 8))  # ~ a month of a GPU, in mJ
     agent = env.agent(0, collectors=[{"type": "dcgm", "url": server.url + "/metrics"}])

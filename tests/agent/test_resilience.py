@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.env import PASSWORD, AgentEnv, make_env
+from tests.support.agent_env import PASSWORD, AgentEnv, make_env
 from wellhead.agent.runtime import Agent
 from wellhead.chain.connection import rpc
-from wellhead.devnet import Anvil, free_port
+from wellhead.devkit.anvil import Anvil, free_port
 
 
 def steps_until(env: AgentEnv, agent: Agent, done, steps: int = 300) -> None:  # type: ignore[no-untyped-def]

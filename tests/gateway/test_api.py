@@ -10,13 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
-from tests.helpers import Site
+from tests.support.chain import Site
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.eip712 import build_report
 from wellhead.chain.reports import accepted_report
-from wellhead.demo import DEMAND_RESPONSE_CREDIT, Actors, Demo, DemoResult
+from wellhead.devkit.scenario import DEMAND_RESPONSE_CREDIT, Actors, Demo, DemoResult
 from wellhead.gateway.api import create_app
 from wellhead.gateway.indexer import Indexer
 from wellhead.gateway.services import Services
@@ -236,7 +236,7 @@ def test_evidence_is_served_only_when_it_matches_its_hash(
 def test_cached_answers_revalidate_and_follow_the_index(
     w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, sessions: sessionmaker[Session]
 ) -> None:
-    from tests.helpers import FIRM
+    from tests.support.chain import FIRM
 
     site = Site(w3, protocol, actors)
     indexer = Indexer(w3, deployment, sessions, confirmations=0)
@@ -338,7 +338,7 @@ def test_energy_summary_counts_only_settled_epochs(
 ) -> None:
     """A reported epoch still inside its challenge window has energy but no settled revenue yet: dividing
     settled revenue by its energy would understate revenue per kWh, so it waits until it settles."""
-    from tests.helpers import FIRM
+    from tests.support.chain import FIRM
 
     site = Site(w3, protocol, actors)
     site.open_lease(actors.lessee_firm, 8, 3, FIRM)

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from tests.gateway.test_api import problem
-from tests.gateway.wallet import DOMAIN, key, sign_in, sign_text, siwe_message
+from tests.support.wallet import DOMAIN, key, sign_in, sign_text, siwe_message
 from wellhead.chain.deployment import Deployment
-from wellhead.demo import Actors
+from wellhead.devkit.scenario import Actors
 from wellhead.gateway.api import create_app
 from wellhead.gateway.services import Services
 

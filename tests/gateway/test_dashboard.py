@@ -15,8 +15,8 @@ from web3 import Web3
 
 from wellhead.chain.client import Protocol
 from wellhead.chain.deployment import Deployment
-from wellhead.demo import Actors, Demo
-from wellhead.devnet import free_port
+from wellhead.devkit.anvil import free_port
+from wellhead.devkit.scenario import Actors, Demo
 from wellhead.gateway.api import create_app
 from wellhead.gateway.indexer import Indexer
 from wellhead.gateway.services import Services

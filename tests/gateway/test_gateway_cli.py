@@ -11,11 +11,11 @@ from pathlib import Path
 import requests
 from web3 import Web3
 
-from tests.helpers import Site, assert_one_line_error, run_cli
+from tests.support.chain import Site, assert_one_line_error, run_cli
 from wellhead.chain.client import Protocol
 from wellhead.chain.deployment import Deployment
-from wellhead.demo import Actors
-from wellhead.devnet import Anvil, free_port
+from wellhead.devkit.anvil import Anvil, free_port
+from wellhead.devkit.scenario import Actors
 
 
 def test_serves_what_it_indexes(

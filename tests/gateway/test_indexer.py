@@ -7,13 +7,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from tests.gateway.conftest import rows
-from tests.helpers import FIRM, Site
+from tests.support.chain import FIRM, Site
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.eip712 import ZERO32, build_report
 from wellhead.chain.reports import StoredReport
-from wellhead.demo import Actors, Demo
+from wellhead.devkit.scenario import Actors, Demo
 from wellhead.gateway.db import Asset, ChainEvent, Epoch, Lease, NavRound, ReportObservation
 from wellhead.gateway.indexer import Indexer
 

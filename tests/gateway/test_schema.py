@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
-from tests.helpers import FIRM, Site
+from tests.support.chain import FIRM, Site
 from wellhead.chain.client import Protocol
 from wellhead.chain.deployment import Deployment
-from wellhead.demo import Actors
+from wellhead.devkit.scenario import Actors
 from wellhead.gateway.api import create_app
 from wellhead.gateway.indexer import Indexer
 from wellhead.gateway.services import Services

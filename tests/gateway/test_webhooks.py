@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
 from web3 import Web3
 
-from tests.gateway.wallet import DOMAIN, key, sign_in
+from tests.support.wallet import DOMAIN, key, sign_in
 from wellhead.chain.client import Protocol
 from wellhead.chain.deployment import Deployment
-from wellhead.demo import Actors, Demo
+from wellhead.devkit.scenario import Actors, Demo
 from wellhead.gateway.api import create_app
 from wellhead.gateway.indexer import Indexer
 from wellhead.gateway.services import Services

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from tests.gateway.test_api import problem
-from tests.gateway.wallet import DOMAIN, key, prepare, relay, sign, sign_and_relay, sign_in
-from tests.helpers import USDC, Site
+from tests.support.chain import USDC, Site
+from tests.support.wallet import DOMAIN, key, prepare, relay, sign, sign_and_relay, sign_in
 from wellhead.chain.artifacts import abi
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.deployment import Deployment
-from wellhead.demo import Actors
+from wellhead.devkit.scenario import Actors
 from wellhead.gateway.api import create_app
 from wellhead.gateway.indexer import Indexer
 from wellhead.gateway.services import Services

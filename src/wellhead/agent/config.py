@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from wellhead.errors import ConfigError
+from wellhead.core.errors import ConfigError
 
 
 class _Strict(BaseModel):

@@ -26,7 +26,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from pathlib import Path
 
-from wellhead.errors import ConfigError
+from wellhead.core.errors import ConfigError
 
 BPS = 10_000
 FEED_COLUMNS = ("timestamp", "carbon_g_per_kwh", "renewable_pct")

@@ -16,7 +16,7 @@ from wellhead.agent.config import AgentSettings, load_settings
 from wellhead.agent.green import open_sources
 from wellhead.agent.logs import setup_json_logging
 from wellhead.agent.signer import KeystoreSigner, Pkcs11Signer, ReportSigner, load_keystore, read_secret
-from wellhead.errors import ConfigError
+from wellhead.core.errors import ConfigError
 
 
 def build_signers(settings: AgentSettings) -> tuple[ReportSigner, LocalAccount]:

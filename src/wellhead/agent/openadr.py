@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from wellhead.chain.grid import MAX_EVENT_DURATION, GridEvent, GridEventSource, grid_event_id
-from wellhead.errors import ContractRevertError, WellheadError
+from wellhead.core.errors import ContractRevertError, WellheadError
 
 log = logging.getLogger("wellhead.agent.openadr")
 BPS = 10_000

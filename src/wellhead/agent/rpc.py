@@ -13,7 +13,7 @@ from web3.contract import Contract
 from wellhead.agent.metrics import AgentMetrics
 from wellhead.chain.artifacts import abi
 from wellhead.chain.deployment import Deployment
-from wellhead.errors import RpcUnavailableError
+from wellhead.core.errors import RpcUnavailableError
 
 T = TypeVar("T")
 log = logging.getLogger("wellhead.agent.rpc")

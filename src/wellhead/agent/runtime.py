@@ -56,7 +56,7 @@ from wellhead.chain.eip712 import ZERO32, ObservationClaim
 from wellhead.chain.grid import GridEvent, declaration_id
 from wellhead.chain.grid import digest as grid_digest
 from wellhead.chain.reports import ReportStatus, StoredReport, accepted_report, attestor_stake
-from wellhead.errors import ConfigError, ContractRevertError, RpcUnavailableError, WellheadError
+from wellhead.core.errors import ConfigError, ContractRevertError, RpcUnavailableError, WellheadError
 
 log = logging.getLogger("wellhead.agent")
 GPU_COLLECTORS = {"nvml", "dcgm", "simulated"}
@@ -759,8 +759,8 @@ def build_collectors(settings: AgentSettings, terms: SiteTerms) -> list[Collecto
     from wellhead.agent.collectors.dcgm import DcgmCollector
     from wellhead.agent.collectors.nvml import NvmlCollector
     from wellhead.agent.collectors.redfish import RedfishCollector
-    from wellhead.agent.collectors.simulated import SimulatedSite
     from wellhead.agent.collectors.sunspec import SunSpecMeterCollector
+    from wellhead.devkit.collectors.simulated import SimulatedSite
 
     out: list[Collector] = []
     for c in settings.collectors:

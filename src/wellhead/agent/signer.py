@@ -16,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 from eth_keys.datatypes import Signature
 from eth_utils.crypto import keccak
 
-from wellhead.errors import ConfigError
+from wellhead.core.errors import ConfigError
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 SECP256K1_OID = "1.3.132.0.10"

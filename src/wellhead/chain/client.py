@@ -13,7 +13,7 @@ from web3.types import TxParams, TxReceipt, Wei
 
 from wellhead.chain.artifacts import abi, decode_error
 from wellhead.chain.deployment import Deployment
-from wellhead.errors import ContractRevertError, InsufficientFundsError
+from wellhead.core.errors import ContractRevertError, InsufficientFundsError
 
 GAS_MARGIN = 10_000  # added to every padded estimate (a cold storage write the estimate could not see)
 

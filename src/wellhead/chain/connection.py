@@ -7,7 +7,7 @@ from typing import Any
 import requests
 from web3 import HTTPProvider, Web3
 
-from wellhead.errors import RpcUnavailableError
+from wellhead.core.errors import RpcUnavailableError
 
 
 def connect(rpc_url: str, timeout: float = 10.0) -> Web3:

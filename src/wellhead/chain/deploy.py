@@ -13,7 +13,7 @@ from web3 import Web3
 from wellhead.chain.client import deploy_contract, send
 from wellhead.chain.deployment import DeployedContract, Deployment
 from wellhead.chain.stablecoin import StablecoinInfo, inspect_stablecoin
-from wellhead.errors import InsufficientFundsError
+from wellhead.core.errors import InsufficientFundsError
 
 USDC = 10**6  # one whole coin of the devnet's 6-decimal test stablecoin
 MIN_DEPLOYER_WEI = 10**16  # enough for the 10 contracts at devnet/L2 gas prices

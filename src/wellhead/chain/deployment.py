@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 from web3 import Web3
 
-from wellhead.errors import ChainMismatchError, ConfigError, DeploymentNotFoundError
+from wellhead.core.errors import ChainMismatchError, ConfigError, DeploymentNotFoundError
 
 
 class DeployedContract(BaseModel):

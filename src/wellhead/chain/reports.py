@@ -12,7 +12,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from wellhead.chain.eip712 import Aggregate, Report, aggregate, report_digest
-from wellhead.errors import ReportDecodeError
+from wellhead.core.errors import ReportDecodeError
 
 
 @dataclass(frozen=True)

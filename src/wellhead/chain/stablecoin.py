@@ -12,7 +12,7 @@ from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3Exception
 
-from wellhead.errors import ConfigError
+from wellhead.core.errors import ConfigError
 
 MIN_DECIMALS = 2  # the protocol's minimums are a hundredth of a coin at least (StablecoinLib.MIN_DECIMALS)
 MAX_DECIMALS = 18

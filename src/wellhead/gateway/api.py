@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from web3 import Web3
 
-from wellhead.energy import (
+from wellhead.core.energy import (
     carbon_free_wh,
     carbon_grams,
     lease_energy_wh,
@@ -34,6 +34,7 @@ from wellhead.energy import (
     split_by_use,
     wh_per_delivered_gpu_hour,
 )
+from wellhead.core.units import stablecoin_decimals
 from wellhead.gateway import db
 from wellhead.gateway.cache import index_version
 from wellhead.gateway.indexer import INDEXED_TIME
@@ -41,7 +42,6 @@ from wellhead.gateway.paging import Cursor, Limit, Page, decode_cursor, encode_c
 from wellhead.gateway.problems import PROBLEM, Problem, ProblemBody, problem_response
 from wellhead.gateway.services import S, Services, Svc
 from wellhead.gateway.writes import Amount
-from wellhead.units import stablecoin_decimals
 
 log = logging.getLogger("wellhead.gateway")
 

@@ -24,7 +24,7 @@ from wellhead.chain.artifacts import abi
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.eip712 import aggregate, to_json
 from wellhead.chain.reports import report_from_transaction
-from wellhead.errors import ReportDecodeError, RpcUnavailableError
+from wellhead.core.errors import ReportDecodeError, RpcUnavailableError
 from wellhead.gateway.db import PROJECTIONS, ChainEvent, IndexedBlock, IndexerState
 from wellhead.gateway.projections import apply_events
 

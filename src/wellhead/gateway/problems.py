@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from wellhead.errors import WellheadError
+from wellhead.core.errors import WellheadError
 
 PROBLEM = "application/problem+json"
 TITLES = {

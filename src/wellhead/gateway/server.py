@@ -11,7 +11,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from wellhead.errors import ConfigError
+from wellhead.core.errors import ConfigError
 from wellhead.gateway.db import DEFAULT_URL
 
 if TYPE_CHECKING:

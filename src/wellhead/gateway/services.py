@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from wellhead.chain.deployment import Deployment
+from wellhead.core.units import use_stablecoin_decimals
 from wellhead.gateway.auth import Auth, Principal
 from wellhead.gateway.cache import FragmentCache, ResponseCache
 from wellhead.gateway.problems import Problem
 from wellhead.gateway.writes import Writes
-from wellhead.units import use_stablecoin_decimals
 
 
 @dataclass

@@ -33,9 +33,9 @@ from wellhead.chain.client import GAS_MARGIN, revert_from
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.eip712 import domain_separator
 from wellhead.chain.payments import typed_payment
+from wellhead.core.units import fmt_units, parse_units, stablecoin_decimals
 from wellhead.gateway import db
 from wellhead.gateway.problems import Problem
-from wellhead.units import fmt_units, parse_units, stablecoin_decimals
 
 SHARE_DECIMALS = 18
 BTC_DECIMALS = 8  # wrapped bitcoin (WBTC, cbBTC, tBTC): satoshi

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from wellhead.agent.samples import GpuTick, MeterTick
-from wellhead.errors import WellheadError
+from wellhead.core.errors import WellheadError
 
 
 class CollectorError(WellheadError, RuntimeError):

@@ -16,14 +16,11 @@ from wellhead.chain.connection import rpc
 from wellhead.chain.eip712 import (
     ZERO32,
     Observation,
-    ObservationClaim,
     Report,
     build_report,
-    report_digest,
-    sign_digest,
-    sign_observation,
 )
-from wellhead.demo import Actors, Demo
+from wellhead.devkit.scenario import Actors, Scenario
+from wellhead.devkit.scenario.signing import cosign, signed_observation
 
 SHARE = 10**18
 
@@ -39,17 +36,16 @@ class Site:
         self.w3 = w3
         self.p = protocol
         self.a = actors
-        self.demo = Demo(w3, protocol, actors)
-        self.demo.fund()
-        self.asset_id = self.demo.register()
+        self.scenario = Scenario(w3, protocol, actors)
+        self.scenario.fund()
+        self.asset_id = self.scenario.register()
         self.shares = protocol.shares(self.asset_id)
 
     def epoch_end(self, epoch: int) -> int:
-        result: int = self.p.registry.functions.epochEnd(self.asset_id, epoch).call()
-        return result
+        return self.scenario.epoch_end(epoch)
 
     def warp_to(self, timestamp: int) -> None:
-        self.demo._warp_to(timestamp)
+        self.scenario.warp_to(timestamp)
 
     def observation(self, observer: int, uptime_bps: int = 10_000, **overrides: object) -> Observation:
         fields: dict[str, object] = {
@@ -64,9 +60,8 @@ class Site:
 
     def signed(self, epoch: int, observation: Observation, grid_event: bytes = ZERO32) -> tuple[Observation, bytes]:
         """`observation` signed by the attestor of its index."""
-        claim = ObservationClaim(assetId=self.asset_id, epoch=epoch, gridEventId=grid_event, observation=observation)
         signer = self.a.attestors[observation.observer - 1]
-        return observation, sign_observation(claim, self.p.chain_id, self.p.oracle.address, signer)
+        return signed_observation(self.p, self.asset_id, epoch, observation, signer, grid_event)
 
     def report(
         self, epoch: int, uptime_bps: int = 10_000, observers: int = 3, grid_event: bytes = ZERO32, **overrides: object
@@ -79,8 +74,7 @@ class Site:
         return build_report(self.asset_id, epoch, grid_event, signed)
 
     def cosign(self, report: Report, signers: Sequence[LocalAccount]) -> bytes:
-        digest = report_digest(report, self.p.chain_id, self.p.oracle.address)
-        return b"".join(sign_digest(digest, s) for s in signers)
+        return cosign(self.p, report, signers)
 
     def submit(self, report: Report, cosigners: Sequence[LocalAccount] | None = None) -> dict[str, object]:
         """Submits `report` co-signed by `cosigners` (default: attestors 1 and 2)."""
@@ -144,7 +138,7 @@ class Desk:
         self.w3, self.p, self.a = w3, protocol, actors
         self.asset_id = self.site.asset_id
         self.borrower = actors.investor_a
-        self.site.demo.open_credit(200_000 * USDC)
+        self.site.scenario.open_credit(200_000 * USDC)
         self.nav = protocol.nav(self.asset_id)
         self.credit = protocol.credit
         self.site.open_lease(actors.lessee_firm, 64, 40, FIRM)

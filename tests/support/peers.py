@@ -1,6 +1,6 @@
 """Real protocol peers on loopback for the agent's tests: an HTTP text server (DCGM exporter), sushy-static
 (Redfish, over HTTPS), and a pymodbus server holding a SunSpec meter image laid out from the standard's
-model definitions (the OpenADR VTN is `wellhead.gridsim`, which the devnet runs too)."""
+model definitions (the OpenADR VTN is `wellhead.devkit.gridsim`, which the devnet runs too)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, M
 from pymodbus.server import ServerStop, StartAsyncTcpServer
 
 from wellhead.agent.collectors.sunspec import point_offsets
-from wellhead.devnet import free_port
+from wellhead.devkit.anvil import free_port
 
 
 class TextServer:

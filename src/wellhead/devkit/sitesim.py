@@ -1,6 +1,6 @@
 """The simulated site's surroundings for the devnet and the tests: what a real site gets from others.
 
-- `shed` is the site's curtailment command (`python -m wellhead.sitesim shed --schedule F --gpus N`): run by
+- `shed` is the site's curtailment command (`python -m wellhead.devkit.sitesim shed --schedule F --gpus N`): run by
   the agent's VEN for each accepted grid event, it adds the event's window to the schedule the simulated
   site reads, so the miners stop, N GPUs drop to idle and the facility meter shows it;
 - `write_grid_feed` writes a grid-intensity feed file (hourly carbon intensity and renewable share, shaped
@@ -20,7 +20,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from wellhead.agent.collectors.simulated import SimulatedSite
+from wellhead.devkit.collectors.simulated import SimulatedSite
 
 HOUR = 3600
 # what a modern ASIC fleet earned per kWh drawn in 2026 (hashprice over efficiency), in USD
@@ -65,7 +65,7 @@ def export_pool_earnings(path: Path, site: SimulatedSite, start: int, end: int, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m wellhead.sitesim")
+    parser = argparse.ArgumentParser(prog="python -m wellhead.devkit.sitesim")
     sub = parser.add_subparsers(dest="command", required=True)
     shed = sub.add_parser("shed", help="curtailment command: add the event in WELLHEAD_EVENT_* to the schedule")
     shed.add_argument("--schedule", type=Path, required=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from wellhead.errors import ConfigError, RpcUnavailableError
+from wellhead.core.errors import ConfigError, RpcUnavailableError
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 

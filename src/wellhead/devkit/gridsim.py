@@ -21,7 +21,7 @@ from openleadr import OpenADRServer  # type: ignore[import-untyped]
 from openleadr.utils import certificate_fingerprint  # type: ignore[import-untyped]
 
 from wellhead.agent.config import OpenAdrConfig
-from wellhead.devnet import free_port
+from wellhead.devkit.anvil import free_port
 
 VTN_ID = "ercot-vtn"
 VEN_ID = "ven-abilene-1"

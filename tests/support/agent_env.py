@@ -22,7 +22,7 @@ from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import connect, rpc
 from wellhead.chain.deploy import ProtocolParams, deploy_protocol
 from wellhead.chain.reports import AcceptedReport, StoredReport, accepted_report
-from wellhead.devnet import Anvil, dev_accounts
+from wellhead.devkit.anvil import Anvil, dev_accounts
 
 USDC = 10**6
 EPOCH = 60

@@ -22,7 +22,6 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from wellhead.agent.collectors import Collector
-from wellhead.agent.collectors.simulated import SimulatedSite
 from wellhead.agent.config import (
     AgentSettings,
     GreenConfig,
@@ -37,8 +36,9 @@ from wellhead.agent.runtime import Agent
 from wellhead.agent.signer import KeystoreSigner
 from wellhead.chain.connection import rpc
 from wellhead.chain.grid import grid_event_id
-from wellhead.gridsim import VTN_ID, LoopbackVtn
-from wellhead.sitesim import export_pool_earnings, write_grid_feed
+from wellhead.devkit.collectors.simulated import SimulatedSite
+from wellhead.devkit.gridsim import VTN_ID, LoopbackVtn
+from wellhead.devkit.sitesim import export_pool_earnings, write_grid_feed
 
 SITE_SEED = 2026
 MINING_KW = 120.0  # the Bitcoin miners beside the GPUs
@@ -74,7 +74,7 @@ class AgentFleet:
         self.earnings = self.workdir / "pool-earnings.csv"
         now = start or int(w3.eth.get_block("latest")["timestamp"])
         write_grid_feed(self.grid_feed, now, hours=48)
-        shed = [sys.executable, "-m", "wellhead.sitesim", "shed", "--schedule", str(self.schedule)]
+        shed = [sys.executable, "-m", "wellhead.devkit.sitesim", "shed", "--schedule", str(self.schedule)]
         for i, key in enumerate(keys):
             # the site agent reads the site; checkers read it from outside, with their own calibration error
             site = SimulatedSite(

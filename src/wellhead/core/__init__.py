@@ -1,0 +1,1 @@
+"""Shared building blocks: errors, units and energy arithmetic used by every deployable."""

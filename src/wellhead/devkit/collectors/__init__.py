@@ -1,0 +1,1 @@
+"""Collectors that stand in for real hardware (the simulated site)."""

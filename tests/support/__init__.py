@@ -1,0 +1,1 @@
+"""Test support: chain helpers, agent environments, protocol peers and a wallet."""
