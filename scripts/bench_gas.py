@@ -246,7 +246,7 @@ class Scaling:
     def skip_epoch0(self, asset_id: int) -> Scenario:
         """Finalize epoch 0 (no lease has started, no report) once its report deadline has passed."""
         d = self.demo(asset_id)
-        d._warp_to(d._epoch_end(0) + 1_801)
+        d.warp_to(d.epoch_end(0) + 1_801)
         send(self.w3, self.actors.admin, self.p.market.functions.finalizeEpoch(asset_id, 0))
         return d
 

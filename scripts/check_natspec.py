@@ -1,11 +1,12 @@
 """Check that every error and event of the Solidity interfaces carries NatSpec: a `@notice` and a `@param`
-for each named parameter.
+for each named parameter; and that every field of their structs is documented.
 
 `contracts/interfaces/` is the spec integrators read, so an undocumented error or event there is a gap in
 it. The NatSpec is read the way solc reads it: the doc comment immediately before the declaration (a run of
 consecutive `///` lines, or one `/** */` block), a tag starting at the first `@` of a line, and untagged
-leading text counting as `@notice`. Declarations may span lines. solc itself rejects a `@param` that names no
-parameter; this script also reports one.
+leading text counting as `@notice`. Declarations may span lines. A struct field is documented by a `@param`
+above the struct or by a doc comment of its own right above the field. solc itself rejects an error's or
+event's `@param` that names no parameter, but not a struct's; this script reports both.
 
 Exits 1 with one line per offence (`file:line: error Foo lacks @notice`), 0 with a one-line summary.
 """
@@ -24,7 +25,7 @@ INTERFACES = ROOT / "contracts" / "interfaces"
 # Declared here with the same selectors as the upstream file; third-party, so left as upstream writes it.
 SKIP = frozenset({"AggregatorV3Interface.sol"})
 
-DECLARATION = re.compile(r"\b(error|event)\s+([A-Za-z_$][A-Za-z0-9_$]*)\s*\(")
+DECLARATION = re.compile(r"\b(error|event|struct)\s+([A-Za-z_$][A-Za-z0-9_$]*)\s*([({])")
 IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 # Words that can end a parameter without being its name.
 NOT_A_NAME = frozenset({"indexed", "payable", "memory", "calldata", "storage"})
@@ -52,11 +53,12 @@ class DocComment:
 
 @dataclass
 class Declaration:
-    kind: str  # "error" or "event"
+    kind: str  # "error", "event" or "struct"
     name: str
     line: int
-    params: list[str | None]  # None: an unnamed parameter
+    params: list[str | None]  # a struct's fields; None: an unnamed parameter
     doc: DocComment | None
+    self_documented: set[str] = field(default_factory=set)  # struct fields with a doc comment of their own
 
 
 def scan(source: str) -> tuple[str, list[Comment]]:
@@ -105,18 +107,24 @@ def scan(source: str) -> tuple[str, list[Comment]]:
 def doc_before(source: str, comments: list[Comment], offset: int) -> list[str] | None:
     """The lines of the doc comment solc attaches to the declaration at `offset`, or None without one.
 
-    The comment must come right before it (only whitespace between). A run of `///` comments on consecutive
-    lines is one doc comment; a `/** */` block is one on its own."""
+    It is the last doc comment before the declaration with no code between (plain comments may be). A run of
+    `///` comments on consecutive lines is one doc comment (a blank line ends it); a `/** */` block is one on
+    its own."""
     before = [c for c in comments if c.end <= offset]
-    if not before:
-        return None
-    last = before[-1]
-    if not last.doc or source[last.end : offset].strip():
+    end = offset
+    while before:
+        last = before.pop()
+        if source[last.end : end].strip():
+            return None
+        if last.doc:
+            break
+        end = last.start
+    else:
         return None
     if last.block:
         return last.lines
     run = [last]
-    for c in reversed(before[:-1]):
+    for c in reversed(before):
         gap = source[c.end : run[0].start]
         if not c.doc or c.block or gap.strip() or gap.count("\n") != 1:
             break
@@ -188,28 +196,52 @@ def parameter_name(param: str) -> str | None:
     return last
 
 
+def closing(code: str, start: int) -> int:
+    """The offset of the bracket that closes the one at `start`."""
+    opening = code[start]
+    close = {"(": ")", "{": "}"}[opening]
+    depth = 0
+    for i in range(start, len(code)):
+        if code[i] == opening:
+            depth += 1
+        elif code[i] == close:
+            depth -= 1
+            if depth == 0:
+                return i
+    return len(code)
+
+
 def declarations(path: Path) -> Iterator[Declaration]:
     source = path.read_text(encoding="utf-8")
     code, comments = scan(source)
     for match in DECLARATION.finditer(code):
-        open_paren = match.end() - 1
-        depth = 0
-        close = open_paren
-        for close in range(open_paren, len(code)):
-            if code[close] == "(":
-                depth += 1
-            elif code[close] == ")":
-                depth -= 1
-                if depth == 0:
-                    break
-        params = [parameter_name(p) for p in split_top_level(code[open_paren + 1 : close])]
+        kind = match.group(1)
+        if (kind == "struct") != (match.group(3) == "{"):
+            continue  # `error(` or `struct X(` is no declaration of ours
+        start = match.end() - 1
+        end = closing(code, start)
+        self_documented: set[str] = set()
+        if kind == "struct":
+            params: list[str | None] = []
+            offset = start + 1
+            for member in code[start + 1 : end].split(";"):
+                name = parameter_name(member)
+                if member.strip() and name is not None:
+                    params.append(name)
+                    at = offset + len(member) - len(member.lstrip())
+                    if doc_before(source, comments, at) is not None:
+                        self_documented.add(name)
+                offset += len(member) + 1
+        else:
+            params = [parameter_name(p) for p in split_top_level(code[start + 1 : end])]
         lines = doc_before(source, comments, match.start())
         yield Declaration(
-            kind=match.group(1),
+            kind=kind,
             name=match.group(2),
             line=source.count("\n", 0, match.start()) + 1,
             params=params,
             doc=parse_doc(lines) if lines is not None else None,
+            self_documented=self_documented,
         )
 
 
@@ -217,17 +249,20 @@ def offences(decl: Declaration) -> list[str]:
     what = f"{decl.kind} {decl.name}"
     doc = decl.doc or DocComment()
     found: list[str] = []
-    if not doc.notice:
+    if not doc.notice and decl.kind != "struct":
         found.append(f"{what} lacks @notice")
     named = [p for p in decl.params if p is not None]
     for name in named:
+        if name in decl.self_documented:
+            continue
         if name not in doc.params:
             found.append(f"{what} lacks @param {name}")
         elif not doc.params[name]:
             found.append(f"{what} has an empty @param {name}")
     for name in doc.params:
         if name not in named:
-            found.append(f"{what} documents @param {name}, which is not one of its parameters")
+            members = "fields" if decl.kind == "struct" else "parameters"
+            found.append(f"{what} documents @param {name}, which is not one of its {members}")
     for name in doc.duplicate_params:
         found.append(f"{what} documents @param {name} twice")
     return found
@@ -252,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         print("natspec: no interface files found", file=sys.stderr)
         return 1
     problems: list[str] = []
-    counts = {"error": 0, "event": 0}
+    counts = {"error": 0, "event": 0, "struct": 0}
     for path in files:
         resolved = path.resolve()
         shown = resolved.relative_to(ROOT) if resolved.is_relative_to(ROOT) else path
@@ -262,7 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("\n".join(problems))
         return 1
-    print(f"natspec: {counts['error']} errors, {counts['event']} events documented in {len(files)} interfaces")
+    print(
+        f"natspec: {counts['error']} errors, {counts['event']} events, {counts['struct']} structs documented"
+        f" in {len(files)} interfaces"
+    )
     return 0
 
 

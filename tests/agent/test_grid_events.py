@@ -83,7 +83,7 @@ def test_vtn_event_curtails_interruptible_and_settles(
     w3: Web3, protocol: Protocol, actors: Actors, site: Site, certs: Path, tmp_path: Path
 ) -> None:
     asset = site.asset_id
-    leases = site.demo.open_leases()  # firm 32 GPUs, interruptible 16 GPUs, from epoch 1
+    leases = site.scenario.open_leases()  # firm 32 GPUs, interruptible 16 GPUs, from epoch 1
     epoch_start = site.epoch_end(0)
     # the grid operator calls a 15-minute event inside epoch 1; the VTN signs it, the VEN checks the signature
     site.warp_to(epoch_start + 60)

@@ -30,7 +30,7 @@ import requests
 from wellhead.agent.config import AgentSettings, Tolerances
 from wellhead.agent.metrics import AgentMetrics
 from wellhead.agent.signer import ReportSigner
-from wellhead.agent.store import AgentStore, OutboxRow
+from wellhead.agent.store import AgentStore, OutboxRow, OutboxStatus
 from wellhead.chain.eip712 import (
     ZERO32,
     Observation,
@@ -200,6 +200,12 @@ class AttestationExchange:
             return None
         return claim, "0x" + signature.hex()
 
+    def peer_observation(self, url: str, row: OutboxRow) -> ObservationClaim | None:
+        """The observation of the epoch the peer at `url` serves, if genuinely signed."""
+        body = self._get(url, f"/v1/observations/{row.asset_id}/{row.epoch}")
+        got = None if body is None else self._verified_observation(body, row.epoch, url)
+        return None if got is None else got[0]
+
     def fetch_observations(self, row: OutboxRow) -> None:
         have = {o.observer for o in self.store.observations(row.asset_id, row.epoch)}
         if len(have) >= len(self.terms.attestors):
@@ -253,7 +259,7 @@ class AttestationExchange:
             self.store.add_observation(
                 row.asset_id, row.epoch, self.index, self.signer.address, to_json(claim), "0x" + signature.hex()
             )
-            self.store.set_status(row.asset_id, row.epoch, "observed")
+            self.store.set_status(row.asset_id, row.epoch, OutboxStatus.OBSERVED)
 
     def own(self, row: OutboxRow) -> ObservationClaim | None:
         mine = self.store.observation_of(row.asset_id, row.epoch, self.signer.address)
@@ -320,8 +326,8 @@ class AttestationExchange:
             signature = self.signer.sign_digest(digest)
             self.store.add_cosignature(row.asset_id, row.epoch, digest_hex, self.signer.address, "0x" + signature.hex())
             signed_any = True
-        if signed_any and row.status == "observed":
-            self.store.set_status(row.asset_id, row.epoch, "cosigned")
+        if signed_any and row.status == OutboxStatus.OBSERVED:
+            self.store.set_status(row.asset_id, row.epoch, OutboxStatus.COSIGNED)
 
     def check(self, report: Report, mine: ObservationClaim, values: dict[str, Any]) -> list[str]:
         """Why we would not co-sign `report` (nothing: we co-sign)."""
@@ -356,9 +362,9 @@ class AttestationExchange:
         return problems
 
     def _refuse(self, row: OutboxRow, report: Report, problems: list[str]) -> None:
-        if row.status in ("refused", "cosigned"):
+        if row.status in (OutboxStatus.REFUSED, OutboxStatus.COSIGNED):
             return
-        self.store.set_status(row.asset_id, row.epoch, "refused", "; ".join(problems))
+        self.store.set_status(row.asset_id, row.epoch, OutboxStatus.REFUSED, "; ".join(problems))
         self.metrics.disagreements.inc()
         log.warning(
             "not co-signing the epoch's report",

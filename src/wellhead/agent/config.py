@@ -180,6 +180,11 @@ class AgentSettings(BaseSettings):
     openadr: OpenAdrConfig | None = None
     collectors: list[CollectorConfig] = Field(min_length=1)
 
+    @property
+    def evidence_dir(self) -> Path:
+        """Where each epoch's evidence file is written (and served from)."""
+        return self.data_dir / "evidence"
+
     @model_validator(mode="after")
     def _consistent(self) -> AgentSettings:
         for url in self.rpc_urls:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
@@ -34,3 +35,18 @@ def setup_json_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("urllib3", "web3", "pymodbus"):
         logging.getLogger(noisy).setLevel("WARNING")
+
+
+class Warnings:
+    """Warnings logged at most once a minute per key: a dead peer or collector must not flood the log."""
+
+    def __init__(self, logger: logging.Logger, every: float = 60.0) -> None:
+        self.logger = logger
+        self.every = every
+        self._last: dict[str, float] = {}
+
+    def __call__(self, key: str, message: str, **fields: object) -> None:
+        now = time.monotonic()
+        if now - self._last.get(key, -1e9) >= self.every:
+            self._last[key] = now
+            self.logger.warning(message, extra=fields)

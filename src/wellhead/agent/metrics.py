@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class AgentMetrics:
@@ -44,3 +44,16 @@ class AgentMetrics:
             registry=r,
         )
         self.abandoned = Counter("wellhead_agent_reports_abandoned", "Reports past their deadline", registry=r)
+        self.phase_errors = Counter(
+            "wellhead_agent_phase_errors",
+            "Passes in which a phase of the loop failed, per phase",
+            ["phase"],
+            registry=r,
+        )
+        self.phase_seconds = Histogram(
+            "wellhead_agent_phase_seconds",
+            "Time one pass of a phase of the loop took, per phase",
+            ["phase"],
+            buckets=(0.001, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )

@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,20 @@ CREATE TABLE IF NOT EXISTS disagreements (
 );
 """
 
-OPEN_STATUSES = ("measured", "observed", "cosigned", "submitted")
+
+class OutboxStatus(StrEnum):
+    """Where a report stands in the outbox, from measurement to the chain."""
+
+    MEASURED = "measured"  # aggregated from the samples; not yet signed
+    OBSERVED = "observed"  # our observation signed and served to the peers
+    COSIGNED = "cosigned"  # we co-signed a report of the peers' observations; submittable once it holds f + 1
+    SUBMITTED = "submitted"  # a report of the epoch is on its way to the chain (ours or a peer's)
+    CONFIRMED = "confirmed"  # on chain at the confirmation depth
+    REFUSED = "refused"  # the peers' reports disagree with our measurement: we co-signed none
+    ABANDONED = "abandoned"  # past the report deadline, or refused by the oracle as too late
+
+
+OPEN_STATUSES = (OutboxStatus.MEASURED, OutboxStatus.OBSERVED, OutboxStatus.COSIGNED, OutboxStatus.SUBMITTED)
 
 
 @dataclass(frozen=True)
@@ -81,7 +95,7 @@ class StoredObservation:
 class OutboxRow:
     asset_id: int
     epoch: int
-    status: str
+    status: OutboxStatus
     report: dict[str, object] | None
     measurement: dict[str, object] | None
     evidence_hash: str | None
@@ -208,7 +222,7 @@ class AgentStore:
         self,
         asset_id: int,
         epoch: int,
-        status: str,
+        status: OutboxStatus,
         report: dict[str, object] | None = None,
         measurement: dict[str, object] | None = None,
         evidence_hash: str | None = None,
@@ -224,7 +238,7 @@ class AgentStore:
             (asset_id, epoch, status, _dump(report), _dump(measurement), evidence_hash, now, now),
         )
 
-    def set_status(self, asset_id: int, epoch: int, status: str, error: str | None = None) -> None:
+    def set_status(self, asset_id: int, epoch: int, status: OutboxStatus, error: str | None = None) -> None:
         self.db.execute(
             "UPDATE reports SET status = ?, last_error = ?, updated_at = ? WHERE asset_id = ? AND epoch = ?",
             (status, error, time.time(), asset_id, epoch),
@@ -261,7 +275,7 @@ class AgentStore:
         ).fetchone()
         return int(row[0])
 
-    def last_epoch(self, status: str | None = None) -> int | None:
+    def last_epoch(self, status: OutboxStatus | None = None) -> int | None:
         if status is None:
             row = self.db.execute("SELECT MAX(epoch) FROM reports").fetchone()
         else:
@@ -274,7 +288,7 @@ class AgentStore:
         ).fetchone()
         return None if row is None else float(row[0])
 
-    def with_status(self, asset_id: int, status: str) -> list[int]:
+    def with_status(self, asset_id: int, status: OutboxStatus) -> list[int]:
         rows = self.db.execute(
             "SELECT epoch FROM reports WHERE asset_id = ? AND status = ? ORDER BY epoch", (asset_id, status)
         ).fetchall()
@@ -380,7 +394,7 @@ def _row(row: tuple[object, ...]) -> OutboxRow:
     return OutboxRow(
         asset_id=int(a),  # type: ignore[call-overload]
         epoch=int(e),  # type: ignore[call-overload]
-        status=str(status),
+        status=OutboxStatus(str(status)),
         report=None if report is None else json.loads(str(report)),
         measurement=None if measurement is None else json.loads(str(measurement)),
         evidence_hash=None if evidence is None else str(evidence),

@@ -11,13 +11,18 @@ so a value >= 2^63 is a sentinel: it becomes a missing value, never a number.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from wellhead.agent.collectors import CollectorError, Reading
+from wellhead.agent.collectors import CollectorError, Reading, register_collector
 from wellhead.agent.samples import HEALTHY, MISSING, UNHEALTHY, GpuTick
+
+if TYPE_CHECKING:
+    from wellhead.agent.config import DcgmConfig
+    from wellhead.agent.terms import SiteTerms
 
 INT64_BLANK = float(2**63)
 INT32_BLANK = float(0x7FFFFFF0)
@@ -94,3 +99,8 @@ class DcgmCollector:
 
     def close(self) -> None:
         pass
+
+
+@register_collector("dcgm", gpus=True)
+def from_config(c: DcgmConfig, terms: SiteTerms) -> DcgmCollector:
+    return DcgmCollector(url=c.url, gpus=terms.gpus, hostname=c.hostname, timeout=c.timeout)

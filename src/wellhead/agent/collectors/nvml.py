@@ -11,12 +11,16 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from wellhead.agent.collectors import CollectorError, Reading
+from wellhead.agent.collectors import CollectorError, Reading, register_collector
 from wellhead.agent.samples import HEALTHY, MISSING, UNHEALTHY, GpuTick
+
+if TYPE_CHECKING:
+    from wellhead.agent.config import NvmlConfig
+    from wellhead.agent.terms import SiteTerms
 
 
 def _load_pynvml() -> ModuleType:
@@ -146,3 +150,8 @@ class NvmlPowerCap:
         except nv.NVMLError as exc:
             raise CollectorError(f"NVML power cap of {self.watts} W not applied: {exc}") from None
         self.capped = active
+
+
+@register_collector("nvml", gpus=True)
+def from_config(c: NvmlConfig, terms: SiteTerms) -> NvmlCollector:
+    return NvmlCollector(gpus=terms.gpus, slowdown_celsius=c.slowdown_celsius)

@@ -7,13 +7,18 @@ up; any chassis failing makes the reading missing (a partial sum would understat
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
-from wellhead.agent.collectors import CollectorError, Reading
+from wellhead.agent.collectors import CollectorError, Reading, register_collector
 from wellhead.agent.samples import MeterTick
+
+if TYPE_CHECKING:
+    from wellhead.agent.config import RedfishConfig
+    from wellhead.agent.terms import SiteTerms
 
 
 @dataclass
@@ -63,3 +68,16 @@ class RedfishCollector:
 
     def close(self) -> None:
         pass
+
+
+@register_collector("redfish")
+def from_config(c: RedfishConfig, terms: SiteTerms) -> RedfishCollector:
+    """The BMC's password comes from the environment variable the config names, never from the file."""
+    return RedfishCollector(
+        base_url=c.base_url,
+        chassis=c.chassis,
+        username=c.username,
+        password=os.environ.get(c.password_env) if c.password_env else None,
+        verify=c.verify,
+        timeout=c.timeout,
+    )

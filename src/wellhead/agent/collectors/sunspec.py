@@ -10,12 +10,17 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from pymodbus.client import ModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-from wellhead.agent.collectors import CollectorError, MeterRole, Reading, meter_reading
+from wellhead.agent.collectors import CollectorError, MeterRole, Reading, meter_reading, register_collector
 from wellhead.agent.samples import MeterTick
+
+if TYPE_CHECKING:
+    from wellhead.agent.config import SunSpecConfig
+    from wellhead.agent.terms import SiteTerms
 
 SUNSPEC_BASES = (40000, 0, 50000)
 SUNS = (0x5375, 0x6E53)
@@ -119,3 +124,8 @@ class SunSpecMeterCollector:
         if self._client is not None:
             self._client.close()  # type: ignore[no-untyped-call]
             self._client = None
+
+
+@register_collector("sunspec")
+def from_config(c: SunSpecConfig, terms: SiteTerms) -> SunSpecMeterCollector:
+    return SunSpecMeterCollector(host=c.host, port=c.port, unit_id=c.unit_id, timeout=c.timeout, role=c.role)

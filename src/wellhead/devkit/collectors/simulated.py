@@ -23,12 +23,17 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from wellhead.agent.collectors import Reading
+from wellhead.agent.collectors import Reading, register_collector
 from wellhead.agent.samples import HEALTHY, MISSING, UNHEALTHY, GpuTick, MeterTick
+
+if TYPE_CHECKING:
+    from wellhead.agent.config import SimulatedConfig
+    from wellhead.agent.terms import SiteTerms
 
 DAY = 86_400
 T0 = 1_600_000_000
@@ -194,3 +199,21 @@ class SimulatedSite:
 
     def close(self) -> None:
         pass
+
+
+@register_collector("simulated", gpus=True)
+def from_config(c: SimulatedConfig, terms: SiteTerms) -> SimulatedSite:
+    return SimulatedSite(
+        seed=c.seed,
+        gpus=terms.gpus,
+        max_watts=terms.max_watts,
+        fault_rate=c.fault_rate,
+        dark_rate=c.dark_rate,
+        pue=c.pue,
+        hide_faults=c.hide_faults,
+        failed_gpus=tuple(c.failed_gpus),
+        noise_bps=c.noise_bps,
+        mining_kw=c.mining_kw,
+        solar_kw=c.solar_kw,
+        curtail_schedule=c.curtail_schedule,
+    )

@@ -1,0 +1,40 @@
+"""Observing and exchange: our observation of each measured epoch signed (as the role does it), then the
+peers' observations and reports fetched, a report proposed and co-signed."""
+
+from __future__ import annotations
+
+import time
+
+from wellhead.agent.phases import AgentContext
+from wellhead.agent.roles import Role
+from wellhead.agent.store import OutboxStatus
+
+
+class Observing:
+    name = "observing"
+
+    def __init__(self, ctx: AgentContext, role: Role) -> None:
+        self.ctx = ctx
+        self.role = role
+
+    def run(self, now: float) -> None:
+        for row in self.ctx.store.open_reports():
+            if row.status == OutboxStatus.MEASURED and row.report is not None:
+                self.role.observe(row, dict(row.report))
+
+
+class Exchange:
+    name = "exchange"
+
+    def __init__(self, ctx: AgentContext) -> None:
+        self.ctx = ctx
+
+    def run(self, now: float) -> None:
+        exchange = self.ctx.attestation
+        for row in self.ctx.store.open_reports():
+            if row.status not in (OutboxStatus.OBSERVED, OutboxStatus.COSIGNED) or row.report is None:
+                continue
+            exchange.fetch_observations(row)
+            exchange.fetch_proposals(row)
+            exchange.propose(row, time.time())
+            exchange.cosign(row, dict(row.report))
