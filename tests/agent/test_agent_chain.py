@@ -6,6 +6,7 @@ import numpy as np
 
 from tests.support.agent_env import EPOCH, AgentEnv
 from wellhead.agent.aggregate import EpochWindow, aggregate
+from wellhead.agent.collectors import CollectorError
 from wellhead.devkit.collectors.simulated import SimulatedSite
 
 
@@ -48,3 +49,32 @@ def test_aggregate_counts_gaps_as_unproven() -> None:
     assert m.missing_gpu_slots == 8
     # energy still integrates across the gap: the counter is cumulative
     assert m.gpu_energy_wh == aggregate(window, ticks).measurement.gpu_energy_wh
+
+
+class _Failing:
+    name = "failing"
+
+    def run(self, now: float) -> None:
+        raise CollectorError("the BMC is gone")
+
+
+class _Recording:
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def run(self, now: float) -> None:
+        self.runs += 1
+
+
+def test_a_failing_phase_is_counted_and_the_others_still_run(env: AgentEnv) -> None:
+    agent = env.agent(0)
+    agent.step()  # wires the real phases
+    recording = _Recording()
+    agent.phases = [_Failing(), recording]
+    agent.step()
+    agent.step()
+    assert recording.runs == 2
+    assert agent.metrics.phase_errors.labels(phase="failing")._value.get() == 2
+    assert agent.metrics.phase_errors.labels(phase="recording")._value.get() == 0

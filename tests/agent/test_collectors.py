@@ -10,13 +10,16 @@ import numpy as np
 import pytest
 
 from tests.support.peers import RedfishBmc, SunSpecMeter, TextServer, dcgm_text
-from wellhead.agent.collectors import CollectorError
+from wellhead.agent.collectors import GPU_COLLECTORS, CollectorError, collector_factory
 from wellhead.agent.collectors.dcgm import DcgmCollector
 from wellhead.agent.collectors.nvml import NvmlCollector
 from wellhead.agent.collectors.redfish import RedfishCollector
 from wellhead.agent.collectors.sunspec import SunSpecMeterCollector
+from wellhead.agent.config import DcgmConfig, SunSpecConfig
 from wellhead.agent.counters import CounterTracker
 from wellhead.agent.samples import HEALTHY, MISSING, UNHEALTHY
+from wellhead.agent.terms import SiteTerms
+from wellhead.core.errors import ConfigError
 
 
 # ---------------------------------------------------------------- DCGM exporter
@@ -230,3 +233,15 @@ def test_counters_reset_wraparound_glitch_and_gaps() -> None:
     delta, _ = c.update(np.array([400, 40, 30, 7_600, 9_100]))
     # the gap integrates (7,000 -> 7,600); the glitched reading was ignored (9,000 -> 9,100)
     assert list(delta) == [100, 20, 20, 600, 100]
+
+
+def test_the_registry_builds_each_configured_collector_with_its_role() -> None:
+    terms = SiteTerms(0, 3600, 8, 700, 0, (), 1800, 600, 0, 6)
+    mining = SunSpecConfig(type="sunspec", host="127.0.0.1", role="mining")
+    (meter,) = [collector_factory(mining.type)(mining, terms)]
+    assert isinstance(meter, SunSpecMeterCollector) and meter.role == "mining" and meter.name == "sunspec-mining"
+    dcgm = collector_factory("dcgm")(DcgmConfig(type="dcgm", url="http://127.0.0.1:1/metrics"), terms)
+    assert isinstance(dcgm, DcgmCollector) and dcgm.gpus == 8
+    assert {"dcgm", "nvml"} <= GPU_COLLECTORS and "sunspec" not in GPU_COLLECTORS
+    with pytest.raises(ConfigError, match="no collector of type 'lidar'"):
+        collector_factory("lidar")
