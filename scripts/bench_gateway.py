@@ -154,7 +154,7 @@ def serve(app_name: str, port: int, url: str, deployment: Path) -> None:
 
     else:
         from wellhead.chain.deployment import Deployment
-        from wellhead.gateway.api import create_app
+        from wellhead.gateway.app import create_app
         from wellhead.gateway.db import engine_for, session_factory
         from wellhead.gateway.services import Services
 
@@ -288,7 +288,7 @@ def bench_indexer(tmp: Path) -> dict[str, Any]:
     from wellhead.devkit.anvil import Anvil, dev_accounts
     from wellhead.devkit.scenario import Actors, Scenario
     from wellhead.gateway.db import engine_for, migrate, session_factory
-    from wellhead.gateway.indexer import Indexer
+    from wellhead.gateway.index.indexer import Indexer
 
     assets, idle_epochs, batch = 10, 2_000, 250
     with Anvil(extra_args=("--gas-limit", "100000000")) as anvil:

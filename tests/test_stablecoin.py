@@ -24,7 +24,9 @@ from wellhead.chain.eip712 import domain_separator
 from wellhead.chain.payments import AUTHORIZATION
 from wellhead.core.errors import ConfigError, ContractRevertError
 from wellhead.devkit.anvil import Anvil
-from wellhead.gateway.writes import AmountIn, AuthorizationIn, PermitIn, Writes
+from wellhead.gateway.schemas.common import AmountIn
+from wellhead.gateway.schemas.transactions import AuthorizationIn, PermitIn
+from wellhead.gateway.services.writes import Writes
 
 
 def test_deploy_refuses_a_stablecoin_without_code_decimals_or_supported_decimals(

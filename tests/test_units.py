@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from wellhead.core.units import USDC_DECIMALS, fmt_units, parse_units, stablecoin_decimals, use_stablecoin_decimals
-from wellhead.gateway.writes import Amount, AmountIn
+from wellhead.gateway.schemas.common import Amount, AmountIn
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from wellhead.chain.deployment import Deployment
 from wellhead.chain.eip712 import build_report
 from wellhead.chain.reports import accepted_report
 from wellhead.devkit.scenario import DEMAND_RESPONSE_CREDIT, Actors, Demo, DemoResult
-from wellhead.gateway.api import create_app
-from wellhead.gateway.indexer import Indexer
+from wellhead.gateway.app import create_app
+from wellhead.gateway.index.indexer import Indexer
 from wellhead.gateway.services import Services
 
 
@@ -99,7 +99,7 @@ def test_leases_by_lessee_and_nav(indexed: tuple[TestClient, DemoResult], actors
 
 def test_bad_input_is_a_problem_naming_the_field(indexed: tuple[TestClient, DemoResult]) -> None:
     client, _ = indexed
-    problem(client.get("/api/v1/leases", params={"lessee": "0x123"}), 400, "invalid_address", "lessee")
+    problem(client.get("/api/v1/leases", params={"lessee": "0x123"}), 422, "invalid_address", "lessee")
     problem(client.get("/api/v1/assets", params={"cursor": "not-a-cursor"}), 400, "invalid_cursor", "cursor")
     problem(client.get("/api/v1/assets", params={"limit": 0}), 422, "invalid_parameter", "limit")
     problem(client.get("/api/v1/assets", params={"limit": 10**30}), 422, "invalid_parameter", "limit")

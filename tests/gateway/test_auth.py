@@ -14,7 +14,7 @@ from tests.gateway.test_api import problem
 from tests.support.wallet import DOMAIN, key, sign_in, sign_text, siwe_message
 from wellhead.chain.deployment import Deployment
 from wellhead.devkit.scenario import Actors
-from wellhead.gateway.api import create_app
+from wellhead.gateway.app import create_app
 from wellhead.gateway.services import Services
 
 

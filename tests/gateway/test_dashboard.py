@@ -17,8 +17,8 @@ from wellhead.chain.client import Protocol
 from wellhead.chain.deployment import Deployment
 from wellhead.devkit.anvil import free_port
 from wellhead.devkit.scenario import Actors, Demo
-from wellhead.gateway.api import create_app
-from wellhead.gateway.indexer import Indexer
+from wellhead.gateway.app import create_app
+from wellhead.gateway.index.indexer import Indexer
 from wellhead.gateway.services import Services
 
 CHROMIUM = Path("/usr/bin/chromium")

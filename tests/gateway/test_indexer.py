@@ -15,7 +15,7 @@ from wellhead.chain.eip712 import ZERO32, build_report
 from wellhead.chain.reports import StoredReport
 from wellhead.devkit.scenario import Actors, Demo
 from wellhead.gateway.db import Asset, ChainEvent, Epoch, Lease, NavRound, ReportObservation
-from wellhead.gateway.indexer import Indexer
+from wellhead.gateway.index.indexer import Indexer
 
 
 def test_indexes_the_demo_life_cycle(

@@ -16,8 +16,8 @@ from tests.support.chain import FIRM, Site
 from wellhead.chain.client import Protocol
 from wellhead.chain.deployment import Deployment
 from wellhead.devkit.scenario import Actors
-from wellhead.gateway.api import create_app
-from wellhead.gateway.indexer import Indexer
+from wellhead.gateway.app import create_app
+from wellhead.gateway.index.indexer import Indexer
 from wellhead.gateway.services import Services
 
 

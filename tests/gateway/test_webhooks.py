@@ -18,10 +18,10 @@ from tests.support.wallet import DOMAIN, key, sign_in
 from wellhead.chain.client import Protocol
 from wellhead.chain.deployment import Deployment
 from wellhead.devkit.scenario import Actors, Demo
-from wellhead.gateway.api import create_app
-from wellhead.gateway.indexer import Indexer
+from wellhead.gateway.app import create_app
+from wellhead.gateway.index.indexer import Indexer
 from wellhead.gateway.services import Services
-from wellhead.gateway.webhooks import Dispatcher
+from wellhead.gateway.services.webhooks import Dispatcher
 
 
 class Receiver:
@@ -117,7 +117,7 @@ def test_signed_deliveries_retries_and_log(
 def test_a_challenge_becomes_report_challenged(sessions: sessionmaker[Session]) -> None:
     """ReportChallenged maps to report.challenged (the demo never challenges, so this is fed the event)."""
     from wellhead.gateway import db
-    from wellhead.gateway.webhooks import _events_of
+    from wellhead.gateway.services.webhooks import _events_of
 
     challenger = "0x" + "ab" * 20
     event = db.ChainEvent(
@@ -146,7 +146,7 @@ def test_a_challenge_becomes_report_challenged(sessions: sessionmaker[Session]) 
 
 
 def test_webhook_urls_must_be_public() -> None:
-    from wellhead.gateway.webhooks import public_host_problem
+    from wellhead.gateway.services.webhooks import public_host_problem
 
     for private in ("http://127.0.0.1:8080/x", "http://10.1.2.3/", "http://169.254.169.254/latest", "http://[::1]/"):
         assert "not a public address" in (public_host_problem(private) or ""), private

@@ -20,8 +20,8 @@ from wellhead.chain.artifacts import abi
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.deployment import Deployment
 from wellhead.devkit.scenario import Actors
-from wellhead.gateway.api import create_app
-from wellhead.gateway.indexer import Indexer
+from wellhead.gateway.app import create_app
+from wellhead.gateway.index.indexer import Indexer
 from wellhead.gateway.services import Services
 
 

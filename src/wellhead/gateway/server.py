@@ -50,9 +50,9 @@ class Gateway:
         from wellhead.chain.connection import connect
         from wellhead.chain.deployment import Deployment
         from wellhead.gateway.db import engine_for, migrate, session_factory
-        from wellhead.gateway.indexer import Indexer
+        from wellhead.gateway.index.indexer import Indexer
         from wellhead.gateway.services import Services
-        from wellhead.gateway.webhooks import Dispatcher
+        from wellhead.gateway.services.webhooks import Dispatcher
 
         self.settings = settings
         deployment = Deployment.load(settings.deployment)
@@ -115,7 +115,7 @@ class Gateway:
 
         import uvicorn
 
-        from wellhead.gateway.api import create_app
+        from wellhead.gateway.app import create_app
 
         self.indexer.sync()
         threading.Thread(target=self._follow, name="indexer", daemon=True).start()

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from eth_account import Account
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 from web3 import Web3
 from web3.contract.contract import ContractFunction
@@ -33,187 +32,28 @@ from wellhead.chain.client import GAS_MARGIN, revert_from
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.eip712 import domain_separator
 from wellhead.chain.payments import typed_payment
-from wellhead.core.units import fmt_units, parse_units, stablecoin_decimals
+from wellhead.core.units import fmt_units, stablecoin_decimals
 from wellhead.gateway import db
 from wellhead.gateway.problems import Problem
-
-SHARE_DECIMALS = 18
-BTC_DECIMALS = 8  # wrapped bitcoin (WBTC, cbBTC, tBTC): satoshi
-UINT256_MAX = 2**256 - 1
-Address = Annotated[str, Field(examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"], max_length=64)]
-
-
-class Amount(BaseModel):
-    """An amount of a token: exact base units as a string, and the same as a decimal."""
-
-    base_units: str
-    decimal: str
-
-    @classmethod
-    def of(cls, value: int, decimals: int | None = None) -> Amount:
-        """`value` base units of a token of `decimals` (the deployment's stablecoin unless given)."""
-        if decimals is None:
-            decimals = stablecoin_decimals()
-        return cls(base_units=str(value), decimal=fmt_units(value, decimals).replace(",", ""))
-
-    @classmethod
-    def maybe(cls, value: int | None) -> Amount | None:
-        return None if value is None else cls.of(value)
-
-
-class AmountIn(BaseModel):
-    """An amount in: `base_units` (an integer string) or `decimal` (in whole tokens), not both."""
-
-    model_config = ConfigDict(extra="forbid")
-    base_units: str | None = Field(default=None, pattern=r"^[0-9]{1,78}$", examples=["1500000"])
-    decimal: str | None = Field(default=None, max_length=100, examples=["1.5"])
-
-    @model_validator(mode="after")
-    def _one(self) -> AmountIn:
-        if (self.base_units is None) == (self.decimal is None):
-            raise ValueError("give exactly one of base_units and decimal")
-        return self
-
-    def units(self, decimals: int, field: str) -> int:
-        if self.base_units is not None:
-            value = int(self.base_units)
-        else:
-            try:
-                value = parse_units(self.decimal or "", decimals)
-            except ValueError as exc:
-                raise Problem(422, "invalid_amount", f"{field}: {exc}", f"{field}.decimal") from None
-        if value > UINT256_MAX:
-            raise Problem(422, "amount_out_of_range", f"{field} is above 2^256 - 1", field)
-        return value
-
-
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    from_: Address = Field(alias="from", description="the account that will sign and send")
-
-
-class OpenLeaseIn(_Request):
-    asset_id: int = Field(ge=1, le=2**63 - 1)
-    gpus: int = Field(ge=1, le=2**32 - 1)
-    epochs: int = Field(ge=1, le=2**64 - 1)
-    lease_class: Literal["firm", "interruptible"] = "firm"
-    max_price_per_gpu_hour: AmountIn | None = Field(default=None, description="slippage guard; default: the quote")
-
-
-class ExtendLeaseIn(_Request):
-    lease_id: int = Field(ge=1, le=2**63 - 1)
-    epochs: int = Field(ge=1, le=2**64 - 1)
-
-
-class LeaseIn(_Request):
-    lease_id: int = Field(ge=1, le=2**63 - 1)
-
-
-class ClaimRefundIn(LeaseIn):
-    to: Address | None = Field(default=None, description="default: the sender")
-
-
-class ClaimRevenueIn(_Request):
-    asset_id: int = Field(ge=1, le=2**63 - 1)
-    to: Address | None = Field(default=None, description="default: the sender")
-
-
-class BuySharesIn(_Request):
-    asset_id: int = Field(ge=1, le=2**63 - 1)
-    shares: AmountIn = Field(description="shares to buy (18 decimals)")
-    max_price_per_share: AmountIn | None = Field(default=None, description="default: the sale's price")
-
-
-class TransferSharesIn(_Request):
-    asset_id: int = Field(ge=1, le=2**63 - 1)
-    to: Address
-    shares: AmountIn
-
-
-class ApproveIn(_Request):
-    token: str = Field(description="'stablecoin' or 'shares:<asset id>'", max_length=40, examples=["stablecoin"])
-    spender: str = Field(description="an address, or LeaseMarket / CreditMarket / shares:<asset id>", max_length=64)
-    amount: AmountIn
-
-
-class PermitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    owner: Address
-    token: str = Field(max_length=40, examples=["stablecoin"])
-    spender: str = Field(max_length=64, examples=["LeaseMarket"])
-    amount: AmountIn
-    deadline: int = Field(ge=0, le=2**64 - 1, description="unix seconds")
-
-
-class AuthorizationIn(BaseModel):
-    """An EIP-3009 `receiveWithAuthorization` of the stablecoin to the payment router (or another receiver)."""
-
-    model_config = ConfigDict(extra="forbid")
-    owner: Address
-    to: str = Field(default="PaymentRouter", max_length=64, examples=["PaymentRouter"])
-    amount: AmountIn
-    valid_after: int = Field(default=0, ge=0, le=2**64 - 1, description="unix seconds; valid strictly after it")
-    valid_before: int = Field(ge=0, le=2**64 - 1, description="unix seconds; valid strictly before it")
-    nonce: str | None = Field(
-        default=None, pattern=r"^0x[0-9a-fA-F]{64}$", description="32 random bytes; left out: the gateway draws one"
-    )
-
-
-class RelayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    raw_transaction: str = Field(
-        pattern=r"^0x([0-9a-fA-F]{2})+$", max_length=262_146, description="the signed EIP-1559 bytes"
-    )
-
-
-class UnsignedTransaction(BaseModel):
-    """Fields as JSON-RPC and eth-account take them (quantities in 0x-hex)."""
-
-    model_config = ConfigDict(populate_by_name=True)
-    chainId: int
-    from_: str = Field(alias="from")
-    to: str
-    data: str
-    value: str
-    nonce: int
-    gas: str
-    maxFeePerGas: str
-    maxPriorityFeePerGas: str
-    type: str = "0x2"
-
-
-class PreparedTransaction(BaseModel):
-    contract: str
-    function: str
-    summary: str
-    amounts: dict[str, Amount]
-    transaction: UnsignedTransaction
-
-
-class PreparedPermit(BaseModel):
-    summary: str
-    typed_data: dict[str, Any] = Field(description="EIP-712 typed data; sign with eth_signTypedData_v4")
-    amount: Amount
-
-
-class PreparedAuthorization(BaseModel):
-    summary: str
-    typed_data: dict[str, Any] = Field(description="EIP-712 typed data; sign with eth_signTypedData_v4")
-    amount: Amount
-    nonce: str
-
-
-class TransactionStatus(BaseModel):
-    hash: str
-    sender: str
-    to: str
-    contract: str
-    nonce: int
-    status: Literal["pending", "confirmed", "failed"]
-    block_number: int | None
-    confirmations: int
-    gas_used: int | None
-    submitted_at: int
+from wellhead.gateway.schemas.common import SHARE_DECIMALS, Amount, parse_address
+from wellhead.gateway.schemas.transactions import (
+    ApproveIn,
+    AuthorizationIn,
+    BuySharesIn,
+    ClaimRefundIn,
+    ClaimRevenueIn,
+    ExtendLeaseIn,
+    LeaseIn,
+    OpenLeaseIn,
+    PermitIn,
+    PreparedAuthorization,
+    PreparedPermit,
+    PreparedTransaction,
+    RelayIn,
+    TransactionStatus,
+    TransferSharesIn,
+    UnsignedTransaction,
+)
 
 
 class Writes:
@@ -252,7 +92,7 @@ class Writes:
             return _addr(self.deployment.address(spender))
         if spender.startswith("shares:") and spender[7:].isdigit():
             return str(self._shares(s, int(spender[7:])).address)
-        return address(spender, field)
+        return parse_address(spender, field)
 
     def _prepare(
         self, sender: str, fn: ContractFunction, contract: str, summary: str, amounts: dict[str, Amount]
@@ -295,7 +135,7 @@ class Writes:
 
     # ------------------------------------------------------------ prepare
     def open_lease(self, s: Session, body: OpenLeaseIn) -> PreparedTransaction:
-        sender = address(body.from_, "from")
+        sender = parse_address(body.from_, "from")
         asset = s.get(db.Asset, body.asset_id)
         if asset is None:
             raise Problem(404, "asset_not_found", f"no asset {body.asset_id}", "asset_id")
@@ -316,7 +156,7 @@ class Writes:
         return self._prepare(sender, fn, "LeaseMarket", summary, amounts)
 
     def extend_lease(self, s: Session, body: ExtendLeaseIn) -> PreparedTransaction:
-        sender = address(body.from_, "from")
+        sender = parse_address(body.from_, "from")
         lease = self._lease(s, body.lease_id)
         paid = lease.rate_per_epoch * body.epochs
         self._require_allowance(sender, self.coin, self.market.address, paid, "topping the lease up")
@@ -325,14 +165,14 @@ class Writes:
         return self._prepare(sender, fn, "LeaseMarket", summary, {"paid": Amount.of(paid)})
 
     def close_lease(self, s: Session, body: LeaseIn) -> PreparedTransaction:
-        sender = address(body.from_, "from")
+        sender = parse_address(body.from_, "from")
         self._lease(s, body.lease_id)
         fn = self.market.functions.closeLease(body.lease_id)
         return self._prepare(sender, fn, "LeaseMarket", f"close lease {body.lease_id}", {})
 
     def claim_refund(self, s: Session, body: ClaimRefundIn) -> PreparedTransaction:
-        sender = address(body.from_, "from")
-        to = address(body.to, "to") if body.to else sender
+        sender = parse_address(body.from_, "from")
+        to = parse_address(body.to, "to") if body.to else sender
         self._lease(s, body.lease_id)
         refund, credit = call(self.market.functions.refundable(body.lease_id))
         fn = self.market.functions.claimRefund(body.lease_id, to)
@@ -340,8 +180,8 @@ class Writes:
         return self._prepare(sender, fn, "LeaseMarket", f"claim lease {body.lease_id}'s refunds to {to}", amounts)
 
     def claim_revenue(self, s: Session, body: ClaimRevenueIn) -> PreparedTransaction:
-        sender = address(body.from_, "from")
-        to = address(body.to, "to") if body.to else sender
+        sender = parse_address(body.from_, "from")
+        to = parse_address(body.to, "to") if body.to else sender
         shares = self._shares(s, body.asset_id)
         claimable = int(call(shares.functions.claimable(sender)))
         fn = shares.functions.claim(to)
@@ -349,7 +189,7 @@ class Writes:
         return self._prepare(sender, fn, "CapacityShares", summary, {"claimable": Amount.of(claimable)})
 
     def buy_shares(self, s: Session, body: BuySharesIn) -> PreparedTransaction:
-        sender = address(body.from_, "from")
+        sender = parse_address(body.from_, "from")
         shares = self._shares(s, body.asset_id)
         count = body.shares.units(SHARE_DECIMALS, "shares")
         _, price, _ = call(shares.functions.sale())
@@ -367,8 +207,8 @@ class Writes:
         return self._prepare(sender, fn, "CapacityShares", summary, amounts)
 
     def transfer_shares(self, s: Session, body: TransferSharesIn) -> PreparedTransaction:
-        sender = address(body.from_, "from")
-        to = address(body.to, "to")
+        sender = parse_address(body.from_, "from")
+        to = parse_address(body.to, "to")
         shares = self._shares(s, body.asset_id)
         count = body.shares.units(SHARE_DECIMALS, "shares")
         fn = shares.functions.transfer(to, count)
@@ -376,7 +216,7 @@ class Writes:
         return self._prepare(sender, fn, "CapacityShares", summary, {"shares": Amount.of(count, SHARE_DECIMALS)})
 
     def approve(self, s: Session, body: ApproveIn) -> PreparedTransaction:
-        sender = address(body.from_, "from")
+        sender = parse_address(body.from_, "from")
         token, decimals = self._token(s, body.token, "token")
         spender = self._spender(s, body.spender, "spender")
         value = body.amount.units(decimals, "amount")
@@ -386,7 +226,7 @@ class Writes:
         return self._prepare(sender, fn, contract, summary, {"amount": Amount.of(value, decimals)})
 
     def permit(self, s: Session, body: PermitIn) -> PreparedPermit:
-        owner = address(body.owner, "owner")
+        owner = parse_address(body.owner, "owner")
         token, decimals = self._token(s, body.token, "token")
         spender = self._spender(s, body.spender, "spender")
         value = body.amount.units(decimals, "amount")
@@ -402,7 +242,7 @@ class Writes:
     def authorization(self, body: AuthorizationIn) -> PreparedAuthorization:
         """EIP-3009 ReceiveWithAuthorization typed data: the payment router (or `to`) collects it in the
         same transaction as the action it pays for (USDC requires the receiver to submit it)."""
-        owner = address(body.owner, "owner")
+        owner = parse_address(body.owner, "owner")
         to = self._spender_or_router(body.to)
         value = body.amount.units(stablecoin_decimals(), "amount")
         now = int(time.time())
@@ -431,7 +271,7 @@ class Writes:
             if name not in self.deployment.contracts:
                 raise Problem(422, "no_payment_router", "this deployment has no PaymentRouter", "to")
             return _addr(self.deployment.address(name))
-        return address(name, "to")
+        return parse_address(name, "to")
 
     def _token_domain(self, token: Any) -> dict[str, Any]:
         """The token's EIP-712 domain: from EIP-5267 `eip712Domain()` where the token has it; otherwise (USDC's
@@ -564,12 +404,6 @@ def _would_revert(exc: ContractLogicError) -> Problem:
     err = revert_from(exc)
     args = ", ".join(f"{k}={v}" for k, v in err.error_args.items())
     return Problem(422, "would_revert", f"the transaction would revert: {err.error}({args})")
-
-
-def address(value: str, field: str) -> str:
-    if not Web3.is_address(value):
-        raise Problem(422, "invalid_address", f"{field} is not an Ethereum address: {value!r}", field)
-    return Web3.to_checksum_address(value)
 
 
 def _addr(value: str) -> ChecksumAddress:

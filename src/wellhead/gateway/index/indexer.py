@@ -26,7 +26,7 @@ from wellhead.chain.eip712 import aggregate, to_json
 from wellhead.chain.reports import report_from_transaction
 from wellhead.core.errors import ReportDecodeError, RpcUnavailableError
 from wellhead.gateway.db import PROJECTIONS, ChainEvent, IndexedBlock, IndexerState
-from wellhead.gateway.projections import apply_events
+from wellhead.gateway.index.projections import apply_events
 
 CORE = (
     "CapacityRegistry",

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wellhead.gateway import db
-from wellhead.gateway.indexer import NEXT_BLOCK, ROLLBACKS
+from wellhead.gateway.index.indexer import NEXT_BLOCK, ROLLBACKS
 
 K = TypeVar("K")
 

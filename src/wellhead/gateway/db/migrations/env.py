@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from wellhead.gateway.db import Base, engine_for
+from wellhead.gateway.db.engine import engine_for
+from wellhead.gateway.db.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

@@ -1,18 +1,15 @@
-"""The gateway's index: every decoded event of the protocol, and the read models built from them.
+"""The gateway's tables: every decoded event of the protocol, the read models built from them, and the
+accounts, keys, webhooks and relayed transactions of the API.
 
-SQLite by default, PostgreSQL when `WELLHEAD_DATABASE_URL` names one; the schema is created and upgraded by
-alembic (`migrate`). Amounts are integers of any size, stored as decimal text so that no database rounds
-them. Read models (assets, epochs, leases, NAV rounds) are projections of `chain_events`: a reorg deletes
-the orphaned events and rebuilds them, so they can never disagree with the events.
+Amounts are integers of any size, stored as decimal text so that no database rounds them. Read models
+(assets, epochs, leases, NAV rounds) are projections of `chain_events`: a reorg deletes the orphaned events
+and rebuilds them, so they can never disagree with the events.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -23,13 +20,9 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
-    create_engine,
 )
-from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
-
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-DEFAULT_URL = "sqlite:///wellhead-gateway.db"
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Uint(TypeDecorator[int]):
@@ -358,23 +351,3 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[int] = mapped_column(BigInteger)
     delivered_at: Mapped[int | None] = mapped_column(BigInteger)
-
-
-def engine_for(url: str) -> Engine:
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    # as many connections as the API's worker threads (Starlette runs sync endpoints on 40), so a burst of
-    # requests waits for a thread, never for a connection
-    return create_engine(url, pool_size=10, max_overflow=30, pool_timeout=10)
-
-
-def migrate(url: str) -> None:
-    """Creates or upgrades the schema to the newest alembic revision."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
-
-
-def session_factory(engine: Engine) -> sessionmaker[Any]:
-    return sessionmaker(engine, expire_on_commit=False)

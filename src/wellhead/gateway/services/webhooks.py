@@ -34,7 +34,7 @@ from standardwebhooks.webhooks import Webhook
 
 from wellhead.gateway import db
 
-log = logging.getLogger("wellhead.gateway.webhooks")
+log = logging.getLogger("wellhead.gateway.services.webhooks")
 EVENT_TYPES = ("lease.started", "lease.ended", "epoch.settled", "sla.breached", "report.challenged")
 CURSOR = "webhooks_after_event"
 

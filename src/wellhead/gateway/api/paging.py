@@ -1,28 +1,25 @@
-"""Cursor pagination: opaque cursors over a list's sort key, pages fetched with one row more than asked."""
+"""Cursor pagination: opaque cursors over a list's sort key, pages fetched with one row more than asked, in
+one helper (`paginate`) every list uses."""
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
-from typing import Annotated, Any, Generic, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
 
 from fastapi import Query, Response
 from pydantic import BaseModel
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from wellhead.gateway.problems import Problem
+from wellhead.gateway.schemas.common import Page
 
 MAX_LIMIT = 500
-T = TypeVar("T")
-R = TypeVar("R")
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
 Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None
 
 
 def encode_cursor(key: list[int]) -> str:
@@ -41,13 +38,24 @@ def decode_cursor(cursor: str | None, size: int) -> list[int] | None:
     return key
 
 
-def page(rows: list[R], limit: int, key: Callable[[R], int], render: Callable[[R], BaseModel]) -> Response:
-    """One page of `rows` (fetched with limit + 1 to know whether more follow) and the cursor after it."""
+def paginate(
+    s: Session,
+    query: Select[Any],
+    key: InstrumentedAttribute[int],
+    limit: int,
+    cursor: str | None,
+    render: Callable[[list[Any]], Sequence[BaseModel]],
+) -> Response:
+    """One page of `query`'s rows in `key` order, after `cursor`, each page rendered at once by `render` (so
+    it can load what the page needs in one query), and the cursor of the next page."""
+    after = decode_cursor(cursor, 1)
+    if after:
+        query = query.where(key > after[0])
+    rows = list(s.scalars(query.order_by(key).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return json_response(
-        Page[Any](items=[render(r) for r in rows], next_cursor=encode_cursor([key(rows[-1])]) if more else None)
-    )
+    next_cursor = encode_cursor([getattr(rows[-1], key.key)]) if more else None
+    return json_response(Page[Any](items=list(render(rows)), next_cursor=next_cursor))
 
 
 def json_response(model: BaseModel, status: int = 200) -> Response:

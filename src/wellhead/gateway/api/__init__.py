@@ -1,0 +1,9 @@
+"""The REST API: one router per resource, all under /api/v1."""
+
+from fastapi import APIRouter
+
+from wellhead.gateway.api.routes import assets, auth, credit, investors, leases, reports, transactions, webhooks
+
+api_router = APIRouter(prefix="/api/v1")
+for module in (assets, leases, reports, investors, credit, auth, webhooks, transactions):
+    api_router.include_router(module.router)

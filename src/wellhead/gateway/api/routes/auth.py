@@ -1,0 +1,59 @@
+"""Sign-in with Ethereum (a nonce, then a session for the signed message) and API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import Field
+from sqlalchemy import select
+
+from wellhead.gateway import db
+from wellhead.gateway.deps import IdempotencyKey, S, Signed, Svc, once
+from wellhead.gateway.problems import Problem
+from wellhead.gateway.schemas.accounts import ApiKeyIn, ApiKeyList, ApiKeyOut, NonceOut, SessionOut, SignInIn
+
+router = APIRouter(tags=["auth"])
+
+
+@router.get("/auth/nonce", operation_id="getSignInNonce", response_model=NonceOut)
+def get_nonce(s: S, svc: Svc) -> NonceOut:
+    return NonceOut(nonce=svc.auth.issue_nonce(s), domain=svc.auth.domain, chain_id=svc.auth.chain_id)
+
+
+@router.post("/auth/sessions", operation_id="signIn", response_model=SessionOut, status_code=201)
+def sign_in(s: S, svc: Svc, body: SignInIn) -> SessionOut:
+    """Exchanges a signed Sign-In with Ethereum message for a bearer token. The message's single-use nonce
+    makes this idempotent by itself, so it takes no Idempotency-Key (and no token is ever stored in clear)."""
+    token, who, expires = svc.auth.sign_in(s, body.message, body.signature)
+    return SessionOut(token=token, address=who, expires_at=expires)
+
+
+def _key_out(row: db.ApiKey, key: str | None = None) -> ApiKeyOut:
+    return ApiKeyOut.model_validate(row).model_copy(update={"key": key})
+
+
+@router.post("/api-keys", operation_id="createApiKey", response_model=ApiKeyOut, status_code=201)
+def create_key(request: Request, s: S, svc: Svc, caller: Signed, body: ApiKeyIn, key: IdempotencyKey = None) -> Any:
+    def run() -> ApiKeyOut:
+        row, secret = svc.auth.create_key(s, caller.address, body.name, body.rate_per_minute)
+        return _key_out(row, secret)
+
+    # the key is never stored in clear, so a replayed answer has `key: null` (list the keys to see the new one)
+    return once(request, s, caller, key, body, run, 201, secret_fields=("key",))
+
+
+@router.get("/api-keys", operation_id="listApiKeys", response_model=ApiKeyList)
+def list_keys(s: S, caller: Signed) -> ApiKeyList:
+    rows = s.scalars(select(db.ApiKey).where(db.ApiKey.owner == caller.address).order_by(db.ApiKey.id))
+    return ApiKeyList(items=[_key_out(r) for r in rows])
+
+
+@router.delete("/api-keys/{key_id}", operation_id="revokeApiKey", status_code=204)
+def revoke_key(s: S, caller: Signed, key_id: Annotated[int, Field(ge=1, le=2**63 - 1)]) -> Response:
+    row = s.get(db.ApiKey, key_id)
+    if row is None or row.owner != caller.address:  # another owner's key is not there, as far as you know
+        raise Problem(404, "api_key_not_found", f"no API key {key_id} of yours", "key_id")
+    row.revoked = True
+    s.commit()
+    return Response(status_code=204)

@@ -1,0 +1,50 @@
+"""Reports: the evidence file behind a report's evidence hash."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from fastapi import APIRouter, Response
+from sqlalchemy import select
+
+from wellhead.gateway import db
+from wellhead.gateway.deps import S, Svc
+from wellhead.gateway.problems import Problem
+from wellhead.gateway.schemas.common import HASH32
+
+router = APIRouter(tags=["reports"])
+
+
+@router.get(
+    "/evidence/{evidence_hash}",
+    operation_id="getEvidence",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "the evidence file"}},
+)
+def get_evidence(s: S, svc: Svc, evidence_hash: str) -> Response:
+    """The evidence file behind a report's evidence hash, served only if its SHA-256 is that hash."""
+    if not HASH32.match(evidence_hash):
+        raise Problem(422, "invalid_hash", "a 32-byte hex hash", "evidence_hash")
+    digest = evidence_hash.lower().removeprefix("0x")
+    known = s.scalar(
+        select(db.ReportObservation.asset_id).where(db.ReportObservation.evidence_hash == "0x" + digest).limit(1)
+    )
+    if known is None:
+        raise Problem(404, "evidence_unknown", "no accepted report carries this evidence hash", "evidence_hash")
+    for directory in svc.evidence_dirs:
+        path = Path(directory) / f"{digest}.npz"
+        if path.is_file():
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise Problem(
+                    502, "evidence_corrupt", "the stored file does not match its hash: not served", "evidence_hash"
+                )
+            return Response(
+                data,
+                media_type="application/octet-stream",
+                headers={"Content-Disposition": f'attachment; filename="{digest}.npz"', "X-Evidence-SHA256": digest},
+            )
+    raise Problem(
+        404, "evidence_not_available", "the report is known but its file is not on this gateway", "evidence_hash"
+    )

@@ -1,0 +1,72 @@
+"""The request dependencies every route takes: the database session, the services, the caller, and the
+idempotency of writes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from wellhead.gateway.problems import Problem
+from wellhead.gateway.services import Services
+from wellhead.gateway.services.auth import Principal
+from wellhead.gateway.services.idempotency import fingerprint, run_once
+
+
+def services(request: Request) -> Services:
+    result: Services = request.app.state.services
+    return result
+
+
+async def _session(request: Request) -> AsyncIterator[Session]:
+    """One session per request. Async on purpose: its clean-up (returning the connection) then runs on the
+    event loop; as a sync generator it needs a worker thread, and under load all threads can be waiting
+    for connections that only that clean-up would return (a deadlock seen in the benchmark)."""
+    with services(request).sessions() as s:
+        yield s
+
+
+S = Annotated[Session, Depends(_session)]
+Svc = Annotated[Services, Depends(services)]
+
+
+def _caller(
+    request: Request,
+    s: S,
+    authorization: Annotated[str | None, Header(description="Bearer <session token>")] = None,
+    x_api_key: Annotated[str | None, Header(description="an API key (wh_...)")] = None,
+) -> Principal | None:
+    return services(request).auth.identify(s, authorization, x_api_key)
+
+
+def _required(caller: Annotated[Principal | None, Depends(_caller)]) -> Principal:
+    if caller is None:
+        raise Problem(401, "authentication_required", "sign in with Ethereum or send an API key", "Authorization")
+    return caller
+
+
+Caller = Annotated[Principal | None, Depends(_caller)]
+Signed = Annotated[Principal, Depends(_required)]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", description="required on every POST; retries replay the answer")
+]
+
+
+def once(
+    request: Request,
+    s: Session,
+    caller: Principal | None,
+    key: str | None,
+    body: BaseModel | None,
+    run: Callable[[], Any],
+    status: int = 200,
+    secret_fields: tuple[str, ...] = (),
+) -> JSONResponse:
+    """Runs a write at most once per (caller, Idempotency-Key); a retry replays the stored answer."""
+    scope = caller.credential if caller is not None else "anonymous"
+    request_hash = fingerprint(request.method, request.url.path, body)
+    return run_once(s, scope, key, request_hash, lambda: (status, run()), secret_fields)

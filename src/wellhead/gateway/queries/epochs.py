@@ -1,0 +1,151 @@
+"""An asset's epoch history: pages assembled from pre-rendered JSON fragments (a settled epoch never changes,
+so it is rendered once), the rest from plain rows in two queries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wellhead.core.energy import carbon_free_wh, split_by_use, wh_per_delivered_gpu_hour
+from wellhead.core.units import stablecoin_decimals
+from wellhead.gateway import db
+from wellhead.gateway.queries.cache import index_version
+from wellhead.gateway.services import Services
+
+
+def epoch_page(
+    s: Session, svc: Services, asset: db.Asset, keys: list[tuple[int, bool]], next_cursor: str | None
+) -> Response:
+    """A page of epochs from rendered fragments: settled epochs never change, so each is rendered once."""
+    _, rollbacks = index_version(s)
+    fragments: dict[int, bytes] = {}
+    for epoch, settled in keys:
+        cached = svc.fragments.lru.get((asset.id, epoch, rollbacks)) if settled else None
+        if cached is not None:
+            fragments[epoch] = cached
+    missing = [epoch for epoch, _ in keys if epoch not in fragments]
+    if missing:
+        # plain rows (no ORM objects), with the amounts still decimal text: the hot path of the history
+        table = db.Epoch.__table__
+        observations: dict[int, list[Any]] = {}
+        seen = db.ReportObservation.__table__
+        for o in s.execute(
+            select(seen)
+            .where(seen.c.asset_id == asset.id, seen.c.epoch.in_(missing))
+            .order_by(seen.c.epoch, seen.c.observer)
+        ):
+            observations.setdefault(o.epoch, []).append(o)
+        q = select(table).where(table.c.asset_id == asset.id, table.c.epoch.in_(missing))
+        for row in s.execute(q):
+            fragment = epoch_json(asset, row, observations.get(row.epoch, []))
+            fragments[row.epoch] = fragment
+            if row.settled:
+                svc.fragments.lru.put((asset.id, row.epoch, rollbacks), fragment)
+    items = b",".join(fragments[epoch] for epoch, _ in keys)
+    body = b'{"items":[' + items + b'],"next_cursor":' + json.dumps(next_cursor).encode() + b"}"
+    return Response(body, media_type="application/json")
+
+
+def amount_json(value: int | None) -> dict[str, str] | None:
+    if value is None:
+        return None
+    decimals = stablecoin_decimals()
+    whole, frac = divmod(value, 10**decimals)
+    return {"base_units": str(value), "decimal": f"{whole}.{frac:0{decimals}d}"}
+
+
+def uint(value: int | str | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def observation_json(o: Any) -> dict[str, Any]:
+    return {
+        "observer": o.observer,
+        "attestor": o.attestor,
+        "uptime_bps": o.uptime_bps,
+        "curtailed_bps": o.curtailed_bps,
+        "gpu_energy_wh": str(o.gpu_energy_wh),
+        "facility_energy_wh": str(o.facility_energy_wh),
+        "mining_energy_wh": str(o.mining_energy_wh),
+        "mining_revenue": amount_json(uint(o.mining_revenue)),
+        "renewable_bps": o.renewable_bps,
+        "carbon_grams_per_kwh": o.carbon_grams_per_kwh,
+        "evidence_hash": o.evidence_hash,
+        "valid": bool(o.valid),
+    }
+
+
+def epoch_json(asset: db.Asset, e: Any, observations: list[Any]) -> bytes:
+    """One epoch as EpochOut's JSON, from a row of the epochs table (amounts are decimal text there) and its
+    observations. Built as a dict, not through the model: this is the hot path of the epoch history."""
+    holders, facility = uint(e.holders_revenue), uint(e.facility_energy_wh)
+    per_kwh = holders * 1_000 // facility if holders is not None and facility else None
+    signers: dict[str, Any] = e.signers or {}
+    body = {
+        "asset_id": e.asset_id,
+        "epoch": e.epoch,
+        "starts_at": asset.genesis + e.epoch * asset.epoch_length,
+        "ends_at": asset.genesis + (e.epoch + 1) * asset.epoch_length,
+        "reported": bool(e.reported),
+        "settled": bool(e.settled),
+        "proven": None if e.proven is None else bool(e.proven),
+        "uptime_bps": e.uptime_bps,
+        "curtailed_bps": e.curtailed_bps,
+        "gpu_energy_wh": None if e.gpu_energy_wh is None else str(e.gpu_energy_wh),
+        "facility_energy_wh": None if facility is None else str(facility),
+        "renewable_bps": e.renewable_bps,
+        "carbon_grams_per_kwh": e.carbon_grams_per_kwh,
+        "evidence_hash": e.evidence_hash,
+        "signers": list(signers.get("addresses", [])),
+        "report_status": e.report_status,
+        "observations": [observation_json(o) for o in observations],
+        "attestation": e.attestation,
+        "delivered": amount_json(uint(e.delivered)),
+        "holders_revenue": amount_json(holders),
+        "protocol_fee": amount_json(uint(e.protocol_fee)),
+        "operator_fee": amount_json(uint(e.operator_fee)),
+        "service_credit": amount_json(uint(e.service_credit)),
+        "revenue_per_kwh": amount_json(per_kwh),
+        **energy_fields(asset, e),
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+ENERGY_FIELDS = (
+    "mining_energy_wh",
+    "mining_revenue",
+    "ai_energy_wh",
+    "ai_revenue_per_kwh",
+    "mining_revenue_per_kwh",
+    "gpu_wh_per_delivered_gpu_hour",
+    "carbon_free_energy_wh",
+)
+
+
+def metered(e: Any) -> tuple[int, int, int]:
+    """An epoch row's facility, GPU and mining energy (Wh; zero where not reported)."""
+    return uint(e.facility_energy_wh) or 0, uint(e.gpu_energy_wh) or 0, uint(e.mining_energy_wh) or 0
+
+
+def energy_fields(asset: db.Asset, e: Any) -> dict[str, Any]:
+    """An epoch's hybrid split and green values (None before its report)."""
+    if not e.reported:
+        return dict.fromkeys(ENERGY_FIELDS)
+    facility, gpu, mining = metered(e)
+    mining_revenue = uint(e.mining_revenue) or 0
+    split = split_by_use(facility, gpu, mining, uint(e.delivered) or 0, mining_revenue)
+    return {
+        "mining_energy_wh": str(mining),
+        "mining_revenue": amount_json(mining_revenue),
+        "ai_energy_wh": str(split.ai_wh),
+        "ai_revenue_per_kwh": amount_json(split.ai_revenue_per_kwh) if e.settled else None,
+        "mining_revenue_per_kwh": amount_json(split.mining_revenue_per_kwh),
+        "gpu_wh_per_delivered_gpu_hour": wh_per_delivered_gpu_hour(
+            gpu, asset.gpu_count, asset.epoch_length, e.uptime_bps or 0
+        ),
+        "carbon_free_energy_wh": str(carbon_free_wh(facility, e.renewable_bps or 0)),
+    }

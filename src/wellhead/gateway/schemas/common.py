@@ -1,0 +1,75 @@
+"""Types every resource shares: amounts, addresses, pages, hashes."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from web3 import Web3
+
+from wellhead.core.units import fmt_units, parse_units, stablecoin_decimals
+from wellhead.gateway.problems import Problem
+
+SHARE_DECIMALS = 18
+BTC_DECIMALS = 8  # wrapped bitcoin (WBTC, cbBTC, tBTC): satoshi
+UINT256_MAX = 2**256 - 1
+HASH32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+Address = Annotated[str, Field(examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"], max_length=64)]
+T = TypeVar("T")
+
+
+def parse_address(value: str, field: str) -> str:
+    """`value` checksummed; anything that is not an address is the client's 422 `invalid_address`."""
+    if not Web3.is_address(value):
+        raise Problem(422, "invalid_address", f"{field} is not an Ethereum address: {value!r}", field)
+    return Web3.to_checksum_address(value)
+
+
+class Amount(BaseModel):
+    """An amount of a token: exact base units as a string, and the same as a decimal."""
+
+    base_units: str
+    decimal: str
+
+    @classmethod
+    def of(cls, value: int, decimals: int | None = None) -> Amount:
+        """`value` base units of a token of `decimals` (the deployment's stablecoin unless given)."""
+        if decimals is None:
+            decimals = stablecoin_decimals()
+        return cls(base_units=str(value), decimal=fmt_units(value, decimals).replace(",", ""))
+
+    @classmethod
+    def maybe(cls, value: int | None) -> Amount | None:
+        return None if value is None else cls.of(value)
+
+
+class AmountIn(BaseModel):
+    """An amount in: `base_units` (an integer string) or `decimal` (in whole tokens), not both."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_units: str | None = Field(default=None, pattern=r"^[0-9]{1,78}$", examples=["1500000"])
+    decimal: str | None = Field(default=None, max_length=100, examples=["1.5"])
+
+    @model_validator(mode="after")
+    def _one(self) -> AmountIn:
+        if (self.base_units is None) == (self.decimal is None):
+            raise ValueError("give exactly one of base_units and decimal")
+        return self
+
+    def units(self, decimals: int, field: str) -> int:
+        if self.base_units is not None:
+            value = int(self.base_units)
+        else:
+            try:
+                value = parse_units(self.decimal or "", decimals)
+            except ValueError as exc:
+                raise Problem(422, "invalid_amount", f"{field}: {exc}", f"{field}.decimal") from None
+        if value > UINT256_MAX:
+            raise Problem(422, "amount_out_of_range", f"{field} is above 2^256 - 1", field)
+        return value
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None

@@ -1,0 +1,61 @@
+"""The gateway's services: sign-in and keys, prepared and relayed writes, webhooks; and the container the
+API's routes reach them through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+from web3 import Web3
+
+from wellhead.chain.deployment import Deployment
+from wellhead.core.units import use_stablecoin_decimals
+from wellhead.gateway.queries.cache import FragmentCache, ResponseCache
+from wellhead.gateway.services.auth import Auth
+from wellhead.gateway.services.writes import Writes
+
+
+@dataclass
+class Services:
+    sessions: sessionmaker[Session]
+    w3: Web3
+    deployment: Deployment
+    auth: Auth
+    writes: Writes
+    evidence_dirs: tuple[Path, ...] = field(default_factory=tuple)
+    responses: ResponseCache = field(default_factory=ResponseCache)
+    fragments: FragmentCache = field(default_factory=FragmentCache)
+    worker_threads: int = 4
+    webhook_private_hosts: bool = False  # only for tests and private deployments: allows SSRF otherwise
+
+    @classmethod
+    def build(
+        cls,
+        sessions: sessionmaker[Session],
+        w3: Web3,
+        deployment: Deployment,
+        *,
+        domain: str,
+        confirmations: int = 2,
+        session_ttl: int = 86_400,
+        session_rate: int = 600,
+        key_rate: int = 600,
+        evidence_dirs: tuple[Path, ...] = (),
+        worker_threads: int = 4,
+        webhook_private_hosts: bool = False,
+    ) -> Services:
+        auth = Auth(domain, deployment.chain_id, session_ttl, session_rate, key_rate)
+        writes = Writes(w3, deployment, confirmations)
+        # every stablecoin amount the gateway shows or parses is in the deployment's token's decimals
+        use_stablecoin_decimals(int(writes.coin.functions.decimals().call()))
+        return cls(
+            sessions,
+            w3,
+            deployment,
+            auth,
+            writes,
+            evidence_dirs,
+            worker_threads=worker_threads,
+            webhook_private_hosts=webhook_private_hosts,
+        )
