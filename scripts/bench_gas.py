@@ -37,7 +37,8 @@ from gas_report import gas, measure, report_and_finalize, send_timed
 from solc_compile import compile_sources, deploy, morpho_blue
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import connect, rpc
-from wellhead.chain.deploy import ProtocolParams, deploy_protocol
+from wellhead.chain.deploy import deploy_protocol
+from wellhead.chain.params import ProtocolParams
 from wellhead.devkit.anvil import Anvil, dev_accounts
 from wellhead.devkit.scenario import Actors, Scenario
 

@@ -284,7 +284,8 @@ def bench_indexer(tmp: Path) -> dict[str, Any]:
 
     from wellhead.chain.client import Protocol, send
     from wellhead.chain.connection import rpc
-    from wellhead.chain.deploy import ProtocolParams, deploy_protocol
+    from wellhead.chain.deploy import deploy_protocol
+    from wellhead.chain.params import ProtocolParams
     from wellhead.devkit.anvil import Anvil, dev_accounts
     from wellhead.devkit.scenario import Actors, Scenario
     from wellhead.gateway.db import engine_for, migrate, session_factory

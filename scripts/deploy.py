@@ -15,17 +15,36 @@ import click
 from ape.cli import ConnectedProviderCommand, network_option
 
 from ape import accounts, chain, networks, project
-from wellhead.chain.deploy import MIN_DEPLOYER_WEI, CreditParams, ProtocolParams, git_commit
+from wellhead.chain.deploy import MIN_DEPLOYER_WEI, git_commit
 from wellhead.chain.deployment import DeployedContract, Deployment
-from wellhead.chain.stablecoin import inspect_stablecoin
+from wellhead.chain.params import BtcParams, CreditParams, ProtocolParams
+from wellhead.chain.plan import execute, protocol_plan
+from wellhead.chain.stablecoin import StablecoinInfo, inspect_stablecoin
 from wellhead.core.errors import ChainMismatchError, InsufficientFundsError, WellheadError
-
-USDC = 10**6
 
 
 def _fail(message: str) -> None:
     click.echo(f"deploy: error: {message}", err=True)
     sys.exit(1)
+
+
+class ApeBackend:
+    """Executes the shared deployment plan (`wellhead.chain.plan`) with an ape account."""
+
+    def __init__(self, deployer) -> None:  # type: ignore[no-untyped-def]
+        self.deployer = deployer
+
+    def deploy(self, artifact: str, args: tuple[object, ...]) -> DeployedContract:
+        instance = getattr(project, artifact).deploy(*args, sender=self.deployer)
+        receipt = instance.creation_metadata.receipt
+        return DeployedContract(address=instance.address, tx_hash=receipt.txn_hash, block=receipt.block_number)
+
+    def call(self, artifact: str, address: str, function: str, args: tuple[object, ...]) -> None:
+        getattr(project, artifact).at(address).invoke_transaction(function, *args, sender=self.deployer)
+
+    def inspect(self, address: str) -> StablecoinInfo:
+        # the same admission as `wellhead deploy`: code, 2 to 18 decimals, the issuer's blocklist (one-line errors)
+        return inspect_stablecoin(networks.provider.web3, address)
 
 
 def deploy(deployer, network_name: str, out: Path, stablecoin: str | None) -> Deployment:  # type: ignore[no-untyped-def]
@@ -37,43 +56,10 @@ def deploy(deployer, network_name: str, out: Path, stablecoin: str | None) -> De
             raise ChainMismatchError(f"{record} is for chain {existing.chain_id} but the node serves chain {chain_id}")
     if deployer.balance < MIN_DEPLOYER_WEI:
         raise InsufficientFundsError(f"deployer {deployer.address} holds {deployer.balance} wei on chain {chain_id}")
-    contracts: dict[str, DeployedContract] = {}
-
-    def keep(name: str, instance) -> None:  # type: ignore[no-untyped-def]
-        receipt = instance.creation_metadata.receipt
-        contracts[name] = DeployedContract(
-            address=instance.address, tx_hash=receipt.txn_hash, block=receipt.block_number
-        )
-
-    if stablecoin is None:
-        coin = project.TestStablecoin.deploy(deployer.address, sender=deployer)
-        keep("Stablecoin", coin)
-        stablecoin = coin.address
-    else:
-        contracts["Stablecoin"] = DeployedContract(address=stablecoin, tx_hash="", block=0)
-    # the same admission as `wellhead deploy`: code, 2 to 18 decimals, the issuer's blocklist (one-line errors)
-    coin_info = inspect_stablecoin(networks.provider.web3, stablecoin)
-    factory = project.CapacitySharesFactory.deploy(sender=deployer)
-    keep("CapacitySharesFactory", factory)
-    params = ProtocolParams(treasury=deployer.address).as_tuple(coin_info.unit)
-    registry = project.CapacityRegistry.deploy(
-        deployer.address, stablecoin, factory.address, params, coin_info.blocklist.as_tuple(), sender=deployer
+    plan = protocol_plan(
+        ProtocolParams(treasury=deployer.address), CreditParams(), BtcParams(), devnet=stablecoin is None
     )
-    keep("CapacityRegistry", registry)
-    grid = project.GridLedger.deploy(registry.address, sender=deployer)
-    keep("GridLedger", grid)
-    oracle = project.MetricsOracle.deploy(registry.address, grid.address, sender=deployer)
-    keep("MetricsOracle", oracle)
-    market = project.LeaseMarket.deploy(registry.address, oracle.address, sender=deployer)
-    keep("LeaseMarket", market)
-    registry.wire(market.address, oracle.address, sender=deployer)
-    router = project.PaymentRouter.deploy(registry.address, sender=deployer)
-    keep("PaymentRouter", router)
-    nav_factory = project.NavOracleFactory.deploy(registry.address, sender=deployer)
-    keep("NavOracleFactory", nav_factory)
-    args = CreditParams().constructor_args(deployer.address, registry.address, nav_factory.address, coin_info.unit)
-    credit = project.CreditMarket.deploy(*args, sender=deployer)
-    keep("CreditMarket", credit)
+    contracts = execute(plan, ApeBackend(deployer), deployer.address, stablecoin)
     deployment = Deployment(
         network=network_name,
         chain_id=chain_id,

@@ -22,7 +22,8 @@ from web3.logs import DISCARD
 from wellhead.chain.artifacts import abi
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import connect, rpc
-from wellhead.chain.deploy import ProtocolParams, deploy_protocol
+from wellhead.chain.deploy import deploy_protocol
+from wellhead.chain.params import ProtocolParams
 from wellhead.chain.payments import AUTHORIZATION, PERMIT, typed_payment
 from wellhead.devkit.anvil import Anvil, dev_accounts
 from wellhead.devkit.scenario import Actors, Scenario

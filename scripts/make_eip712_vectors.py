@@ -18,15 +18,12 @@ from wellhead.chain.eip712 import (
     OBSERVATION_TYPE,
     REPORT_TYPE,
     SIGNED_OBSERVATION_TYPE,
-    Observation,
-    ObservationClaim,
-    build_report,
     observation_digest,
     report_digest,
     sign_digest,
     sign_observation,
-    to_json,
 )
+from wellhead.chain.observations import Observation, ObservationClaim, build_report, to_json
 
 KEY = "0x" + "a7" * 32
 CHAIN_ID = 31337

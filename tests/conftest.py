@@ -11,8 +11,9 @@ from web3 import Web3
 
 from wellhead.chain.client import Protocol
 from wellhead.chain.connection import connect, rpc
-from wellhead.chain.deploy import ProtocolParams, deploy_protocol
+from wellhead.chain.deploy import deploy_protocol
 from wellhead.chain.deployment import Deployment
+from wellhead.chain.params import ProtocolParams
 from wellhead.devkit.anvil import Anvil, dev_accounts
 from wellhead.devkit.scenario import Actors
 

@@ -11,7 +11,7 @@ from web3 import Web3
 
 from tests.support.chain import FIRM, Site
 from wellhead.chain.client import Protocol, send
-from wellhead.chain.eip712 import Report, build_report
+from wellhead.chain.observations import Report, build_report
 from wellhead.chain.reports import StoredReport
 from wellhead.core.errors import ContractRevertError
 from wellhead.devkit.scenario import Actors

@@ -14,17 +14,13 @@ from wellhead.chain.eip712 import (
     OBSERVATION_TYPE,
     REPORT_TYPE,
     SIGNED_OBSERVATION_TYPE,
-    Observation,
-    Report,
-    aggregate,
-    claim_from_json,
     observation_digest,
     recover_digest,
     report_digest,
-    report_from_json,
     sign_digest,
     sign_observation,
 )
+from wellhead.chain.observations import Observation, Report, aggregate, claim_from_json, report_from_json
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "report_eip712.json").read_text())
 CHAIN, ORACLE = VECTORS["chainId"], VECTORS["verifyingContract"]

@@ -18,9 +18,10 @@ from tests.support.chain import run_cli as run
 from tests.support.fiattoken import deploy_fiat_token
 from wellhead.chain.artifacts import abi
 from wellhead.chain.client import deploy_contract, send
-from wellhead.chain.deploy import ProtocolParams, deploy_protocol
+from wellhead.chain.deploy import deploy_protocol
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.eip712 import domain_separator
+from wellhead.chain.params import ProtocolParams
 from wellhead.chain.payments import AUTHORIZATION
 from wellhead.core.errors import ConfigError, ContractRevertError
 from wellhead.devkit.anvil import Anvil

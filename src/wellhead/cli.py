@@ -53,8 +53,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from web3 import Web3
 
     from wellhead.chain.connection import connect
-    from wellhead.chain.deploy import BtcParams, ProtocolParams, deploy_protocol
+    from wellhead.chain.deploy import deploy_protocol
     from wellhead.chain.deployment import Deployment
+    from wellhead.chain.params import BtcParams, ProtocolParams
 
     deployer = _load_key(args)
     w3 = connect(args.rpc_url)
@@ -114,7 +115,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_devnet(args: argparse.Namespace) -> int:
     from wellhead.chain.client import Protocol
     from wellhead.chain.connection import connect
-    from wellhead.chain.deploy import ProtocolParams, deploy_protocol
+    from wellhead.chain.deploy import deploy_protocol
+    from wellhead.chain.params import ProtocolParams
     from wellhead.devkit.anvil import Anvil, dev_accounts
     from wellhead.devkit.scenario import Actors, Demo, render
 

@@ -6,17 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support.agent_env import AgentEnv, make_env
-from wellhead.agent.attestation import report_differences
 from wellhead.agent.config import Tolerances
+from wellhead.agent.measured import report_differences
 from wellhead.agent.runtime import Agent
-from wellhead.chain.eip712 import (
-    Observation,
-    ObservationClaim,
-    build_report,
-    claim_from_json,
-    sign_observation,
-    to_json,
-)
+from wellhead.chain.eip712 import sign_observation
+from wellhead.chain.observations import Observation, ObservationClaim, build_report, claim_from_json, to_json
 from wellhead.chain.reports import ReportStatus
 
 HONEST = {"type": "simulated", "seed": 11, "fault_rate": 0.2, "dark_rate": 0.0}

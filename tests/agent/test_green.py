@@ -11,12 +11,12 @@ import pytest
 
 from tests.agent.test_collectors import FakeNvml
 from wellhead.agent.aggregate import EpochWindow, aggregate, curtailment_compliance
-from wellhead.agent.attestation import report_differences
 from wellhead.agent.collectors.nvml import NvmlPowerCap
 from wellhead.agent.config import Tolerances
 from wellhead.agent.green import Certificate, GreenInputs, GridFeed, PoolEarnings, green_values
+from wellhead.agent.measured import report_differences
 from wellhead.agent.samples import Tick
-from wellhead.chain.eip712 import Observation
+from wellhead.chain.observations import Observation
 from wellhead.core.errors import ConfigError
 from wellhead.devkit.collectors.simulated import SimulatedSite
 

@@ -17,7 +17,8 @@ from tests.support.agent_env import AgentEnv, make_env
 from tests.support.chain import assert_one_line_error, run_cli
 from wellhead.agent.runtime import Agent
 from wellhead.agent.signer import Pkcs11Signer, generate_pkcs11_key
-from wellhead.chain.eip712 import Observation, ObservationClaim, observation_digest, recover_digest
+from wellhead.chain.eip712 import observation_digest, recover_digest
+from wellhead.chain.observations import Observation, ObservationClaim
 
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
 

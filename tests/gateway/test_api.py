@@ -14,7 +14,7 @@ from tests.support.chain import Site
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
 from wellhead.chain.deployment import Deployment
-from wellhead.chain.eip712 import build_report
+from wellhead.chain.observations import build_report
 from wellhead.chain.reports import accepted_report
 from wellhead.devkit.scenario import DEMAND_RESPONSE_CREDIT, Actors, Demo, DemoResult
 from wellhead.gateway.app import create_app

@@ -11,7 +11,7 @@ from tests.support.chain import FIRM, Site
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
 from wellhead.chain.deployment import Deployment
-from wellhead.chain.eip712 import ZERO32, build_report
+from wellhead.chain.observations import ZERO32, build_report
 from wellhead.chain.reports import StoredReport
 from wellhead.devkit.scenario import Actors, Demo
 from wellhead.gateway.db import Asset, ChainEvent, Epoch, Lease, NavRound, ReportObservation

@@ -20,7 +20,8 @@ from wellhead.agent.runtime import Agent
 from wellhead.agent.signer import KeystoreSigner
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import connect, rpc
-from wellhead.chain.deploy import ProtocolParams, deploy_protocol
+from wellhead.chain.deploy import deploy_protocol
+from wellhead.chain.params import ProtocolParams
 from wellhead.chain.reports import AcceptedReport, StoredReport, accepted_report
 from wellhead.devkit.anvil import Anvil, dev_accounts
 

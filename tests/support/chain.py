@@ -13,12 +13,7 @@ from web3 import Web3
 
 from wellhead.chain.client import Protocol, lending_price, send
 from wellhead.chain.connection import rpc
-from wellhead.chain.eip712 import (
-    ZERO32,
-    Observation,
-    Report,
-    build_report,
-)
+from wellhead.chain.observations import ZERO32, Observation, Report, build_report
 from wellhead.devkit.scenario import Actors, Scenario
 from wellhead.devkit.scenario.signing import cosign, signed_observation
 

@@ -20,9 +20,9 @@ import numpy.typing as npt
 
 from wellhead.agent.counters import CounterTracker, ScalarCounter
 from wellhead.agent.samples import HEALTHY, MISSING, MeterTick, Tick
+from wellhead.core.constants import BPS
 
 MJ_PER_WH = 3_600_000
-BPS = 10_000
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ from datetime import datetime
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from pathlib import Path
 
+from wellhead.core.constants import BPS
 from wellhead.core.errors import ConfigError
 
-BPS = 10_000
 FEED_COLUMNS = ("timestamp", "carbon_g_per_kwh", "renewable_pct")
 MAX_FEED_AGE = 6 * 3600  # a feed row older than this before the epoch is stale: the configured values apply
 EARNINGS_COLUMNS = ("timestamp", "amount")

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from wellhead.chain.grid import MAX_EVENT_DURATION, GridEvent, GridEventSource, grid_event_id
+from wellhead.core.constants import BPS
 from wellhead.core.errors import ContractRevertError, WellheadError
 
 log = logging.getLogger("wellhead.agent.openadr")
-BPS = 10_000
 
 
 class GridEventRejected(WellheadError):

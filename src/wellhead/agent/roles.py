@@ -10,11 +10,11 @@ import logging
 import time
 from typing import Any, Protocol
 
-from wellhead.agent.attestation import measured_event, measured_observation, report_differences
 from wellhead.agent.chain_reads import ChainReads
+from wellhead.agent.measured import measured_event, measured_observation, report_differences
 from wellhead.agent.phases import AgentContext
 from wellhead.agent.store import OutboxRow
-from wellhead.chain.eip712 import ZERO32, ObservationClaim
+from wellhead.chain.observations import ZERO32, ObservationClaim
 
 log = logging.getLogger("wellhead.agent")
 

@@ -25,47 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from wellhead.agent.samples import GpuTick, MeterTick, Tick
-
-SCHEMA_VERSION = 3
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS ticks (
-    ts INTEGER PRIMARY KEY, gpus INTEGER NOT NULL, data BLOB, meter_power REAL, meter_wh INTEGER,
-    mining_wh INTEGER, generator_wh INTEGER
-);
-CREATE TABLE IF NOT EXISTS reports (
-    asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, status TEXT NOT NULL,
-    report TEXT, measurement TEXT, evidence_hash TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL DEFAULT 0, last_error TEXT,
-    created_at REAL NOT NULL, updated_at REAL NOT NULL,
-    PRIMARY KEY (asset_id, epoch)
-);
-CREATE INDEX IF NOT EXISTS reports_status ON reports (status, epoch);
-CREATE TABLE IF NOT EXISTS observations (
-    asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, observer INTEGER NOT NULL, signer TEXT NOT NULL,
-    claim TEXT NOT NULL, signature TEXT NOT NULL, received_at REAL NOT NULL,
-    PRIMARY KEY (asset_id, epoch, observer)
-);
-CREATE TABLE IF NOT EXISTS proposals (
-    asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, digest TEXT NOT NULL, report TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    PRIMARY KEY (asset_id, epoch, digest)
-);
-CREATE TABLE IF NOT EXISTS cosignatures (
-    asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, digest TEXT NOT NULL, signer TEXT NOT NULL,
-    signature TEXT NOT NULL, received_at REAL NOT NULL,
-    PRIMARY KEY (asset_id, epoch, digest, signer)
-);
-CREATE TABLE IF NOT EXISTS submissions (
-    tx_hash TEXT PRIMARY KEY, asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, nonce INTEGER NOT NULL,
-    sender TEXT NOT NULL, raw TEXT NOT NULL, sent_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS disagreements (
-    asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, field TEXT NOT NULL,
-    ours INTEGER NOT NULL, theirs INTEGER NOT NULL, recorded_at REAL NOT NULL,
-    PRIMARY KEY (asset_id, epoch, field)
-);
-"""
+from wellhead.agent.store_schema import SCHEMA, SCHEMA_VERSION
 
 
 class OutboxStatus(StrEnum):

@@ -17,7 +17,8 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from wellhead.chain.eip712 import UINT64, digest_of, typed_document
+from wellhead.chain.eip712 import digest_of, typed_document
+from wellhead.core.constants import UINT64_MAX
 
 DOMAIN_NAME = "Wellhead GridLedger"
 MAX_EVENT_DURATION = 86_400  # GridLedger.MAX_EVENT_DURATION
@@ -61,8 +62,8 @@ class GridEvent(BaseModel):
     asset_id: int = Field(alias="assetId", gt=0)
     event_id: bytes = Field(alias="eventId", min_length=32, max_length=32)
     source: GridEventSource
-    starts_at: int = Field(alias="startsAt", ge=0, le=UINT64)
-    ends_at: int = Field(alias="endsAt", ge=0, le=UINT64)
+    starts_at: int = Field(alias="startsAt", ge=0, le=UINT64_MAX)
+    ends_at: int = Field(alias="endsAt", ge=0, le=UINT64_MAX)
     payload_hash: bytes = Field(alias="payloadHash", min_length=32, max_length=32)
 
     @model_validator(mode="after")

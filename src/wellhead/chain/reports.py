@@ -11,7 +11,8 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
-from wellhead.chain.eip712 import Aggregate, Report, aggregate, report_digest
+from wellhead.chain.eip712 import report_digest
+from wellhead.chain.observations import Aggregate, Report, aggregate
 from wellhead.core.errors import ReportDecodeError
 
 

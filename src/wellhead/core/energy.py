@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BPS = 10_000
+from wellhead.core.constants import BPS
 
 
 @dataclass(frozen=True)

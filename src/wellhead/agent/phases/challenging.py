@@ -8,11 +8,11 @@ import logging
 
 from web3 import Web3
 
-from wellhead.agent.attestation import measured_observation, report_differences
+from wellhead.agent.measured import measured_observation, report_differences
 from wellhead.agent.phases import AgentContext
 from wellhead.agent.store import OutboxRow, OutboxStatus
 from wellhead.agent.transactions import Transactor
-from wellhead.chain.eip712 import Observation
+from wellhead.chain.observations import Observation
 from wellhead.chain.reports import ReportStatus, StoredReport, accepted_report
 from wellhead.core.errors import ContractRevertError
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from eth_utils.crypto import keccak
 
-from wellhead.chain.eip712 import ZERO32, Observation, build_report
 from wellhead.chain.grid import GridEvent, GridEventSource, declaration_id, grid_event_id, payload_hash, sign_grid_event
+from wellhead.chain.observations import ZERO32, Observation, build_report
 from wellhead.chain.reports import ReportStatus, StoredReport
 from wellhead.devkit.scenario.actions import Scenario
 from wellhead.devkit.scenario.plan import AGENT_PLAN, PLAN, EpochPlan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wellhead.chain.eip712 import ZERO32
+from wellhead.chain.observations import ZERO32
 
 
 @dataclass

@@ -8,16 +8,8 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
 from wellhead.chain.client import Protocol
-from wellhead.chain.eip712 import (
-    ZERO32,
-    Observation,
-    ObservationClaim,
-    Report,
-    build_report,
-    report_digest,
-    sign_digest,
-    sign_observation,
-)
+from wellhead.chain.eip712 import report_digest, sign_digest, sign_observation
+from wellhead.chain.observations import ZERO32, Observation, ObservationClaim, Report, build_report
 
 
 def signed_observation(

@@ -22,7 +22,7 @@ from web3.types import BlockData, RPCEndpoint
 
 from wellhead.chain.artifacts import abi
 from wellhead.chain.deployment import Deployment
-from wellhead.chain.eip712 import aggregate, to_json
+from wellhead.chain.observations import aggregate, to_json
 from wellhead.chain.reports import report_from_transaction
 from wellhead.core.errors import ReportDecodeError, RpcUnavailableError
 from wellhead.gateway.db import PROJECTIONS, ChainEvent, IndexedBlock, IndexerState

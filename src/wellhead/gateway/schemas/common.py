@@ -8,15 +8,24 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from web3 import Web3
 
+from wellhead.core.constants import BTC_DECIMALS, SHARE_DECIMALS, UINT256_MAX
 from wellhead.core.units import fmt_units, parse_units, stablecoin_decimals
 from wellhead.gateway.problems import Problem
 
-SHARE_DECIMALS = 18
-BTC_DECIMALS = 8  # wrapped bitcoin (WBTC, cbBTC, tBTC): satoshi
-UINT256_MAX = 2**256 - 1
 HASH32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 Address = Annotated[str, Field(examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"], max_length=64)]
 T = TypeVar("T")
+__all__ = [
+    "BTC_DECIMALS",
+    "HASH32",
+    "SHARE_DECIMALS",
+    "UINT256_MAX",
+    "Address",
+    "Amount",
+    "AmountIn",
+    "Page",
+    "parse_address",
+]
 
 
 def parse_address(value: str, field: str) -> str:

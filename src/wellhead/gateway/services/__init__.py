@@ -13,6 +13,7 @@ from wellhead.chain.deployment import Deployment
 from wellhead.core.units import use_stablecoin_decimals
 from wellhead.gateway.queries.cache import FragmentCache, ResponseCache
 from wellhead.gateway.services.auth import Auth
+from wellhead.gateway.services.relay import Relay
 from wellhead.gateway.services.writes import Writes
 
 
@@ -23,6 +24,7 @@ class Services:
     deployment: Deployment
     auth: Auth
     writes: Writes
+    relay: Relay
     evidence_dirs: tuple[Path, ...] = field(default_factory=tuple)
     responses: ResponseCache = field(default_factory=ResponseCache)
     fragments: FragmentCache = field(default_factory=FragmentCache)
@@ -47,6 +49,7 @@ class Services:
     ) -> Services:
         auth = Auth(domain, deployment.chain_id, session_ttl, session_rate, key_rate)
         writes = Writes(w3, deployment, confirmations)
+        relay = Relay(w3, deployment, confirmations)
         # every stablecoin amount the gateway shows or parses is in the deployment's token's decimals
         use_stablecoin_decimals(int(writes.coin.functions.decimals().call()))
         return cls(
@@ -55,6 +58,7 @@ class Services:
             deployment,
             auth,
             writes,
+            relay,
             evidence_dirs,
             worker_threads=worker_threads,
             webhook_private_hosts=webhook_private_hosts,

@@ -12,10 +12,7 @@ import secrets
 import time
 from typing import Any
 
-from eth_account import Account
-from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from eth_typing import ChecksumAddress
-from hexbytes import HexBytes
 from sqlalchemy.orm import Session
 from web3 import Web3
 from web3.contract.contract import ContractFunction
@@ -23,8 +20,6 @@ from web3.exceptions import (
     BadFunctionCallOutput,
     ContractCustomError,
     ContractLogicError,
-    TransactionNotFound,
-    Web3RPCError,
 )
 
 from wellhead.chain.artifacts import abi
@@ -49,8 +44,6 @@ from wellhead.gateway.schemas.transactions import (
     PreparedAuthorization,
     PreparedPermit,
     PreparedTransaction,
-    RelayIn,
-    TransactionStatus,
     TransferSharesIn,
     UnsignedTransaction,
 )
@@ -298,92 +291,6 @@ class Writes:
                 422, "unknown_permit_domain", f"{token.address}'s DOMAIN_SEPARATOR matches no known domain layout"
             )
         return domain
-
-    # ------------------------------------------------------------ relay
-    def relay(self, s: Session, body: RelayIn, submitted_by: str) -> TransactionStatus:
-        raw = bytes.fromhex(body.raw_transaction[2:])
-        if not raw or raw[0] != 2:
-            raise Problem(422, "unsupported_transaction", "only EIP-1559 (type 2) transactions", "raw_transaction")
-        try:
-            tx = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
-            sender = Account.recover_transaction(raw)
-        except Exception:  # any malformed encoding or signature: the library raises many kinds
-            raise Problem(
-                422, "malformed_transaction", "not a signed EIP-1559 transaction", "raw_transaction"
-            ) from None
-        if tx["chainId"] != self.chain_id:
-            raise Problem(
-                422, "wrong_chain", f"signed for chain {tx['chainId']}, this is {self.chain_id}", "raw_transaction"
-            )
-        to = _addr("0x" + bytes(tx["to"]).hex()) if tx.get("to") else None
-        contract = self._contract_name(s, to)
-        if to is None or contract is None:
-            raise Problem(422, "unknown_contract", f"{to} is not a Wellhead contract", "raw_transaction")
-        tx_hash = Web3.to_hex(Web3.keccak(raw))
-        existing = s.get(db.RelayedTransaction, tx_hash)
-        if existing is None:
-            try:
-                self.w3.eth.send_raw_transaction(raw)
-            except Web3RPCError as exc:
-                message = exc.rpc_response.get("error", {}).get("message") if exc.rpc_response else str(exc)
-                raise Problem(422, "rejected_by_node", f"the node refused it: {message}", "raw_transaction") from None
-            existing = db.RelayedTransaction(
-                hash=tx_hash,
-                sender=sender,
-                to=to,
-                contract=contract,
-                nonce=int(tx["nonce"]),
-                submitted_at=int(time.time()),
-                submitted_by=submitted_by,
-                status="pending",
-            )
-            s.add(existing)
-            s.commit()
-        return self.status(s, tx_hash)
-
-    def _contract_name(self, s: Session, to: str | None) -> str | None:
-        if to is None:
-            return None
-        if to in self.core:
-            return self.core[to]
-        from sqlalchemy import or_, select
-
-        hit = s.scalar(select(db.Asset).where(or_(db.Asset.shares == to, db.Asset.nav_feed == to)))
-        if hit is None:
-            return None
-        return "CapacityShares" if hit.shares == to else "NavOracle"
-
-    def status(self, s: Session, tx_hash: str) -> TransactionStatus:
-        row = s.get(db.RelayedTransaction, tx_hash.lower())
-        if row is None:
-            raise Problem(404, "transaction_not_found", f"{tx_hash} was not relayed here", "hash")
-        confirmations = 0
-        try:
-            receipt = self.w3.eth.get_transaction_receipt(row.hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            receipt = None
-        if receipt is None:
-            row.status, row.block_number, row.gas_used = "pending", None, None
-        else:
-            confirmations = self.w3.eth.block_number - receipt["blockNumber"] + 1
-            row.block_number, row.gas_used = receipt["blockNumber"], receipt["gasUsed"]
-            if receipt["status"] == 0:
-                row.status = "failed"
-            else:
-                row.status = "confirmed" if confirmations >= max(1, self.confirmations) else "pending"
-        s.commit()
-        return TransactionStatus(
-            hash=row.hash,
-            sender=row.sender,
-            to=row.to,
-            contract=row.contract,
-            nonce=row.nonce,
-            status=row.status,  # type: ignore[arg-type]
-            block_number=row.block_number,
-            confirmations=confirmations,
-            gas_used=row.gas_used,
-            submitted_at=row.submitted_at,
-        )
 
 
 _DOMAIN_ABI = [

@@ -88,11 +88,11 @@ def prepare_authorization(
 )
 def relay(request: Request, s: S, svc: Svc, caller: Signed, body: RelayIn, key: IdempotencyKey = None) -> Any:
     """Relays a signed transaction to the node (only for this chain and the protocol's contracts)."""
-    return once(request, s, caller, key, body, lambda: svc.writes.relay(s, body, caller.credential), 202)
+    return once(request, s, caller, key, body, lambda: svc.relay.relay(s, body, caller.credential), 202)
 
 
 @router.get("/{tx_hash}", operation_id="getTransaction", response_model=TransactionStatus)
 def get_transaction(s: S, svc: Svc, tx_hash: str) -> TransactionStatus:
     if not HASH32.match(tx_hash) or not tx_hash.startswith("0x"):
         raise Problem(422, "invalid_hash", "a 0x-prefixed 32-byte transaction hash", "tx_hash")
-    return svc.writes.status(s, tx_hash)
+    return svc.relay.status(s, tx_hash)

@@ -1,0 +1,53 @@
+"""The size limits the architecture keeps (ARCHITECTURE.md): no Python module over 400 lines, no Python function
+over 60, no Solidity contract file over 500. Prints one line per offence and exits 1; `--report` lists the
+largest without failing."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_MODULE, MAX_FUNCTION, MAX_CONTRACT = 400, 60, 500
+PYTHON = ("src", "tests", "scripts")
+EXEMPT = {"src/wellhead/chain/artifacts"}  # generated
+
+
+def python_files() -> list[Path]:
+    files = [p for d in PYTHON for p in sorted((ROOT / d).rglob("*.py"))]
+    return [p for p in files if not any(str(p.relative_to(ROOT)).startswith(e) for e in EXEMPT)]
+
+
+def offences() -> list[str]:
+    out: list[str] = []
+    for path in python_files():
+        rel = path.relative_to(ROOT)
+        text = path.read_text()
+        lines = text.count("\n")
+        if str(rel).startswith("src/") and lines > MAX_MODULE:
+            out.append(f"{rel}: {lines} lines (module limit {MAX_MODULE})")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and str(rel).startswith("src/"):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION:
+                    out.append(f"{rel}:{node.lineno}: {node.name} is {length} lines (function limit {MAX_FUNCTION})")
+    for path in sorted((ROOT / "contracts").rglob("*.sol")):
+        lines = path.read_text().count("\n")
+        if lines > MAX_CONTRACT:
+            out.append(f"{path.relative_to(ROOT)}: {lines} lines (contract limit {MAX_CONTRACT})")
+    return out
+
+
+def main() -> int:
+    found = offences()
+    for line in found:
+        print(line)
+    if found:
+        return 1
+    print(f"sizes: {len(python_files())} Python files within {MAX_MODULE} lines a module, {MAX_FUNCTION} a function")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
