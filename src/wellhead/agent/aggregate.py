@@ -135,28 +135,8 @@ def aggregate(window: EpochWindow, ticks: Iterable[Tick], pue_band: tuple[float,
     healthy = int(np.count_nonzero(health == HEALTHY))
     missing = int(np.count_nonzero(health == MISSING))
     expected = g * n
-    flags: list[str] = []
-    gpu_wh = energy_mj // MJ_PER_WH
-    max_wh = g * window.max_watts_per_gpu * (window.end - window.start) // 3600
-    if gpu_wh > max_wh:
-        flags.append(f"gpu energy {gpu_wh} Wh above the physical maximum {max_wh} Wh: capped")
-        gpu_wh = max_wh
-    facility_wh = facility.wh
+    gpu_wh, facility_wh, pue, flags = _checked_energy(window, energy_mj, facility, mining.wh, pue_band)
     meter_missing = facility.missing_slots()
-    if meter_missing:
-        flags.append(f"facility meter missing in {meter_missing} of {n} slots")
-    mining_wh = mining.wh
-    if facility_wh < gpu_wh + mining_wh:
-        flags.append(
-            f"facility energy {facility_wh} Wh below GPU {gpu_wh} + mining {mining_wh} Wh: reported as their sum"
-        )
-        facility_wh = gpu_wh + mining_wh
-    pue = None
-    if gpu_wh > 0:
-        pue = facility_wh * 1000 // gpu_wh
-        low, high = pue_band
-        if not (low * 1000 <= pue <= high * 1000):
-            flags.append(f"PUE {pue / 1000:.3f} outside the plausible band {low}-{high}")
     measurement = EpochMeasurement(
         asset_id=window.asset_id,
         epoch=window.epoch,
@@ -171,13 +151,42 @@ def aggregate(window: EpochWindow, ticks: Iterable[Tick], pue_band: tuple[float,
         rejected_counter_readings=rejected,
         meter_missing_slots=meter_missing,
         pue_milli=pue,
-        mining_energy_wh=int(mining_wh),
+        mining_energy_wh=int(mining.wh),
         generator_energy_wh=int(generator.wh),
         # all GPU energy (idle faulty GPUs too) over healthy GPU-hours: mJ / (GPU-seconds x 1000) = Wh per GPU-hour
         gpu_wh_per_delivered_hour=int(energy_mj // (healthy * window.interval * 1000)) if healthy else None,
         flags=flags,
     )
     return Aggregation(measurement, slot_ts, power, energy, health, facility.raw, mining.raw, generator.raw)
+
+
+def _checked_energy(
+    window: EpochWindow, energy_mj: int, facility: _MeterSeries, mining_wh: int, pue_band: tuple[float, float]
+) -> tuple[int, int, int | None, list[str]]:
+    """GPU and facility energy (Wh) made physically consistent, the PUE (x1000), and a flag for each correction or
+    doubt: GPU energy capped at the rated maximum, the facility at least GPUs plus miners."""
+    flags: list[str] = []
+    gpu_wh = energy_mj // MJ_PER_WH
+    max_wh = window.gpus * window.max_watts_per_gpu * (window.end - window.start) // 3600
+    if gpu_wh > max_wh:
+        flags.append(f"gpu energy {gpu_wh} Wh above the physical maximum {max_wh} Wh: capped")
+        gpu_wh = max_wh
+    facility_wh = facility.wh
+    meter_missing = facility.missing_slots()
+    if meter_missing:
+        flags.append(f"facility meter missing in {meter_missing} of {window.slots} slots")
+    if facility_wh < gpu_wh + mining_wh:
+        flags.append(
+            f"facility energy {facility_wh} Wh below GPU {gpu_wh} + mining {mining_wh} Wh: reported as their sum"
+        )
+        facility_wh = gpu_wh + mining_wh
+    pue = None
+    if gpu_wh > 0:
+        pue = facility_wh * 1000 // gpu_wh
+        low, high = pue_band
+        if not (low * 1000 <= pue <= high * 1000):
+            flags.append(f"PUE {pue / 1000:.3f} outside the plausible band {low}-{high}")
+    return gpu_wh, facility_wh, pue, flags
 
 
 def write_evidence(agg: Aggregation, window: EpochWindow, directory: Path, extra: dict[str, object]) -> bytes:

@@ -74,49 +74,13 @@ class AgentFleet:
         self.earnings = self.workdir / "pool-earnings.csv"
         now = start or int(w3.eth.get_block("latest")["timestamp"])
         write_grid_feed(self.grid_feed, now, hours=48)
-        shed = [sys.executable, "-m", "wellhead.devkit.sitesim", "shed", "--schedule", str(self.schedule)]
         for i, key in enumerate(keys):
-            # the site agent reads the site; checkers read it from outside, with their own calibration error
-            site = SimulatedSite(
-                seed=SITE_SEED,
-                gpus=gpus,
-                max_watts=max_watts,
-                fault_rate=0.0,
-                dark_rate=0.0,
-                noise_bps=0 if i == 0 else 10 + 5 * i,
-                mining_kw=MINING_KW,
-                solar_kw=SOLAR_KW,
-                curtail_schedule=self.schedule,
-            )
+            site = self._site(i, gpus, max_watts)
             self.sites.append(site)
             if i == 0:
                 export_pool_earnings(self.earnings, site, now, now)  # the pool's export exists: no rows yet
-            settings = AgentSettings(
-                mode="site" if i == 0 else "checker",
-                asset_id=asset_id,
-                deployment=deployment_path,
-                rpc_urls=[rpc_url],
-                confirmations=1,
-                clock="chain",
-                sample_interval=60,
-                poll_interval=0.05,
-                first_epoch=0,
-                data_dir=self.workdir / f"agent{i}",
-                listen=ListenConfig(host="127.0.0.1", port=0),
-                signer=SignerConfig(keystore=KeystoreConfig(keystore="in-memory", password_env="UNUSED")),
-                site_peer="http://127.0.0.1:9" if i else None,
-                submit_delay=0,
-                aggregate_delay=1.0,
-                # checker 1 disputes a report carrying an observation far from its own (the demo's liar)
-                challenge_on_disagreement=i == 1,
-                tolerances=Tolerances(uptime_bps=50, energy_pct=2.0, facility_pct=2.0),
-                collectors=[SimulatedConfig(type="simulated")],
-                openadr=self.vtn.ven_config([*shed, "--gpus", str(SHED_GPUS)]) if i == 0 else None,
-                green=GreenConfig(grid_feed=self.grid_feed, ppa_share_bps=PPA_SHARE_BPS, certificates=True),
-                mining=MiningConfig(earnings_file=self.earnings),
-            )
             collectors: list[Collector] = [site]
-            self.agents.append(Agent(settings, KeystoreSigner(key), key, collectors=collectors))
+            self.agents.append(Agent(self._settings(i, deployment_path, rpc_url), KeystoreSigner(key), key, collectors))
         for a in self.agents:
             a.server.start()
         site_url = f"http://127.0.0.1:{self.agents[0].server.port}"
@@ -124,6 +88,48 @@ class AgentFleet:
             a.s.peers = [f"http://127.0.0.1:{b.server.port}" for b in self.agents if b is not a]
             if a.s.mode == "checker":
                 a.s.site_peer = site_url
+
+    def _site(self, i: int, gpus: int, max_watts: int) -> SimulatedSite:
+        """The site agent reads the site; checkers read it from outside, with their own calibration error."""
+        return SimulatedSite(
+            seed=SITE_SEED,
+            gpus=gpus,
+            max_watts=max_watts,
+            fault_rate=0.0,
+            dark_rate=0.0,
+            noise_bps=0 if i == 0 else 10 + 5 * i,
+            mining_kw=MINING_KW,
+            solar_kw=SOLAR_KW,
+            curtail_schedule=self.schedule,
+        )
+
+    def _settings(self, i: int, deployment_path: Path, rpc_url: str) -> AgentSettings:
+        """Agent `i`'s settings: the site agent (0, with the VEN) or a checker (1: the one that disputes)."""
+        shed = [sys.executable, "-m", "wellhead.devkit.sitesim", "shed", "--schedule", str(self.schedule)]
+        return AgentSettings(
+            mode="site" if i == 0 else "checker",
+            asset_id=self.asset_id,
+            deployment=deployment_path,
+            rpc_urls=[rpc_url],
+            confirmations=1,
+            clock="chain",
+            sample_interval=60,
+            poll_interval=0.05,
+            first_epoch=0,
+            data_dir=self.workdir / f"agent{i}",
+            listen=ListenConfig(host="127.0.0.1", port=0),
+            signer=SignerConfig(keystore=KeystoreConfig(keystore="in-memory", password_env="UNUSED")),
+            site_peer="http://127.0.0.1:9" if i else None,
+            submit_delay=0,
+            aggregate_delay=1.0,
+            # checker 1 disputes a report carrying an observation far from its own (the demo's liar)
+            challenge_on_disagreement=i == 1,
+            tolerances=Tolerances(uptime_bps=50, energy_pct=2.0, facility_pct=2.0),
+            collectors=[SimulatedConfig(type="simulated")],
+            openadr=self.vtn.ven_config([*shed, "--gpus", str(SHED_GPUS)]) if i == 0 else None,
+            green=GreenConfig(grid_feed=self.grid_feed, ppa_share_bps=PPA_SHARE_BPS, certificates=True),
+            mining=MiningConfig(earnings_file=self.earnings),
+        )
 
     def export_pool_earnings(self, start: int, end: int) -> None:
         """The pool's earnings export for [start, end) lands where the agents read it."""
