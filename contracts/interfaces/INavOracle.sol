@@ -5,25 +5,42 @@ import {AggregatorV3Interface} from "./AggregatorV3Interface.sol";
 import {IOracle} from "./IOracle.sol";
 
 /// @notice Valuation parameters of one asset's feed, fixed when the feed is created and bounded.
+/// @param windowEpochs trailing window of finalized epochs the revenue and uptime are averaged over (1 hour to
+///        366 days of epochs)
+/// @param staleAfterEpochs the feed is stale when no epoch has finalized for this many epochs (2 to 1,000)
+/// @param depreciationEnd timestamp where the hardware's useful life (and the revenue) is taken to end
+/// @param lendingLifeWindows M: the lending price counts at most this many windows of remaining life (1 to 120)
+/// @param trackRecordWindows K: the lending price is the mean of this many consecutive full windows (1 to 12)
 struct NavParams {
-    uint32 windowEpochs; // trailing window of finalized epochs the revenue and uptime are averaged over
-    uint32 staleAfterEpochs; // the feed is stale when no epoch has finalized for this many epochs
-    uint64 depreciationEnd; // timestamp where the hardware's useful life (and the revenue) is taken to end
-    uint16 lendingLifeWindows; // M: the lending price counts at most this many windows of remaining life
-    uint16 trackRecordWindows; // K: the lending price is the mean of this many consecutive full windows
+    uint32 windowEpochs;
+    uint32 staleAfterEpochs;
+    uint64 depreciationEnd;
+    uint16 lendingLifeWindows;
+    uint16 trackRecordWindows;
 }
 
 /// @notice One recorded round: the valuation as of one finalized epoch.
 /// @dev Four storage slots.
+/// @param epoch the latest finalized epoch the round values
+/// @param updatedAt when that epoch finalized (its settlement's timestamp), not when the round was recorded
+/// @param pricePerShare NAV: stablecoin base units per whole share (1e18 share units), rounded down
+/// @param revenuePerShare the shares' lease revenue accumulator as of the epoch (scale 1e36; energy income
+///        excluded)
+/// @param cappedPrice this window's price with the remaining life capped at M windows (stablecoin base units per
+///        whole share)
+/// @param lendingPrice the mean capped price of this round's window and the K - 1 windows before it (stablecoin
+///        base units per whole share)
+/// @param baseRoundId the round this window starts after (0: genesis)
+/// @param fullWindows consecutive windows of at least `windowEpochs` ending here, counted up to K
 struct NavRound {
-    uint64 epoch; // the latest finalized epoch the round values
-    uint64 updatedAt; // when that epoch finalized (its settlement's timestamp), not when the round was recorded
-    uint128 pricePerShare; // NAV: stablecoin base units per whole share (1e18 share units), rounded down
-    uint256 revenuePerShare; // the shares' lease revenue accumulator as of the epoch (scale 1e36; energy income excluded)
-    uint128 cappedPrice; // this window's price with the remaining life capped at M windows
-    uint128 lendingPrice; // the mean capped price of this round's window and the K - 1 windows before it
-    uint64 baseRoundId; // the round this window starts after (0: genesis)
-    uint16 fullWindows; // consecutive windows of at least `windowEpochs` ending here, counted up to K
+    uint64 epoch;
+    uint64 updatedAt;
+    uint128 pricePerShare;
+    uint256 revenuePerShare;
+    uint128 cappedPrice;
+    uint128 lendingPrice;
+    uint64 baseRoundId;
+    uint16 fullWindows;
 }
 
 /// @title NavOracle
@@ -52,14 +69,35 @@ struct NavRound {
 ///         the lending price, 0 while young) and as Morpho Blue's `IOracle.price()` (the same).
 interface INavOracle is AggregatorV3Interface, IOracle {
     /// @notice Bounds: a window of 1 hour to 366 days, staleness after 2 to 1,000 epochs, and a
-    ///         depreciation end after now and at most 8 years away.
+    ///         depreciation end after now and at most 8 years away. Raised when a feed is created with
+    ///         parameters outside them (a window of zero epochs included).
+    /// @param windowEpochs the window given, epochs
+    /// @param staleAfterEpochs the staleness given, epochs
+    /// @param depreciationEnd the depreciation end given (unix seconds)
     error NavInvalidParams(uint32 windowEpochs, uint32 staleAfterEpochs, uint64 depreciationEnd);
     /// @notice Bounds: 1 to 120 windows of life for the lending price, a track record of 1 to 12 windows.
+    ///         Raised when a feed is created with parameters outside them.
+    /// @param lendingLifeWindows M given, windows
+    /// @param trackRecordWindows K given, windows
     error NavInvalidLendingParams(uint16 lendingLifeWindows, uint16 trackRecordWindows);
+    /// @notice Raised when a price or a round is read before the feed has recorded any round.
+    /// @param assetId the feed's asset
     error NavNoRounds(uint256 assetId);
+    /// @notice Raised when a round is read that does not exist (round ids run from 1 to the round count).
+    /// @param roundId the round id asked for
+    /// @param rounds the rounds recorded
     error NavUnknownRound(uint80 roundId, uint256 rounds);
 
+    /// @notice Emitted when {update} records a round for a newly finalized epoch (with LendingPriceUpdated).
+    /// @param assetId the feed's asset
+    /// @param roundId the new round's id (its index + 1)
     /// @param epoch the finalized epoch valued; `pricePerShare` in stablecoin base units per whole share
+    /// @param pricePerShare the NAV, A x U x R: stablecoin base units per whole share, rounded down
+    /// @param annualRevenuePerShare A: the holders' lease revenue per whole share over the window, annualised,
+    ///        stablecoin base units a year
+    /// @param uptimeBps U: the asset's uptime over the window (unproven epochs count as zero), bps
+    /// @param remainingLifeSeconds R in seconds: depreciation life left at the end of the valued epoch
+    /// @param windowStartEpoch the first epoch of the window (0 when it starts at genesis)
     event NavUpdated(
         uint256 indexed assetId,
         uint80 indexed roundId,
@@ -71,6 +109,13 @@ interface INavOracle is AggregatorV3Interface, IOracle {
         uint64 windowStartEpoch
     );
 
+    /// @notice Emitted with each NavUpdated: the round's lending price.
+    /// @param assetId the feed's asset
+    /// @param roundId the new round's id
+    /// @param lendingPrice the mean capped price over K windows (missing windows count as zero), stablecoin base
+    ///        units per whole share; the feed backs loans only once `fullWindows` reaches K
+    /// @param cappedPrice this window's price with the remaining life capped at M windows, stablecoin base units
+    ///        per whole share
     /// @param fullWindows consecutive full windows ending at this round, up to the track record K
     event LendingPriceUpdated(
         uint256 indexed assetId, uint80 indexed roundId, uint256 lendingPrice, uint256 cappedPrice, uint16 fullWindows
@@ -98,10 +143,15 @@ interface INavOracle is AggregatorV3Interface, IOracle {
     /// @notice True when the last recorded epoch is more than `staleAfterEpochs` behind the current one.
     function isStale() external view returns (bool);
 
+    /// @notice The asset the feed values.
     function assetId() external view returns (uint256);
+    /// @notice The asset's CapacityShares token.
     function shares() external view returns (address);
+    /// @notice The feed's valuation parameters.
     function params() external view returns (NavParams memory);
+    /// @notice Rounds recorded so far (the latest round id).
     function roundCount() external view returns (uint256);
+    /// @notice Round `roundId` (1-based).
     function roundAt(uint80 roundId) external view returns (NavRound memory);
 }
 
@@ -109,12 +159,26 @@ interface INavOracle is AggregatorV3Interface, IOracle {
 /// @notice Creates one NavOracle per asset, at the request of the asset's operator, once; its parameters
 ///         are checked against the protocol's bounds and cannot change afterwards.
 interface INavOracleFactory {
+    /// @notice Raised when a feed is created for an asset id that was never registered.
+    /// @param assetId the asset id given
     error NavUnknownAsset(uint256 assetId);
+    /// @notice Raised when anyone but the asset's operator creates its feed.
+    /// @param assetId the asset
+    /// @param caller the caller
     error NavOnlyOperator(uint256 assetId, address caller);
+    /// @notice Raised when the asset already has a feed.
+    /// @param assetId the asset
+    /// @param feed its feed
     error NavFeedExists(uint256 assetId, address feed);
 
+    /// @notice Emitted when an asset's NavOracle is created.
+    /// @param assetId the asset
+    /// @param feed the new NavOracle (a CREATE2 address salted by the asset id)
+    /// @param params its valuation parameters
     event NavOracleCreated(uint256 indexed assetId, address indexed feed, NavParams params);
 
+    /// @notice Creates the asset's NavOracle with `params`; the asset's operator only, once per asset.
     function create(uint256 assetId, NavParams calldata params) external returns (address feed);
+    /// @notice The asset's NavOracle; zero when it has none.
     function oracleOf(uint256 assetId) external view returns (address);
 }

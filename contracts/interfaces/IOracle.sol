@@ -8,5 +8,6 @@ pragma solidity ^0.8.27;
 ///      1e36: the value of 10**(collateral decimals) collateral in 10**(loan decimals) loan tokens has
 ///      `36 + loan decimals - collateral decimals` decimals of precision.
 interface IOracle {
+    /// @notice The price of one base unit of collateral in base units of the loan token, scaled by 1e36.
     function price() external view returns (uint256);
 }
