@@ -101,7 +101,8 @@ contract BtcCreditMarket is IBtcCreditMarket, LendingPool {
         uint256 cap = _caps.supplyCap;
         if (total > cap) revert CreditSupplyCapExceeded(total, cap);
         totalCollateral = total;
-        _positions[borrower].collateral += amount.toUint128();
+        // amount <= total <= the cap, a uint128: the cast is exact
+        _positions[borrower].collateral += uint128(amount);
         emit CollateralSupplied(borrower, msg.sender, amount);
         StablecoinLib.pullExact(_collateral, msg.sender, amount);
     }

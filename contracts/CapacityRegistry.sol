@@ -20,6 +20,7 @@ import {AttestationLib} from "./libraries/AttestationLib.sol";
 import {StablecoinLib} from "./libraries/StablecoinLib.sol";
 import {CapacityShares} from "./CapacityShares.sol";
 import {CapacitySharesFactory} from "./CapacitySharesFactory.sol";
+import {Constants} from "./libraries/Constants.sol";
 
 /// @title CapacityRegistry
 /// @notice See {ICapacityRegistry}. Immutable; the LeaseMarket and MetricsOracle are wired in once.
@@ -30,7 +31,7 @@ contract CapacityRegistry is ICapacityRegistry, AccessControl {
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
-    uint256 public constant BPS = 10_000;
+    uint256 public constant BPS = Constants.BPS;
     uint256 public constant MAX_ATTESTORS = 32; // attestor sets are 32-bit bitmaps in the oracle
     uint256 public constant MAX_PROTOCOL_FEE_BPS = 2_000;
     uint256 public constant MAX_OPERATOR_FEE_BPS = 5_000;

@@ -11,6 +11,7 @@ import {ERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
 import {AssetStatus, AssetTerms, ICapacityRegistry} from "./interfaces/ICapacityRegistry.sol";
 import {IMetricsOracle} from "./interfaces/IMetricsOracle.sol";
 import {GridEvent, GridEventSource, IGridLedger, StoredGridEvent} from "./interfaces/IGridLedger.sol";
+import {Constants} from "./libraries/Constants.sol";
 
 /// @title GridLedger
 /// @notice See {IGridLedger}. EIP-712 domain: name "Wellhead GridLedger", version "1", this chain and this
@@ -24,7 +25,7 @@ contract GridLedger is IGridLedger, EIP712, ERC165 {
     uint64 public constant MAX_EVENT_DURATION = 1 days;
     uint256 public constant MAX_CERTIFICATES = 64;
     uint32 public constant CURTAILMENT_PERIOD = 30 days;
-    uint256 private constant BPS = 10_000;
+    uint256 private constant BPS = Constants.BPS;
 
     struct CertificateUse {
         uint64 assetId;

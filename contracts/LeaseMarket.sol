@@ -1,52 +1,39 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
-import {AssetStatus, AssetTerms, ICapacityRegistry, PricingCurve} from "./interfaces/ICapacityRegistry.sol";
+import {AssetStatus, AssetTerms, ICapacityRegistry} from "./interfaces/ICapacityRegistry.sol";
 import {ICapacityShares} from "./interfaces/ICapacityShares.sol";
-import {IERC4907} from "./interfaces/IERC4907.sol";
 import {AssetLedger, EpochIndex, ILeaseMarket, Lease, LeaseClass} from "./interfaces/ILeaseMarket.sol";
-import {IGridLedger} from "./interfaces/IGridLedger.sol";
 import {IMetricsOracle} from "./interfaces/IMetricsOracle.sol";
+import {Constants} from "./libraries/Constants.sol";
 import {PricingLib} from "./libraries/PricingLib.sol";
+import {ScheduleLib} from "./libraries/ScheduleLib.sol";
+import {SettlementLib} from "./libraries/SettlementLib.sol";
 import {StablecoinLib} from "./libraries/StablecoinLib.sol";
+import {LeasePayouts} from "./market/LeasePayouts.sol";
 
 /// @title LeaseMarket
 /// @notice See {ILeaseMarket}. Every stablecoin unit of lessees, operators, the treasury and share holders
 ///         sits here until its owner pulls it, so a blocklisted account can only ever block itself, and an
 ///         account the issuer froze can neither pull its value nor hand its lease to another address.
 ///         Settlement moves no tokens: the bond's credits stay in the registry until a lessee claims them.
-/// @dev Settlement math. A lease of rate r over epochs [s, t) is charged ceil(r * (I[last] - I[s-1]) / 1e8)
-///      where I is the asset's cumulative delivered-fraction index of the lease's class (scale 1e8 per
-///      epoch). An epoch moves floor(sum of rate x fraction / 1e8) from escrow to revenue, carrying the
-///      remainder. Since ceil of each part >= floor of the sum, revenue can never exceed what leases are
-///      charged: escrow stays solvent, and no lessee pays more than one base unit above the exact value.
-contract LeaseMarket is ILeaseMarket, ERC721 {
+/// @dev The settlement math is {SettlementLib}'s (escrow stays solvent: revenue never exceeds what leases are
+///      charged), the schedule of rate changes {ScheduleLib}'s.
+contract LeaseMarket is LeasePayouts {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
+    using ScheduleLib for ScheduleLib.Bucket;
 
-    uint256 private constant BPS = 10_000;
-    uint256 private constant SCALE = 1e8; // fractions: bps x bps
     uint64 public constant MAX_LEASE_EPOCHS = 1_000_000;
-    /// @notice The smallest energy-income deposit: a hundredth of one coin, whatever the decimals.
-    uint256 public immutable minEnergyIncome;
 
-    /// @dev Changes to the per-class active rate that take effect when an epoch is settled (two slots: the
-    ///      starts, and the ends with the GPUs of the same leases). `gpusEnding` are the GPUs of leases whose
-    ///      end is this epoch: they are released when the epoch before it is final, so a new lease records
-    ///      its end in one slot. The end sums fit 112 bits (5e33 base units an epoch; SafeCast reverts beyond).
-    struct Bucket {
-        uint128 firmStart;
-        uint128 interruptibleStart;
-        uint112 firmEnd;
-        uint112 interruptibleEnd;
-        uint32 gpusEnding;
-    }
+    uint256 private _leaseCount;
+    mapping(uint256 leaseId => Lease) private _leases;
+    mapping(uint256 assetId => mapping(uint64 epoch => EpochIndex)) private _indices;
 
     /// @dev Working values of one epoch's settlement.
     struct EpochOutcome {
@@ -64,43 +51,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         uint256 holders;
     }
 
-    /// @dev Cumulative energy income of an asset: what was paid in, and what of it went to the holders.
-    struct EnergyIncome {
-        uint128 total;
-        uint128 holders;
-    }
-
-    struct UserInfo {
-        address user;
-        uint64 expires;
-    }
-
-    ICapacityRegistry public immutable registry;
-    IMetricsOracle public immutable oracle;
-    IGridLedger public immutable gridLedger;
-    IERC20 public immutable stablecoin;
-
-    uint256 private _leaseCount;
-    uint256 public override protocolFees;
-    mapping(uint256 leaseId => Lease) private _leases;
-    mapping(uint256 leaseId => UserInfo) private _users;
-    mapping(uint256 assetId => AssetLedger) private _ledgers;
-    mapping(uint256 assetId => address) private _shares;
-    mapping(uint256 assetId => mapping(uint64 epoch => Bucket)) private _buckets;
-    mapping(uint256 assetId => mapping(uint64 epoch => EpochIndex)) private _indices;
-    mapping(address account => uint256) private _fees;
-    mapping(uint256 assetId => EnergyIncome) private _energyIncome;
-    /// @dev Every stablecoin unit this contract owes: escrow, holders' revenue and fees (taken in, not yet
-    ///      paid out). Settlement only moves value between them; what is held above it was sent by mistake.
-    uint256 private _owed;
-
-    constructor(ICapacityRegistry registry_, IMetricsOracle oracle_) ERC721("Wellhead GPU Lease", "WHLEASE") {
-        registry = registry_;
-        oracle = oracle_;
-        gridLedger = oracle_.gridLedger();
-        stablecoin = IERC20(registry_.stablecoin());
-        minEnergyIncome = registry_.wholeCoin() / 100;
-    }
+    constructor(ICapacityRegistry registry_, IMetricsOracle oracle_) LeasePayouts(registry_, oracle_) {}
 
     // ---------------------------------------------------------------- leases
 
@@ -141,7 +92,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
 
         uint64 start = _currentEpoch(t) + 1;
         uint64 end = start + epochs;
-        _schedule(assetId, class, rate, gpus, start, end);
+        ScheduleLib.schedule(_buckets[assetId], class == LeaseClass.Firm, rate, gpus, start, end);
         leaseId = ++_leaseCount;
         _store(_leases[leaseId], assetId, gpus, class, start, end, rate);
         uint256 prepaid = uint256(rate) * epochs;
@@ -186,27 +137,6 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         rate = Math.mulDiv(uint256(gpus) * price, t.epochLength, 3600, Math.Rounding.Ceil).toUint128();
     }
 
-    function _schedule(uint256 assetId, LeaseClass class, uint128 rate, uint32 gpus, uint64 start, uint64 end) private {
-        mapping(uint64 => Bucket) storage buckets = _buckets[assetId];
-        bool firm = class == LeaseClass.Firm;
-        if (firm) buckets[start].firmStart += rate;
-        else buckets[start].interruptibleStart += rate;
-        _addEnd(buckets[end], firm, rate, gpus);
-    }
-
-    function _addEnd(Bucket storage b, bool firm, uint128 rate, uint32 gpus) private {
-        if (firm) b.firmEnd = (uint256(b.firmEnd) + rate).toUint112();
-        else b.interruptibleEnd = (uint256(b.interruptibleEnd) + rate).toUint112();
-        b.gpusEnding += gpus;
-    }
-
-    /// @dev Undoes an {_addEnd} of the same lease: its rate is part of the sum, so the cast is exact.
-    function _removeEnd(Bucket storage b, bool firm, uint128 rate, uint32 gpus) private {
-        if (firm) b.firmEnd -= uint112(rate);
-        else b.interruptibleEnd -= uint112(rate);
-        b.gpusEnding -= gpus;
-    }
-
     /// @inheritdoc ILeaseMarket
     function closeLease(uint256 leaseId) external returns (uint256 refunded) {
         _requireLeaseOwner(leaseId);
@@ -221,24 +151,23 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         uint128 rate = l.ratePerEpoch;
         uint32 gpus = l.gpus;
         bool firm = l.class == LeaseClass.Firm;
-        mapping(uint64 => Bucket) storage buckets = _buckets[assetId];
+        mapping(uint64 => ScheduleLib.Bucket) storage buckets = _buckets[assetId];
         // Every bucket touched here is at an epoch >= the current one, which cannot be settled yet, and its
         // GPUs are read when the epoch before it settles, which cannot have happened either (newEnd - 1 is
         // at least the current epoch).
-        _removeEnd(buckets[oldEnd], firm, rate, gpus);
+        buckets[oldEnd].removeEnd(firm, rate, gpus);
         refunded = uint256(rate) * (oldEnd - newEnd);
         uint256 charge = 0;
         // slither-disable-next-line incorrect-equality (epoch numbers)
         if (newEnd == l.startEpoch) {
             // Not started: cancel outright and free the capacity now, for one epoch's rate to the asset's
             // income, so that cancelling is never cheaper than the shortest lease (see the README).
-            if (firm) buckets[newEnd].firmStart -= rate;
-            else buckets[newEnd].interruptibleStart -= rate;
+            buckets[newEnd].removeStart(firm, rate);
             _ledgers[assetId].committedGpus -= gpus;
             charge = rate;
             refunded -= charge; // oldEnd > newEnd, so the prepaid term is at least one epoch
         } else {
-            _addEnd(buckets[newEnd], firm, rate, gpus);
+            buckets[newEnd].addEnd(firm, rate, gpus);
         }
         l.endEpoch = newEnd;
         // The refund stays with the lease: whoever holds it claims it, so a seller cannot empty a lease it
@@ -270,11 +199,11 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
 
         uint128 rate = l.ratePerEpoch;
         uint32 gpus = l.gpus;
-        mapping(uint64 => Bucket) storage buckets = _buckets[assetId];
+        mapping(uint64 => ScheduleLib.Bucket) storage buckets = _buckets[assetId];
         // Both buckets are at epochs > the current one, and the epochs before them cannot be settled yet.
         bool firm = l.class == LeaseClass.Firm;
-        _removeEnd(buckets[oldEnd], firm, rate, gpus);
-        _addEnd(buckets[newEnd], firm, rate, gpus);
+        buckets[oldEnd].removeEnd(firm, rate, gpus);
+        buckets[newEnd].addEnd(firm, rate, gpus);
         l.endEpoch = newEnd;
         paid = uint256(rate) * epochs;
         _owed += paid;
@@ -321,13 +250,14 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         // slither-disable-next-line incorrect-equality (an enum)
         if (l.class == LeaseClass.Firm) {
             deliveredFraction = last.firmDelivered - before.firmDelivered;
-            credit = Math.mulDiv(l.ratePerEpoch, last.serviceCredit - before.serviceCredit, SCALE);
+            uint256 credited = last.serviceCredit - before.serviceCredit;
+            if (credited != 0) credit = SettlementLib.valueDown(l.ratePerEpoch, credited);
         } else {
             deliveredFraction = last.interruptibleDelivered - before.interruptibleDelivered;
             uint256 gained = gridLedger.capCreditBetween(l.assetId, l.startEpoch - 1, stop - 1);
-            if (gained != 0) credit = Math.mulDiv(l.ratePerEpoch, gained, SCALE);
+            if (gained != 0) credit = SettlementLib.valueDown(l.ratePerEpoch, gained);
         }
-        uint256 charged = Math.mulDiv(l.ratePerEpoch, deliveredFraction, SCALE, Math.Rounding.Ceil);
+        uint256 charged = SettlementLib.valueUp(l.ratePerEpoch, deliveredFraction);
         // charged <= owed since each epoch's fraction is at most SCALE; both totals only grow with epochs
         refund = due - charged + l.closedRefund - l.refundPaid;
         credit -= l.creditPaid;
@@ -362,39 +292,33 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         if (!ready) return false;
 
         AssetLedger memory ledger = _ledgers[assetId];
-        mapping(uint64 => Bucket) storage buckets = _buckets[assetId];
-        Bucket memory b = buckets[epoch];
+        mapping(uint64 => ScheduleLib.Bucket) storage buckets = _buckets[assetId];
+        ScheduleLib.Bucket memory b = buckets[epoch];
         // its gpusEnding were released when the epoch before it settled; the next bucket's are released now
         delete buckets[epoch];
         uint32 released = buckets[epoch + 1].gpusEnding;
         o.firmRate = uint256(ledger.firmRate) + b.firmStart - b.firmEnd;
         o.interruptibleRate = uint256(ledger.interruptibleRate) + b.interruptibleStart - b.interruptibleEnd;
-        if (o.proven) {
-            o.firmFraction = uint256(o.uptimeBps) * BPS;
-            o.interruptibleFraction = uint256(o.uptimeBps) * (BPS - o.curtailedBps);
-        }
+        (o.firmFraction, o.interruptibleFraction) = SettlementLib.fractions(o.proven, o.uptimeBps, o.curtailedBps);
         uint256 creditNeeded;
         (o.creditFraction, creditNeeded) = _serviceCredit(assetId, t, o.firmRate, o.uptimeBps);
-        _writeIndex(assetId, epoch, o);
+        SettlementLib.recordIndex(_indices[assetId], epoch, o.firmFraction, o.interruptibleFraction, o.creditFraction);
 
-        uint256 scaled =
-            ledger.deliveredRemainder + o.firmRate * o.firmFraction + o.interruptibleRate * o.interruptibleFraction;
-        o.delivered = scaled / SCALE;
-        o.protocolFee = o.delivered * t.protocolFeeBps / BPS;
-        o.operatorFee = o.delivered * t.operatorFeeBps / BPS;
-        // protocol + operator fee bps <= 7,000 < 10,000, so this cannot underflow
-        o.holders = o.delivered - o.protocolFee - o.operatorFee;
+        (o.delivered, ledger.deliveredRemainder) = SettlementLib.delivered(
+            ledger.deliveredRemainder, o.firmRate, o.firmFraction, o.interruptibleRate, o.interruptibleFraction
+        );
+        (o.protocolFee, o.operatorFee, o.holders) =
+            SettlementLib.splitFees(o.delivered, t.protocolFeeBps, t.operatorFeeBps);
 
         ledger.nextEpochToFinalize = epoch + 1;
         ledger.committedGpus -= released;
         ledger.firmRate = o.firmRate.toUint128();
         ledger.interruptibleRate = o.interruptibleRate.toUint128();
-        ledger.deliveredRemainder = uint32(scaled % SCALE);
         ledger.holdersRevenue += o.holders.toUint128();
         _ledgers[assetId] = ledger;
         if (o.protocolFee != 0) protocolFees += o.protocolFee;
         if (o.operatorFee != 0) _fees[t.operator] += o.operatorFee;
-        _emitSettled(assetId, epoch, o);
+        _emitSettled(assetId, epoch, o, creditNeeded);
         // Interactions last: the grid ledger counts curtailment against the cap (our own contract, immutable),
         if (o.curtailedBps != 0 && o.proven && o.interruptibleRate != 0) {
             creditNeeded += _curtailmentCredit(assetId, epoch, t, o, creditNeeded);
@@ -406,18 +330,6 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         }
         if (o.holders != 0) ICapacityShares(t.shares).distribute(o.holders);
         return true;
-    }
-
-    function _writeIndex(uint256 assetId, uint64 epoch, EpochOutcome memory o) private {
-        // slither-disable-next-line uninitialized-local (zero is the index before epoch 0)
-        EpochIndex memory prev;
-        if (epoch != 0) prev = _indices[assetId][epoch - 1];
-        _indices[assetId][epoch] = EpochIndex({
-            firmDelivered: SafeCast.toUint64(prev.firmDelivered + o.firmFraction),
-            interruptibleDelivered: SafeCast.toUint64(prev.interruptibleDelivered + o.interruptibleFraction),
-            serviceCredit: SafeCast.toUint64(prev.serviceCredit + o.creditFraction),
-            finalizedAt: uint64(block.timestamp)
-        });
     }
 
     /// @dev Counts the epoch's curtailment against the asset's cap for its 30-day period (only while
@@ -436,21 +348,19 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
             assetId, epoch, t.epochLength, t.curtailmentCapHours, o.curtailedBps
         );
         if (excessSeconds == 0) return 0;
-        uint256 excessBps = Math.mulDiv(excessSeconds, BPS, t.epochLength, Math.Rounding.Ceil);
+        uint256 excessBps = Math.mulDiv(excessSeconds, Constants.BPS, t.epochLength, Math.Rounding.Ceil);
         if (excessBps > o.curtailedBps) excessBps = o.curtailedBps;
-        uint256 fraction = excessBps * BPS;
-        needed = Math.mulDiv(o.interruptibleRate, fraction, SCALE, Math.Rounding.Ceil);
+        uint256 fraction;
         // _serviceCredit never asks more than the bond
-        uint256 left = registry.bondOf(assetId) - firmCredit;
-        if (needed > left) {
-            fraction = left * SCALE / o.interruptibleRate;
-            needed = Math.mulDiv(o.interruptibleRate, fraction, SCALE, Math.Rounding.Ceil);
-        }
+        (fraction, needed) = SettlementLib.cappedCredit(
+            o.interruptibleRate, excessBps * Constants.BPS, registry.bondOf(assetId) - firmCredit
+        );
         if (fraction != 0) gridLedger.recordCapCredit(assetId, epoch, fraction);
         emit CurtailmentCapExceeded(assetId, epoch, period, uint32(excessBps), needed);
     }
 
-    function _emitSettled(uint256 assetId, uint64 epoch, EpochOutcome memory o) private {
+    /// @param firmCredit the firm leases' service credit ({_serviceCredit}'s `needed`)
+    function _emitSettled(uint256 assetId, uint64 epoch, EpochOutcome memory o, uint256 firmCredit) private {
         emit EpochSettled(
             assetId,
             epoch,
@@ -461,7 +371,7 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
             o.protocolFee,
             o.operatorFee,
             o.holders,
-            Math.mulDiv(o.firmRate, o.creditFraction, SCALE, Math.Rounding.Ceil)
+            firmCredit
         );
     }
 
@@ -474,143 +384,8 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         returns (uint256 creditFraction, uint256 needed)
     {
         if (firmRate == 0 || uptimeBps >= t.slaTargetBps) return (0, 0);
-        creditFraction = uint256(t.slaTargetBps - uptimeBps) * BPS;
-        needed = Math.mulDiv(firmRate, creditFraction, SCALE, Math.Rounding.Ceil);
-        uint256 bond = registry.bondOf(assetId);
-        if (needed > bond) {
-            creditFraction = bond * SCALE / firmRate;
-            needed = Math.mulDiv(firmRate, creditFraction, SCALE, Math.Rounding.Ceil);
-        }
-    }
-
-    // ---------------------------------------------------------------- payouts
-
-    /// @inheritdoc ILeaseMarket
-    function withdrawFees(address to) external returns (uint256 amount) {
-        if (to != msg.sender) _requireNotFrozen(msg.sender); // paid to itself, its value stays frozen
-        amount = _fees[msg.sender];
-        _fees[msg.sender] = 0;
-        if (msg.sender == registry.treasury()) {
-            amount += protocolFees;
-            protocolFees = 0;
-        }
-        if (amount == 0) revert MarketNothingToClaim(msg.sender);
-        _owed -= amount;
-        emit FeesWithdrawn(msg.sender, to, amount);
-        stablecoin.safeTransfer(to, amount);
-    }
-
-    /// @inheritdoc ILeaseMarket
-    function depositEnergyIncome(uint256 assetId, uint256 amount, bytes32 reference_) external {
-        AssetTerms memory t = registry.terms(assetId);
-        if (t.status == AssetStatus.None) revert MarketUnknownAsset(assetId);
-        if (msg.sender != t.operator) revert MarketNotOperator(assetId, msg.sender);
-        if (reference_ == bytes32(0)) revert MarketZeroReference();
-        uint256 min = minEnergyIncome;
-        if (amount < min) revert MarketDustAmount(amount, min);
-        uint256 eventAsset = gridLedger.eventOf(reference_).assetId;
-        if (eventAsset != 0 && eventAsset != assetId) revert MarketEventOfOtherAsset(reference_, eventAsset, assetId);
-
-        _owed += amount;
-        (uint256 protocolFee, uint256 operatorFee, uint256 holders) = _splitIncome(assetId, t, amount);
-        EnergyIncome storage income = _energyIncome[assetId];
-        income.total += amount.toUint128();
-        income.holders += holders.toUint128();
-        emit EnergyIncomeDeposited(assetId, reference_, msg.sender, amount, protocolFee, operatorFee, holders);
-        StablecoinLib.pullExact(stablecoin, msg.sender, amount);
-        ICapacityShares(t.shares).distribute(holders);
-    }
-
-    /// @dev Income outside settlement (energy, cancellations) split like delivered value: fees, then holders.
-    function _splitIncome(uint256 assetId, AssetTerms memory t, uint256 amount)
-        private
-        returns (uint256 protocolFee, uint256 operatorFee, uint256 holders)
-    {
-        protocolFee = amount * t.protocolFeeBps / BPS;
-        operatorFee = amount * t.operatorFeeBps / BPS;
-        // protocol + operator fee bps <= 7,000 < 10,000, so this cannot underflow
-        holders = amount - protocolFee - operatorFee;
-        _ledgers[assetId].holdersRevenue += holders.toUint128();
-        if (protocolFee != 0) protocolFees += protocolFee;
-        if (operatorFee != 0) _fees[t.operator] += operatorFee;
-    }
-
-    /// @dev A cancellation's charge: already held as escrow, now the asset's income.
-    function _addIncome(uint256 assetId, AssetTerms memory t, uint256 amount) private {
-        (,, uint256 holders) = _splitIncome(assetId, t, amount);
-        if (holders != 0) ICapacityShares(t.shares).distribute(holders);
-    }
-
-    /// @inheritdoc ILeaseMarket
-    function sweepSurplus() external returns (uint256 amount) {
-        uint256 held = stablecoin.balanceOf(address(this));
-        uint256 liabilities = _owed;
-        amount = held > liabilities ? held - liabilities : 0;
-        // slither-disable-next-line incorrect-equality (a difference of two totals, zero when nothing was sent)
-        if (amount == 0) revert MarketNothingToSweep(held, liabilities);
-        address treasury = registry.treasury();
-        emit SurplusSwept(treasury, amount);
-        stablecoin.safeTransfer(treasury, amount);
-    }
-
-    /// @inheritdoc ILeaseMarket
-    function payHolderRevenue(uint256 assetId, address to, uint256 amount) external {
-        if (msg.sender != _shares[assetId]) revert MarketOnlyShares(assetId, msg.sender);
-        AssetLedger storage ledger = _ledgers[assetId];
-        uint256 available = ledger.holdersRevenue;
-        if (amount > available) revert MarketInsufficientHolderRevenue(assetId, amount, available);
-        // amount <= available
-        unchecked {
-            ledger.holdersRevenue = uint128(available - amount);
-        }
-        _owed -= amount;
-        stablecoin.safeTransfer(to, amount);
-    }
-
-    /// @inheritdoc ILeaseMarket
-    function onAssetRegistered(uint256 assetId, address shares) external {
-        if (msg.sender != address(registry)) revert MarketOnlyRegistry(msg.sender);
-        _shares[assetId] = shares;
-    }
-
-    // ---------------------------------------------------------------- ERC-4907
-
-    /// @inheritdoc IERC4907
-    function setUser(uint256 tokenId, address user, uint64 expires) external {
-        // a frozen lessee cannot hand the lease's use (paid from its escrow) to another address either
-        _requireNotFrozen(_requireLeaseOwner(tokenId));
-        _users[tokenId] = UserInfo({user: user, expires: expires});
-        emit UpdateUser(tokenId, user, expires);
-    }
-
-    /// @inheritdoc IERC4907
-    function userOf(uint256 tokenId) external view returns (address) {
-        UserInfo memory u = _users[tokenId];
-        return u.expires >= block.timestamp ? u.user : address(0);
-    }
-
-    /// @inheritdoc IERC4907
-    function userExpires(uint256 tokenId) external view returns (uint256) {
-        return _users[tokenId].expires;
-    }
-
-    /// @dev A transfer of the position clears its user (ERC-4907). Neither side of a transfer may be frozen
-    ///      by the issuer (a frozen lessee would hand its escrow to a fresh address).
-    function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
-        from = super._update(to, tokenId, auth);
-        if (from != address(0)) {
-            _requireNotFrozen(from);
-            _requireNotFrozen(to);
-        }
-        if (from != to && _users[tokenId].user != address(0)) {
-            delete _users[tokenId];
-            emit UpdateUser(tokenId, address(0), 0);
-        }
-    }
-
-    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
-        return interfaceId == type(IERC4907).interfaceId || interfaceId == type(ILeaseMarket).interfaceId
-            || super.supportsInterface(interfaceId);
+        uint256 shortfall = uint256(t.slaTargetBps - uptimeBps) * Constants.BPS;
+        return SettlementLib.cappedCredit(firmRate, shortfall, registry.bondOf(assetId));
     }
 
     // ---------------------------------------------------------------- views
@@ -625,54 +400,19 @@ contract LeaseMarket is ILeaseMarket, ERC721 {
         return PricingLib.price(registry.curve(assetId), t.gpuCount, committed + gpus, class);
     }
 
-    function leaseOf(uint256 leaseId) external view returns (Lease memory) {
-        return _leases[leaseId];
+    function availableGpus(uint256 assetId) external view returns (uint32) {
+        return registry.terms(assetId).gpuCount - _ledgers[assetId].committedGpus;
     }
 
-    function ledgerOf(uint256 assetId) external view returns (AssetLedger memory) {
-        return _ledgers[assetId];
+    function leaseOf(uint256 leaseId) external view returns (Lease memory) {
+        return _leases[leaseId];
     }
 
     function epochIndexOf(uint256 assetId, uint64 epoch) external view returns (EpochIndex memory) {
         return _indices[assetId][epoch];
     }
 
-    function feesOf(address account) external view returns (uint256) {
-        return _fees[account];
-    }
-
-    function availableGpus(uint256 assetId) external view returns (uint32) {
-        return registry.terms(assetId).gpuCount - _ledgers[assetId].committedGpus;
-    }
-
     function leaseCount() external view returns (uint256) {
         return _leaseCount;
-    }
-
-    /// @inheritdoc ILeaseMarket
-    function owed() external view returns (uint256) {
-        return _owed;
-    }
-
-    /// @inheritdoc ILeaseMarket
-    function energyIncomeOf(uint256 assetId) external view returns (uint256 total, uint256 holders) {
-        EnergyIncome memory income = _energyIncome[assetId];
-        return (income.total, income.holders);
-    }
-
-    /// @dev The registry reads the issuer's blocklist (this contract is at the code-size limit).
-    function _requireNotFrozen(address account) private view {
-        if (registry.isFrozen(account)) revert StablecoinAccountFrozen(account);
-    }
-
-    function _currentEpoch(AssetTerms memory t) private view returns (uint64) {
-        return uint64((block.timestamp - t.genesis) / t.epochLength);
-    }
-
-    function _requireLeaseOwner(uint256 leaseId) private view returns (address owner) {
-        owner = _ownerOf(leaseId);
-        if (owner == address(0) || !_isAuthorized(owner, msg.sender, leaseId)) {
-            revert MarketNotLeaseOwner(leaseId, msg.sender);
-        }
     }
 }

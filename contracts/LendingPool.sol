@@ -10,6 +10,8 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ILendingPool, RateCurve} from "./interfaces/ILendingPool.sol";
 import {Blocklist} from "./interfaces/IStablecoinGuard.sol";
+import {Constants} from "./libraries/Constants.sol";
+import {SharesMathLib} from "./libraries/SharesMathLib.sol";
 import {StablecoinLib} from "./libraries/StablecoinLib.sol";
 
 /// @notice What a pausable stablecoin (Circle's FiatToken, OpenZeppelin's Pausable) answers.
@@ -30,11 +32,9 @@ abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, Reentranc
     /// @notice Liquidations wait this long after a recorded stablecoin pause or a price feed's recovery.
     uint256 public constant LIQUIDATION_GRACE = 1 hours;
 
-    uint256 internal constant BPS = 10_000;
-    uint256 internal constant WAD = 1e18;
+    uint256 internal constant BPS = Constants.BPS;
+    uint256 internal constant WAD = Constants.WAD;
     uint256 private constant YEAR = 365 days;
-    uint256 private constant VIRTUAL_BORROW_SHARES = 1e6; // debt shares per unit, against inflation
-    uint256 private constant VIRTUAL_BORROW_ASSETS = 1;
     uint8 private constant VAULT_DECIMALS_OFFSET = 6; // vault shares per stablecoin unit, against inflation
     uint32 private constant MAX_RATE_BPS = 1_000_000; // 10,000 % a year at full utilization
 
@@ -196,31 +196,23 @@ abstract contract LendingPool is ILendingPool, ERC4626, AccessControl, Reentranc
     }
 
     function _toSharesUp(uint256 assets) internal view returns (uint256) {
-        return Math.mulDiv(
-            assets,
-            _totalBorrowShares + VIRTUAL_BORROW_SHARES,
-            _totalBorrowAssets + VIRTUAL_BORROW_ASSETS,
-            Math.Rounding.Ceil
-        );
+        return SharesMathLib.toSharesUp(assets, _totalBorrowAssets, _totalBorrowShares);
     }
 
     function _toSharesDown(uint256 assets) internal view returns (uint256) {
-        return
-            Math.mulDiv(assets, _totalBorrowShares + VIRTUAL_BORROW_SHARES, _totalBorrowAssets + VIRTUAL_BORROW_ASSETS);
+        return SharesMathLib.toSharesDown(assets, _totalBorrowAssets, _totalBorrowShares);
     }
 
     /// @dev Debt of `shares`, rounded up, at the accrued totals.
     function _debtUp(uint256 shares) internal view returns (uint256) {
-        return _debtUp(shares, _totalBorrowAssets);
+        // slither-disable-next-line incorrect-equality (debt shares, not a balance)
+        if (shares == 0) return 0; // without reading the totals
+        return SharesMathLib.toAssetsUp(shares, _totalBorrowAssets, _totalBorrowShares);
     }
 
     /// @dev Debt of `shares` when the pool owes `totalAssets`, rounded up.
     function _debtUp(uint256 shares, uint256 totalAssets_) internal view returns (uint256) {
-        // slither-disable-next-line incorrect-equality (debt shares, not a balance)
-        if (shares == 0) return 0;
-        return Math.mulDiv(
-            shares, totalAssets_ + VIRTUAL_BORROW_ASSETS, _totalBorrowShares + VIRTUAL_BORROW_SHARES, Math.Rounding.Ceil
-        );
+        return SharesMathLib.toAssetsUp(shares, totalAssets_, _totalBorrowShares);
     }
 
     // ---------------------------------------------------------------- ERC-4626 (lenders)

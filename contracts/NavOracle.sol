@@ -13,6 +13,7 @@ import {ICapacityShares} from "./interfaces/ICapacityShares.sol";
 import {EpochIndex, ILeaseMarket} from "./interfaces/ILeaseMarket.sol";
 import {INavOracle, NavParams, NavRound} from "./interfaces/INavOracle.sol";
 import {IOracle} from "./interfaces/IOracle.sol";
+import {Constants} from "./libraries/Constants.sol";
 
 /// @title NavOracle
 /// @notice See {INavOracle}. One per asset, created by the NavOracleFactory.
@@ -35,7 +36,7 @@ contract NavOracle is INavOracle, IERC165 {
     uint256 private constant YEAR = 365 days;
     uint256 private constant ACC_SCALE = 1e36; // CapacityShares' accumulator scale
     uint256 private constant ACC_PER_UNIT = 1e18; // accumulator units per stablecoin unit per whole share (1e36 / 1e18)
-    uint256 private constant INDEX_SCALE = 1e8; // LeaseMarket's delivered fraction per epoch
+    uint256 private constant INDEX_SCALE = Constants.SCALE; // LeaseMarket's delivered fraction per epoch
     uint256 private constant INDEX_PER_BPS = 1e4; // delivered index units per bps of uptime in one epoch
     uint256 private constant MIN_WINDOW = 1 hours;
     uint256 private constant MAX_WINDOW = 366 days;

@@ -4,6 +4,7 @@ pragma solidity ^0.8.27;
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {CollateralParams} from "../interfaces/ILendingPool.sol";
+import {Constants} from "./Constants.sol";
 
 /// @title CreditLib
 /// @notice The pure arithmetic of a credit position: collateral value, health, and what one liquidation
@@ -11,8 +12,8 @@ import {CollateralParams} from "../interfaces/ILendingPool.sol";
 ///         1e18 units; a whole bitcoin, 1e8 satoshi). Every value rounds down (against the borrower) and
 ///         every repayment the liquidator owes rounds up.
 library CreditLib {
-    uint256 internal constant BPS = 10_000;
-    uint256 internal constant WAD = 1e18;
+    uint256 internal constant BPS = Constants.BPS;
+    uint256 internal constant WAD = Constants.WAD;
     uint16 internal constant MAX_BONUS_BPS = 2_000;
     uint16 internal constant MIN_CLOSE_FACTOR_BPS = 1_000;
 

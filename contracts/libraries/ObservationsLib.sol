@@ -2,6 +2,7 @@
 pragma solidity ^0.8.27;
 
 import {IMetricsOracle} from "../interfaces/IMetricsOracle.sol";
+import {Constants} from "./Constants.sol";
 
 /// @title ObservationsLib
 /// @notice A report's observations, packed in calldata: one validating pass, their EIP-712 struct hashes and the
@@ -27,7 +28,7 @@ import {IMetricsOracle} from "../interfaces/IMetricsOracle.sol";
 ///      encodes it, so the signed struct hash is the same.
 library ObservationsLib {
     uint256 internal constant SIZE = 73; // bytes per packed observation
-    uint256 internal constant BPS = 10_000;
+    uint256 internal constant BPS = Constants.BPS;
     /// @dev Carbon intensity above this (g/kWh) is not physical: the dirtiest grids are near 1,200.
     uint256 internal constant MAX_CARBON_G_PER_KWH = 2_000;
     /// @dev Byte offset of field f (0..9) in byte f of the word.

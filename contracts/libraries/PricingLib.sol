@@ -5,6 +5,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {PricingCurve} from "../interfaces/ICapacityRegistry.sol";
 import {LeaseClass} from "../interfaces/ILeaseMarket.sol";
+import {Constants} from "./Constants.sol";
 
 /// @title PricingLib
 /// @notice Price per GPU-hour from a kinked utilization curve. Monotone non-decreasing in utilization;
@@ -13,7 +14,7 @@ import {LeaseClass} from "../interfaces/ILeaseMarket.sol";
 ///      a uint128 base price) keep every product below 2^180, so 512-bit mulDiv is not needed; the symbolic
 ///      tests (test/forge/symbolic) prove monotonicity over all of these widths.
 library PricingLib {
-    uint256 internal constant BPS = 10_000;
+    uint256 internal constant BPS = Constants.BPS;
 
     /// @param gpuCount the asset's GPUs
     /// @param usedAfter GPUs committed once the new lease is counted (<= gpuCount)
