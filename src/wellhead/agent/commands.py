@@ -1,4 +1,4 @@
-"""`wellhead agent ...` commands."""
+"""What `wellhead agent ...` does (the parser is `wellhead.agent.cli`'s, importable without the agent extra)."""
 
 from __future__ import annotations
 
@@ -86,20 +86,3 @@ def cmd_keystore(args: argparse.Namespace) -> int:
     out.chmod(0o600)
     print(account.address)
     return 0
-
-
-def add_agent_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    agent = sub.add_parser("agent", help="the site oracle agent")
-    agent_sub = agent.add_subparsers(dest="agent_command", required=True)
-    run = agent_sub.add_parser("run", help="run the agent (site or checker, as the config says)")
-    run.add_argument("--config", required=True, help="YAML config; WELLHEAD_AGENT_* variables override it")
-    run.add_argument("--log-level", default="INFO")
-    run.set_defaults(func=cmd_run)
-    check = agent_sub.add_parser("check-config", help="validate a config and its keys, print a summary")
-    check.add_argument("--config", required=True)
-    check.set_defaults(func=cmd_check_config)
-    ks = agent_sub.add_parser("keystore", help="create a v3 keystore for the agent")
-    ks.add_argument("--out", required=True)
-    ks.add_argument("--password-file", required=True)
-    ks.add_argument("--key-env", help="import the private key in this variable instead of a new one")
-    ks.set_defaults(func=cmd_keystore)
