@@ -38,6 +38,7 @@ from solc_compile import compile_sources, deploy, morpho_blue
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import connect, rpc
 from wellhead.chain.deploy import deploy_protocol
+from wellhead.chain.enums import LeaseClass
 from wellhead.chain.params import ProtocolParams
 from wellhead.devkit.anvil import Anvil, dev_accounts
 from wellhead.devkit.scenario import Actors, Scenario
@@ -47,7 +48,7 @@ OUT = ROOT / "bench" / "results" / "gas.json"
 CHAINLINK = "build/vendor/chainlink-contracts"  # `npm pack @chainlink/contracts@1.5.0`, unpacked by make
 USDC = 10**6
 SHARE = 10**18
-FIRM = 0
+FIRM = LeaseClass.FIRM
 
 
 # ---------------------------------------------------------------- compiling the anchors
@@ -77,7 +78,7 @@ def measure_ocr2(w3: Web3, arts: dict[str, dict[str, Any]], admin: LocalAccount,
         Account.from_key(keccak(text=f"ocr2-tx-{f}-{i}")).address for i in range(1, n)
     ]
     send(w3, admin, feed.functions.setConfig([o.address for o in oracles], transmitters, f, b"", 1, b""))
-    digest = feed.functions.latestConfigDetails().call()[2]
+    _count, _block, digest = feed.functions.latestConfigDetails().call()
     used = 0
     for round_ in (1, 2):  # the second transmission is the steady state
         observations = sorted(9_990 + i for i in range(2 * f + 1))

@@ -59,7 +59,7 @@ def test_bad_input_gets_named_errors_with_values(w3: Web3, protocol: Protocol, m
     bad = revert_of(w3, op, btc.borrow(1_000 * USDC, op.address))
     assert (bad.error, bad.error_args) == ("CreditInvalidPrice", {"answer": 0})
     send(w3, miner.admin, protocol.btc_usd.functions.setAnswer(60_000 * 10**8))
-    updated = protocol.btc_usd.functions.latestRoundData().call()[3]
+    _round, _answer, _started, updated, _answered = protocol.btc_usd.functions.latestRoundData().call()
     rpc(w3, "evm_setNextBlockTimestamp", [updated + 3_601])
     rpc(w3, "evm_mine", [])
     stale = revert_of(w3, op, btc.borrow(1_000 * USDC, op.address))

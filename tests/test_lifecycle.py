@@ -80,7 +80,7 @@ def test_lease_nft_transfer_moves_refunds_and_user(w3: Web3, protocol: Protocol,
         send(w3, lessee, market.claimRefund(lease_id, lessee.address))
     assert err.value.error == "MarketNotLeaseOwner"
     before = protocol.stablecoin.functions.balanceOf(buyer.address).call()
-    rate = market.leaseOf(lease_id).call()[5]
+    rate = market.leaseOf(lease_id).call().ratePerEpoch
     send(w3, buyer, market.claimRefund(lease_id, buyer.address))
     refund_and_credit = protocol.stablecoin.functions.balanceOf(buyer.address).call() - before
     assert refund_and_credit == rate + rate * 9_900 // 10_000  # epoch 2 unreported: refund + SLA credit
@@ -106,7 +106,7 @@ def test_challenge_corrects_an_overstated_report_refunds_the_lessee_and_pays_the
     assert protocol.registry.functions.bondOf(site.asset_id).call() == bond - bond // 2, "overstated: bond slashed"
     send(w3, actors.admin, protocol.market.functions.finalizeEpoch(site.asset_id, 1))
     refund, _credit = protocol.market.functions.refundable(lease_id).call()
-    rate = protocol.market.functions.leaseOf(lease_id).call()[5]
+    rate = protocol.market.functions.leaseOf(lease_id).call().ratePerEpoch
     assert refund == rate - rate * 9_000 // 10_000, "charged for the corrected 90 % only"
     stakes = 3 * 500 * USDC  # half of each observer's 1,000
     assert oracle.creditOf(challenger.address).call() == 100 * USDC + (bond // 2 + stakes) // 5

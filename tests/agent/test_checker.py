@@ -10,8 +10,8 @@ from wellhead.agent.config import Tolerances
 from wellhead.agent.measured import report_differences
 from wellhead.agent.runtime import Agent
 from wellhead.chain.eip712 import sign_observation
+from wellhead.chain.enums import ReportStatus
 from wellhead.chain.observations import Observation, ObservationClaim, build_report, claim_from_json, to_json
-from wellhead.chain.reports import ReportStatus
 
 HONEST = {"type": "simulated", "seed": 11, "fault_rate": 0.2, "dark_rate": 0.0}
 CHECKER_VIEW = {**HONEST, "noise_bps": 20}  # independent instruments: 0.2 % energy noise

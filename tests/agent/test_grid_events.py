@@ -116,7 +116,7 @@ def test_vtn_event_curtails_interruptible_and_settles(
     send(w3, actors.admin, market.finalizeEpoch(asset, 1))
     firm_refund, _ = market.refundable(leases["firm 32 GPUs"]).call()
     int_refund, _ = market.refundable(leases["interruptible 16 GPUs"]).call()
-    int_rate = market.leaseOf(leases["interruptible 16 GPUs"]).call()[5]
+    int_rate = market.leaseOf(leases["interruptible 16 GPUs"]).call().ratePerEpoch
     assert firm_refund == 0, "the firm lease is charged as usual"
     assert int_refund == int_rate // 4, "the interruptible lease is not charged for the 15 curtailed minutes"
 

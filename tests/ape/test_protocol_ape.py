@@ -5,30 +5,42 @@ from __future__ import annotations
 import pytest
 
 import ape
+from wellhead.chain.structs import struct_arg
 
 USDC = 10**6
 
 
-def _asset(operator, attestors):  # type: ignore[no-untyped-def]
-    return (
-        b"SITE-APE".ljust(32, b"\0"),
-        b"H200".ljust(32, b"\0"),
-        16,
-        700,
-        3600,
-        1_000,
-        9_900,
-        0,  # tolerates no faulty attestor: one is enough
-        [a.address for a in attestors],
-        (3 * USDC, 8_000, 2_000, 20_000, 3_000),
-        5_000 * USDC,
-        "Ape test shares",
-        "whAPE",
-        1_000 * 10**18,
-        [],
-        [],
-        False,
-        24,  # curtailment cap: hours per 30 days
+def _asset(operator, attestors, fault_tolerance=0):  # type: ignore[no-untyped-def]
+    return struct_arg(
+        "CapacityRegistry",
+        "registerAsset",
+        "AssetParams",
+        {
+            "siteId": b"SITE-APE".ljust(32, b"\0"),
+            "gpuClass": b"H200".ljust(32, b"\0"),
+            "gpuCount": 16,
+            "maxWattsPerGpu": 700,
+            "epochLength": 3600,
+            "operatorFeeBps": 1_000,
+            "slaTargetBps": 9_900,
+            "faultTolerance": fault_tolerance,  # 0: tolerates no faulty attestor, one is enough
+            "attestors": [a.address for a in attestors],
+            "curve": {
+                "basePricePerGpuHour": 3 * USDC,
+                "kinkBps": 8_000,
+                "slope1Bps": 2_000,
+                "slope2Bps": 20_000,
+                "interruptibleDiscountBps": 3_000,
+            },
+            "bond": 5_000 * USDC,
+            "sharesName": "Ape test shares",
+            "sharesSymbol": "whAPE",
+            "totalShares": 1_000 * 10**18,
+            "investors": [],
+            "investorShares": [],
+            "restrictedTransfers": False,
+            "curtailmentCapHours": 24,  # hours per 30 days
+        },
     )
 
 
@@ -56,9 +68,8 @@ def test_over_capacity_reverts_with_named_error(protocol, operator, lessee, acco
 @pytest.mark.parametrize(("fault_tolerance", "needed"), [(1, 4), (2, 7)])
 def test_fault_model_needs_3f_plus_1_attestors(protocol, operator, accounts, fault_tolerance, needed):  # type: ignore[no-untyped-def]
     _coin, registry, _oracle, _market = protocol
-    params = list(_asset(operator, accounts[5:7]))
-    params[7] = fault_tolerance
+    params = _asset(operator, accounts[5:7], fault_tolerance)
     with ape.reverts(
         registry.RegistryInvalidFaultModel, faultTolerance=fault_tolerance, attestors=2, minAttestors=needed
     ):
-        registry.registerAsset(tuple(params), sender=operator)
+        registry.registerAsset(params, sender=operator)

@@ -144,7 +144,7 @@ def test_positions_match_the_chain(
     assert credit["liquidations"] == 1 and credit["health_factor"] is not None
     assert (
         int(credit["collateral"]["base_units"])
-        == protocol.credit.functions.positionOf(result.asset_id, investor).call()[0]
+        == protocol.credit.functions.positionOf(result.asset_id, investor).call().collateral
     )
     shares_liquidation, btc_liquidation = client.get("/api/v1/credit/liquidations").json()["items"]
     assert shares_liquidation["market"] == "capacity" and shares_liquidation["borrower"] == investor
@@ -173,7 +173,9 @@ def test_credit_markets_show_caps_track_record_and_the_btc_market(
     credit = protocol.credit.functions
     assert listed["caps"]["borrow_cap"]["base_units"] == str(result.credit.supplied)
     assert listed["caps"]["borrow_used"]["base_units"] == str(credit.assetDebt(result.asset_id).call())
-    assert listed["caps"]["supply_used"]["base_units"] == str(credit.collateralRevenue(result.asset_id).call()[0])
+    assert listed["caps"]["supply_used"]["base_units"] == str(
+        credit.collateralRevenue(result.asset_id).call().totalCollateral
+    )
     feed = listed["feed"]
     assert (feed["window_epochs"], feed["track_record_windows"], feed["lending_life_windows"]) == (1, 2, 3)
     assert feed["seasoned"] and feed["full_windows"] == 2
@@ -313,7 +315,7 @@ def test_certificates_and_carbon_free_energy_per_lease(
     assert summary["certificate_energy_wh"] == str(sum(c["args"]["energyWh"] for c in retired))
 
     reports = _reports(protocol, result.asset_id)
-    gpus = protocol.registry.functions.terms(result.asset_id).call()[4]
+    gpus = protocol.registry.functions.terms(result.asset_id).call().gpuCount
     leases = client.get(f"/api/v1/leases?asset_id={result.asset_id}").json()["items"]
     assert leases
     for lease in leases:

@@ -23,7 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from wellhead.chain.grid import MAX_EVENT_DURATION, GridEvent, GridEventSource, grid_event_id
+from wellhead.chain.enums import GridEventSource
+from wellhead.chain.grid import MAX_EVENT_DURATION, GridEvent, grid_event_id
 from wellhead.core.constants import BPS
 from wellhead.core.errors import ContractRevertError, WellheadError
 
@@ -49,7 +50,7 @@ class ReceivedEvent:
         return GridEvent(
             assetId=asset_id,
             eventId=self.event_id,
-            source=GridEventSource.OPENADR,
+            source=GridEventSource.OPEN_ADR,
             startsAt=self.starts_at,
             endsAt=self.ends_at,
             payloadHash=self.payload_hash,

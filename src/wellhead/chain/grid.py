@@ -7,7 +7,6 @@ One definition of the type, hashed and signed with eth-account; `GridLedger.GRID
 from __future__ import annotations
 
 import hashlib
-from enum import IntEnum
 from typing import Any
 
 from eth_abi.abi import encode
@@ -18,6 +17,7 @@ from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from wellhead.chain.eip712 import digest_of, typed_document
+from wellhead.chain.enums import GridEventSource  # OPEN_ADR: the site agent's VEN; MANUAL: the operator's
 from wellhead.core.constants import UINT64_MAX
 
 DOMAIN_NAME = "Wellhead GridLedger"
@@ -31,11 +31,6 @@ GRID_EVENT_FIELDS: list[dict[str, str]] = [
     {"name": "endsAt", "type": "uint64"},
     {"name": "payloadHash", "type": "bytes32"},
 ]
-
-
-class GridEventSource(IntEnum):
-    OPENADR = 0  # received by the site agent's VEN, the VTN's signature checked
-    MANUAL = 1  # notified by phone or e-mail; the operator attests it
 
 
 def grid_event_id(program_event_id: str) -> bytes:

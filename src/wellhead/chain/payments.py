@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from wellhead.chain.eip712 import EIP712_DOMAIN_FIELDS
+from wellhead.chain.enums import PaymentKind
 
 PERMIT_FIELDS = [
     {"name": "owner", "type": "address"},
@@ -22,8 +23,8 @@ RECEIVE_WITH_AUTHORIZATION_FIELDS = [
     {"name": "validBefore", "type": "uint256"},
     {"name": "nonce", "type": "bytes32"},
 ]
-PERMIT = 0  # PaymentKind.Permit
-AUTHORIZATION = 1  # PaymentKind.Authorization
+PERMIT = PaymentKind.PERMIT
+AUTHORIZATION = PaymentKind.AUTHORIZATION
 
 
 def typed_payment(primary: str, domain: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:

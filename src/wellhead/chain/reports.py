@@ -5,13 +5,13 @@ co-signed digest. Every other field's median follows from them by the contract's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 from web3 import Web3
 from web3.contract import Contract
 
 from wellhead.chain.eip712 import report_digest
+from wellhead.chain.enums import ReportStatus
 from wellhead.chain.observations import Aggregate, Report, aggregate
 from wellhead.core.errors import ReportDecodeError
 
@@ -28,15 +28,6 @@ class AcceptedReport:
     report: Report  # the observations and their signatures, as submitted
     aggregate: Aggregate  # every field's median, by the contract's rule
     tx_hash: bytes
-
-
-class ReportStatus(IntEnum):
-    NONE = 0
-    PENDING = 1
-    CHALLENGED = 2
-    UPHELD = 3
-    CORRECTED = 4
-    VOIDED = 5
 
 
 @dataclass(frozen=True)

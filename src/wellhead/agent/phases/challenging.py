@@ -12,8 +12,9 @@ from wellhead.agent.measured import measured_observation, report_differences
 from wellhead.agent.phases import AgentContext
 from wellhead.agent.store import OutboxRow, OutboxStatus
 from wellhead.agent.transactions import Transactor
+from wellhead.chain.enums import ReportStatus
 from wellhead.chain.observations import Observation
-from wellhead.chain.reports import ReportStatus, StoredReport, accepted_report
+from wellhead.chain.reports import StoredReport, accepted_report
 from wellhead.core.errors import ContractRevertError
 
 log = logging.getLogger("wellhead.agent")

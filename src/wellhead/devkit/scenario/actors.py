@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
+from wellhead.chain.enums import LeaseClass
+
 USDC = 10**6
 SHARE = 10**18
 BTC = 10**8  # satoshi per bitcoin
 DEMAND_RESPONSE_CREDIT = 1_250 * USDC  # what the curtailment earned from the grid operator
 ATTESTOR_STAKE = 1_000 * USDC  # the operator funds each attestor's stake
-FIRM, INTERRUPTIBLE = 0, 1
+FIRM, INTERRUPTIBLE = LeaseClass.FIRM, LeaseClass.INTERRUPTIBLE
 
 
 @dataclass

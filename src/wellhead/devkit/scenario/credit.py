@@ -88,12 +88,12 @@ class CreditActions(ScenarioBase):
         self.send(self.a.admin, self.p.btc_usd.functions.setAnswer(60_000 * 10**8))  # a fresh round now
         self.send(miner, btc.functions.supplyCollateral(pledged, miner.address))
         b.pledged = pledged
-        b.price_at_borrow = btc.functions.price().call()[0]
+        b.price_at_borrow, _usable = btc.functions.price().call()
         b.borrowed = pledged * b.price_at_borrow // BTC * 2 // 3 // USDC * USDC  # two thirds, whole dollars
         self.send(miner, btc.functions.borrow(b.borrowed, miner.address))
         b.health_at_borrow = btc.functions.healthFactor(miner.address).call()
         self.send(self.a.admin, self.p.btc_usd.functions.setAnswer(drop_to))
-        b.price_after_drop = btc.functions.price().call()[0]
+        b.price_after_drop, _usable = btc.functions.price().call()
         b.health_after_drop = btc.functions.healthFactor(miner.address).call()
         if b.health_after_drop >= 10**18:
             b.health_after = b.health_after_drop

@@ -19,7 +19,8 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from wellhead.chain.client import Protocol
-from wellhead.chain.reports import ReportStatus, StoredReport, accepted_report, attestor_stake
+from wellhead.chain.enums import ReportStatus
+from wellhead.chain.reports import StoredReport, accepted_report, attestor_stake
 from wellhead.core.energy import carbon_free_wh, lease_energy_wh, wh_per_delivered_gpu_hour
 from wellhead.devkit.scenario.actions import Scenario
 from wellhead.devkit.scenario.actors import DEMAND_RESPONSE_CREDIT, USDC, Actors

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from eth_utils.crypto import keccak
 
-from wellhead.chain.grid import GridEvent, GridEventSource, declaration_id, grid_event_id, payload_hash, sign_grid_event
+from wellhead.chain.enums import GridEventSource, ReportStatus
+from wellhead.chain.grid import GridEvent, declaration_id, grid_event_id, payload_hash, sign_grid_event
 from wellhead.chain.observations import ZERO32, Observation, build_report
-from wellhead.chain.reports import ReportStatus, StoredReport
+from wellhead.chain.reports import StoredReport
 from wellhead.devkit.scenario.actions import Scenario
 from wellhead.devkit.scenario.plan import AGENT_PLAN, PLAN, EpochPlan
 from wellhead.devkit.scenario.results import DemoResult, GridEventRow

@@ -5,7 +5,9 @@ from __future__ import annotations
 from eth_utils.crypto import keccak
 from web3.logs import DISCARD
 
-from wellhead.chain.reports import ReportStatus, StoredReport
+from wellhead.chain.enums import ReportStatus
+from wellhead.chain.reports import StoredReport
+from wellhead.chain.structs import struct_arg
 from wellhead.devkit.scenario.actors import ATTESTOR_STAKE, FIRM, INTERRUPTIBLE, SHARE, USDC
 from wellhead.devkit.scenario.base import ScenarioBase
 from wellhead.devkit.scenario.results import DemoResult, EpochRow, GridEventRow
@@ -44,25 +46,37 @@ class MarketActions(ScenarioBase):
     ) -> int:
         """Registers the demo asset (tolerating `fault_tolerance` faulty attestors of the four) and stakes every
         attestor; `investor_shares` of the 1,000,000 go to investor A, the rest to the operator."""
-        params = (
-            b"TX-ABILENE-1".ljust(32, b"\0"),
-            b"H100-SXM".ljust(32, b"\0"),
-            gpus,
-            700,  # max W per GPU
-            3600,  # epoch length
-            1_000,  # operator fee bps
-            9_900,  # SLA target bps
-            fault_tolerance,
-            attestors if attestors is not None else [a.address for a in self.a.attestors],
-            (2 * USDC, 8_000, 2_000, 20_000, 3_000),  # 2 USDC/GPU-h, kink 80 %, +20 %, +200 %, -30 %
-            50_000 * USDC,  # bond
-            "Wellhead Abilene H100",
-            "whABL1",
-            1_000_000 * SHARE,
-            [self.a.investor_a.address],
-            [investor_shares],
-            False,
-            curtailment_cap_hours,
+        params = struct_arg(
+            "CapacityRegistry",
+            "registerAsset",
+            "AssetParams",
+            {
+                "siteId": b"TX-ABILENE-1".ljust(32, b"\0"),
+                "gpuClass": b"H100-SXM".ljust(32, b"\0"),
+                "gpuCount": gpus,
+                "maxWattsPerGpu": 700,
+                "epochLength": 3600,
+                "operatorFeeBps": 1_000,
+                "slaTargetBps": 9_900,
+                "faultTolerance": fault_tolerance,
+                "attestors": attestors if attestors is not None else [a.address for a in self.a.attestors],
+                # 2 USDC/GPU-h, kink 80 %, +20 %, +200 %, -30 % for interruptible
+                "curve": {
+                    "basePricePerGpuHour": 2 * USDC,
+                    "kinkBps": 8_000,
+                    "slope1Bps": 2_000,
+                    "slope2Bps": 20_000,
+                    "interruptibleDiscountBps": 3_000,
+                },
+                "bond": 50_000 * USDC,
+                "sharesName": "Wellhead Abilene H100",
+                "sharesSymbol": "whABL1",
+                "totalShares": 1_000_000 * SHARE,
+                "investors": [self.a.investor_a.address],
+                "investorShares": [investor_shares],
+                "restrictedTransfers": False,
+                "curtailmentCapHours": curtailment_cap_hours,
+            },
         )
         receipt = self.send(self.a.operator, self.p.registry.functions.registerAsset(params))
         event = self.p.registry.events.AssetRegistered().process_receipt(receipt, errors=DISCARD)[0]

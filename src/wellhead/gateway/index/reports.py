@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from wellhead.chain.enums import ReportStatus
 from wellhead.gateway.db import Asset, ChainEvent, Epoch, ReportObservation
 from wellhead.gateway.index.batch import ZERO, Batch, bits, epoch_row
-
-REPORT_STATUS = ("none", "pending", "challenged", "upheld", "corrected", "voided")  # MetricsOracle.ReportStatus
 
 
 def _attestor(b: Batch, asset_id: int, index: int) -> str:
@@ -89,12 +88,12 @@ def report_challenged(b: Batch, e: ChainEvent) -> None:
 def challenge_resolved(b: Batch, e: ChainEvent) -> None:
     a = e.args
     row = epoch_row(b, a["assetId"], a["epoch"])
-    row.report_status = REPORT_STATUS[a["status"]]
+    row.report_status = ReportStatus(a["status"]).name.lower()
     row.uptime_bps, row.curtailed_bps = a["uptimeBps"], a["curtailedBps"]
     _annotate(
         row,
         verdict={
-            "status": REPORT_STATUS[a["status"]],
+            "status": ReportStatus(a["status"]).name.lower(),
             "faulty_attestors": [_attestor(b, a["assetId"], i) for i in bits(a["faultyAttestors"])],
             "operator_slashed": str(a["operatorSlashed"]),
             "attestors_slashed": str(a["attestorsSlashed"]),

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wellhead.chain.enums import AssetStatus
 from wellhead.gateway import db
 from wellhead.gateway.index.indexer import INDEXED_TIME
 from wellhead.gateway.problems import Problem
 from wellhead.gateway.schemas.assets import AssetOut, NavRoundOut
 from wellhead.gateway.schemas.common import Amount
 
-STATUS = {0: "none", 1: "active", 2: "paused", 3: "retired"}
+STATUS = {s.value: s.name.lower() for s in AssetStatus}
 
 
 def require_asset(s: Session, asset_id: int) -> db.Asset:

@@ -6,13 +6,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from wellhead.chain.enums import GridEventSource
 from wellhead.core.energy import carbon_free_wh, per_kwh, split_by_use
 from wellhead.gateway import db
 from wellhead.gateway.queries.epochs import metered, uint
 from wellhead.gateway.schemas.assets import EnergyOut, GridEventOut
 from wellhead.gateway.schemas.common import Amount
 
-SOURCES = {0: "openadr", 1: "manual"}
+SOURCES: dict[int, str] = {GridEventSource.OPEN_ADR: "openadr", GridEventSource.MANUAL: "manual"}  # the API's names
 
 
 def grid_event_out(r: db.GridEventRow, income: tuple[int, int]) -> GridEventOut:

@@ -11,13 +11,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from wellhead.chain.enums import LeaseClass
 from wellhead.core.energy import carbon_free_wh, carbon_grams, lease_energy_wh
 from wellhead.gateway import db
 from wellhead.gateway.queries.epochs import metered
 from wellhead.gateway.schemas.common import Amount
 from wellhead.gateway.schemas.leases import LeaseOut
 
-CLASS = {0: "firm", 1: "interruptible"}
+CLASS = {c.value: c.name.lower() for c in LeaseClass}
 
 
 @dataclass(frozen=True)
