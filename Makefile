@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 export APE_DATA_FOLDER := $(CURDIR)/.ape
 
-.PHONY: help setup build abi bench bench-gas bench-agent bench-gateway halmos slither gas-check gas-snapshot test test-forge test-ape test-py test-deep check-abi demo deploy-ape lint gas clean
+.PHONY: help lint-fast setup build abi bench bench-gas bench-agent bench-gateway halmos slither gas-check gas-snapshot test test-forge test-ape test-py test-deep check-abi demo deploy-ape lint gas clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -121,10 +121,14 @@ slither: setup $(STAMPS)/analysis ## slither, medium and high detectors: fails o
 	  --exclude-low --exclude-optimization --fail-medium
 	$(BIN)/forge build
 
-lint: setup slither ## ruff, mypy and slither
+lint: setup slither lint-fast ## ruff, mypy (src and tests), the size and NatSpec gates, and slither
+
+lint-fast: setup ## the gates that need no compiler: what the pre-commit hooks run
 	$(VENV)/bin/ruff check src tests scripts
 	$(VENV)/bin/ruff format --check src tests scripts
 	$(VENV)/bin/mypy
+	$(PY) scripts/check_sizes.py
+	$(PY) scripts/check_natspec.py
 
 clean:
 	rm -rf out cache .stamps .pytest_cache .mypy_cache .ruff_cache

@@ -78,5 +78,8 @@ def morpho_blue() -> dict[str, dict[str, Any]]:
 def deploy(w3: Web3, who: LocalAccount, artifact: dict[str, Any], *args: Any) -> Contract:
     """Deploys a compiled artifact ({abi, bytecode}) and returns the contract."""
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-    receipt = send(w3, who, factory.constructor(*args))
-    return w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
+    # send builds any transactable, constructors included
+    receipt = send(w3, who, factory.constructor(*args))  # type: ignore[arg-type]
+    address = receipt["contractAddress"]
+    assert address is not None, "a creation receipt names the contract"
+    return w3.eth.contract(address=address, abi=artifact["abi"])

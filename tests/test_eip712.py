@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from eth_account import Account
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from wellhead.chain.client import Protocol
 from wellhead.chain.eip712 import (

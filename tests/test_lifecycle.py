@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from math import ceil
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from web3 import Web3
@@ -156,7 +157,7 @@ def test_agent_demo_settles_an_openadr_event(
 
     manifests = [read_manifest(p) for p in (tmp_path / "agents" / "agent0" / "evidence").glob("*.npz")]
     epoch2 = next(m for m in manifests if m["window"]["epoch"] == 2)  # type: ignore[index]
-    (shed,) = epoch2["curtailment"]  # type: ignore[misc]
+    (shed,) = cast(list[dict[str, Any]], epoch2["curtailment"])
     assert shed["measured"] and shed["shed_bps"] > 3_000, shed  # miners off, 16 of 64 GPUs idle: ~46 %
     # hybrid: the miners' energy and the pool's earnings reach the report; green: PPA + certificates + feed
     by_report = {r.epoch: r for r in result.energy}

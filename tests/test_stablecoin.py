@@ -12,6 +12,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import Web3
+from web3.types import Wei
 
 from tests.support.chain import assert_one_line_error
 from tests.support.chain import run_cli as run
@@ -93,7 +94,7 @@ def test_gateway_permit_and_authorization_are_accepted_by_real_usdc(w3: Web3, de
     fiat = deploy_fiat_token(w3, issuer, issuer, dev_keys[6].address)
     record = deploy_protocol(w3, issuer, "usdc-gw", ProtocolParams(treasury=issuer.address), stablecoin=fiat.address)
     send(w3, issuer, fiat.functions.mint(payer.address, 1_000 * 10**6))
-    w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": payer.address, "value": 10**18})
+    w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": payer.address, "value": Wei(10**18)})
     writes = Writes(w3, record, confirmations=1)
 
     # FiatToken v2.2 has no eip712Domain(): the domain comes from name(), version() and DOMAIN_SEPARATOR()
@@ -105,8 +106,9 @@ def test_gateway_permit_and_authorization_are_accepted_by_real_usdc(w3: Web3, de
 
     router = w3.eth.contract(address=record.address("PaymentRouter"), abi=abi("PaymentRouter"))
     deadline = int(time.time()) + 3600
+    # a session is only needed for shares
     permit = writes.permit(
-        None,  # type: ignore[arg-type]  (a session is only needed for shares)
+        None,  # type: ignore[arg-type]
         PermitIn(
             owner=payer.address,
             token="stablecoin",

@@ -55,4 +55,4 @@ def test_a_missing_or_unknown_field_is_named() -> None:
 def test_the_generated_enums_match_the_contracts() -> None:
     assert [s.name for s in AssetStatus] == ["NONE", "ACTIVE", "PAUSED", "RETIRED"]
     assert (LeaseClass.FIRM, LeaseClass.INTERRUPTIBLE) == (0, 1)
-    assert ReportStatus.VOIDED == 5
+    assert int(ReportStatus.VOIDED) == 5

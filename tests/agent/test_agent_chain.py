@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from tests.support.agent_env import EPOCH, AgentEnv
 from wellhead.agent.aggregate import EpochWindow, aggregate
 from wellhead.agent.collectors import CollectorError
+from wellhead.agent.runtime import Agent
 from wellhead.devkit.collectors.simulated import SimulatedSite
+
+
+def _confirmed(agent: Agent, asset_id: int, epoch: int) -> bool:
+    row = agent.store.report(asset_id, epoch)
+    return row is not None and row.status == "confirmed"
+
+
+def _healthy(site: SimulatedSite, ts: int) -> int:
+    gpus = site.collect(ts).gpus
+    assert gpus is not None
+    return int(np.count_nonzero(gpus.health == 1))
 
 
 def test_site_agent_reports_each_epoch_once(env: AgentEnv) -> None:
     agent = env.agent(0)
     for epoch in range(3):
         env.warp_to(env.epoch_end(epoch) + 10)
-        env.run_until([agent], lambda e=epoch: agent.store.report(env.asset_id, e).status == "confirmed")
+        env.run_until([agent], partial(_confirmed, agent, env.asset_id, epoch))
     events = env.accepted()
     assert [e.epoch for e in events] == [0, 1, 2]
     # the on-chain uptime is what the simulated site's health says, recomputed independently here
@@ -23,7 +37,7 @@ def test_site_agent_reports_each_epoch_once(env: AgentEnv) -> None:
     site = SimulatedSite(seed=11, gpus=8, max_watts=700, fault_rate=0.2, dark_rate=0.0)
     for e in events:
         start, end = terms.bounds(e.epoch)
-        healthy = sum(int(np.count_nonzero(site.collect(ts).gpus.health == 1)) for ts in range(start, end, 10))
+        healthy = sum(_healthy(site, ts) for ts in range(start, end, 10))
         assert e.uptime_bps == healthy * 10_000 // (8 * (EPOCH // 10))
         # f = 0: the site agent's observation alone, co-signed by itself
         assert [o.observer for o in e.report.observations] == [1]

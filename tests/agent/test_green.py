@@ -113,16 +113,16 @@ def test_curtailment_drops_the_meter_and_compliance_measures_it(tmp_path: Path) 
 
 def test_nvml_power_cap_held_during_the_event_and_restored() -> None:
     nv = FakeNvml(2)
-    nv.limits = {0: 700_000, 1: 700_000}  # type: ignore[attr-defined]
+    nv.limits = {0: 700_000, 1: 700_000}
     cap = NvmlPowerCap(300, nvml=nv)  # type: ignore[arg-type]
     cap.apply(True)
-    assert nv.limits == {0: 300_000, 1: 300_000}  # type: ignore[attr-defined]
+    assert nv.limits == {0: 300_000, 1: 300_000}
     cap.apply(True)  # already capped: no NVML call needed
     cap.apply(False)
-    assert nv.limits == {0: 700_000, 1: 700_000}  # type: ignore[attr-defined]
+    assert nv.limits == {0: 700_000, 1: 700_000}
     below = NvmlPowerCap(50, nvml=nv)  # type: ignore[arg-type]
     below.apply(True)
-    assert nv.limits == {0: 200_000, 1: 200_000}, "clamped to the lowest limit the GPU accepts"  # type: ignore[attr-defined]
+    assert nv.limits == {0: 200_000, 1: 200_000}, "clamped to the lowest limit the GPU accepts"
 
 
 def test_checker_refuses_understated_carbon_and_overstated_mining_revenue() -> None:

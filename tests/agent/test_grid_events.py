@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from web3 import Web3
@@ -258,7 +258,7 @@ def test_curtailment_shows_on_the_modbus_meter_and_the_agent_measures_it(env: Ag
         meter.close()
     manifests = [read_manifest(p) for p in (site.evidence_dir).glob("*.npz")]
     epoch1 = next(m for m in manifests if m["window"]["epoch"] == 1)  # type: ignore[index]
-    (shed,) = epoch1["curtailment"]  # type: ignore[misc]
+    (shed,) = cast(list[dict[str, Any]], epoch1["curtailment"])
     assert shed["event"] == "ercot-vtn/EEA-9" and shed["measured"], shed
     assert 7_500 <= shed["shed_bps"] <= 8_500, shed  # 200 kW -> 40 kW: 80 % shed
     assert shed["baseline_w"] > 190_000 and shed["during_w"] < 50_000, shed

@@ -87,7 +87,7 @@ def test_bad_config_fails_with_one_line_naming_the_field(tmp_path: Path) -> None
         "signer": {"keystore": {"keystore": "k.json", "password_env": "X"}},
         "collectors": [{"type": "simulated"}],
     }
-    cases = [
+    cases: list[tuple[dict[str, object], str]] = [
         ({"asset_id": 0}, "asset_id"),
         ({"rpc_urls": ["ftp://x"]}, "not an http(s) URL"),
         ({"collectors": [{"type": "dcgm"}]}, "collectors.0.dcgm.url"),
@@ -150,7 +150,7 @@ def test_metrics_scraped_over_http(env: AgentEnv) -> None:
     # and what was not sampled is unproven time, not uptime
     row = agent.store.report(env.asset_id, 0)
     assert row is not None and row.measurement is not None
-    assert row.measurement["missing_gpu_slots"] >= 8 * (6 - int(sampled))
+    assert int(str(row.measurement["missing_gpu_slots"])) >= 8 * (6 - int(sampled))
     assert values[("wellhead_agent_signer_balance_wei", ())] > 0
     base = f"http://127.0.0.1:{agent.server.port}/v1"
     observed = requests.get(f"{base}/observations/{env.asset_id}/0", timeout=5)

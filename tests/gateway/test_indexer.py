@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eth_typing import HexStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
@@ -141,7 +142,7 @@ def test_reorg_rolls_back_the_orphaned_blocks(
     with sessions() as s:
         hashes = {e.block_hash for e in s.scalars(select(ChainEvent))}
     for h in hashes:
-        assert w3.eth.get_block(h)["hash"].hex().removeprefix("0x") == h.removeprefix("0x")
+        assert w3.eth.get_block(HexStr(h))["hash"].hex().removeprefix("0x") == h.removeprefix("0x")
 
 
 def test_confirmation_depth_holds_back_recent_blocks(

@@ -23,6 +23,7 @@ from wellhead.chain.connection import connect, rpc
 from wellhead.chain.deploy import deploy_protocol
 from wellhead.chain.params import ProtocolParams
 from wellhead.chain.reports import AcceptedReport, StoredReport, accepted_report
+from wellhead.chain.structs import struct_arg
 from wellhead.devkit.anvil import Anvil, dev_accounts
 
 USDC = 10**6
@@ -163,25 +164,36 @@ def make_env(
     send(w3, operator, coin.approve(protocol.registry.address, 2**256 - 1))
     for acct in signers:
         send(w3, admin, coin.mint(acct.address, 10_000 * USDC))
-    asset = (
-        b"TEST-SITE".ljust(32, b"\0"),
-        b"H100-SXM".ljust(32, b"\0"),
-        GPUS,
-        700,
-        EPOCH,
-        1_000,
-        9_900,
-        fault_tolerance,
-        [signer0 or signers[0].address] + [a.address for a in signers[1:]],
-        (2 * USDC, 8_000, 2_000, 20_000, 3_000),
-        5_000 * USDC,
-        "Agent test",
-        "whAT",
-        1_000 * 10**18,
-        [],
-        [],
-        False,
-        24,  # curtailment cap: hours per 30 days
+    asset = struct_arg(
+        "CapacityRegistry",
+        "registerAsset",
+        "AssetParams",
+        {
+            "siteId": b"TEST-SITE".ljust(32, b"\0"),
+            "gpuClass": b"H100-SXM".ljust(32, b"\0"),
+            "gpuCount": GPUS,
+            "maxWattsPerGpu": 700,
+            "epochLength": EPOCH,
+            "operatorFeeBps": 1_000,
+            "slaTargetBps": 9_900,
+            "faultTolerance": fault_tolerance,
+            "attestors": [signer0 or signers[0].address] + [a.address for a in signers[1:]],
+            "curve": {
+                "basePricePerGpuHour": 2 * USDC,
+                "kinkBps": 8_000,
+                "slope1Bps": 2_000,
+                "slope2Bps": 20_000,
+                "interruptibleDiscountBps": 3_000,
+            },
+            "bond": 5_000 * USDC,
+            "sharesName": "Agent test",
+            "sharesSymbol": "whAT",
+            "totalShares": 1_000 * 10**18,
+            "investors": [],
+            "investorShares": [],
+            "restrictedTransfers": False,
+            "curtailmentCapHours": 24,  # hours per 30 days
+        },
     )
     receipt = send(w3, operator, protocol.registry.functions.registerAsset(asset))
     asset_id = int(

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from web3 import Web3
 
 from wellhead.chain.client import Protocol, lending_price, send

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
@@ -50,7 +50,13 @@ def deploy_fiat_token(w3: Web3, deployer: LocalAccount, issuer: LocalAccount, pr
     implementation = _create(w3, deployer, token["abi"], token["bytecode"].replace(placeholder, library[2:].lower()))
     proxy_artifact = _artifact("v1/FiatTokenProxy.sol/FiatTokenProxy.json")
     proxy = _create(w3, deployer, proxy_artifact["abi"], proxy_artifact["bytecode"], implementation)
-    send(w3, deployer, w3.eth.contract(address=proxy, abi=proxy_artifact["abi"]).functions.changeAdmin(proxy_admin))
+    send(
+        w3,
+        deployer,
+        w3.eth.contract(address=Web3.to_checksum_address(proxy), abi=proxy_artifact["abi"]).functions.changeAdmin(
+            proxy_admin
+        ),
+    )
     usdc = w3.eth.contract(address=Web3.to_checksum_address(proxy), abi=token["abi"])
     me = issuer.address
     send(w3, deployer, usdc.functions.initialize("USD Coin", "USDC", "USD", 6, me, me, me, me))

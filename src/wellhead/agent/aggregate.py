@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -236,7 +237,7 @@ def read_manifest(path: Path) -> dict[str, object]:
         return manifest
 
 
-def curtailment_compliance(agg: Aggregation, window: EpochWindow, starts_at: int, ends_at: int) -> dict[str, object]:
+def curtailment_compliance(agg: Aggregation, window: EpochWindow, starts_at: int, ends_at: int) -> dict[str, Any]:
     """How much load the site shed during a grid event, from the facility meter: its mean power in the epoch's
     slots inside the event against the slots outside it (the baseline). One slot on each side of each edge
     is left out (the load ramps, and a reading may be taken up to a sampling interval off its slot), and so

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from eth_typing import ChecksumAddress
 from pydantic import BaseModel, Field, ValidationError
 from web3 import Web3
 
@@ -29,9 +30,9 @@ class Deployment(BaseModel):
     deployed_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     contracts: dict[str, DeployedContract]
 
-    def address(self, name: str) -> str:
+    def address(self, name: str) -> ChecksumAddress:
         try:
-            return self.contracts[name].address
+            return Web3.to_checksum_address(self.contracts[name].address)
         except KeyError:
             raise ConfigError(f"deployment for {self.network} has no {name} contract") from None
 
