@@ -1,6 +1,6 @@
 """Accepted reports read back from the chain: the `ReportAccepted` event carries the medians settlement uses;
 the observations behind them are in the submitting transaction's input (`submitReport`), pinned by the
-co-signed digest. Every other field's median follows from them by the contract's rule (`eip712.aggregate`)."""
+co-signed digest. Every other field's median follows from them by the contract's rule (`observations.aggregate`)."""
 
 from __future__ import annotations
 
