@@ -129,6 +129,7 @@ lint-fast: setup ## the gates that need no compiler: what the pre-commit hooks r
 	$(VENV)/bin/mypy
 	$(PY) scripts/check_sizes.py
 	$(PY) scripts/check_natspec.py
+	$(BIN)/forge fmt --check contracts test/forge bench/anchors
 
 clean:
 	rm -rf out cache .stamps .pytest_cache .mypy_cache .ruff_cache

@@ -3,10 +3,11 @@ gateway without the agent's, and a missing extra is named in one line."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import tomllib
-from importlib.metadata import packages_distributions
+from importlib.metadata import entry_points, packages_distributions
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,27 @@ def test_a_missing_extra_is_named_in_one_line(tmp_path: Path) -> None:
         done.stderr.strip().splitlines() == [done.stderr.strip().splitlines()[0]]
         and "pip install 'wellhead[gateway]'" in done.stderr
     ), done.stderr
+
+
+def test_the_product_never_imports_the_devkit() -> None:
+    """core, chain, agent, gateway and the CLI reach the devkit only through entry points (by name)."""
+    product = [ROOT / "src/wellhead" / d for d in ("core", "chain", "agent", "gateway")]
+    offenders = []
+    for path in [p for d in product for p in d.rglob("*.py")] + [ROOT / "src/wellhead/cli.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.startswith("wellhead.devkit")]
+    assert offenders == []
+
+
+def test_the_devkit_plugs_in_by_entry_point() -> None:
+    collectors = {ep.name: ep.value for ep in entry_points(group="wellhead.collectors")}
+    assert collectors == {"simulated": "wellhead.devkit.collectors.simulated"}
+    from wellhead.agent.collectors import collector_factory
+    from wellhead.devkit.collectors.simulated import from_config
+
+    assert collector_factory("simulated") is from_config
+    commands = [ep.value for ep in entry_points(group="wellhead.commands")]
+    assert commands == ["wellhead.devkit.commands:add_devkit_parsers"]

@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -156,10 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.set_defaults(func=cmd_gateway)
 
     from wellhead.agent.cli import add_agent_parser
-    from wellhead.devkit.commands import add_devkit_parsers
 
     add_agent_parser(sub)
-    add_devkit_parsers(sub)
+    for plugin in entry_points(group="wellhead.commands"):  # the devkit's devnet and demo
+        plugin.load()(sub)
     return parser
 
 

@@ -6,8 +6,9 @@ instants, so an agent restarted after a crash backfills what it missed.
 
 Collectors register themselves by kind (`@register_collector("dcgm", gpus=True)` on a factory taking the
 collector's config and the asset's terms), the way node_exporter's collectors do: adding one touches its own
-module and its config model. The registry imports `wellhead.agent.collectors.<kind>` (or the devkit's) only
-when a config names that kind, so an agent never loads a driver it does not use.
+module and its config model. The registry imports `wellhead.agent.collectors.<kind>`, or the module a
+`wellhead.collectors` entry point of that name names (the devkit's simulated site, a third party's collector),
+only when a config names that kind, so an agent never loads a driver it does not use.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from wellhead.agent.samples import GpuTick, MeterTick
@@ -62,7 +64,7 @@ Factory = Callable[[Any, "SiteTerms"], Collector]
 F = TypeVar("F", bound=Factory)
 _FACTORIES: dict[str, Factory] = {}
 GPU_COLLECTORS: set[str] = set()  # collectors whose readings are per GPU (a failure misses every GPU)
-PACKAGES = ("wellhead.agent.collectors", "wellhead.devkit.collectors")
+ENTRY_POINTS = "wellhead.collectors"  # plug-in collectors: name = the config's type, value = the module
 
 
 def register_collector(kind: str, *, gpus: bool = False) -> Callable[[F], F]:
@@ -78,14 +80,16 @@ def register_collector(kind: str, *, gpus: bool = False) -> Callable[[F], F]:
 
 
 def collector_factory(kind: str) -> Factory:
-    """The registered factory for `kind`, importing the module of that name on first use."""
-    for package in PACKAGES:
+    """The registered factory for `kind`, importing its module on first use: the built-in one of that name, or
+    the module a `wellhead.collectors` entry point of that name names."""
+    modules = [f"{__name__}.{kind}", *(ep.value for ep in entry_points(group=ENTRY_POINTS, name=kind))]
+    for module in modules:
         if kind in _FACTORIES:
             break
         try:
-            importlib.import_module(f"{package}.{kind}")
+            importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name != f"{package}.{kind}":
+            if exc.name != module:
                 raise ConfigError(f"collector {kind!r} needs the Python module {exc.name!r}: install it") from None
     if kind not in _FACTORIES:
         raise ConfigError(f"no collector of type {kind!r}")
