@@ -38,17 +38,14 @@ from solc_compile import compile_sources, deploy, morpho_blue
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import connect, rpc
 from wellhead.chain.deploy import deploy_protocol
-from wellhead.chain.enums import LeaseClass
 from wellhead.chain.params import ProtocolParams
 from wellhead.devkit.anvil import Anvil, dev_accounts
 from wellhead.devkit.scenario import Actors, Scenario
+from wellhead.devkit.scenario.actors import FIRM, SHARE
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "results" / "gas.json"
 CHAINLINK = "build/vendor/chainlink-contracts"  # `npm pack @chainlink/contracts@1.5.0`, unpacked by make
-USDC = 10**6
-SHARE = 10**18
-FIRM = LeaseClass.FIRM
 
 
 # ---------------------------------------------------------------- compiling the anchors

@@ -23,15 +23,12 @@ from wellhead.chain.artifacts import abi
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import connect, rpc
 from wellhead.chain.deploy import deploy_protocol
-from wellhead.chain.enums import LeaseClass
 from wellhead.chain.params import ProtocolParams
 from wellhead.chain.payments import AUTHORIZATION, PERMIT, typed_payment
 from wellhead.devkit.anvil import Anvil, dev_accounts
 from wellhead.devkit.scenario import Actors, Scenario
+from wellhead.devkit.scenario.actors import FIRM, USDC
 from wellhead.devkit.scenario.signing import cosign, uniform_report
-
-USDC = 10**6
-FIRM = LeaseClass.FIRM
 
 
 def gas(receipt: object) -> int:

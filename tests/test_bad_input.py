@@ -9,12 +9,13 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from tests.support.chain import FIRM, Site
+from tests.support.chain import Site
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.observations import Report, build_report
 from wellhead.chain.reports import StoredReport
 from wellhead.core.errors import ContractRevertError
 from wellhead.devkit.scenario import Actors
+from wellhead.devkit.scenario.actors import FIRM
 
 
 @pytest.fixture

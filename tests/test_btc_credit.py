@@ -8,12 +8,12 @@ from web3 import Web3
 
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
+from wellhead.core.constants import WAD
 from wellhead.core.errors import ContractRevertError
 from wellhead.devkit.scenario import Actors, BtcOutcome, Scenario
+from wellhead.devkit.scenario.actors import USDC
 
-USDC = 10**6
 BTC = 10**8
-WAD = 10**18
 
 
 @pytest.fixture

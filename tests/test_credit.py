@@ -8,13 +8,13 @@ import pytest
 from web3 import Web3
 from web3.logs import DISCARD
 
-from tests.support.chain import SHARE, USDC, Desk
+from tests.support.chain import Desk
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
+from wellhead.core.constants import WAD
 from wellhead.core.errors import ContractRevertError
 from wellhead.devkit.scenario import Actors, Demo
-
-WAD = 10**18
+from wellhead.devkit.scenario.actors import SHARE, USDC
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,14 @@ from typing import Any, cast
 import pytest
 from web3 import Web3
 
-from tests.support.chain import FIRM, INTERRUPTIBLE, USDC, Site
+from tests.support.chain import Site
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.grid import declaration_id, grid_event_id
 from wellhead.core.errors import ContractRevertError
 from wellhead.devkit.anvil import Anvil
 from wellhead.devkit.scenario import Actors, Demo
+from wellhead.devkit.scenario.actors import FIRM, INTERRUPTIBLE, USDC
 
 SCALE = 10**8
 

@@ -6,10 +6,11 @@ import pytest
 from scripts.solc_compile import deploy, morpho_blue
 from web3 import Web3
 
-from tests.support.chain import SHARE, USDC, Desk
+from tests.support.chain import Desk
 from wellhead.chain.client import Protocol, send
 from wellhead.core.errors import ContractRevertError
 from wellhead.devkit.scenario import Actors
+from wellhead.devkit.scenario.actors import SHARE, USDC
 
 LLTV = 770_000_000_000_000_000  # 77 %, one of Morpho's usual tiers
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from wellhead.cli import EXTRA_MODULES
+
 ROOT = Path(__file__).resolve().parent.parent
 ONLY_EXTRA = Path(__file__).parent / "support" / "only_extra.py"
 DEPLOYABLES = {
@@ -68,6 +70,13 @@ def test_the_extras_split_the_dependencies() -> None:
         spec[""] + spec["gateway"]
     )
     assert spec["devnet"] == ["wellhead[agent,gateway]"]
+
+
+@pytest.mark.parametrize("extra", sorted(DEPLOYABLES))
+def test_the_cli_names_every_module_of_each_extra(extra: str) -> None:
+    spec = _project()
+    brought = _modules(spec[extra]) - _modules(spec[""]) - {"example"}  # pysunspec2 ships a stray `example`
+    assert brought <= set(EXTRA_MODULES[extra]), "a missing module of this extra would not be named in one line"
 
 
 @pytest.mark.parametrize("extra", sorted(DEPLOYABLES))

@@ -42,13 +42,7 @@ library ScheduleLib {
         addEnd(buckets[end], firm, rate, gpus);
     }
 
-    /// @notice A lease of `rate` starts at the bucket's epoch.
-    function addStart(Bucket storage b, bool firm, uint128 rate) internal {
-        if (firm) b.firmStart += rate;
-        else b.interruptibleStart += rate;
-    }
-
-    /// @notice Undoes an {addStart} of the same lease (a cancellation before it started).
+    /// @notice Undoes the start {schedule} recorded for the same lease (a cancellation before it started).
     function removeStart(Bucket storage b, bool firm, uint128 rate) internal {
         if (firm) b.firmStart -= rate;
         else b.interruptibleStart -= rate;

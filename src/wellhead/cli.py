@@ -112,7 +112,18 @@ def cmd_gateway(args: argparse.Namespace) -> int:
 # the top-level modules each deployable's extra brings (pyproject.toml's optional dependencies)
 EXTRA_MODULES = {
     "agent": ("yaml", "numpy", "prometheus_client", "pymodbus", "sunspec2", "pynvml", "openleadr"),
-    "gateway": ("sqlalchemy", "alembic", "psycopg", "fastapi", "uvicorn", "starlette", "siwe", "standardwebhooks"),
+    "gateway": (
+        "sqlalchemy",
+        "alembic",
+        "psycopg",
+        "fastapi",
+        "uvicorn",
+        "starlette",
+        "siwe",
+        "abnf",
+        "standardwebhooks",
+        "plotly",
+    ),
 }
 
 

@@ -238,7 +238,7 @@ def test_evidence_is_served_only_when_it_matches_its_hash(
 def test_cached_answers_revalidate_and_follow_the_index(
     w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, sessions: sessionmaker[Session]
 ) -> None:
-    from tests.support.chain import FIRM
+    from wellhead.devkit.scenario.actors import FIRM
 
     site = Site(w3, protocol, actors)
     indexer = Indexer(w3, deployment, sessions, confirmations=0)
@@ -340,7 +340,7 @@ def test_energy_summary_counts_only_settled_epochs(
 ) -> None:
     """A reported epoch still inside its challenge window has energy but no settled revenue yet: dividing
     settled revenue by its energy would understate revenue per kWh, so it waits until it settles."""
-    from tests.support.chain import FIRM
+    from wellhead.devkit.scenario.actors import FIRM
 
     site = Site(w3, protocol, actors)
     site.open_lease(actors.lessee_firm, 8, 3, FIRM)

@@ -8,13 +8,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from tests.gateway.conftest import rows
-from tests.support.chain import FIRM, Site
+from tests.support.chain import Site
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.observations import ZERO32, build_report
 from wellhead.chain.reports import StoredReport
 from wellhead.devkit.scenario import Actors, Demo
+from wellhead.devkit.scenario.actors import FIRM
 from wellhead.gateway.db import Asset, ChainEvent, Epoch, Lease, NavRound, ReportObservation
 from wellhead.gateway.index.indexer import Indexer
 

@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
-from tests.support.chain import FIRM, Site
+from tests.support.chain import Site
 from wellhead.chain.client import Protocol
 from wellhead.chain.deployment import Deployment
 from wellhead.devkit.scenario import Actors
+from wellhead.devkit.scenario.actors import FIRM
 from wellhead.gateway.app import create_app
 from wellhead.gateway.index.indexer import Indexer
 from wellhead.gateway.services import Services

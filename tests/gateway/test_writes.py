@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from tests.gateway.test_api import problem
-from tests.support.chain import USDC, Site
+from tests.support.chain import Site
 from tests.support.wallet import DOMAIN, key, prepare, relay, sign, sign_and_relay, sign_in
 from wellhead.chain.artifacts import abi
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.deployment import Deployment
 from wellhead.devkit.scenario import Actors
+from wellhead.devkit.scenario.actors import USDC
 from wellhead.gateway.app import create_app
 from wellhead.gateway.index.indexer import Indexer
 from wellhead.gateway.services import Services

@@ -13,15 +13,10 @@ from web3 import Web3
 
 from wellhead.chain.client import Protocol, lending_price, send
 from wellhead.chain.connection import rpc
-from wellhead.chain.enums import LeaseClass
 from wellhead.chain.observations import ZERO32, Observation, Report, build_report
 from wellhead.devkit.scenario import Actors, Scenario
+from wellhead.devkit.scenario.actors import FIRM, USDC
 from wellhead.devkit.scenario.signing import cosign, signed_observation
-
-SHARE = 10**18
-
-FIRM, INTERRUPTIBLE = LeaseClass.FIRM, LeaseClass.INTERRUPTIBLE
-USDC = 10**6
 
 
 class Site:

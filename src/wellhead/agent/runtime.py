@@ -142,7 +142,8 @@ class Agent:
     def _start(self) -> None:
         """Reads the asset's terms and wires the phases (once; an RPC outage leaves it for the next pass)."""
         terms = load_terms(self.pool, self.deployment, self.s.asset_id)
-        self.collectors = self._collectors if self._collectors is not None else build_collectors(self.s, terms)
+        if not self.collectors:  # once, even if an earlier pass stopped half-way through wiring
+            self.collectors = self._collectors if self._collectors is not None else build_collectors(self.s, terms)
         if self.store.get("next_epoch") is None:
             first = self.s.first_epoch if self.s.first_epoch is not None else terms.epoch_at(int(self._now()))
             self.store.put("next_epoch", str(first))

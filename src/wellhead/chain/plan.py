@@ -107,14 +107,12 @@ def protocol_plan(params: ProtocolParams, credit: CreditParams, btc: BtcParams, 
     ]
 
 
-ARTIFACT_OF_RECORD = {"Stablecoin": "TestStablecoin", "WrappedBtc": "TestWrappedBtc", "BtcUsdFeed": "TestAggregator"}
-
-
 def execute(
     steps: list[Step], backend: DeployBackend, admin: str, stablecoin: str | None
 ) -> dict[str, DeployedContract]:
     """Runs the plan; a given `stablecoin` is recorded (not deployed) and inspected before anything else."""
     state = PlanState(admin)
+    artifacts = {step.name: step.artifact for step in steps}  # a call's target is a record the plan deployed
     records: dict[str, DeployedContract] = {}
     if stablecoin is not None:
         state.coin = backend.inspect(stablecoin)
@@ -128,5 +126,5 @@ def execute(
         if step.name == "Stablecoin":
             state.coin = backend.inspect(records[step.name].address)
         for target, function, args in step.calls:
-            backend.call(ARTIFACT_OF_RECORD.get(target, target), state[target], function, args(state))
+            backend.call(artifacts[target], state[target], function, args(state))
     return records
