@@ -76,8 +76,10 @@ def test_a_miner_finances_gpus_with_btc_and_is_liquidated_when_btc_falls(
     pledged = 10 * BTC
     assert b.borrowed == 400_000 * USDC, "two thirds of 10 BTC at 60,000"
     assert b.health_after_drop < WAD < b.health_at_borrow
-    # the close factor's half of the debt (a few seconds of interest on top), for BTC worth it plus 5 % at 48,000
-    assert b.borrowed // 2 <= b.repaid <= b.borrowed // 2 + 100
+    # the close factor's half of the debt as it stood in the liquidation's block (rounded up, so what is left is
+    # the other half to the unit), for BTC worth it plus 5 % at 48,000; the test's seconds of interest are tiny
+    assert b.debt_after in (b.repaid - 1, b.repaid), (b.repaid, b.debt_after)
+    assert b.borrowed // 2 <= b.repaid < b.borrowed // 2 + b.borrowed // 10_000
     assert b.seized == b.repaid * 10_500 * BTC // (48_000 * USDC * 10_000)
     assert b.bad_debt == 0
     assert protocol.wbtc.functions.balanceOf(actors.liquidator.address).call() == b.seized

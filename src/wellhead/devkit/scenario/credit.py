@@ -101,4 +101,5 @@ class CreditActions(ScenarioBase):
         receipt = self.send(liquidator, btc.functions.liquidate(miner.address, 2**256 - 1, liquidator.address))
         ev = btc.events.Liquidated().process_receipt(receipt, errors=DISCARD)[0]["args"]
         b.repaid, b.seized, b.bad_debt = ev["repaid"], ev["seized"], ev["badDebt"]
+        b.debt_after = btc.functions.debtOf(miner.address).call(block_identifier=receipt["blockNumber"])
         b.health_after = btc.functions.healthFactor(miner.address).call()

@@ -69,6 +69,7 @@ class BtcOutcome:
     repaid: int = 0
     seized: int = 0  # satoshi
     bad_debt: int = 0
+    debt_after: int = 0  # what the miner still owes, read in the liquidation's own block
     health_after: int = 0
 
 
