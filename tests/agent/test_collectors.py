@@ -11,46 +11,68 @@ import pytest
 
 from tests.support.peers import RedfishBmc, SunSpecMeter, TextServer, dcgm_text
 from wellhead.agent.collectors import GPU_COLLECTORS, CollectorError, collector_factory
-from wellhead.agent.collectors.dcgm import DcgmCollector
+from wellhead.agent.collectors.dcgm import POWER, XID, DcgmCollector, parse_dcgm
 from wellhead.agent.collectors.nvml import NvmlCollector
 from wellhead.agent.collectors.redfish import RedfishCollector
 from wellhead.agent.collectors.sunspec import SunSpecMeterCollector
 from wellhead.agent.config import DcgmConfig, SunSpecConfig
 from wellhead.agent.counters import CounterTracker
-from wellhead.agent.samples import HEALTHY, MISSING, UNHEALTHY
+from wellhead.agent.inventory import Inventory
+from wellhead.agent.samples import HEALTHY, MISSING, UNHEALTHY, GpuTick
 from wellhead.agent.terms import SiteTerms
 from wellhead.core.errors import ConfigError
 
 
 # ---------------------------------------------------------------- DCGM exporter
+def by_uuid(tick: GpuTick) -> dict[str, tuple[float, int, int]]:
+    return {u: (float(tick.power_w[i]), int(tick.energy_mj[i]), int(tick.health[i])) for i, u in enumerate(tick.uuids)}
+
+
 def test_dcgm_scrape_health_energy_and_sentinels() -> None:
     server = TextServer(dcgm_text([1_000, 2_000, 9223372036854775794, 4_000], xid=[0, 79, 0, 0]))
+    collector = DcgmCollector(targets=[server.url])
     try:
-        tick = DcgmCollector(url=server.url, gpus=5).collect(0).gpus
-        assert tick is not None
-        assert list(tick.energy_mj[:4]) == [1_000, 2_000, -1, 4_000]  # "not supported" is missing, not a number
-        assert list(tick.health) == [HEALTHY, UNHEALTHY, HEALTHY, HEALTHY, MISSING]  # XID 79; GPU 4 absent
+        tick = collector.collect(0).gpus
+        assert tick is not None and tick.uuids == ["GPU-0000", "GPU-0001", "GPU-0002", "GPU-0003"]
+        assert list(tick.energy_mj) == [1_000, 2_000, -1, 4_000]  # "not supported" is missing, not a number
+        assert list(tick.health) == [HEALTHY, UNHEALTHY, HEALTHY, HEALTHY]  # XID 79
         # newer exporters spell the label `hostname`; filtering by host works with either
         server.body = dcgm_text([1, 2], hostname_label="hostname")
-        tick = DcgmCollector(url=server.url, gpus=2, hostname="node1").collect(0).gpus
-        assert tick is not None and list(tick.energy_mj) == [1, 2]
-        assert DcgmCollector(url=server.url, gpus=2, hostname="other").collect(0).gpus.missing_count() == 2  # type: ignore[union-attr]
+        tick = DcgmCollector(targets=[server.url], hostname="node1").collect(0).gpus
+        assert tick is not None and by_uuid(tick) == {"GPU-0000": (650.5, 1, HEALTHY), "GPU-0001": (650.5, 2, HEALTHY)}
+        assert DcgmCollector(targets=[server.url], hostname="other").collect(0).gpus.gpus == 0  # type: ignore[union-attr]
     finally:
+        collector.close()
         server.close()
+
+
+def test_dcgm_parses_only_its_fields_strictly() -> None:
+    page = (
+        'DCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="GPU-a"} 5.5\n'
+        'DCGM_FI_DEV_POWER_USAGE_INSTANT{gpu="0",UUID="GPU-a"} not-a-number-but-not-ours\n'
+        'DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION_total{gpu="0",UUID="GPU-a"} 9223372036854775794\n'
+        'DCGM_FI_DEV_XID_ERRORS{gpu="1",Hostname="n"} 3 1700000000000\n'
+        'DCGM_FI_DEV_SM_CLOCK{gpu="0" this family is never parsed\n'
+    )
+    assert parse_dcgm(page) == {"GPU-a": {POWER: 5.5}, "#1": {XID: 3.0}}
+    assert parse_dcgm(page.replace('UUID="GPU-a"', 'uuid="GPU-a"'), uuid_label="uuid")["GPU-a"] == {POWER: 5.5}
+    for bad in ('DCGM_FI_DEV_POWER_USAGE{gpu="0" 1\n', 'DCGM_FI_DEV_POWER_USAGE{gpu="0"} one\n'):
+        with pytest.raises(ValueError):
+            parse_dcgm(bad)
 
 
 def test_dcgm_malformed_or_down_is_a_collector_error() -> None:
     server = TextServer("DCGM_FI_DEV_POWER_USAGE{gpu=0 1\n")
     try:
         with pytest.raises(CollectorError, match="malformed"):
-            DcgmCollector(url=server.url, gpus=1).collect(0)
+            DcgmCollector(targets=[server.url]).collect(0)
         server.status = 503
-        with pytest.raises(CollectorError, match="failed"):
-            DcgmCollector(url=server.url, gpus=1).collect(0)
+        with pytest.raises(CollectorError, match="HTTP 503"):
+            DcgmCollector(targets=[server.url]).collect(0)
     finally:
         server.close()
-    with pytest.raises(CollectorError):
-        DcgmCollector(url=server.url, gpus=1, timeout=0.5).collect(0)
+    with pytest.raises(CollectorError, match="all 1 targets"):
+        DcgmCollector(targets=[server.url], deadline=0.5).collect(0)
 
 
 # ---------------------------------------------------------------- Redfish BMC (sushy-static, HTTPS)
@@ -197,9 +219,10 @@ class FakeNvml:
 
 def test_nvml_health_from_xid_ecc_temperature_and_lost_gpus() -> None:
     nv = FakeNvml(5)
-    collector = NvmlCollector(gpus=5, nvml=nv)  # type: ignore[arg-type]
+    collector = NvmlCollector(nvml=nv)  # type: ignore[arg-type]
     tick = collector.collect(0).gpus
     assert tick is not None and list(tick.health) == [HEALTHY] * 5
+    assert tick.uuids == [f"GPU-{i}" for i in range(5)]  # named by UUID: the inventory slots them
     assert collector.identities[2] == {"uuid": "GPU-2", "serial": "S2"}
     nv.events.append(SimpleNamespace(eventType=8, device=1, eventData=79))  # XID 79: fallen off the bus
     nv.ecc[2] = 3
@@ -220,7 +243,7 @@ def test_nvml_without_a_driver_is_a_collector_error() -> None:
     import pynvml
 
     with pytest.raises(CollectorError, match="NVML unavailable"):
-        NvmlCollector(gpus=1, nvml=pynvml).collect(0)
+        NvmlCollector(nvml=pynvml).collect(0)
 
 
 # ---------------------------------------------------------------- counter hygiene
@@ -238,10 +261,13 @@ def test_counters_reset_wraparound_glitch_and_gaps() -> None:
 def test_the_registry_builds_each_configured_collector_with_its_role() -> None:
     terms = SiteTerms(0, 3600, 8, 700, 0, (), 1800, 600, 0, 6)
     mining = SunSpecConfig(type="sunspec", host="127.0.0.1", role="mining")
-    (meter,) = [collector_factory(mining.type)(mining, terms)]
+    inventory = Inventory.synthetic_for(8)
+    (meter,) = [collector_factory(mining.type)(mining, terms, inventory)]
     assert isinstance(meter, SunSpecMeterCollector) and meter.role == "mining" and meter.name == "sunspec-mining"
-    dcgm = collector_factory("dcgm")(DcgmConfig(type="dcgm", url="http://127.0.0.1:1/metrics"), terms)
-    assert isinstance(dcgm, DcgmCollector) and dcgm.gpus == 8
+    config = DcgmConfig(type="dcgm", url="127.0.0.1:1", targets=["http://10.0.0.2:9400/metrics"])
+    dcgm = collector_factory("dcgm")(config, terms, inventory)
+    assert isinstance(dcgm, DcgmCollector)
+    assert list(dcgm.targets) == ["http://127.0.0.1:1/metrics", "http://10.0.0.2:9400/metrics"]
     assert {"dcgm", "nvml"} <= GPU_COLLECTORS and "sunspec" not in GPU_COLLECTORS
     with pytest.raises(ConfigError, match="no collector of type 'lidar'"):
         collector_factory("lidar")

@@ -90,7 +90,7 @@ def test_bad_config_fails_with_one_line_naming_the_field(tmp_path: Path) -> None
     cases: list[tuple[dict[str, object], str]] = [
         ({"asset_id": 0}, "asset_id"),
         ({"rpc_urls": ["ftp://x"]}, "not an http(s) URL"),
-        ({"collectors": [{"type": "dcgm"}]}, "collectors.0.dcgm.url"),
+        ({"collectors": [{"type": "dcgm"}]}, "collectors.0.dcgm"),
         ({"collectors": [{"type": "sunspec", "host": "m", "port": 70000}]}, "collectors.0.sunspec.port"),
         ({"mode": "checker"}, "site_peer"),
         ({"signer": {}}, "signer"),
@@ -122,8 +122,9 @@ def test_metrics_scraped_over_http(env: AgentEnv) -> None:
         0,
         collectors=[
             {"type": "simulated", "seed": 11, "fault_rate": 0.2, "dark_rate": 0.0},
-            {"type": "dcgm", "url": "http://127.0.0.1:9/metrics", "timeout": 0.2},
+            {"type": "dcgm", "url": "http://127.0.0.1:9/metrics", "deadline": 0.2},
         ],
+        inventory=[f"GPU-{g:04d}" for g in range(8)],
     )
     agent.server.start()
     env.warp_to(env.epoch_end(0) + 10)
@@ -167,7 +168,9 @@ def test_counter_going_backwards_is_unproven_and_counted(env: AgentEnv) -> None:
     from tests.support.peers import TextServer, dcgm_text
 
     server = TextServer(dcgm_text([10**12] * 8))  # ~ a month of a GPU, in mJ
-    agent = env.agent(0, collectors=[{"type": "dcgm", "url": server.url + "/metrics"}])
+    agent = env.agent(
+        0, collectors=[{"type": "dcgm", "url": server.url + "/metrics"}], inventory=[f"GPU-{g:04d}" for g in range(8)]
+    )
     try:
         env.warp_to(env.epoch_end(0) - 30)
         agent.step()  # a first reading

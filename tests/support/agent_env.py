@@ -140,6 +140,7 @@ def make_env(
     state_file: Path | None = None,
     signer0: str | None = None,
     unstaked: tuple[int, ...] = (),
+    gpus: int = GPUS,
 ) -> AgentEnv:
     """An asset of `attestors` staked attestors tolerating `fault_tolerance` faulty ones. `state_file`: anvil
     keeps its state there across restarts; `signer0`: attestor 0's address when its key lives elsewhere (an
@@ -171,7 +172,7 @@ def make_env(
         {
             "siteId": b"TEST-SITE".ljust(32, b"\0"),
             "gpuClass": b"H100-SXM".ljust(32, b"\0"),
-            "gpuCount": GPUS,
+            "gpuCount": gpus,
             "maxWattsPerGpu": 700,
             "epochLength": EPOCH,
             "operatorFeeBps": 1_000,

@@ -75,34 +75,39 @@ def dcgm_text(
     return "\n".join(lines) + "\n"
 
 
+def self_signed_cert(cert: Path, key: Path) -> None:
+    """A one-day certificate for 127.0.0.1 (its own CA) made by openssl."""
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
 class RedfishBmc:
     """sushy-static serving a Redfish tree from a folder over HTTPS; `set` rewrites readings live."""
 
     def __init__(self, root: Path) -> None:
         self.root = root / "mockup"
         self.cert, self.key = root / "bmc.pem", root / "bmc-key.pem"
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                str(self.key),
-                "-out",
-                str(self.cert),
-                "-days",
-                "1",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        self_signed_cert(self.cert, self.key)
         self.write("", {"@odata.id": "/redfish/v1", "Chassis": {"@odata.id": "/redfish/v1/Chassis"}})
         self.set(power_w=4_200.0, energy_kwh=1_000.0)
         self.port = free_port()

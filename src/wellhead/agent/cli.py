@@ -25,6 +25,9 @@ def add_agent_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     run.set_defaults(func=_command("cmd_run"))
     check = agent_sub.add_parser("check-config", help="validate a config and its keys, print a summary")
     check.add_argument("--config", required=True)
+    check.add_argument(
+        "--offline", action="store_true", help="skip the online checks (deployment, RPC chain id, asset, inventory)"
+    )
     check.set_defaults(func=_command("cmd_check_config"))
     ks = agent_sub.add_parser("keystore", help="create a v3 keystore for the agent")
     ks.add_argument("--out", required=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 from pathlib import Path
@@ -60,17 +61,23 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     settings = load_settings(Path(args.config))
     open_sources(settings.green.grid_feed, settings.mining.earnings_file)
     signer, submitter = build_signers(settings)
-    print(
-        json.dumps(
-            {
-                "mode": settings.mode,
-                "asset_id": settings.asset_id,
-                "signer": signer.address,
-                "submitter": submitter.address,
-                "collectors": [c.type for c in settings.collectors],
-            }
-        )
-    )
+    summary: dict[str, object] = {
+        "mode": settings.mode,
+        "asset_id": settings.asset_id,
+        "signer": signer.address,
+        "submitter": submitter.address,
+        "collectors": [c.type for c in settings.collectors],
+    }
+    if not args.offline:
+        from wellhead.agent.preflight import check_online
+
+        logging.getLogger("wellhead").setLevel(logging.ERROR)  # the failover's warnings: the error line says it
+
+        online = check_online(settings)
+        if signer.address not in online.pop("attestor_addresses"):
+            raise ConfigError(f"the signer {signer.address} is not an attestor of asset {settings.asset_id}")
+        summary.update(online)
+    print(json.dumps(summary))
     return 0
 
 

@@ -33,10 +33,52 @@ class SimulatedConfig(_Strict):
 
 
 class DcgmConfig(_Strict):
+    """DCGM exporters scraped directly: every node's exporter in one collector, read concurrently."""
+
     type: Literal["dcgm"]
-    url: str
-    hostname: str | None = None
-    timeout: float = Field(default=3.0, gt=0)
+    url: str | None = None  # one exporter (a URL, or host:port for http://host:port/metrics)
+    targets: list[str] = []  # many
+    targets_file: Path | None = None  # or a YAML list / Prometheus file_sd file of them
+    hostname: str | None = None  # keep only this Hostname's series (an exporter serving several hosts)
+    uuid_label: str = "UUID"
+    deadline: float = Field(default=5.0, gt=0)  # for the whole pass, below the sample interval
+    max_in_flight: int = Field(default=256, ge=1, le=4_096)
+    ca_file: Path | None = None  # for exporters served over TLS by a private CA
+
+    @model_validator(mode="after")
+    def _some_target(self) -> DcgmConfig:
+        if not (self.url or self.targets or self.targets_file):
+            raise ValueError("give url, targets or targets_file")
+        return self
+
+
+class BasicAuthConfig(_Strict):
+    username: str = Field(min_length=1)
+    password_file: Path
+
+
+class PrometheusConfig(_Strict):
+    """The site's Prometheus (or a PromQL-compatible store) that scrapes its DCGM exporters."""
+
+    type: Literal["prometheus"]
+    url: str  # base URL, e.g. https://prometheus.site:9090
+    selector: str = ""  # extra label matchers for every query, e.g. cluster="dc1"
+    uuid_label: str = "UUID"
+    max_age: float | None = Field(default=None, gt=0)  # older data is missing; default: the sample interval
+    deadline: float = Field(default=5.0, gt=0)
+    bearer_token_file: Path | None = None
+    basic_auth: BasicAuthConfig | None = None
+    ca_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _checked(self) -> PrometheusConfig:
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"url: {self.url!r} is not an http(s) URL")
+        if self.bearer_token_file is not None and self.basic_auth is not None:
+            raise ValueError("give bearer_token_file or basic_auth, not both")
+        if "{" in self.selector or "}" in self.selector:
+            raise ValueError('selector: label matchers only, without braces (e.g. cluster="dc1")')
+        return self
 
 
 class RedfishConfig(_Strict):
@@ -64,7 +106,8 @@ class NvmlConfig(_Strict):
 
 
 CollectorConfig = Annotated[
-    SimulatedConfig | DcgmConfig | RedfishConfig | SunSpecConfig | NvmlConfig, Field(discriminator="type")
+    SimulatedConfig | DcgmConfig | PrometheusConfig | RedfishConfig | SunSpecConfig | NvmlConfig,
+    Field(discriminator="type"),
 ]
 
 
@@ -147,6 +190,12 @@ class OpenAdrConfig(_Strict):
     curtail_power_cap_watts: int | None = Field(default=None, gt=0)  # NVML power limit inside each event
 
 
+class GpuIdentityConfig(_Strict):
+    uuid: str = Field(min_length=1)
+    serial: str | None = None
+    node: str | None = None
+
+
 class AgentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WELLHEAD_AGENT_", env_nested_delimiter="__", extra="forbid")
     yaml_path: ClassVar[Path | None] = None
@@ -179,6 +228,9 @@ class AgentSettings(BaseSettings):
     mining: MiningConfig = MiningConfig()
     openadr: OpenAdrConfig | None = None
     collectors: list[CollectorConfig] = Field(min_length=1)
+    # the asset's GPUs in slot order, by UUID: inline, or a YAML file of the same list (see wellhead.agent.inventory)
+    inventory: list[str | GpuIdentityConfig] | None = None
+    inventory_file: Path | None = None
 
     @property
     def evidence_dir(self) -> Path:
@@ -194,6 +246,20 @@ class AgentSettings(BaseSettings):
             raise ValueError("site_peer: a checker needs the site agent's URL")
         if self.submitter is None and self.signer.keystore is None:
             raise ValueError("submitter: an HSM signer needs a keystore that pays gas")
+        if self.inventory is not None and self.inventory_file is not None:
+            raise ValueError("inventory: give the GPUs inline or in inventory_file, not both")
+        for c in self.collectors:
+            if isinstance(c, PrometheusConfig) and c.max_age is None:
+                c.max_age = float(self.sample_interval)
+            deadline = getattr(c, "deadline", None)
+            if deadline is not None and deadline >= self.sample_interval:
+                raise ValueError(
+                    f"collectors: a {c.type} deadline of {deadline} s must be below the sample interval "
+                    f"({self.sample_interval} s)"
+                )
+        low, high = self.pue_band
+        if not 1.0 <= low < high:
+            raise ValueError(f"pue_band: ({low}, {high}) is not a band of at least 1.0, low to high")
         return self
 
     @classmethod

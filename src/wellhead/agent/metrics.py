@@ -9,16 +9,7 @@ class AgentMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.samples = Counter("wellhead_agent_samples", "Readings taken, per collector", ["collector"], registry=r)
-        self.missing = Counter(
-            "wellhead_agent_samples_missing",
-            "Readings missing or rejected (peer down, malformed, exception, counter glitch), per collector",
-            ["collector"],
-            registry=r,
-        )
-        self.collector_errors = Counter(
-            "wellhead_agent_collector_errors", "Collector failures, per collector", ["collector"], registry=r
-        )
+        self._sampling(r)
         self.last_reported_epoch = Gauge(
             "wellhead_agent_last_reported_epoch", "Last epoch whose report is confirmed on chain", registry=r
         )
@@ -55,5 +46,36 @@ class AgentMetrics:
             "Time one pass of a phase of the loop took, per phase",
             ["phase"],
             buckets=(0.001, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )
+
+    def _sampling(self, r: CollectorRegistry) -> None:
+        """What the sampler counts: readings, what is missing, and why."""
+        self.samples = Counter("wellhead_agent_samples", "Readings taken, per collector", ["collector"], registry=r)
+        self.missing = Counter(
+            "wellhead_agent_samples_missing",
+            "Readings missing or rejected (peer down, malformed, exception, counter glitch), per collector",
+            ["collector"],
+            registry=r,
+        )
+        self.collector_errors = Counter(
+            "wellhead_agent_collector_errors", "Collector failures, per collector", ["collector"], registry=r
+        )
+        self.inventory_errors = Counter(
+            "wellhead_agent_inventory_errors",
+            "GPU readings dropped because their UUID is not in the inventory (unknown), was read twice by one "
+            "collector (duplicate) or is absent (no_uuid), per collector",
+            ["collector", "kind"],
+            registry=r,
+        )
+        self.gpus_unattributed = Gauge(
+            "wellhead_agent_gpus_unattributed",
+            "Inventory GPUs no collector read in the last sample (unproven time)",
+            registry=r,
+        )
+        self.target_failures = Counter(
+            "wellhead_agent_target_failures",
+            "Scrape targets or queries of a collector that failed or missed the pass deadline, per collector",
+            ["collector"],
             registry=r,
         )

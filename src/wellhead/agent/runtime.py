@@ -27,6 +27,7 @@ from wellhead.agent.collectors.nvml import NvmlPowerCap
 from wellhead.agent.config import AgentSettings
 from wellhead.agent.green import open_sources
 from wellhead.agent.grid import PowerCapping, start_ven
+from wellhead.agent.inventory import site_inventory
 from wellhead.agent.logs import Warnings
 from wellhead.agent.metrics import AgentMetrics
 from wellhead.agent.openadr import CurtailmentDesk, Ven
@@ -142,8 +143,10 @@ class Agent:
     def _start(self) -> None:
         """Reads the asset's terms and wires the phases (once; an RPC outage leaves it for the next pass)."""
         terms = load_terms(self.pool, self.deployment, self.s.asset_id)
+        inventory = site_inventory(self.s, terms.gpus)
         if not self.collectors:  # once, even if an earlier pass stopped half-way through wiring
-            self.collectors = self._collectors if self._collectors is not None else build_collectors(self.s, terms)
+            injected = self._collectors
+            self.collectors = injected if injected is not None else build_collectors(self.s, terms, inventory)
         if self.store.get("next_epoch") is None:
             first = self.s.first_epoch if self.s.first_epoch is not None else terms.epoch_at(int(self._now()))
             self.store.put("next_epoch", str(first))
@@ -177,6 +180,7 @@ class Agent:
             self.signer,
             self.attestation,
             self.warn,
+            inventory,
         )
         self.phases = self._phases(ctx, reads, Transactor(ctx, self.submitter))
         self.terms = terms

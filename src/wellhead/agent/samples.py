@@ -20,20 +20,23 @@ HealthArray = npt.NDArray[np.int8]
 
 @dataclass
 class GpuTick:
-    """Per-GPU readings of one tick from one collector."""
+    """Per-GPU readings of one tick. From a collector, entry i is the GPU named `uuids[i]` (in whatever order
+    the collector read them); merged into the store, entry i is the inventory's slot i and `uuids` is empty."""
 
     power_w: FloatArray  # NaN: missing
     energy_mj: IntArray  # cumulative counter; -1: missing or "not supported"
     util_pct: IntArray  # -1: missing
     health: HealthArray  # HEALTHY / UNHEALTHY / MISSING
+    uuids: list[str] = field(default_factory=list)  # "" where a series carried no UUID
 
     @classmethod
-    def missing(cls, gpus: int) -> GpuTick:
+    def missing(cls, gpus: int, uuids: list[str] | None = None) -> GpuTick:
         return cls(
             power_w=np.full(gpus, np.nan),
             energy_mj=np.full(gpus, -1, dtype=np.int64),
             util_pct=np.full(gpus, -1, dtype=np.int64),
             health=np.full(gpus, MISSING, dtype=np.int8),
+            uuids=uuids if uuids is not None else [],
         )
 
     @property

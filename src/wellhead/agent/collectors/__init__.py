@@ -5,17 +5,17 @@ counts it in /metrics, and goes on. `replayable` collectors (the simulated site)
 instants, so an agent restarted after a crash backfills what it missed.
 
 Collectors register themselves by kind (`@register_collector("dcgm", gpus=True)` on a factory taking the
-collector's config and the asset's terms), the way node_exporter's collectors do: adding one touches its own
-module and its config model. The registry imports `wellhead.agent.collectors.<kind>`, or the module a
-`wellhead.collectors` entry point of that name names (the devkit's simulated site, a third party's collector),
-only when a config names that kind, so an agent never loads a driver it does not use.
+collector's config, the asset's terms and its GPU inventory), the way node_exporter's collectors do: adding
+one touches its own module and its config model. The registry imports `wellhead.agent.collectors.<kind>`,
+or the module a `wellhead.collectors` entry point of that name names (the devkit's simulated site, a third
+party's collector), only when a config names that kind, so an agent never loads a driver it does not use.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
@@ -24,6 +24,7 @@ from wellhead.core.errors import ConfigError, WellheadError
 
 if TYPE_CHECKING:
     from wellhead.agent.config import AgentSettings
+    from wellhead.agent.inventory import Inventory
     from wellhead.agent.terms import SiteTerms
 
 
@@ -37,6 +38,7 @@ class Reading:
     meter: MeterTick | None = None
     mining: MeterTick | None = None
     generator: MeterTick | None = None
+    failed_targets: list[str] = field(default_factory=list)  # "<target>: <why>" for each peer that gave nothing
 
 
 MeterRole = Literal["facility", "mining", "generator"]
@@ -60,20 +62,25 @@ class Collector(Protocol):
     def close(self) -> None: ...
 
 
-Factory = Callable[[Any, "SiteTerms"], Collector]
+Factory = Callable[[Any, "SiteTerms", "Inventory"], Collector]
 F = TypeVar("F", bound=Factory)
 _FACTORIES: dict[str, Factory] = {}
 GPU_COLLECTORS: set[str] = set()  # collectors whose readings are per GPU (a failure misses every GPU)
+NAMES_GPUS_ITSELF: set[str] = set()  # GPU collectors that report the inventory's own names (a simulated site)
 ENTRY_POINTS = "wellhead.collectors"  # plug-in collectors: name = the config's type, value = the module
 
 
-def register_collector(kind: str, *, gpus: bool = False) -> Callable[[F], F]:
-    """Registers `factory(config, terms) -> Collector` for the config's `type: kind`."""
+def register_collector(kind: str, *, gpus: bool = False, real_uuids: bool = True) -> Callable[[F], F]:
+    """Registers `factory(config, terms, inventory) -> Collector` for the config's `type: kind`. A GPU
+    collector names each GPU it reads by UUID (`GpuTick.uuids`); one with `real_uuids=False` reports the
+    inventory's names back and so can run without a site inventory."""
 
     def decorate(factory: F) -> F:
         _FACTORIES[kind] = factory
         if gpus:
             GPU_COLLECTORS.add(kind)
+            if not real_uuids:
+                NAMES_GPUS_ITSELF.add(kind)
         return factory
 
     return decorate
@@ -96,6 +103,15 @@ def collector_factory(kind: str) -> Factory:
     return _FACTORIES[kind]
 
 
-def build_collectors(settings: AgentSettings, terms: SiteTerms) -> list[Collector]:
-    """The collectors the settings name, in their order."""
-    return [collector_factory(c.type)(c, terms) for c in settings.collectors]
+def build_collectors(settings: AgentSettings, terms: SiteTerms, inventory: Inventory) -> list[Collector]:
+    """The collectors the settings name, in their order (which is also their precedence: see the sampler).
+    Real GPU collectors need the site's inventory: without one, their UUIDs could not be slotted."""
+    factories = [collector_factory(c.type) for c in settings.collectors]
+    if inventory.synthetic:
+        real = [c.type for c in settings.collectors if c.type in GPU_COLLECTORS and c.type not in NAMES_GPUS_ITSELF]
+        if real:
+            raise ConfigError(
+                f"inventory: the {real[0]} collector names GPUs by UUID; list the asset's {len(inventory)} GPUs "
+                "in `inventory` or `inventory_file`"
+            )
+    return [factory(c, terms, inventory) for factory, c in zip(factories, settings.collectors, strict=True)]

@@ -20,6 +20,7 @@ from wellhead.agent.samples import HEALTHY, MISSING, UNHEALTHY, GpuTick
 
 if TYPE_CHECKING:
     from wellhead.agent.config import NvmlConfig
+    from wellhead.agent.inventory import Inventory
     from wellhead.agent.terms import SiteTerms
 
 
@@ -32,7 +33,8 @@ def _load_pynvml() -> ModuleType:
 
 @dataclass
 class NvmlCollector:
-    gpus: int
+    """Every GPU of this host, named by UUID (the inventory puts each in its slot)."""
+
     slowdown_celsius: int = 87
     nvml: ModuleType | None = None  # injected in tests: the pynvml module boundary
     name: str = "nvml"
@@ -50,9 +52,9 @@ class NvmlCollector:
             count = nv.nvmlDeviceGetCount()
         except nv.NVMLError as exc:
             raise CollectorError(f"NVML unavailable: {exc}") from None
-        if count < self.gpus:
-            raise CollectorError(f"NVML sees {count} GPUs, the site config says {self.gpus}")
-        self._handles = [nv.nvmlDeviceGetHandleByIndex(i) for i in range(self.gpus)]
+        if count == 0:
+            raise CollectorError("NVML sees no GPU on this host")
+        self._handles = [nv.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
         self.identities = []
         for h in self._handles:
             self.identities.append(
@@ -93,7 +95,7 @@ class NvmlCollector:
     def collect(self, ts: int) -> Reading:
         nv = self.nvml if self._handles else self._start()
         assert nv is not None
-        tick = GpuTick.missing(self.gpus)
+        tick = GpuTick.missing(len(self._handles), [ident["uuid"] for ident in self.identities])
         xid = self._xid_gpus(nv)
         for i, h in enumerate(self._handles):
             try:
@@ -153,5 +155,5 @@ class NvmlPowerCap:
 
 
 @register_collector("nvml", gpus=True)
-def from_config(c: NvmlConfig, terms: SiteTerms) -> NvmlCollector:
-    return NvmlCollector(gpus=terms.gpus, slowdown_celsius=c.slowdown_celsius)
+def from_config(c: NvmlConfig, terms: SiteTerms, inventory: Inventory) -> NvmlCollector:
+    return NvmlCollector(slowdown_celsius=c.slowdown_celsius)

@@ -18,6 +18,7 @@ from wellhead.agent.samples import MeterTick
 
 if TYPE_CHECKING:
     from wellhead.agent.config import RedfishConfig
+    from wellhead.agent.inventory import Inventory
     from wellhead.agent.terms import SiteTerms
 
 
@@ -71,7 +72,7 @@ class RedfishCollector:
 
 
 @register_collector("redfish")
-def from_config(c: RedfishConfig, terms: SiteTerms) -> RedfishCollector:
+def from_config(c: RedfishConfig, terms: SiteTerms, inventory: Inventory) -> RedfishCollector:
     """The BMC's password comes from the environment variable the config names, never from the file."""
     return RedfishCollector(
         base_url=c.base_url,

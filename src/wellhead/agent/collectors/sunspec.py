@@ -20,6 +20,7 @@ from wellhead.agent.samples import MeterTick
 
 if TYPE_CHECKING:
     from wellhead.agent.config import SunSpecConfig
+    from wellhead.agent.inventory import Inventory
     from wellhead.agent.terms import SiteTerms
 
 SUNSPEC_BASES = (40000, 0, 50000)
@@ -127,5 +128,5 @@ class SunSpecMeterCollector:
 
 
 @register_collector("sunspec")
-def from_config(c: SunSpecConfig, terms: SiteTerms) -> SunSpecMeterCollector:
+def from_config(c: SunSpecConfig, terms: SiteTerms, inventory: Inventory) -> SunSpecMeterCollector:
     return SunSpecMeterCollector(host=c.host, port=c.port, unit_id=c.unit_id, timeout=c.timeout, role=c.role)

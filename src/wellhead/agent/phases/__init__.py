@@ -12,6 +12,7 @@ from typing import Protocol
 
 from wellhead.agent.attestation import AttestationExchange
 from wellhead.agent.config import AgentSettings
+from wellhead.agent.inventory import Inventory
 from wellhead.agent.metrics import AgentMetrics
 from wellhead.agent.rpc import RpcPool
 from wellhead.agent.signer import ReportSigner
@@ -35,6 +36,7 @@ class AgentContext:
     signer: ReportSigner
     attestation: AttestationExchange
     warn: Warn
+    inventory: Inventory
 
     @property
     def asset_id(self) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from wellhead.agent.collectors import GPU_COLLECTORS, Collector, CollectorError, Reading
 from wellhead.agent.phases import AgentContext
-from wellhead.agent.samples import GpuTick, Tick
+from wellhead.agent.samples import MISSING, GpuTick, Tick
 
 MAX_BACKFILL_EPOCHS = 3
 
@@ -36,8 +38,11 @@ class Sampler:
             ctx.store.add_tick(self.collect(ts))
 
     def collect(self, ts: int) -> Tick:
-        """One tick: the first reading of each kind wins; a failing collector counts its readings missing."""
+        """One tick: every collector read, GPU readings put in their inventory slots (see `_place`), and the
+        first meter reading of each role kept; a failing collector counts its readings missing."""
         tick = Tick(ts=ts)
+        if any(c.name in GPU_COLLECTORS for c in self.collectors):
+            tick.gpus = GpuTick.missing(len(self.ctx.inventory))
         for c in self.collectors:
             try:
                 reading: Reading = c.collect(ts)
@@ -45,7 +50,15 @@ class Sampler:
                 self._failed(c, exc)
                 continue
             self.ctx.metrics.samples.labels(collector=c.name).inc()
-            self._merge(tick, reading, c.name)
+            if reading.failed_targets:
+                self._targets_failed(c.name, reading.failed_targets)
+            if reading.gpus is not None:
+                if tick.gpus is None:
+                    tick.gpus = GpuTick.missing(len(self.ctx.inventory))
+                self._place(tick.gpus, reading.gpus, c.name)
+            self._merge_meters(tick, reading, c.name)
+        if tick.gpus is not None:
+            self.ctx.metrics.gpus_unattributed.set(tick.gpus.missing_count())
         return tick
 
     def _failed(self, c: Collector, exc: CollectorError) -> None:
@@ -54,16 +67,50 @@ class Sampler:
         metrics.missing.labels(collector=c.name).inc(self.ctx.terms.gpus if c.name in GPU_COLLECTORS else 1)
         self.ctx.warn(f"collector:{c.name}", "collector failed; sample marked missing", error=str(exc))
 
-    def _merge(self, tick: Tick, reading: Reading, collector: str) -> None:
+    def _targets_failed(self, collector: str, failed: list[str]) -> None:
+        self.ctx.metrics.target_failures.labels(collector=collector).inc(len(failed))
+        self.ctx.warn(
+            f"targets:{collector}",
+            "targets gave no reading this pass; their GPUs are missing",
+            collector=collector,
+            failed=len(failed),
+            first=failed[0],
+        )
+
+    def _place(self, merged: GpuTick, reading: GpuTick, collector: str) -> None:
+        """Puts a collector's GPU readings into their slots by UUID. The rule when two collectors read the same
+        GPU: the first collector in the config that has a reading for it supplies all of that GPU's values for
+        the tick (one instrument's power, counter and health together, never a mix); later collectors fill
+        only slots still empty, so a second source (a DCGM scrape behind host NVML, a Prometheus behind
+        direct scrapes) covers the GPUs the first one missed. A UUID the inventory does not list, one read
+        twice by the same collector, or a series without a UUID is dropped and counted."""
+        metrics = self.ctx.metrics
+        missing = reading.missing_count()
+        if missing:
+            metrics.missing.labels(collector=collector).inc(missing)
+        uuids = reading.uuids if len(reading.uuids) == reading.gpus else [""] * reading.gpus
+        placed = self.ctx.inventory.slot_map(uuids, collector)
+        for kind, count in placed.errors.items():
+            if count:
+                metrics.inventory_errors.labels(collector=collector, kind=kind).inc(count)
+                self.ctx.warn(
+                    f"inventory:{collector}:{kind}",
+                    "GPU readings dropped: not in the inventory by UUID",
+                    collector=collector,
+                    problem=kind,
+                    count=count,
+                )
+        src = np.nonzero((placed.slots >= 0) & (reading.health != MISSING))[0]
+        dst = placed.slots[src]
+        empty = merged.health[dst] == MISSING
+        src, dst = src[empty], dst[empty]
+        merged.power_w[dst] = reading.power_w[src]
+        merged.energy_mj[dst] = reading.energy_mj[src]
+        merged.util_pct[dst] = reading.util_pct[src]
+        merged.health[dst] = reading.health[src]
+
+    def _merge_meters(self, tick: Tick, reading: Reading, collector: str) -> None:
         missing = self.ctx.metrics.missing.labels(collector=collector)
-        if reading.gpus is not None:
-            gpus = reading.gpus
-            if gpus.gpus != self.ctx.terms.gpus:
-                gpus = resized(gpus, self.ctx.terms.gpus)
-            if gpus.missing_count():
-                missing.inc(gpus.missing_count())
-            if tick.gpus is None:
-                tick.gpus = gpus
         for role in ("meter", "mining", "generator"):
             meter = getattr(reading, role)
             if meter is not None:
@@ -71,14 +118,3 @@ class Sampler:
                     missing.inc()
                 if getattr(tick, role) is None:
                     setattr(tick, role, meter)
-
-
-def resized(gpus: GpuTick, n: int) -> GpuTick:
-    """`gpus` cut or padded (with missing slots) to the asset's `n` GPUs."""
-    out = GpuTick.missing(n)
-    k = min(n, gpus.gpus)
-    out.power_w[:k] = gpus.power_w[:k]
-    out.energy_mj[:k] = gpus.energy_mj[:k]
-    out.util_pct[:k] = gpus.util_pct[:k]
-    out.health[:k] = gpus.health[:k]
-    return out

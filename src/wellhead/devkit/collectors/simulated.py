@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from wellhead.agent.collectors import Reading, register_collector
+from wellhead.agent.inventory import Inventory
 from wellhead.agent.samples import HEALTHY, MISSING, UNHEALTHY, GpuTick, MeterTick
 
 if TYPE_CHECKING:
@@ -64,10 +65,13 @@ class SimulatedSite:
     mining_kw: float = 0.0
     solar_kw: float = 0.0
     curtail_schedule: Path | None = None
+    uuids: list[str] = field(default_factory=list)  # the GPUs' names, in slot order (the site's inventory)
     replayable: bool = True
     _schedule: tuple[float, list[tuple[int, int, int]]] = field(default=(-1.0, []), repr=False)
 
     def __post_init__(self) -> None:
+        if not self.uuids:
+            self.uuids = Inventory.synthetic_for(self.gpus).uuids
         idx = np.arange(self.gpus)
         self._phase = np.array([_unit(self.seed, 1, int(i)) for i in idx]) * self.reset_days * DAY
         self._load_offset = np.array([_unit(self.seed, 2, int(i)) for i in idx]) * 0.1
@@ -182,7 +186,9 @@ class SimulatedSite:
         power = np.where(dark, np.nan, power)
         energy_mj[dark] = -1
         util[dark] = -1
-        gpus = GpuTick(power_w=power.astype(np.float64), energy_mj=energy_mj, util_pct=util, health=health)
+        gpus = GpuTick(
+            power_w=power.astype(np.float64), energy_mj=energy_mj, util_pct=util, health=health, uuids=self.uuids
+        )
         total_j = float((self._energy_j(ts) - shed_j).sum())
         mining_j = self._mining_j(ts) - self._mining_shed_j(float(ts))
         meter_wh = int((total_j * self.pue + mining_j + self.base_load_w * (ts - T0)) / 3600) % 2**32
@@ -201,9 +207,10 @@ class SimulatedSite:
         pass
 
 
-@register_collector("simulated", gpus=True)
-def from_config(c: SimulatedConfig, terms: SiteTerms) -> SimulatedSite:
+@register_collector("simulated", gpus=True, real_uuids=False)
+def from_config(c: SimulatedConfig, terms: SiteTerms, inventory: Inventory) -> SimulatedSite:
     return SimulatedSite(
+        uuids=inventory.uuids,
         seed=c.seed,
         gpus=terms.gpus,
         max_watts=terms.max_watts,
