@@ -49,7 +49,8 @@ def make_samples(directory: Path) -> None:
 
 
 def run_mode(mode: str, directory: Path) -> dict[str, float]:
-    from wellhead.agent.aggregate import EpochWindow, aggregate, write_evidence
+    from wellhead.agent.aggregate import EpochWindow, aggregate
+    from wellhead.agent.evidence import write_evidence
     from wellhead.agent.samples import GpuTick, MeterTick, Tick
     from wellhead.agent.store import AgentStore
 

@@ -154,16 +154,16 @@ def test_agent_demo_settles_an_openadr_event(
     assert intr["refund"] > intr["prepaid"] // 4, "epoch 4 unproven and a quarter of epoch 2 not charged"
     assert result.credit.seized > 0, "the borrower was liquidated"
     # the curtail command shed the miners and 16 GPUs: the site agent measured it from the facility meter
-    from wellhead.agent.aggregate import read_manifest
+    from wellhead.agent.evidence import read_manifest
 
     manifests = [read_manifest(p) for p in (tmp_path / "agents" / "agent0" / "evidence").glob("*.npz")]
-    epoch2 = next(m for m in manifests if m["window"]["epoch"] == 2)  # type: ignore[index]
+    epoch2 = next(m for m in manifests if m["window"]["epoch"] == 2)
     (shed,) = cast(list[dict[str, Any]], epoch2["curtailment"])
     assert shed["measured"] and shed["shed_bps"] > 3_000, shed  # miners off, 16 of 64 GPUs idle: ~46 %
     # hybrid: the miners' energy and the pool's earnings reach the report; green: PPA + certificates + feed
     by_report = {r.epoch: r for r in result.energy}
     assert all(by_report[e].mining_wh > 0 and by_report[e].mining_revenue > 0 for e in (1, 2, 3))
     assert by_report[2].mining_wh < by_report[1].mining_wh, "the miners stopped for the event"
-    green = next(m for m in manifests if m["window"]["epoch"] == 1)["green"]  # type: ignore[index]
-    assert len(green["certificates"]) == 2 and green["certificate_wh"] == 50_000  # type: ignore[index]
+    green = next(m for m in manifests if m["window"]["epoch"] == 1)["green"]
+    assert len(green["certificates"]) == 2 and green["certificate_wh"] == 50_000
     assert by_report[1].renewable_bps > 0 and by_report[1].certificates == 2

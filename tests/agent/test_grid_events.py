@@ -230,7 +230,7 @@ def test_curtailment_shows_on_the_modbus_meter_and_the_agent_measures_it(env: Ag
 
     from tests.agent.test_checker import HONEST
     from tests.support.peers import SunSpecMeter
-    from wellhead.agent.aggregate import read_manifest
+    from wellhead.agent.evidence import read_manifest
 
     marker = certs.parent / "curtailing.json"
     command = [sys.executable, "-c", _WRITE_WINDOW, str(marker)]
@@ -257,7 +257,7 @@ def test_curtailment_shows_on_the_modbus_meter_and_the_agent_measures_it(env: Ag
         vtn.close()
         meter.close()
     manifests = [read_manifest(p) for p in (site.evidence_dir).glob("*.npz")]
-    epoch1 = next(m for m in manifests if m["window"]["epoch"] == 1)  # type: ignore[index]
+    epoch1 = next(m for m in manifests if m["window"]["epoch"] == 1)
     (shed,) = cast(list[dict[str, Any]], epoch1["curtailment"])
     assert shed["event"] == "ercot-vtn/EEA-9" and shed["measured"], shed
     assert 7_500 <= shed["shed_bps"] <= 8_500, shed  # 200 kW -> 40 kW: 80 % shed

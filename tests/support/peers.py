@@ -214,3 +214,31 @@ def _wait_port(port: int, timeout: float = 10.0) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"nothing listens on {port}")
+
+
+class S3Server:
+    """moto's S3-compatible server on a loopback port, with one bucket; boto3 talks to it over HTTP."""
+
+    def __init__(self, bucket: str = "wellhead-evidence") -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.port = free_port()
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.bucket = bucket
+        self.client().create_bucket(Bucket=bucket)
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+        )
+
+    def keys(self) -> list[str]:
+        listed = self.client().list_objects_v2(Bucket=self.bucket)
+        return sorted(o["Key"] for o in listed.get("Contents", []))
+
+    def close(self) -> None:
+        self.server.stop()

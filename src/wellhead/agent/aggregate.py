@@ -8,12 +8,8 @@ delta from the last tick before the epoch to the first inside it belongs to the 
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -188,53 +184,6 @@ def _checked_energy(
         if not (low * 1000 <= pue <= high * 1000):
             flags.append(f"PUE {pue / 1000:.3f} outside the plausible band {low}-{high}")
     return gpu_wh, facility_wh, pue, flags
-
-
-def write_evidence(agg: Aggregation, window: EpochWindow, directory: Path, extra: dict[str, object]) -> bytes:
-    """Writes the evidence file (numpy .npz: the raw per-slot arrays and a JSON manifest), named by its
-    sha-256, and returns the digest: the report's evidence hash."""
-    manifest = {
-        "format": "wellhead-evidence/1",
-        "window": asdict(window),
-        "measurement": agg.measurement.summary(),
-        "arrays": {
-            "ts": "slot start, unix s",
-            "power_w": "[slot, gpu] W, NaN missing",
-            "energy_mj": "[slot, gpu] cumulative counter, -1 missing",
-            "health": "[slot, gpu] 1 healthy, 0 unhealthy, -1 missing/unproven",
-            "meter_wh": "[slot] facility import counter Wh, -1 missing",
-            "mining_wh": "[slot] Bitcoin miners' feeder counter Wh, -1 missing (hybrid sites)",
-            "generator_wh": "[slot] contracted generator's export counter Wh, -1 missing (PPA)",
-        },
-        **extra,
-    }
-    buffer = io.BytesIO()
-    np.savez_compressed(
-        buffer,
-        manifest=np.frombuffer(json.dumps(manifest, sort_keys=True).encode(), dtype=np.uint8),
-        ts=agg.ts,
-        power_w=agg.power_w,
-        energy_mj=agg.energy_mj,
-        health=agg.health,
-        meter_wh=agg.meter_wh,
-        mining_wh=agg.mining_wh,
-        generator_wh=agg.generator_wh,
-    )
-    data = buffer.getvalue()
-    digest = hashlib.sha256(data).digest()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{digest.hex()}.npz"
-    if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    return digest
-
-
-def read_manifest(path: Path) -> dict[str, object]:
-    with np.load(path) as data:
-        manifest: dict[str, object] = json.loads(bytes(data["manifest"]).decode())
-        return manifest
 
 
 def curtailment_compliance(agg: Aggregation, window: EpochWindow, starts_at: int, ends_at: int) -> dict[str, Any]:

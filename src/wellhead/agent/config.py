@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from wellhead.core.errors import ConfigError
+from wellhead.core.objectstore import S3Location
 
 
 class _Strict(BaseModel):
@@ -196,6 +197,14 @@ class GpuIdentityConfig(_Strict):
     node: str | None = None
 
 
+class EvidenceConfig(_Strict):
+    """Evidence files kept locally (the newest `keep_epochs`, and any whose report may still be challenged)
+    and, with `upload`, copied to object storage first."""
+
+    keep_epochs: int = Field(default=720, ge=1)  # 30 days of hourly epochs
+    upload: S3Location | None = None
+
+
 class AgentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WELLHEAD_AGENT_", env_nested_delimiter="__", extra="forbid")
     yaml_path: ClassVar[Path | None] = None
@@ -231,6 +240,7 @@ class AgentSettings(BaseSettings):
     # the asset's GPUs in slot order, by UUID: inline, or a YAML file of the same list (see wellhead.agent.inventory)
     inventory: list[str | GpuIdentityConfig] | None = None
     inventory_file: Path | None = None
+    evidence: EvidenceConfig = EvidenceConfig()
 
     @property
     def evidence_dir(self) -> Path:

@@ -10,6 +10,7 @@ class AgentMetrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self._sampling(r)
+        self._evidence(r)
         self.last_reported_epoch = Gauge(
             "wellhead_agent_last_reported_epoch", "Last epoch whose report is confirmed on chain", registry=r
         )
@@ -78,4 +79,18 @@ class AgentMetrics:
             "Scrape targets or queries of a collector that failed or missed the pass deadline, per collector",
             ["collector"],
             registry=r,
+        )
+
+    def _evidence(self, r: CollectorRegistry) -> None:
+        self.evidence_uploads = Counter(
+            "wellhead_agent_evidence_uploads", "Evidence files copied to object storage", registry=r
+        )
+        self.evidence_upload_failures = Counter(
+            "wellhead_agent_evidence_upload_failures", "Evidence uploads that failed (retried)", registry=r
+        )
+        self.evidence_pending = Gauge(
+            "wellhead_agent_evidence_pending", "Evidence files not yet in object storage", registry=r
+        )
+        self.evidence_removed = Counter(
+            "wellhead_agent_evidence_removed", "Local evidence files removed past retention", registry=r
         )

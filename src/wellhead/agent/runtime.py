@@ -34,6 +34,7 @@ from wellhead.agent.openadr import CurtailmentDesk, Ven
 from wellhead.agent.phases import AgentContext, Phase
 from wellhead.agent.phases.challenging import Challenger
 from wellhead.agent.phases.epochs import EpochCloser
+from wellhead.agent.phases.evidence import EvidenceKeeper, Uploader
 from wellhead.agent.phases.exchange import Exchange, Observing
 from wellhead.agent.phases.sampling import Sampler
 from wellhead.agent.phases.submitting import Submitter
@@ -46,6 +47,7 @@ from wellhead.agent.terms import SiteTerms, load_terms
 from wellhead.agent.transactions import Transactor
 from wellhead.chain.deployment import Deployment
 from wellhead.core.errors import RpcUnavailableError, WellheadError
+from wellhead.core.objectstore import EvidenceBucket
 
 log = logging.getLogger("wellhead.agent")
 
@@ -84,6 +86,7 @@ class Agent:
         self.curtailment: CurtailmentDesk | None = None
         self.ven: Ven | None = None
         self.phases: list[Phase] = []
+        self.evidence: EvidenceKeeper | None = None
         self._last_balance = 0.0
         self.stopping = threading.Event()
 
@@ -111,6 +114,8 @@ class Agent:
         if self.ven is not None:
             self.ven.stop()
         self.server.stop()
+        if self.evidence is not None:
+            self.evidence.close()
         for c in self.collectors:
             c.close()
         self.store.close()
@@ -202,6 +207,11 @@ class Agent:
         ]
         if self.s.challenge_on_disagreement:
             phases.append(Challenger(ctx, tx))
+        upload = self.s.evidence.upload
+        self.evidence = EvidenceKeeper(
+            ctx, Uploader(EvidenceBucket(upload), self.s.evidence_dir) if upload is not None else None
+        )
+        phases.append(self.evidence)
         return phases
 
     def _now(self) -> float:

@@ -1,7 +1,7 @@
 """The agent's SQLite outbox: its tables (ticks, reports, observations, proposals, co-signatures, submissions,
-disagreements) and schema version."""
+disagreements, evidence files) and schema version."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ticks (
@@ -35,6 +35,11 @@ CREATE TABLE IF NOT EXISTS submissions (
     tx_hash TEXT PRIMARY KEY, asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, nonce INTEGER NOT NULL,
     sender TEXT NOT NULL, raw TEXT NOT NULL, sent_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS evidence (
+    digest TEXT PRIMARY KEY, epoch INTEGER NOT NULL, epoch_end INTEGER NOT NULL, created_at REAL NOT NULL,
+    uploaded_at REAL, removed_at REAL
+);
+CREATE INDEX IF NOT EXISTS evidence_pending ON evidence (uploaded_at, epoch);
 CREATE TABLE IF NOT EXISTS disagreements (
     asset_id INTEGER NOT NULL, epoch INTEGER NOT NULL, field TEXT NOT NULL,
     ours INTEGER NOT NULL, theirs INTEGER NOT NULL, recorded_at REAL NOT NULL,

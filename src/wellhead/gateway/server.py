@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from wellhead.core.errors import ConfigError
+from wellhead.core.objectstore import S3Location
 from wellhead.gateway.db import DEFAULT_URL
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class GatewaySettings(BaseSettings):
     session_rate_per_minute: int = Field(default=600, ge=1)
     api_key_rate_per_minute: int = Field(default=600, ge=1)
     evidence_dirs: list[Path] = Field(default_factory=list, description="where agents' evidence files are")
+    evidence_s3: S3Location | None = Field(default=None, description="the bucket agents upload evidence to")
     worker_threads: int = Field(default=4, ge=1, le=64, description="threads for the API's blocking work")
     webhook_retry_base: float = Field(default=5.0, gt=0, description="seconds before the first retry")
     webhook_max_attempts: int = Field(default=7, ge=1, le=20)
@@ -74,6 +76,7 @@ class Gateway:
             session_rate=settings.session_rate_per_minute,
             key_rate=settings.api_key_rate_per_minute,
             evidence_dirs=tuple(settings.evidence_dirs),
+            evidence_s3=settings.evidence_s3,
             worker_threads=settings.worker_threads,
             webhook_private_hosts=settings.webhook_allow_private_hosts,
         )

@@ -10,9 +10,9 @@ from wellhead.agent.aggregate import (
     EpochWindow,
     aggregate,
     curtailment_compliance,
-    write_evidence,
 )
 from wellhead.agent.chain_reads import ChainReads
+from wellhead.agent.evidence import write_evidence
 from wellhead.agent.green import GreenInputs, GreenValues, GridFeed, PoolEarnings, green_values
 from wellhead.agent.openadr import CurtailmentDesk, ReceivedEvent, curtailment_in
 from wellhead.agent.phases import AgentContext
@@ -83,7 +83,8 @@ class EpochCloser:
                 # reports name the declaration this agent's VEN made on chain, scoped to the asset and signer
                 grid_event = declaration_id(ctx.asset_id, program_event, ctx.signer.address)
             extra["curtailment"] = self._compliance(agg, window, events)
-        evidence = write_evidence(agg, window, ctx.settings.evidence_dir, extra)
+        evidence = write_evidence(agg, window, ctx.settings.evidence_dir, extra, ctx.inventory.uuids)
+        ctx.store.record_evidence(evidence.hex(), epoch, end)
         values: dict[str, object] = {
             "gridEventId": "0x" + grid_event.hex(),
             "uptimeBps": m.uptime_bps,

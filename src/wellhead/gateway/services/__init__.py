@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from wellhead.chain.deployment import Deployment
+from wellhead.core.objectstore import EvidenceBucket, S3Location
 from wellhead.core.units import use_stablecoin_decimals
 from wellhead.gateway.queries.cache import FragmentCache, ResponseCache
 from wellhead.gateway.services.auth import Auth
@@ -26,6 +27,7 @@ class Services:
     writes: Writes
     relay: Relay
     evidence_dirs: tuple[Path, ...] = field(default_factory=tuple)
+    evidence_bucket: EvidenceBucket | None = None
     responses: ResponseCache = field(default_factory=ResponseCache)
     fragments: FragmentCache = field(default_factory=FragmentCache)
     worker_threads: int = 4
@@ -44,6 +46,7 @@ class Services:
         session_rate: int = 600,
         key_rate: int = 600,
         evidence_dirs: tuple[Path, ...] = (),
+        evidence_s3: S3Location | None = None,
         worker_threads: int = 4,
         webhook_private_hosts: bool = False,
     ) -> Services:
@@ -60,6 +63,7 @@ class Services:
             writes,
             relay,
             evidence_dirs,
+            EvidenceBucket(evidence_s3) if evidence_s3 is not None else None,
             worker_threads=worker_threads,
             webhook_private_hosts=webhook_private_hosts,
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
+from wellhead.core.objectstore import ObjectStoreError
 from wellhead.gateway import db
 from wellhead.gateway.deps import S, Svc
 from wellhead.gateway.problems import Problem
@@ -23,7 +24,8 @@ router = APIRouter(tags=["reports"])
     responses={200: {"content": {"application/octet-stream": {}}, "description": "the evidence file"}},
 )
 def get_evidence(s: S, svc: Svc, evidence_hash: str) -> Response:
-    """The evidence file behind a report's evidence hash, served only if its SHA-256 is that hash."""
+    """The evidence file behind a report's evidence hash, from this gateway's evidence folders or the
+    evidence bucket agents upload to, served only if its SHA-256 is that hash."""
     if not HASH32.match(evidence_hash):
         raise Problem(422, "invalid_hash", "a 32-byte hex hash", "evidence_hash")
     digest = evidence_hash.lower().removeprefix("0x")
@@ -32,19 +34,30 @@ def get_evidence(s: S, svc: Svc, evidence_hash: str) -> Response:
     )
     if known is None:
         raise Problem(404, "evidence_unknown", "no accepted report carries this evidence hash", "evidence_hash")
-    for directory in svc.evidence_dirs:
+    data = _local(svc.evidence_dirs, digest)
+    if data is None and svc.evidence_bucket is not None:
+        try:
+            data = svc.evidence_bucket.get(digest)
+        except ObjectStoreError:
+            raise Problem(
+                503, "evidence_store_unavailable", "the evidence store did not answer; try again", "evidence_hash"
+            ) from None
+    if data is None:
+        raise Problem(
+            404, "evidence_not_available", "the report is known but its file is not on this gateway", "evidence_hash"
+        )
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise Problem(502, "evidence_corrupt", "the stored file does not match its hash: not served", "evidence_hash")
+    return Response(
+        data,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{digest}.npz"', "X-Evidence-SHA256": digest},
+    )
+
+
+def _local(directories: tuple[Path, ...], digest: str) -> bytes | None:
+    for directory in directories:
         path = Path(directory) / f"{digest}.npz"
         if path.is_file():
-            data = path.read_bytes()
-            if hashlib.sha256(data).hexdigest() != digest:
-                raise Problem(
-                    502, "evidence_corrupt", "the stored file does not match its hash: not served", "evidence_hash"
-                )
-            return Response(
-                data,
-                media_type="application/octet-stream",
-                headers={"Content-Disposition": f'attachment; filename="{digest}.npz"', "X-Evidence-SHA256": digest},
-            )
-    raise Problem(
-        404, "evidence_not_available", "the report is known but its file is not on this gateway", "evidence_hash"
-    )
+            return path.read_bytes()
+    return None
