@@ -100,8 +100,9 @@ bench-gateway: setup ## gateway API vs a bare FastAPI endpoint (wrk, 64 connecti
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 	$(PY) scripts/bench_gateway.py
 
-bench-agent: setup ## agent CPU and memory: 10,000 GPUs x 10 s samples x 1 simulated hour, against a decode-only baseline
+bench-agent: setup ## agent CPU and memory at 10,000 GPUs: an hour's aggregation and evidence; sampling 1,250 exporters directly and through Prometheus, beside parse-only baselines
 	$(PY) scripts/bench_agent.py
+	$(PY) scripts/bench_fleet.py
 
 gas-check: setup ## fail if any action's gas differs from the committed snapshots/gas-core.json
 	$(PY) scripts/gas_report.py --check snapshots/gas-core.json

@@ -20,9 +20,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import tempfile
+import zipfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +47,7 @@ ENCODING = {
 
 def _shuffle(values: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
     """[gpu, slot] values -> [byte, gpu, slot]: like bytes of like values side by side."""
+    values = np.ascontiguousarray(values)
     planes = values.view(np.uint8).reshape(*values.shape, values.dtype.itemsize)
     return np.ascontiguousarray(np.moveaxis(planes, -1, 0))
 
@@ -52,8 +56,26 @@ def _unshuffle(planes: npt.NDArray[np.uint8], dtype: type[np.generic]) -> npt.ND
     return np.ascontiguousarray(np.moveaxis(planes, 0, -1)).view(dtype)[..., 0]
 
 
-def encode_evidence(agg: Aggregation, window: EpochWindow, uuids: list[str], extra: dict[str, object]) -> bytes:
-    """The evidence file's bytes (deterministic for the same inputs)."""
+def _members(agg: Aggregation, manifest: bytes) -> Iterator[tuple[str, npt.NDArray[Any]]]:
+    """The file's arrays, built one at a time: each large temporary is written and dropped before the next."""
+    yield "manifest", np.frombuffer(manifest, dtype=np.uint8)
+    yield "ts", agg.ts
+    power = agg.power_w.T  # [gpu, slot]
+    yield "power_dw", _shuffle(np.where(np.isnan(power), -1, np.clip(np.round(power * 10), 0, 32_767)).astype(np.int16))
+    energy = agg.energy_mj
+    diff = np.empty((energy.shape[1], energy.shape[0]), dtype=np.int64)  # [gpu, slot]
+    diff[:, 0] = energy[0] if len(energy) else 0
+    np.subtract(energy[1:].T, energy[:-1].T, out=diff[:, 1:])
+    yield "energy_mj_diff", _shuffle(diff)
+    del diff
+    yield "health", np.ascontiguousarray(agg.health.T)
+    yield "meter_wh", agg.meter_wh
+    yield "mining_wh", agg.mining_wh
+    yield "generator_wh", agg.generator_wh
+
+
+def _write(out: BinaryIO, agg: Aggregation, window: EpochWindow, uuids: list[str], extra: dict[str, object]) -> None:
+    """The .npz written member by member (what numpy.savez_compressed writes, without holding every array)."""
     manifest = {
         "format": FORMAT,
         "window": asdict(window),
@@ -62,37 +84,41 @@ def encode_evidence(agg: Aggregation, window: EpochWindow, uuids: list[str], ext
         "encoding": ENCODING,
         **extra,
     }
-    power = agg.power_w.T  # [gpu, slot]
-    power_dw = np.where(np.isnan(power), -1, np.clip(np.round(power * 10), 0, 32_767)).astype(np.int16)
-    energy = agg.energy_mj.T
-    energy_diff = np.diff(energy, axis=1, prepend=np.zeros((energy.shape[0], 1), dtype=np.int64))
+    encoded = json.dumps(manifest, sort_keys=True).encode()
+    with zipfile.ZipFile(out, mode="w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        for name, array in _members(agg, encoded):
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))  # no clock in the bytes
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, mode="w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)  # type: ignore[no-untyped-call]
+
+
+def encode_evidence(agg: Aggregation, window: EpochWindow, uuids: list[str], extra: dict[str, object]) -> bytes:
+    """The evidence file's bytes (deterministic for the same inputs)."""
     buffer = io.BytesIO()
-    np.savez_compressed(
-        buffer,
-        manifest=np.frombuffer(json.dumps(manifest, sort_keys=True).encode(), dtype=np.uint8),
-        ts=agg.ts,
-        power_dw=_shuffle(np.ascontiguousarray(power_dw)),
-        energy_mj_diff=_shuffle(np.ascontiguousarray(energy_diff)),
-        health=np.ascontiguousarray(agg.health.T),
-        meter_wh=agg.meter_wh,
-        mining_wh=agg.mining_wh,
-        generator_wh=agg.generator_wh,
-    )
+    _write(buffer, agg, window, uuids, extra)
     return buffer.getvalue()
 
 
 def write_evidence(
     agg: Aggregation, window: EpochWindow, directory: Path, extra: dict[str, object], uuids: list[str] | None = None
 ) -> bytes:
-    """Writes the evidence file, named by its SHA-256, and returns the digest: the report's evidence hash."""
-    data = encode_evidence(agg, window, uuids or [], extra)
-    digest = hashlib.sha256(data).digest()
+    """Writes the evidence file, named by its SHA-256, and returns the digest: the report's evidence hash.
+    Written to a temporary file first and hashed from it, so the compressed bytes are never held twice."""
     directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=directory, suffix=".tmp", delete=False) as tmp:
+        _write(cast(BinaryIO, tmp), agg, window, uuids or [], extra)
+    tmp_path = Path(tmp.name)
+    sha = hashlib.sha256()
+    with tmp_path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            sha.update(chunk)
+    digest = sha.digest()
     path = directory / f"{digest.hex()}.npz"
-    if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+    if path.exists():
+        tmp_path.unlink()
+    else:
+        tmp_path.replace(path)
     return digest
 
 

@@ -136,14 +136,15 @@ class ExporterFleet:
         app.router.add_get("/metrics", self._handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
-        for _ in self.nodes:
+        self._by_port: dict[int, FakeNode] = {}
+        for node in self.nodes:
             site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=512)
             await site.start()
             server = site._server
             assert isinstance(server, asyncio.base_events.Server)
             port = int(server.sockets[0].getsockname()[1])
+            self._by_port[port] = node
             self.ports.append(port)
-        self._by_port = {port: node for port, node in zip(self.ports, self.nodes, strict=True)}
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         sock = request.transport.get_extra_info("sockname") if request.transport else None

@@ -16,6 +16,7 @@ sentinel: it becomes a missing value, never a number.
 
 from __future__ import annotations
 
+import functools
 import re
 import ssl
 from collections.abc import Sequence
@@ -54,11 +55,18 @@ _ANY_LINE = re.compile(r"\nDCGM_FI_DEV_(?:" + _NAMES + r")(?:_total)?(?=[{ \t])"
 # Possessive quantifiers and an unrolled label value keep it linear; with its literal prefix the regex runs
 # at C speed: a 40 KB page costs about 0.15 ms (the full text parser: 10 ms).
 _LABEL_PAIR = r'[a-zA-Z_]\w*="[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"'
-_SAMPLE_LINE = re.compile(
-    r"\nDCGM_FI_DEV_(" + _NAMES + r")(?:_total)?"
-    r"(?:\{((?:" + _LABEL_PAIR + r"(?:," + _LABEL_PAIR + r")*+)?+),?\})?"
-    r"[ \t]+([^ \t\n]+)(?:[ \t]+-?\d+)?[ \t]*(?=\n)"
-)
+
+
+@functools.cache
+def _sample_line(uuid_label: str) -> re.Pattern[str]:
+    """Groups: the field, the UUID (a lookahead into the labels, empty without one), the labels, the value."""
+    uuid = r"(?:(?=(?:[^}\n]*?,)?" + re.escape(uuid_label) + r'="([^"\n]*)"))?'
+    return re.compile(
+        r"\nDCGM_FI_DEV_(" + _NAMES + r")(?:_total)?"
+        r"(?:\{" + uuid + r"((?:" + _LABEL_PAIR + r"(?:," + _LABEL_PAIR + r")*+)?+),?\})?"
+        r"[ \t]+([^ \t\n]+)(?:[ \t]+-?\d+)?[ \t]*(?=\n)"
+    )
+
 
 GpuFields = dict[str, dict[str, float]]  # GPU key (its UUID, or "#<gpu>" without one) -> field -> value
 
@@ -87,12 +95,12 @@ def parse_dcgm(text: str, hostname: str | None = None, uuid_label: str = "UUID")
     needed family is malformed. A series without the UUID label is keyed `#<gpu index>` (it cannot be
     slotted, and is counted as such)."""
     text = "\n" + text + "\n"
-    matches = _SAMPLE_LINE.findall(text)
+    matches = _sample_line(uuid_label).findall(text)
     malformed = len(_ANY_LINE.findall(text)) - len(matches)
     if malformed:
         raise ParseError(f"{malformed} malformed sample lines of the DCGM fields")
     out: GpuFields = {}
-    for name, block, raw in matches:
+    for name, uuid, block, raw in matches:
         if hostname is not None:
             host = _label(block, "Hostname") or _label(block, "hostname")
             if host is not None and host != hostname:
@@ -102,7 +110,7 @@ def parse_dcgm(text: str, hostname: str | None = None, uuid_label: str = "UUID")
         except ValueError:
             raise ParseError(f"bad value {raw[:40]!r} for DCGM_FI_DEV_{name}") from None
         if usable(name, value):
-            key = _label(block, uuid_label) or f"#{_label(block, 'gpu')}"
+            key = uuid or f"#{_label(block, 'gpu')}"
             out.setdefault(key, {})["DCGM_FI_DEV_" + name] = value
     return out
 
