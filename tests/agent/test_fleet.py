@@ -21,7 +21,7 @@ from tests.support.chain import assert_one_line_error, run_cli
 from tests.support.peers import TextServer
 from tests.support.prometheus import PrometheusServer
 from wellhead.agent.collectors import Collector, CollectorError
-from wellhead.agent.collectors.dcgm import DcgmCollector
+from wellhead.agent.collectors.dcgm import DcgmCollector, target_url
 from wellhead.agent.collectors.nvml import NvmlCollector
 from wellhead.agent.collectors.prometheus import PrometheusCollector
 from wellhead.agent.config import AgentSettings
@@ -333,3 +333,35 @@ def test_an_inventory_that_does_not_match_the_asset_stops_the_agent_at_start(env
     agent = env16.agent(0, inventory=[f"GPU-{i}" for i in range(8)])
     with pytest.raises(ConfigError, match="inventory lists 8 GPUs; the asset is registered with 16"):
         agent.step()
+
+
+# ---------------------------------------------------------------- NVML on every host, served as DCGM pages
+def test_hosts_reading_nvml_serve_dcgm_pages_the_agent_scrapes_all_of() -> None:
+    from wellhead.agent.exporter import serve
+
+    hosts = []
+    for node in range(3):
+        nv = FakeNvml(8)
+        nv.nvmlDeviceGetUUID = lambda h, n=node: gpu_uuid(n, h)  # type: ignore[method-assign, misc]
+        nv.lost.add(node)  # each host has lost one GPU: NVML cannot read it
+        hosts.append(serve(NvmlCollector(nvml=nv), "127.0.0.1", 0, hostname=f"host{node}"))  # type: ignore[arg-type]
+    uuids = [gpu_uuid(n, g) for n in range(3) for g in range(8)]
+    inventory = Inventory([GpuIdentity(u) for u in shuffled(uuids)])
+    dcgm = DcgmCollector(targets=[target_url(f"127.0.0.1:{port}") for _server, port in hosts])
+    s, _ = sampler(inventory, [dcgm])
+    try:
+        tick = s.collect(0).gpus
+        assert tick is not None and tick.missing_count() == 3, "24 GPUs on 3 hosts, the 3 lost ones missing"
+        lost = {gpu_uuid(n, n) for n in range(3)}
+        for slot, gpu in enumerate(inventory.gpus):
+            assert (tick.health[slot] == MISSING) == (gpu.uuid in lost), gpu.uuid
+        assert np.nanmax(tick.power_w) == np.nanmin(tick.power_w) == 650.0  # FakeNvml's 650 W, in every slot read
+    finally:
+        dcgm.close()
+        for server, _port in hosts:
+            server.shutdown()  # type: ignore[attr-defined]
+
+
+def test_the_exporter_without_a_driver_is_one_line() -> None:
+    assert_one_line_error(run_cli("agent", "exporter", "--listen", "127.0.0.1:0"), "NVML unavailable")
+    assert_one_line_error(run_cli("agent", "exporter", "--listen", "nowhere"), "give host:port")

@@ -29,6 +29,12 @@ def add_agent_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
         "--offline", action="store_true", help="skip the online checks (deployment, RPC chain id, asset, inventory)"
     )
     check.set_defaults(func=_command("cmd_check_config"))
+    exporter = agent_sub.add_parser(
+        "exporter", help="serve this host's GPUs (NVML) as a DCGM exporter page, for the site agent to scrape"
+    )
+    exporter.add_argument("--listen", default="0.0.0.0:9400", help="host:port (default 0.0.0.0:9400)")
+    exporter.add_argument("--hostname", help="the Hostname label (default: this host's name)")
+    exporter.set_defaults(func=_command("cmd_exporter"))
     ks = agent_sub.add_parser("keystore", help="create a v3 keystore for the agent")
     ks.add_argument("--out", required=True)
     ks.add_argument("--password-file", required=True)

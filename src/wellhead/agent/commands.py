@@ -81,6 +81,32 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_exporter(args: argparse.Namespace) -> int:
+    """Serves NVML readings on --listen until SIGTERM or SIGINT."""
+    import threading
+
+    from wellhead.agent.collectors.nvml import NvmlCollector
+    from wellhead.agent.exporter import serve
+
+    host, _, port = str(args.listen).rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) < 65_536:
+        raise ConfigError(f"--listen {args.listen!r}: give host:port")
+    nvml = NvmlCollector()
+    nvml.collect(0)  # NVML must answer at start: a host without a driver is a clear error, not an empty page
+    try:
+        server, bound = serve(nvml, host, int(port), args.hostname)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {args.listen}: {exc.strerror}") from None
+    print(json.dumps({"listening": f"{host}:{bound}", "gpus": len(nvml.identities)}), flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    stopped.wait()
+    server.shutdown()  # type: ignore[attr-defined]
+    nvml.close()
+    return 0
+
+
 def cmd_keystore(args: argparse.Namespace) -> int:
     """Writes a v3 keystore (scrypt) for a new key, or for the key in --key-env."""
     password = read_secret(args.password_file, None, "password")
