@@ -69,8 +69,9 @@ test-forge: build ## forge unit, fuzz and invariant tests (256 runs x depth 32)
 test-ape: setup ## ape contract tests (its fixtures, anvil through ape-foundry)
 	$(VENV)/bin/ape test tests/ape -o addopts="-p no:cacheprovider"
 
-test-py: setup ## pytest against anvil: EIP-712 vectors, life cycle, bad input, CLI
-	$(PY) -m pytest
+PYTEST_WORKERS ?= 2
+test-py: setup ## pytest against anvil: EIP-712 vectors, life cycle, bad input, CLI (PYTEST_WORKERS processes)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint build check-abi gas-check test-forge test-ape test-py ## everything CI runs (pytest last)
 
