@@ -4,7 +4,9 @@ loopback sockets; duplicates, unknowns and unnamed series dropped and counted; h
 from __future__ import annotations
 
 import json
+import os
 import random
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,14 +23,14 @@ from tests.support.chain import assert_one_line_error, run_cli
 from tests.support.peers import TextServer
 from tests.support.prometheus import PrometheusServer
 from wellhead.agent.collectors import Collector, CollectorError
-from wellhead.agent.collectors.dcgm import DcgmCollector, target_url
+from wellhead.agent.collectors.dcgm import ECC_DBE, POWER, DcgmCollector, DcgmHealth, parse_dcgm, target_url
 from wellhead.agent.collectors.nvml import NvmlCollector
 from wellhead.agent.collectors.prometheus import PrometheusCollector
 from wellhead.agent.config import AgentSettings
 from wellhead.agent.inventory import GpuIdentity, Inventory, load_inventory_file, parse_inventory, site_inventory
 from wellhead.agent.metrics import AgentMetrics
 from wellhead.agent.phases.sampling import Sampler
-from wellhead.agent.samples import HEALTHY, MISSING
+from wellhead.agent.samples import HEALTHY, MISSING, UNHEALTHY
 from wellhead.core.errors import ConfigError
 from wellhead.devkit.dcgm_fleet import ExporterFleet, gpu_uuid
 
@@ -365,3 +367,145 @@ def test_hosts_reading_nvml_serve_dcgm_pages_the_agent_scrapes_all_of() -> None:
 def test_the_exporter_without_a_driver_is_one_line() -> None:
     assert_one_line_error(run_cli("agent", "exporter", "--listen", "127.0.0.1:0"), "NVML unavailable")
     assert_one_line_error(run_cli("agent", "exporter", "--listen", "nowhere"), "give host:port")
+
+
+# ---------------------------------------------------------------- what an exporter may throw at the agent
+GPU_A = 'gpu="0",UUID="GPU-aaaa",Hostname="n1"'
+
+
+def a_page(extra: str = "") -> str:
+    return f"DCGM_FI_DEV_POWER_USAGE{{{GPU_A}}} 500\nDCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{{{GPU_A}}} 1000\n" + extra
+
+
+def test_one_gpu_twice_on_a_page_is_dropped_not_merged() -> None:
+    """A MIG exporter repeats the parent's UUID: the last series winning would hide XID 43 behind a 0."""
+    text = a_page(
+        'DCGM_FI_DEV_XID_ERRORS{gpu="0",UUID="GPU-aaaa"} 43\nDCGM_FI_DEV_XID_ERRORS_total{gpu="7",UUID="GPU-aaaa"} 0\n'
+    )
+    tick = DcgmHealth().tick(parse_dcgm(text))
+    placed = Inventory([GpuIdentity("GPU-aaaa")]).slot_map(tick.uuids)
+    assert placed.duplicate == 1 and list(placed.slots) == [-1, -1]
+
+
+@pytest.mark.parametrize("value", ["-Inf", "+Inf", "-1e30", "NaN"])
+def test_a_value_no_instrument_reads_is_missing_and_never_stops_the_sampler(value: str) -> None:
+    good = TextServer(a_page())
+    bad = TextServer(f'DCGM_FI_DEV_POWER_USAGE{{UUID="GPU-bbbb"}} 1\nDCGM_FI_DEV_GPU_UTIL{{UUID="GPU-bbbb"}} {value}\n'
+                     f'DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{{UUID="GPU-bbbb"}} {value}\n')  # fmt: skip
+    dcgm = DcgmCollector(targets=[good.url + "/metrics", bad.url + "/metrics"], deadline=2)
+    s, _ = sampler(Inventory([GpuIdentity("GPU-aaaa"), GpuIdentity("GPU-bbbb")]), [dcgm])
+    try:
+        tick = s.collect(0).gpus
+        assert tick is not None and tick.health[0] == HEALTHY
+        assert tick.energy_mj[1] == -1 and tick.util_pct[1] == -1, "never a number the GPU did not report"
+    finally:
+        dcgm.close()
+        good.close()
+        bad.close()
+
+
+def test_ecc_growth_is_seen_whatever_case_the_uuid_comes_in() -> None:
+    health = DcgmHealth()
+    health.tick({"GPU-AAAA": {POWER: 500.0, ECC_DBE: 0.0}})
+    assert health.tick({"gpu-aaaa": {POWER: 500.0, ECC_DBE: 5.0}}).health[0] == UNHEALTHY
+
+
+def test_label_values_with_braces_or_commas_keep_the_uuid_and_inject_none() -> None:
+    assert list(parse_dcgm('DCGM_FI_DEV_POWER_USAGE{gpu="0",pod="job-{7}",UUID="GPU-aaaa"} 500\n')) == ["GPU-aaaa"]
+    injected = 'DCGM_FI_DEV_POWER_USAGE{pod="a,UUID=\\"GPU-zzzz\\"",gpu="2"} 3\n'
+    assert list(parse_dcgm(injected)) == ["#2"]
+
+
+def test_bad_targets_and_labels_are_config_errors(tmp_path: Path) -> None:
+    from wellhead.agent.collectors.dcgm import from_config
+    from wellhead.agent.config import DcgmConfig, PrometheusConfig
+
+    terms: Any = SimpleNamespace(gpus=1)
+    with pytest.raises(ConfigError, match="not a URL"):
+        from_config(DcgmConfig(type="dcgm", targets=["node7:99999"]), terms, Inventory.synthetic_for(1))
+    with pytest.raises(ValueError, match="uuid_label"):
+        PrometheusConfig(type="prometheus", url="http://p:9090", uuid_label="UUID) (vector(1)) or max by (UUID")
+
+
+def test_a_compressed_or_oversized_page_is_refused() -> None:
+    import gzip
+
+    server = TextServer(a_page())
+    dcgm = DcgmCollector(targets=[server.url + "/metrics"], deadline=2)
+    try:
+        server.body = a_page("# " + "x" * (3 * 1024 * 1024) + "\n")  # over the 2 MiB page limit
+        with pytest.raises(CollectorError, match="larger than"):
+            dcgm.collect(0)
+        server.body = gzip.compress(a_page().encode())
+        server.headers["Content-Encoding"] = "gzip"  # though the agent asked for identity
+        with pytest.raises(CollectorError, match="compressed"):
+            dcgm.collect(0)
+    finally:
+        dcgm.close()
+        server.close()
+
+
+def test_a_prometheus_answering_a_byte_at_a_time_costs_one_deadline() -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Drip(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = b'{"status":"success","data":{"resultType":"vector","result":[]}}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for b in body[:40]:
+                try:
+                    self.wfile.write(bytes([b]))
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.1)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    collector = PrometheusCollector(url=f"http://127.0.0.1:{httpd.server_address[1]}", timeout=0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(CollectorError, match="deadline"):
+            collector.collect(0)
+        assert time.monotonic() - started < 1.5, "a 4 s drip held the pass"
+    finally:
+        collector.close()
+        httpd.shutdown()
+
+
+def test_fetchers_release_their_sockets() -> None:
+    from wellhead.agent.collectors.scrape import ConcurrentFetcher
+
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        fetcher = ConcurrentFetcher()
+        fetcher.fetch_all([], lambda url, body: body, 1.0)
+        fetcher.close()
+    assert len(os.listdir("/proc/self/fd")) - before < 5
+
+
+def test_the_exporter_serves_state_so_a_second_scraper_steals_nothing() -> None:
+    import urllib.request
+
+    from wellhead.agent.exporter import serve
+
+    nv = FakeNvml(2)
+    server, port = serve(NvmlCollector(nvml=nv), "127.0.0.1", 0, hostname="h")  # type: ignore[arg-type]
+    url = f"http://127.0.0.1:{port}/metrics"
+    agent = DcgmCollector(targets=[url], deadline=3)
+    try:
+        agent.collect(0)
+        nv.events.append(SimpleNamespace(eventType=8, device=1, eventData=79))  # XID 79 on GPU 1
+        nv.ecc[0] = 4  # double-bit ECC errors on GPU 0
+        urllib.request.urlopen(url, timeout=5).read()  # the site's Prometheus scrapes the same exporter first
+        tick = agent.collect(10).gpus
+        assert tick is not None
+        assert dict(zip(tick.uuids, tick.health.tolist(), strict=True)) == {"GPU-0": UNHEALTHY, "GPU-1": UNHEALTHY}
+    finally:
+        agent.close()
+        server.shutdown()  # type: ignore[attr-defined]

@@ -24,8 +24,9 @@ from wellhead.devkit.anvil import free_port
 class TextServer:
     """Serves `self.body` with `self.status` at any path (a DCGM exporter, or a broken BMC)."""
 
-    def __init__(self, body: str = "", status: int = 200, content_type: str = "text/plain") -> None:
+    def __init__(self, body: str | bytes = "", status: int = 200, content_type: str = "text/plain") -> None:
         self.body, self.status, self.content_type = body, status, content_type
+        self.headers: dict[str, str] = {}
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -33,9 +34,11 @@ class TextServer:
                 pass
 
             def do_GET(self) -> None:
-                data = outer.body.encode()
+                data = outer.body.encode() if isinstance(outer.body, str) else outer.body
                 self.send_response(outer.status)
                 self.send_header("Content-Type", outer.content_type)
+                for name, value in outer.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from wellhead.core.errors import ConfigError
 from wellhead.core.objectstore import S3Location
 
+LABEL_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*$"  # a Prometheus label name: nothing else goes into a query
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -41,7 +43,7 @@ class DcgmConfig(_Strict):
     targets: list[str] = []  # many
     targets_file: Path | None = None  # or a YAML list / Prometheus file_sd file of them
     hostname: str | None = None  # keep only this Hostname's series (an exporter serving several hosts)
-    uuid_label: str = "UUID"
+    uuid_label: str = Field(default="UUID", pattern=LABEL_NAME)
     deadline: float = Field(default=5.0, gt=0)  # for the whole pass, below the sample interval
     max_in_flight: int = Field(default=256, ge=1, le=4_096)
     ca_file: Path | None = None  # for exporters served over TLS by a private CA
@@ -64,7 +66,7 @@ class PrometheusConfig(_Strict):
     type: Literal["prometheus"]
     url: str  # base URL, e.g. https://prometheus.site:9090
     selector: str = ""  # extra label matchers for every query, e.g. cluster="dc1"
-    uuid_label: str = "UUID"
+    uuid_label: str = Field(default="UUID", pattern=LABEL_NAME)
     max_age: float | None = Field(default=None, gt=0)  # older data is missing; default: the sample interval
     deadline: float = Field(default=5.0, gt=0)
     bearer_token_file: Path | None = None

@@ -5,7 +5,7 @@ Format `wellhead-evidence/2` (a numpy .npz, so `numpy.load` opens it; `read_evid
   is encoded, and what the agent added (green, mining, curtailment evidence);
 - per-GPU arrays are GPU-major ([gpu, slot]: one GPU's series is contiguous) and byte-shuffled (the k-th
   byte of every value together), which is what lets deflate find the redundancy in counters and power:
-  - `power_dw`: int16 deciwatts (0.1 W; -1 missing) — instruments are good to a few watts;
+  - `power_dw`: int32 deciwatts (0.1 W; -1 missing) — instruments are good to a few watts;
   - `energy_mj_diff`: int64, each slot's counter minus the previous slot's (the first against 0; -1 marks
     survive as differences), exact: the counter is the cumulative sum;
   - `health`: int8, 1 healthy, 0 unhealthy, -1 missing/unproven;
@@ -35,7 +35,7 @@ from wellhead.agent.aggregate import Aggregation, EpochWindow
 FORMAT = "wellhead-evidence/2"
 ENCODING = {
     "layout": "per-GPU arrays are [gpu, slot], byte-shuffled: stored shape [itemsize, gpus, slots], uint8",
-    "power_dw": "int16 deciwatts, -1 missing",
+    "power_dw": "int32 deciwatts, -1 missing",
     "energy_mj_diff": "int64 difference of the cumulative counter (mJ) from the previous slot; cumsum decodes",
     "health": "int8 1 healthy, 0 unhealthy, -1 missing/unproven",
     "ts": "slot start, unix s",
@@ -61,7 +61,10 @@ def _members(agg: Aggregation, manifest: bytes) -> Iterator[tuple[str, npt.NDArr
     yield "manifest", np.frombuffer(manifest, dtype=np.uint8)
     yield "ts", agg.ts
     power = agg.power_w.T  # [gpu, slot]
-    yield "power_dw", _shuffle(np.where(np.isnan(power), -1, np.clip(np.round(power * 10), 0, 32_767)).astype(np.int16))
+    yield (
+        "power_dw",
+        _shuffle(np.where(np.isfinite(power), np.clip(np.round(power * 10), 0, 2**31 - 1), -1).astype(np.int32)),
+    )
     energy = agg.energy_mj
     diff = np.empty((energy.shape[1], energy.shape[0]), dtype=np.int64)  # [gpu, slot]
     diff[:, 0] = energy[0] if len(energy) else 0
@@ -106,19 +109,24 @@ def write_evidence(
     """Writes the evidence file, named by its SHA-256, and returns the digest: the report's evidence hash.
     Written to a temporary file first and hashed from it, so the compressed bytes are never held twice."""
     directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=directory, suffix=".tmp", delete=False) as tmp:
-        _write(cast(BinaryIO, tmp), agg, window, uuids or [], extra)
+    tmp = tempfile.NamedTemporaryFile(dir=directory, suffix=".tmp", delete=False)  # noqa: SIM115 (closed below)
     tmp_path = Path(tmp.name)
-    sha = hashlib.sha256()
-    with tmp_path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            sha.update(chunk)
-    digest = sha.digest()
-    path = directory / f"{digest.hex()}.npz"
-    if path.exists():
-        tmp_path.unlink()
-    else:
-        tmp_path.replace(path)
+    try:
+        with tmp:
+            _write(cast(BinaryIO, tmp), agg, window, uuids or [], extra)
+        sha = hashlib.sha256()
+        with tmp_path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                sha.update(chunk)
+        digest = sha.digest()
+        path = directory / f"{digest.hex()}.npz"
+        if path.exists():
+            tmp_path.unlink()
+        else:
+            tmp_path.replace(path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)  # a full disk leaves nothing half-written behind
+        raise
     return digest
 
 
@@ -146,7 +154,7 @@ def read_evidence(data: bytes) -> Evidence:
                             health=f["health"], **per_slot)  # fmt: skip
         if manifest.get("format") != FORMAT:
             raise ValueError(f"unknown evidence format {manifest.get('format')!r}")
-        power_dw = _unshuffle(f["power_dw"], np.int16)
+        power_dw = _unshuffle(f["power_dw"], np.int32)
         energy = np.cumsum(_unshuffle(f["energy_mj_diff"], np.int64), axis=1)
         power = np.where(power_dw < 0, np.nan, power_dw / 10)
         return Evidence(manifest, power_w=power.T, energy_mj=energy.T, health=f["health"].T, **per_slot)

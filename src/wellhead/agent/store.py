@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from wellhead.agent.samples import GpuTick, MeterTick, Tick
+from wellhead.agent.store_evidence import EvidenceLedger
 from wellhead.agent.store_schema import SCHEMA, SCHEMA_VERSION
 
 
@@ -64,7 +65,7 @@ class OutboxRow:
     last_error: str | None
 
 
-class AgentStore:
+class AgentStore(EvidenceLedger):
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = path
         if readonly:
@@ -344,37 +345,6 @@ class AgentStore:
             (asset_id,),
         ).fetchall()
         return [(int(e), str(f), int(o), int(t)) for e, f, o, t in rows]
-
-    # ------------------------------------------------------------------ evidence files
-    def record_evidence(self, digest: str, epoch: int, epoch_end: int) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO evidence (digest, epoch, epoch_end, created_at) VALUES (?, ?, ?, ?)",
-            (digest, epoch, epoch_end, time.time()),
-        )
-
-    def evidence_not_uploaded(self, limit: int) -> list[str]:
-        rows = self.db.execute(
-            "SELECT digest FROM evidence WHERE uploaded_at IS NULL AND removed_at IS NULL ORDER BY epoch LIMIT ?",
-            (limit,),
-        )
-        return [r[0] for r in rows]
-
-    def mark_evidence(self, digest: str, *, uploaded: bool = False, removed: bool = False) -> None:
-        column = "uploaded_at" if uploaded else "removed_at"
-        assert uploaded != removed, "mark one thing at a time"
-        self.db.execute(f"UPDATE evidence SET {column} = ? WHERE digest = ?", (time.time(), digest))
-
-    def evidence_past_retention(self, keep: int, closed_before: int, need_upload: bool) -> list[str]:
-        """Local files beyond the newest `keep`, of epochs that ended before `closed_before` (no report of them
-        can still be challenged), uploaded first where uploads are configured."""
-        rows = self.db.execute(
-            "SELECT digest FROM evidence WHERE removed_at IS NULL AND epoch_end < ?"
-            " AND (? = 0 OR uploaded_at IS NOT NULL)"
-            " AND digest NOT IN (SELECT digest FROM evidence WHERE removed_at IS NULL ORDER BY epoch DESC LIMIT ?)"
-            " ORDER BY epoch",
-            (closed_before, int(need_upload), keep),
-        )
-        return [r[0] for r in rows]
 
 
 def _dump(value: dict[str, object] | None) -> str | None:

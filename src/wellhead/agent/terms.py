@@ -23,6 +23,7 @@ class SiteTerms:
     challenge_window: int
     challenge_bond: int
     decimals: int  # the stablecoin's
+    dispute_deadline: int = 3 * 86_400  # how long the arbiter has to rule on a challenged report
 
     def bounds(self, epoch: int) -> tuple[int, int]:
         """The epoch's [start, end) timestamps."""
@@ -31,6 +32,13 @@ class SiteTerms:
 
     def epoch_at(self, ts: int) -> int:
         return max(0, (ts - self.genesis) // self.epoch_length)
+
+    @property
+    def evidence_needed_for(self) -> int:
+        """Seconds after an epoch ends during which its evidence may still be needed: a report can come up to
+        the report deadline, be challenged up to the challenge window after, and be arbitrated up to the
+        dispute deadline after that."""
+        return self.report_deadline + self.challenge_window + self.dispute_deadline
 
     @property
     def max_gpu_energy_wh(self) -> int:
@@ -62,6 +70,7 @@ def load_terms(pool: RpcPool, deployment: Deployment, asset_id: int) -> SiteTerm
             challenge_window=params.challengeWindow,
             challenge_bond=params.challengeBond,
             decimals=int(pool.contract(w3, "Stablecoin").functions.decimals().call()),
+            dispute_deadline=params.disputeDeadline,
         )
 
     terms: SiteTerms = pool.call(read)

@@ -17,6 +17,7 @@ sentinel: it becomes a missing value, never a number.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import ssl
 from collections.abc import Sequence
@@ -26,9 +27,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
+import yarl
 
 from wellhead.agent.collectors import CollectorError, Reading, register_collector
 from wellhead.agent.collectors.scrape import ConcurrentFetcher, ParseError
+from wellhead.agent.inventory import normalize_uuid
 from wellhead.agent.samples import HEALTHY, MISSING, UNHEALTHY, GpuTick
 from wellhead.core.errors import ConfigError
 
@@ -60,7 +63,8 @@ _LABEL_PAIR = r'[a-zA-Z_]\w*="[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"'
 @functools.cache
 def _sample_line(uuid_label: str) -> re.Pattern[str]:
     """Groups: the field, the UUID (a lookahead into the labels, empty without one), the labels, the value."""
-    uuid = r"(?:(?=(?:[^}\n]*?,)?" + re.escape(uuid_label) + r'="([^"\n]*)"))?'
+    # label pair by label pair (a value may hold braces or commas), lazily up to the UUID label
+    uuid = r"(?:(?=(?:" + _LABEL_PAIR + r",)*?" + re.escape(uuid_label) + r'="([^"\\\n]*)"))?'
     return re.compile(
         r"\nDCGM_FI_DEV_(" + _NAMES + r")(?:_total)?"
         r"(?:\{" + uuid + r"((?:" + _LABEL_PAIR + r"(?:," + _LABEL_PAIR + r")*+)?+),?\})?"
@@ -85,7 +89,8 @@ def _label(block: str, name: str) -> str | None:
 
 
 def usable(name: str, value: float) -> bool:
-    if value != value or value >= INT64_BLANK or (name == "POWER_USAGE" and value >= FP64_BLANK):
+    """A value DCGM actually measured: finite, not negative, not one of its "blank" sentinels."""
+    if not math.isfinite(value) or value < 0 or value >= INT64_BLANK or (name == "POWER_USAGE" and value >= FP64_BLANK):
         return False
     return not (name in ("GPU_UTIL", "XID_ERRORS") and value >= INT32_BLANK)
 
@@ -93,7 +98,9 @@ def usable(name: str, value: float) -> bool:
 def parse_dcgm(text: str, hostname: str | None = None, uuid_label: str = "UUID") -> GpuFields:
     """{GPU: {field: value}} from an exporter's page; sentinels dropped. Raises ParseError if a line of a
     needed family is malformed. A series without the UUID label is keyed `#<gpu index>` (it cannot be
-    slotted, and is counted as such)."""
+    slotted, and is counted as such). A GPU with two series of one field on the page (a MIG exporter repeats
+    the parent's UUID) comes back twice, so that the inventory drops it as read twice: which series is the
+    GPU's cannot be told."""
     text = "\n" + text + "\n"
     matches = _sample_line(uuid_label).findall(text)
     malformed = len(_ANY_LINE.findall(text)) - len(matches)
@@ -111,7 +118,11 @@ def parse_dcgm(text: str, hostname: str | None = None, uuid_label: str = "UUID")
             raise ParseError(f"bad value {raw[:40]!r} for DCGM_FI_DEV_{name}") from None
         if usable(name, value):
             key = uuid or f"#{_label(block, 'gpu')}"
-            out.setdefault(key, {})["DCGM_FI_DEV_" + name] = value
+            fields = out.setdefault(key, {})
+            if "DCGM_FI_DEV_" + name in fields:
+                out.setdefault(key + "\0again", {})["DCGM_FI_DEV_" + name] = value
+            else:
+                fields["DCGM_FI_DEV_" + name] = value
     return out
 
 
@@ -123,7 +134,7 @@ class DcgmHealth:
 
     def tick(self, gpus: GpuFields) -> GpuTick:
         keys = list(gpus)
-        tick = GpuTick.missing(len(keys), [k if not k.startswith("#") else "" for k in keys])
+        tick = GpuTick.missing(len(keys), ["" if k.startswith("#") else k.split("\0", 1)[0] for k in keys])
         for i, key in enumerate(keys):
             f = gpus[key]
             power, energy = f.get(POWER), f.get(ENERGY)
@@ -134,9 +145,10 @@ class DcgmHealth:
             util = f.get(UTIL)
             tick.util_pct[i] = -1 if util is None else int(util)
             dbe = f.get(ECC_DBE)
-            grew = dbe is not None and dbe > self.last_dbe.get(key, dbe)
+            name = normalize_uuid(key)  # as the inventory compares them: a case change hides no growth
+            grew = dbe is not None and dbe > self.last_dbe.get(name, dbe)
             if dbe is not None:
-                self.last_dbe[key] = dbe
+                self.last_dbe[name] = dbe
             if XID not in f and power is None:
                 tick.health[i] = MISSING
             else:
@@ -230,6 +242,13 @@ def from_config(c: DcgmConfig, terms: SiteTerms, inventory: Inventory) -> DcgmCo
     urls = [target_url(t) for t in targets]
     if len(set(urls)) != len(urls):
         raise ConfigError("dcgm: a target is listed twice")
+    for url in urls:
+        try:
+            parsed = yarl.URL(url)
+            if parsed.host is None or parsed.port is None:
+                raise ValueError("no host or port")
+        except ValueError as exc:
+            raise ConfigError(f"dcgm: target {url!r} is not a URL: {exc}") from None
     return DcgmCollector(
         targets=urls,
         deadline=c.deadline,

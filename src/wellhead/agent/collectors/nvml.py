@@ -31,6 +31,18 @@ def _load_pynvml() -> ModuleType:
     return module
 
 
+@dataclass(frozen=True)
+class GpuState:
+    """One GPU as NVML reads it now, before any judgement of health."""
+
+    power_w: float
+    energy_mj: int  # -1: not supported
+    util_pct: int  # -1: not supported
+    temperature_c: int
+    ecc_dbe: int | None  # volatile uncorrected ECC errors; None: not supported
+    xid: int  # the last critical XID since the previous read; 0: none
+
+
 @dataclass
 class NvmlCollector:
     """Every GPU of this host, named by UUID (the inventory puts each in its slot)."""
@@ -78,10 +90,11 @@ class NvmlCollector:
         except self.nvml.NVMLError:
             return default
 
-    def _xid_gpus(self, nv: ModuleType) -> set[int]:
+    def _xid_events(self, nv: ModuleType) -> dict[int, int]:
+        """GPU index -> the last critical XID code raised since the previous read (the queue is drained)."""
         if self._events is None:
-            return set()
-        hit: set[int] = set()
+            return {}
+        hit: dict[int, int] = {}
         while True:
             try:
                 event = nv.nvmlEventSetWait_v2(self._events, 0)
@@ -90,32 +103,53 @@ class NvmlCollector:
             if event.eventType & nv.nvmlEventTypeXidCriticalError:
                 for i, h in enumerate(self._handles):
                     if event.device == h:
-                        hit.add(i)
+                        hit[i] = int(getattr(event, "eventData", 0) or 0) or 1
 
-    def collect(self, ts: int) -> Reading:
+    def read_states(self) -> list[GpuState | None]:
+        """Every GPU's raw state now (None: it did not answer). XID events are drained by this read."""
         nv = self.nvml if self._handles else self._start()
         assert nv is not None
-        tick = GpuTick.missing(len(self._handles), [ident["uuid"] for ident in self.identities])
-        xid = self._xid_gpus(nv)
+        xid = self._xid_events(nv)
+        states: list[GpuState | None] = []
         for i, h in enumerate(self._handles):
             try:
                 power_mw = nv.nvmlDeviceGetPowerUsage(h)
                 temperature = nv.nvmlDeviceGetTemperature(h, nv.NVML_TEMPERATURE_GPU)
             except nv.NVMLError:
-                continue  # this GPU did not answer: missing
-            tick.power_w[i] = power_mw / 1000
-            tick.energy_mj[i] = self._safe(nv.nvmlDeviceGetTotalEnergyConsumption, h, -1)
+                states.append(None)  # this GPU did not answer: missing
+                continue
             util = self._safe(nv.nvmlDeviceGetUtilizationRates, h, None)
-            tick.util_pct[i] = util.gpu if util is not None else -1
             try:
-                ecc = int(
+                ecc: int | None = int(
                     nv.nvmlDeviceGetTotalEccErrors(h, nv.NVML_MEMORY_ERROR_TYPE_UNCORRECTED, nv.NVML_VOLATILE_ECC)
                 )
             except nv.NVMLError:
-                ecc = self._last_ecc.get(i, 0)
+                ecc = None
+            states.append(
+                GpuState(
+                    power_w=power_mw / 1000,
+                    energy_mj=self._safe(nv.nvmlDeviceGetTotalEnergyConsumption, h, -1),
+                    util_pct=util.gpu if util is not None else -1,
+                    temperature_c=int(temperature),
+                    ecc_dbe=ecc,
+                    xid=xid.get(i, 0),
+                )
+            )
+        return states
+
+    def collect(self, ts: int) -> Reading:
+        states = self.read_states()
+        tick = GpuTick.missing(len(self._handles), [ident["uuid"] for ident in self.identities])
+        for i, state in enumerate(states):
+            if state is None:
+                continue
+            tick.power_w[i] = state.power_w
+            tick.energy_mj[i] = state.energy_mj
+            tick.util_pct[i] = state.util_pct
+            ecc = state.ecc_dbe if state.ecc_dbe is not None else self._last_ecc.get(i, 0)
             ecc_grew = ecc > self._last_ecc.get(i, ecc)
             self._last_ecc[i] = ecc
-            bad = i in xid or ecc_grew or temperature >= self.slowdown_celsius
+            bad = state.xid != 0 or ecc_grew or state.temperature_c >= self.slowdown_celsius
             tick.health[i] = UNHEALTHY if bad else HEALTHY
         if np.all(tick.health == MISSING):
             raise CollectorError("NVML answered for none of the GPUs")

@@ -12,7 +12,9 @@ sample missing: it is counted, and shows as unproven time.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,8 @@ import requests
 from wellhead.agent.collectors import CollectorError, Reading, register_collector
 from wellhead.agent.collectors.dcgm import FIELDS, DcgmHealth, GpuFields, usable
 from wellhead.core.errors import ConfigError
+
+MAX_ANSWER = 64 * 1024 * 1024  # about 80 bytes a GPU: room for 500,000 GPUs' series
 
 if TYPE_CHECKING:
     from wellhead.agent.config import PrometheusConfig
@@ -77,20 +81,37 @@ class PrometheusCollector:
         auth["verify"] = str(self.ca_file) if self.ca_file is not None else True
         return auth
 
-    def _vector(self, session: requests.Session, family: str, auth: dict[str, Any]) -> list[dict[str, Any]]:
+    def _vector(
+        self, session: requests.Session, family: str, auth: dict[str, Any], deadline: float
+    ) -> list[dict[str, Any]]:
+        """One query's vector, read whole before `deadline` (monotonic) and within MAX_ANSWER bytes: a server
+        that answers a byte at a time costs the pass nothing beyond its deadline."""
         endpoint = self.url.rstrip("/") + "/api/v1/query"
         try:
-            response = session.get(
-                endpoint, params={"query": self.query(family)}, timeout=self.timeout, allow_redirects=False, **auth
-            )
+            remaining = max(0.05, deadline - time.monotonic())
+            with session.get(
+                endpoint,
+                params={"query": self.query(family)},
+                timeout=(min(3.0, remaining), remaining),
+                allow_redirects=False,
+                stream=True,
+                **auth,
+            ) as response:
+                if response.status_code != 200:
+                    raise CollectorError(f"Prometheus query for {family} answered HTTP {response.status_code}")
+                body = bytearray()
+                while chunk := response.raw.read1(1 << 16, decode_content=True):  # what has arrived: byte by byte
+                    body += chunk
+                    if len(body) > MAX_ANSWER:
+                        raise CollectorError(f"Prometheus answer for {family} is larger than {MAX_ANSWER} bytes")
+                    if time.monotonic() > deadline:
+                        raise CollectorError(f"Prometheus answer for {family} missed the {self.timeout:g} s deadline")
         except requests.RequestException as exc:
             raise CollectorError(f"Prometheus query for {family} failed: {type(exc).__name__}") from None
-        if response.status_code != 200:
-            raise CollectorError(f"Prometheus query for {family} answered HTTP {response.status_code}")
         try:
-            body = response.json()
-            data = body["data"]
-            if body.get("status") != "success" or data.get("resultType") != "vector":
+            parsed = json.loads(body)
+            data = parsed["data"]
+            if parsed.get("status") != "success" or data.get("resultType") != "vector":
                 raise ValueError("not a successful vector answer")
             result: list[dict[str, Any]] = data["result"]
             if not isinstance(result, list):
@@ -102,7 +123,12 @@ class PrometheusCollector:
     def collect(self, ts: int) -> Reading:
         session, pool = self._start()
         auth = self._auth()
-        answers = list(pool.map(lambda family: (family, self._vector(session, family, auth)), FIELDS))
+        deadline = time.monotonic() + self.timeout
+        futures = {family: pool.submit(self._vector, session, family, auth, deadline) for family in FIELDS}
+        _done, late = wait(futures.values(), timeout=self.timeout + 0.1)
+        if late:
+            raise CollectorError(f"Prometheus queries missed the {self.timeout:g} s deadline")
+        answers = [(family, future.result()) for family, future in futures.items()]
         gpus: GpuFields = {}
         for family, result in answers:
             for series in result:

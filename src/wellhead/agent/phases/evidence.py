@@ -2,8 +2,10 @@
 
 Uploads run on their own thread, so a slow or unreachable bucket never delays sampling; the loop hands it
 the files not yet uploaded and records what it confirms. A local file is removed only when it is beyond
-the newest `keep_epochs`, its epoch's report can no longer be challenged (the epoch ended more than the
-report deadline plus the challenge window ago), and, where uploads are configured, after its upload.
+the newest `keep_epochs`, its epoch's report can no longer be challenged or be under arbitration (the epoch
+ended more than the report deadline, the challenge window and the dispute deadline ago), and, where uploads
+are configured, after its upload. Uploads go newest first, and a file that failed waits RETRY_AFTER before
+its next try, so files that can never be uploaded (lost or corrupt locally) hold up no others.
 """
 
 from __future__ import annotations
@@ -82,17 +84,20 @@ class EvidenceKeeper:
 
     def _hand_out(self) -> None:
         assert self.uploader is not None
-        pending = self.ctx.store.evidence_not_uploaded(limit=100)
+        pending = self.ctx.store.evidence_not_uploaded(limit=100, exclude=self._recently_failed())
         self.ctx.metrics.evidence_pending.set(len(pending))
         for digest in pending:
-            recent_failure = time.monotonic() - self._failed_at.get(digest, -RETRY_AFTER) < RETRY_AFTER
-            if digest not in self._in_flight and not recent_failure:
+            if digest not in self._in_flight:
                 self._in_flight.add(digest)
                 self.uploader.todo.put(digest)
 
+    def _recently_failed(self) -> set[str]:
+        now = time.monotonic()
+        return {digest for digest, at in self._failed_at.items() if now - at < RETRY_AFTER}
+
     def _remove_past_retention(self, now: float) -> None:
         ctx = self.ctx
-        closed_before = int(now) - ctx.terms.report_deadline - ctx.terms.challenge_window
+        closed_before = int(now) - ctx.terms.evidence_needed_for
         keep = ctx.settings.evidence.keep_epochs
         for digest in ctx.store.evidence_past_retention(keep, closed_before, need_upload=self.uploader is not None):
             (ctx.settings.evidence_dir / f"{digest}.npz").unlink(missing_ok=True)

@@ -34,20 +34,24 @@ def get_evidence(s: S, svc: Svc, evidence_hash: str) -> Response:
     )
     if known is None:
         raise Problem(404, "evidence_unknown", "no accepted report carries this evidence hash", "evidence_hash")
-    data = _local(svc.evidence_dirs, digest)
+    copies = _local(svc.evidence_dirs, digest)
+    data = next((c for c in copies if hashlib.sha256(c).hexdigest() == digest), None)
     if data is None and svc.evidence_bucket is not None:
         try:
-            data = svc.evidence_bucket.get(digest)
+            stored = svc.evidence_bucket.get(digest)  # a bad local copy does not hide a good one in the bucket
         except ObjectStoreError:
             raise Problem(
                 503, "evidence_store_unavailable", "the evidence store did not answer; try again", "evidence_hash"
             ) from None
+        if stored is not None:
+            copies.append(stored)
+            data = stored if hashlib.sha256(stored).hexdigest() == digest else None
+    if data is None and copies:
+        raise Problem(502, "evidence_corrupt", "the stored file does not match its hash: not served", "evidence_hash")
     if data is None:
         raise Problem(
             404, "evidence_not_available", "the report is known but its file is not on this gateway", "evidence_hash"
         )
-    if hashlib.sha256(data).hexdigest() != digest:
-        raise Problem(502, "evidence_corrupt", "the stored file does not match its hash: not served", "evidence_hash")
     return Response(
         data,
         media_type="application/octet-stream",
@@ -55,9 +59,6 @@ def get_evidence(s: S, svc: Svc, evidence_hash: str) -> Response:
     )
 
 
-def _local(directories: tuple[Path, ...], digest: str) -> bytes | None:
-    for directory in directories:
-        path = Path(directory) / f"{digest}.npz"
-        if path.is_file():
-            return path.read_bytes()
-    return None
+def _local(directories: tuple[Path, ...], digest: str) -> list[bytes]:
+    """Every local copy, in the configured order."""
+    return [path.read_bytes() for d in directories if (path := Path(d) / f"{digest}.npz").is_file()]
