@@ -168,8 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.set_defaults(func=cmd_gateway)
 
     from wellhead.agent.cli import add_agent_parser
+    from wellhead.keeper.cli import add_keeper_parser
 
     add_agent_parser(sub)
+    add_keeper_parser(sub)
     for plugin in entry_points(group="wellhead.commands"):  # the devkit's devnet and demo
         plugin.load()(sub)
     return parser

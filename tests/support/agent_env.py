@@ -105,6 +105,7 @@ class AgentEnv:
             "submit_delay": 0,
             "aggregate_delay": 0,
             "collectors": [{"type": "simulated", "seed": 11, "fault_rate": 0.2, "dark_rate": 0.0}],
+            "keeper": {"enabled": False},  # tests of settlement turn the agent's keeper loop on
         }
         if index > 0:
             data["site_peer"] = "http://127.0.0.1:1"  # replaced by tests that run a site

@@ -207,6 +207,16 @@ class EvidenceConfig(_Strict):
     upload: S3Location | None = None
 
 
+class AgentKeeperConfig(_Strict):
+    """The keeper's loop for this agent's own asset (site mode): settles each epoch as soon as it may be and
+    records NAV rounds, paid by the submitter, so a site that runs only the agent still settles."""
+
+    enabled: bool = True
+    batch: int = Field(default=24, ge=1, le=500)
+    gas_budget: int = Field(default=6_000_000, ge=100_000)
+    nav: bool = True
+
+
 class AgentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WELLHEAD_AGENT_", env_nested_delimiter="__", extra="forbid")
     yaml_path: ClassVar[Path | None] = None
@@ -243,6 +253,7 @@ class AgentSettings(BaseSettings):
     inventory: list[str | GpuIdentityConfig] | None = None
     inventory_file: Path | None = None
     evidence: EvidenceConfig = EvidenceConfig()
+    keeper: AgentKeeperConfig = AgentKeeperConfig()
 
     @property
     def evidence_dir(self) -> Path:

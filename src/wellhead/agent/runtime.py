@@ -48,6 +48,8 @@ from wellhead.agent.transactions import Transactor
 from wellhead.chain.deployment import Deployment
 from wellhead.core.errors import RpcUnavailableError, WellheadError
 from wellhead.core.objectstore import EvidenceBucket
+from wellhead.keeper.metrics import KeeperMetrics
+from wellhead.keeper.settler import Settler, SettlerConfig
 
 log = logging.getLogger("wellhead.agent")
 
@@ -207,6 +209,18 @@ class Agent:
         ]
         if self.s.challenge_on_disagreement:
             phases.append(Challenger(ctx, tx))
+        if self.s.mode == "site" and self.s.keeper.enabled:
+            k = self.s.keeper
+            phases.append(
+                Settler(
+                    self.pool,
+                    lambda _w3: [self.s.asset_id],
+                    tx,
+                    self.store,
+                    KeeperMetrics(self.metrics.registry),
+                    SettlerConfig(k.batch, k.gas_budget, stagger=0.0, nav=k.nav),
+                )
+            )
         upload = self.s.evidence.upload
         self.evidence = EvidenceKeeper(
             ctx, Uploader(EvidenceBucket(upload), self.s.evidence_dir) if upload is not None else None

@@ -9,12 +9,12 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
+from web3.exceptions import TransactionNotFound
 
 from wellhead.agent.phases import AgentContext
 from wellhead.agent.store import OutboxRow, OutboxStatus
-from wellhead.chain.client import revert_from
 from wellhead.chain.reports import StoredReport
+from wellhead.keeper.settler import SentTx, sign_transaction
 
 log = logging.getLogger("wellhead.agent")
 
@@ -24,33 +24,25 @@ class Transactor:
         self.ctx = ctx
         self.submitter = submitter
 
+    @property
+    def address(self) -> str:
+        return str(self.submitter.address)
+
+    def sign(self, w3: Web3, fn: ContractFunction) -> SentTx:
+        """Signed with the pending nonce, not broadcast (the keeper's loop records, then broadcasts)."""
+        return sign_transaction(w3, self.submitter, fn, self.ctx.deployment.chain_id)
+
     def send(self, w3: Web3, fn: ContractFunction, row: OutboxRow | None = None) -> str:
         """Builds, signs and records (for a report's `row`) a transaction before broadcasting it."""
-        try:
-            tx = fn.build_transaction(
-                {
-                    "from": self.submitter.address,
-                    "nonce": w3.eth.get_transaction_count(self.submitter.address, "pending"),
-                    "chainId": self.ctx.deployment.chain_id,
-                }
-            )
-        except (ContractCustomError, ContractLogicError) as exc:
-            raise revert_from(exc) from None
-        signed = self.submitter.sign_transaction(dict(tx))  # type: ignore[arg-type]
-        tx_hash = "0x" + bytes(signed.hash).hex()
+        sent = self.sign(w3, fn)
         if row is not None:
             self.ctx.store.add_submission(
-                tx_hash,
-                row.asset_id,
-                row.epoch,
-                int(tx["nonce"]),
-                self.submitter.address,
-                "0x" + bytes(signed.raw_transaction).hex(),
+                sent.hash, row.asset_id, row.epoch, sent.nonce, self.submitter.address, sent.raw
             )
-        w3.eth.send_raw_transaction(signed.raw_transaction)
+        w3.eth.send_raw_transaction(HexStr(sent.raw))
         self.ctx.metrics.submissions.inc()
-        log.info("transaction sent", extra={"tx": tx_hash, "nonce": int(tx["nonce"])})
-        return tx_hash
+        log.info("transaction sent", extra={"tx": sent.hash, "nonce": sent.nonce})
+        return sent.hash
 
     def track(self, w3: Web3, row: OutboxRow) -> None:
         """Follows a submitted report to its confirmation depth; sends it again if it left the chain."""

@@ -23,6 +23,7 @@ from web3 import Web3
 
 from wellhead.agent.collectors import Collector
 from wellhead.agent.config import (
+    AgentKeeperConfig,
     AgentSettings,
     GreenConfig,
     KeystoreConfig,
@@ -126,6 +127,7 @@ class AgentFleet:
             challenge_on_disagreement=i == 1,
             tolerances=Tolerances(uptime_bps=50, energy_pct=2.0, facility_pct=2.0),
             collectors=[SimulatedConfig(type="simulated")],
+            keeper=AgentKeeperConfig(enabled=False),  # the demo settles each epoch itself, to tell its story
             openadr=self.vtn.ven_config([*shed, "--gpus", str(SHED_GPUS)]) if i == 0 else None,
             green=GreenConfig(grid_feed=self.grid_feed, ppa_share_bps=PPA_SHARE_BPS, certificates=True),
             mining=MiningConfig(earnings_file=self.earnings),

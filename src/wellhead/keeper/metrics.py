@@ -1,0 +1,32 @@
+"""The keeper's Prometheus metrics (its own registry; the site agent adds them to its own)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+
+class KeeperMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        r = registry or CollectorRegistry()
+        self.registry = r
+        self.finalizable = Gauge(
+            "wellhead_keeper_epochs_finalizable",
+            "Epochs that would settle now (reported and past their challenge window, or past the report deadline)",
+            ["asset"],
+            registry=r,
+        )
+        self.next_epoch = Gauge(
+            "wellhead_keeper_next_epoch_to_finalize", "The asset's next unsettled epoch", ["asset"], registry=r
+        )
+        self.sent = Counter(
+            "wellhead_keeper_transactions_sent", "Keeper transactions sent, per kind", ["kind"], registry=r
+        )
+        self.outcomes = Counter(
+            "wellhead_keeper_transactions",
+            "Keeper transactions by what became of them (mined, reverted, replaced), per kind",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.rebroadcasts = Counter(
+            "wellhead_keeper_rebroadcasts", "Transactions broadcast again after leaving the chain", registry=r
+        )

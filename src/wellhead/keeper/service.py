@@ -1,0 +1,182 @@
+"""`wellhead keeper run`: the settler in a loop, for the assets its config names (or every registered one),
+with its state in SQLite, `/metrics` and `/healthz` over HTTP, and one line for every way it cannot start."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Literal
+
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from web3 import Web3
+
+from wellhead.agent.metrics import AgentMetrics
+from wellhead.agent.rpc import RpcPool
+from wellhead.chain.deployment import Deployment
+from wellhead.core.errors import ConfigError, RpcUnavailableError, WellheadError
+from wellhead.keeper.metrics import KeeperMetrics
+from wellhead.keeper.settler import AccountSender, Settler, SettlerConfig
+
+log = logging.getLogger("wellhead.keeper")
+
+
+class KeeperSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    deployment: Path
+    rpc_urls: list[str] = Field(min_length=1)
+    assets: list[int] | Literal["all"] = "all"
+    keystore: Path
+    password_file: Path
+    data_dir: Path = Path("/var/lib/wellhead-keeper")
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=9110, ge=0, lt=65_536)
+    poll_interval: float = Field(default=5.0, gt=0, le=600)
+    batch: int = Field(default=24, ge=1, le=500)
+    gas_budget: int = Field(default=6_000_000, ge=100_000)
+    stagger: float = Field(default=30.0, ge=0, description="seconds after first seeing work before acting")
+    nav: bool = True
+
+
+def load_keeper_settings(path: Path) -> KeeperSettings:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    try:
+        return KeeperSettings.model_validate(data or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"config {path}: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+
+
+class KeeperState:
+    """A key-value table in SQLite: the one transaction in flight per (kind, asset) survives a restart."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+    def get(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", (key, value))
+
+    def delete(self, key: str) -> None:
+        self.db.execute("DELETE FROM kv WHERE key = ?", (key,))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class Keeper:
+    def __init__(self, settings: KeeperSettings, account: Any) -> None:
+        self.settings = settings
+        self.deployment = Deployment.load(settings.deployment)
+        agent_metrics = AgentMetrics()  # the RPC pool counts its errors there
+        self.metrics = KeeperMetrics(agent_metrics.registry)
+        self.up = Gauge(
+            "wellhead_keeper_last_pass_timestamp_seconds", "When the last pass ended", registry=self.metrics.registry
+        )
+        self.pool = RpcPool(settings.rpc_urls, self.deployment, agent_metrics)
+        self.state = KeeperState(settings.data_dir / "keeper.sqlite")
+        sender = AccountSender(account, self.deployment.chain_id)
+        self.settler = Settler(
+            self.pool,
+            self._assets,
+            sender,
+            self.state,
+            self.metrics,
+            SettlerConfig(settings.batch, settings.gas_budget, settings.stagger, settings.nav),
+        )
+        self.stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+
+    def _assets(self, w3: Web3) -> list[int]:
+        if self.settings.assets != "all":
+            return list(self.settings.assets)
+        registry = self.pool.contract(w3, "CapacityRegistry")
+        return list(range(1, int(registry.functions.assetCount().call()) + 1))
+
+    def check(self) -> dict[str, object]:
+        """The chain answers with the deployment's chain id; raises one line otherwise."""
+
+        def read(w3: Web3) -> dict[str, object]:
+            if w3.eth.chain_id != self.deployment.chain_id:
+                served, expected = w3.eth.chain_id, self.deployment.chain_id
+                raise ConfigError(f"the RPC node serves chain {served}, the deployment is on chain {expected}")
+            return {"chain_id": self.deployment.chain_id, "assets": self._assets(w3)}
+
+        result: dict[str, object] = self.pool.call(read)
+        return result
+
+    def step(self) -> None:
+        self.settler.run(time.time())
+        self.up.set(time.time())
+
+    def serve(self) -> int:
+        keeper = self
+
+        class Handler(BaseHTTPRequestHandler):
+            timeout = 10
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0]
+                if path == "/metrics":
+                    body, kind, status = generate_latest(keeper.metrics.registry), CONTENT_TYPE_LATEST, 200
+                elif path == "/healthz":
+                    body, kind, status = json.dumps({"status": "ok"}).encode(), "application/json", 200
+                else:
+                    body, kind, status = b'{"error":"not found"}', "application/json", 404
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        try:
+            self._server = ThreadingHTTPServer((self.settings.listen_host, self.settings.listen_port), Handler)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {self.settings.listen_host}:{self.settings.listen_port}: {exc.strerror}"
+            ) from None
+        threading.Thread(target=self._server.serve_forever, daemon=True, name="keeper-http").start()
+        return int(self._server.server_address[1])
+
+    def run(self) -> None:
+        backoff = self.settings.poll_interval
+        while not self.stopping.is_set():
+            try:
+                self.step()
+                backoff = self.settings.poll_interval
+            except RpcUnavailableError as exc:
+                backoff = min(backoff * 2, 300.0)
+                log.warning("RPC unavailable; backing off", extra={"seconds": backoff, "error": str(exc)})
+            except WellheadError as exc:
+                log.warning("keeper pass failed; will retry", extra={"error": str(exc)})
+            self.stopping.wait(backoff)
+        self.close()
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        self.state.close()

@@ -1,0 +1,123 @@
+"""The keeper on a real node: the site agent settles its own epochs; standalone keepers settle each epoch once
+between them, survive a restart and a dropped transaction with one transaction in flight, and fail in one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from eth_account import Account
+
+from tests.support.agent_env import PASSWORD, AgentEnv
+from tests.support.chain import assert_one_line_error, run_cli
+from wellhead.agent.metrics import AgentMetrics
+from wellhead.agent.rpc import RpcPool
+from wellhead.chain.connection import rpc
+from wellhead.chain.deployment import Deployment
+from wellhead.keeper.metrics import KeeperMetrics
+from wellhead.keeper.service import KeeperState
+from wellhead.keeper.settler import AccountSender, Settler, SettlerConfig
+
+
+def settled(env: AgentEnv) -> list[int]:
+    logs = env.protocol.market.events.EpochSettled().get_logs(from_block=0)
+    return [int(log["args"]["epoch"]) for log in logs if int(log["args"]["assetId"]) == env.asset_id]
+
+
+def report_epochs(env: AgentEnv, epochs: int) -> None:
+    """The site agent (its keeper loop off) reports epochs 0..epochs-1; then their challenge windows pass."""
+    agent = env.agent(0)
+    for epoch in range(epochs):
+        env.warp_to(env.epoch_end(epoch) + 10)
+        env.run_until([agent], lambda: env.report_on_chain(epoch).exists)  # noqa: B023 (called at once)
+    env.warp_to(env.epoch_end(epochs - 1) + 10 + 61)
+
+
+def keeper(env: AgentEnv, account: object, state: Path, stagger: float = 0.0) -> Settler:
+    deployment = Deployment.load(env.deployment_path)
+    pool = RpcPool([env.anvil.url], deployment, AgentMetrics())
+    sender = AccountSender(account, deployment.chain_id)  # type: ignore[arg-type]
+    return Settler(pool, lambda w3: [env.asset_id], sender, KeeperState(state), KeeperMetrics(),
+                   SettlerConfig(stagger=stagger))  # fmt: skip
+
+
+def sent(k: Settler) -> float:
+    got = k.metrics.registry.get_sample_value("wellhead_keeper_transactions_sent_total", {"kind": "finalize"})
+    return 0.0 if got is None else got
+
+
+def test_the_site_agent_settles_its_own_epochs(env: AgentEnv) -> None:
+    agent = env.agent(0, keeper={"enabled": True})
+    env.warp_to(env.epoch_end(0) + 10)
+    env.run_until([agent], lambda: env.report_on_chain(0).exists)
+    assert settled(env) == [], "not before its challenge window ends"
+    env.warp_to(env.epoch_end(0) + 10 + 61)
+    env.run_until([agent], lambda: settled(env) == [0])
+    agent.step()
+    assert settled(env) == [0], "settled once"
+    value = agent.metrics.registry.get_sample_value
+    assert value("wellhead_keeper_transactions_total", {"kind": "finalize", "outcome": "mined"}) == 1
+
+
+def test_two_keepers_settle_each_epoch_once(env: AgentEnv, tmp_path: Path) -> None:
+    report_epochs(env, 3)
+    other = Account.create()
+    rpc(env.w3, "anvil_setBalance", [other.address, hex(10**20)])
+    first, second = keeper(env, env.admin, tmp_path / "a.sqlite"), keeper(env, other, tmp_path / "b.sqlite", stagger=30)
+    now = float(env.now())
+    for step in range(6):
+        for k in (first, second):
+            k.run(now + 10 * step)
+        env.mine()
+    assert settled(env) == [0, 1, 2], "every epoch settled, once"
+    assert [sent(k) for k in (first, second)] == [1.0, 0.0], "one batch by the first; the staggered one found none"
+
+
+def test_a_restart_or_a_dropped_transaction_sends_nothing_twice(env: AgentEnv, tmp_path: Path) -> None:
+    report_epochs(env, 2)
+    rpc(env.w3, "evm_setAutomine", [False])
+    try:
+        k = keeper(env, env.admin, tmp_path / "k.sqlite")
+        k.run(float(env.now()))
+        rows = k.state.db.execute("SELECT value FROM kv").fetchall()  # type: ignore[attr-defined]
+        (in_flight,) = [json.loads(v) for (v,) in rows]
+        restarted = keeper(env, env.admin, tmp_path / "k.sqlite")  # the process died with it in flight
+        restarted.run(float(env.now()))
+        assert sent(restarted) == 0.0, "the transaction in flight was not sent again"
+        rpc(env.w3, "anvil_dropTransaction", [in_flight["hash"]])  # a reorg took it away
+        restarted.run(float(env.now()))
+        assert restarted.metrics.rebroadcasts._value.get() == 1
+        rpc(env.w3, "evm_mine", [])
+        restarted.run(float(env.now()))
+    finally:
+        rpc(env.w3, "evm_setAutomine", [True])
+    assert settled(env) == [0, 1]
+    mined = restarted.metrics.registry.get_sample_value
+    assert mined("wellhead_keeper_transactions_total", {"kind": "finalize", "outcome": "mined"}) == 1
+
+
+def test_the_keeper_command_fails_in_one_line(env: AgentEnv, tmp_path: Path) -> None:
+    (tmp_path / "pw").write_text(PASSWORD)
+    good = {
+        "deployment": str(env.deployment_path),
+        "rpc_urls": [env.anvil.url],
+        "keystore": str(env.keystores[0]),
+        "password_file": str(tmp_path / "pw"),
+        "data_dir": str(tmp_path / "keeper"),
+        "listen_port": 0,
+    }
+    path = tmp_path / "keeper.yaml"
+    path.write_text(yaml.safe_dump(good))
+    proc = run_cli("keeper", "check-config", "--config", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["assets"] == [env.asset_id]
+    for change, needle in (
+        ({"rpc_urls": ["http://127.0.0.1:9"]}, "none of 1 RPC URLs answered"),
+        ({"deployment": str(tmp_path / "none.json")}, "no deployment record"),
+        ({"password_file": str(tmp_path / "none")}, "keystore password"),
+        ({"batch": 0}, "batch"),
+    ):
+        path.write_text(yaml.safe_dump({**good, **change}))
+        assert_one_line_error(run_cli("keeper", "check-config", "--config", str(path)), needle)
+    assert_one_line_error(run_cli("keeper", "run", "--config", str(tmp_path / "missing.yaml")), "cannot read config")
