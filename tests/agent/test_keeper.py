@@ -121,3 +121,59 @@ def test_the_keeper_command_fails_in_one_line(env: AgentEnv, tmp_path: Path) -> 
         path.write_text(yaml.safe_dump({**good, **change}))
         assert_one_line_error(run_cli("keeper", "check-config", "--config", str(path)), needle)
     assert_one_line_error(run_cli("keeper", "run", "--config", str(tmp_path / "missing.yaml")), "cannot read config")
+
+
+def test_the_keeper_service_serves_health_and_metrics_and_stops_on_sigterm(env: AgentEnv, tmp_path: Path) -> None:
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    from wellhead.devkit.anvil import free_port
+
+    (tmp_path / "pw").write_text(PASSWORD)
+    port = free_port()
+    config = {
+        "deployment": str(env.deployment_path),
+        "rpc_urls": [env.anvil.url],
+        "keystore": str(env.keystores[0]),
+        "password_file": str(tmp_path / "pw"),
+        "data_dir": str(tmp_path / "keeper"),
+        "listen_port": port,
+        "poll_interval": 0.2,
+    }
+    path = tmp_path / "keeper.yaml"
+    path.write_text(yaml.safe_dump(config))
+    proc = subprocess.Popen([sys.executable, "-m", "wellhead.cli", "keeper", "run", "--config", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+                if "wellhead_keeper_next_epoch_to_finalize" in text:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.2)
+        assert health.json() == {"status": "ok"}
+        lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+        assert env.anvil.url not in text
+        # a second keeper on the same port: one line, exit 1, not a process that looks up and serves nothing
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            busy = {**config, "listen_port": taken.getsockname()[1], "data_dir": str(tmp_path / "k2")}
+            path.write_text(yaml.safe_dump(busy))
+            assert_one_line_error(run_cli("keeper", "run", "--config", str(path)), "cannot listen")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

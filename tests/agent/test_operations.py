@@ -135,12 +135,20 @@ def test_metrics_scraped_over_http(env: AgentEnv) -> None:
             break
         env.mine()
     text = requests.get(f"http://127.0.0.1:{agent.server.port}/metrics", timeout=5).text
+    # promtool (Prometheus's own linter) accepts the page, and no label carries an RPC URL (they hold API keys)
+    lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert env.anvil.url not in text and "127.0.0.1:9" not in text
     values = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
         for f in text_string_to_metric_families(text)
         for s in f.samples
     }
     assert values[("wellhead_agent_last_reported_epoch", ())] == 0
+    assert (
+        values[("wellhead_agent_current_epoch", ())] >= 1
+        and values[("wellhead_agent_outbox_oldest_age_seconds", ())] == 0
+    )
     assert values[("wellhead_agent_outbox_depth", ())] == 0
     # a live collector cannot be replayed, so the agent samples only "now": chain time stood still here
     sampled = values[("wellhead_agent_samples_total", (("collector", "simulated"),))]

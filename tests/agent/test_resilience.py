@@ -38,7 +38,7 @@ def test_failover_from_a_dead_rpc_url(env: AgentEnv) -> None:
     agent = env.agent(0, rpc_urls=[dead, env.anvil.url])
     env.warp_to(env.epoch_end(0) + 10)
     steps_until(env, agent, lambda: confirmed(agent, env.asset_id, 0))
-    assert agent.metrics.rpc_errors.labels(url=dead)._value.get() >= 1
+    assert agent.metrics.rpc_errors.labels(endpoint="0")._value.get() >= 1
     assert [e["epoch"] for e in env.accepted_events()] == [0]
 
 
@@ -57,7 +57,7 @@ def test_rpc_outage_backlog_lands_in_order(durable_env: AgentEnv) -> None:
     env.anvil.stop()  # the node goes away (anvil writes its state on the way out)
     for _ in range(5):
         agent.step()  # must survive: the loop logs and retries
-    assert agent.metrics.rpc_errors.labels(url=env.anvil.url)._value.get() >= 5
+    assert agent.metrics.rpc_errors.labels(endpoint="0")._value.get() >= 5
     env.anvil = Anvil(port=env.anvil.port, extra_args=env.anvil.extra_args).start()
     env.warp_to(env.epoch_end(4) + 10)  # four epochs passed while the node was down
     steps_until(env, agent, lambda: all(confirmed(agent, env.asset_id, e) for e in range(1, 5)))

@@ -22,7 +22,18 @@ class AgentMetrics:
             registry=r,
         )
         self.outbox_depth = Gauge("wellhead_agent_outbox_depth", "Reports not yet confirmed on chain", registry=r)
-        self.rpc_errors = Counter("wellhead_agent_rpc_errors", "RPC transport failures, per URL", ["url"], registry=r)
+        self.rpc_errors = Counter(
+            "wellhead_agent_rpc_errors",
+            "RPC transport failures, per endpoint (its position in rpc_urls: URLs may carry API keys)",
+            ["endpoint"],
+            registry=r,
+        )
+        self.current_epoch = Gauge("wellhead_agent_current_epoch", "The asset's epoch at the agent's clock", registry=r)
+        self.outbox_oldest_age = Gauge(
+            "wellhead_agent_outbox_oldest_age_seconds",
+            "Age of the oldest report not yet confirmed on chain (0 when none)",
+            registry=r,
+        )
         self.signer_balance = Gauge(
             "wellhead_agent_signer_balance_wei",
             "Balance of the account that pays for submissions",
@@ -31,7 +42,7 @@ class AgentMetrics:
         self.submissions = Counter("wellhead_agent_submissions", "Report transactions sent", registry=r)
         self.disagreements = Counter("wellhead_agent_disagreements", "Epochs a checker refused to co-sign", registry=r)
         self.counter_rejections = Counter(
-            "wellhead_agent_counter_rejections",
+            "wellhead_agent_energy_readings_rejected",
             "Energy counter readings rejected as glitches (went backwards): counted as unproven time",
             registry=r,
         )

@@ -36,11 +36,11 @@ class RpcPool:
             try:
                 result = fn(self._w3[url])
             except TRANSPORT_ERRORS as exc:
-                self.metrics.rpc_errors.labels(url=url).inc()
-                log.warning("rpc failed, trying the next URL", extra={"url": url, "error": type(exc).__name__})
+                self.metrics.rpc_errors.labels(endpoint=str(index)).inc()
+                log.warning("rpc failed, trying the next URL", extra={"endpoint": index, "error": type(exc).__name__})
                 continue
             if index != self._current:
-                log.info("rpc failover", extra={"url": url})
+                log.info("rpc failover", extra={"endpoint": index})
                 self._current = index
             return result
         raise RpcUnavailableError(f"none of {len(self.urls)} RPC URLs answered")

@@ -42,7 +42,7 @@ from wellhead.agent.roles import role_for
 from wellhead.agent.rpc import RpcPool
 from wellhead.agent.server import AgentServer
 from wellhead.agent.signer import ReportSigner
-from wellhead.agent.store import AgentStore
+from wellhead.agent.store import AgentStore, OutboxStatus
 from wellhead.agent.terms import SiteTerms, load_terms
 from wellhead.agent.transactions import Transactor
 from wellhead.chain.deployment import Deployment
@@ -130,7 +130,7 @@ class Agent:
             now = self._now()
             for phase in self.phases:
                 self._run_phase(phase, now)
-            self.refresh_metrics()
+            self.refresh_metrics(now)
         except RpcUnavailableError as exc:
             self.warn("rpc", "all RPC URLs failing; will retry", error=str(exc))
 
@@ -157,6 +157,9 @@ class Agent:
         if self.store.get("next_epoch") is None:
             first = self.s.first_epoch if self.s.first_epoch is not None else terms.epoch_at(int(self._now()))
             self.store.put("next_epoch", str(first))
+        confirmed = self.store.last_epoch(OutboxStatus.CONFIRMED)
+        if confirmed is not None:  # a restart keeps what the outbox knows, not 0
+            self.metrics.last_reported_epoch.set(confirmed)
         if self.signer.address not in terms.attestors:
             self.warn("attestor", "this agent's signer is not an attestor of the asset", signer=self.signer.address)
         reads = ChainReads(self.pool, self.deployment, self.s.asset_id, terms)
@@ -235,8 +238,12 @@ class Agent:
         return time.time()
 
     # ------------------------------------------------------------------ metrics
-    def refresh_metrics(self) -> None:
+    def refresh_metrics(self, now: float) -> None:
         self.metrics.outbox_depth.set(self.store.depth())
+        oldest = self.store.oldest_pending_created_at()
+        self.metrics.outbox_oldest_age.set(0 if oldest is None else max(0.0, time.time() - oldest))
+        if self.terms is not None:
+            self.metrics.current_epoch.set(self.terms.epoch_at(int(now)))
         if time.monotonic() - self._last_balance > 10:
             self._last_balance = time.monotonic()
             balance = self.pool.call(lambda w3: w3.eth.get_balance(self.submitter.address))

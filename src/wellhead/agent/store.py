@@ -237,6 +237,12 @@ class AgentStore(EvidenceLedger):
         ).fetchone()
         return int(row[0])
 
+    def oldest_pending_created_at(self) -> float | None:
+        row = self.db.execute(
+            "SELECT MIN(created_at) FROM reports WHERE status IN ('measured', 'observed', 'cosigned', 'submitted')"
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
+
     def last_epoch(self, status: OutboxStatus | None = None) -> int | None:
         if status is None:
             row = self.db.execute("SELECT MAX(epoch) FROM reports").fetchone()
