@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wellhead.gateway.api import api_router
+from wellhead.gateway.api.routes import operations
 from wellhead.gateway.dashboard import mount_dashboard
 from wellhead.gateway.problems import PROBLEM, Problem, ProblemBody, problem_response
 from wellhead.gateway.services import Services
@@ -63,5 +64,6 @@ def create_app(services: Services) -> FastAPI:
         return problem_response(503, "unavailable", "the gateway could not answer; try again")
 
     app.include_router(api_router)
+    app.include_router(operations.router)
     mount_dashboard(app)
     return app

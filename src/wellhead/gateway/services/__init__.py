@@ -12,6 +12,7 @@ from web3 import Web3
 from wellhead.chain.deployment import Deployment
 from wellhead.core.objectstore import EvidenceBucket, S3Location
 from wellhead.core.units import use_stablecoin_decimals
+from wellhead.gateway.metrics import GatewayMetrics
 from wellhead.gateway.queries.cache import FragmentCache, ResponseCache
 from wellhead.gateway.services.auth import Auth
 from wellhead.gateway.services.relay import Relay
@@ -29,6 +30,7 @@ class Services:
     evidence_dirs: tuple[Path, ...] = field(default_factory=tuple)
     evidence_bucket: EvidenceBucket | None = None
     responses: ResponseCache = field(default_factory=ResponseCache)
+    metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     fragments: FragmentCache = field(default_factory=FragmentCache)
     worker_threads: int = 4
     webhook_private_hosts: bool = False  # only for tests and private deployments: allows SSRF otherwise
