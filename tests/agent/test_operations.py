@@ -117,6 +117,14 @@ def test_bad_config_fails_with_one_line_naming_the_field(tmp_path: Path) -> None
     assert_one_line_error(run_cli("agent", "check-config", "--config", str(path)), "cannot read pool earnings")
 
 
+def test_keystore_refuses_an_unset_or_bad_key_variable(tmp_path: Path) -> None:
+    (tmp_path / "pw").write_text("password")
+    args = ["agent", "keystore", "--password-file", str(tmp_path / "pw"), "--out", str(tmp_path / "k.json")]
+    assert_one_line_error(run_cli(*args, "--key-env", "WELLHEAD_TEST_UNSET"), "WELLHEAD_TEST_UNSET", "not set")
+    assert_one_line_error(run_cli(*args, "--key-env", "K", env={"K": "0x1234"}), "not a 32-byte hex private key")
+    assert not (tmp_path / "k.json").exists(), "no key written in either case"
+
+
 def test_metrics_scraped_over_http(env: AgentEnv) -> None:
     agent = env.agent(
         0,

@@ -40,9 +40,16 @@ def test_serves_what_it_indexes(
                 assets = requests.get(f"http://127.0.0.1:{port}/api/v1/assets", timeout=2).json()["items"]
             time.sleep(0.3)
         assert any(a["id"] == site.asset_id for a in assets), proc.stderr
+        ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+        assert ready.status_code == 200 and ready.json()["status"] == "ready"
+        # a second gateway on the same port: one line and exit 1, not a process that stays up serving nothing
+        taken = run_cli("gateway", *args, "--database-url", f"sqlite:///{tmp_path / 'g2.db'}")
+        assert_one_line_error(taken, f"cannot listen on 127.0.0.1:{port}")
+        proc.terminate()  # SIGTERM: what systemd sends
+        assert proc.wait(timeout=20) == 0, proc.stderr.read() if proc.stderr else ""
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        if proc.poll() is None:
+            proc.kill()
 
 
 def test_bad_configuration_is_one_line(tmp_path: Path) -> None:

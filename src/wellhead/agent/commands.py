@@ -110,8 +110,15 @@ def cmd_exporter(args: argparse.Namespace) -> int:
 def cmd_keystore(args: argparse.Namespace) -> int:
     """Writes a v3 keystore (scrypt) for a new key, or for the key in --key-env."""
     password = read_secret(args.password_file, None, "password")
-    raw = os.environ.get(args.key_env or "", "") if args.key_env else ""
-    account = Account.from_key(raw) if raw else Account.create()
+    raw = ""
+    if args.key_env:
+        raw = os.environ.get(args.key_env, "")
+        if not raw:
+            raise ConfigError(f"--key-env {args.key_env}: the variable is not set (no key was written)")
+    try:
+        account = Account.from_key(raw) if raw else Account.create()
+    except (ValueError, TypeError):
+        raise ConfigError(f"--key-env {args.key_env}: not a 32-byte hex private key") from None
     out = Path(args.out)
     if out.exists():
         raise ConfigError(f"{out} exists; refusing to overwrite a keystore")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -123,13 +124,24 @@ class Gateway:
         self.indexer.sync()
         threading.Thread(target=self._follow, name="indexer", daemon=True).start()
         threading.Thread(target=self._deliver, name="webhooks", daemon=True).start()
-        config = uvicorn.Config(
-            create_app(self.services), host=self.settings.host, port=self.settings.port, log_level="warning"
-        )
+        host, port = self.settings.host, self.settings.port
+        # bound here, not inside uvicorn's thread: a taken port is one line and a non-zero exit, never a process
+        # that logs the error and stays up serving nothing
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        config = uvicorn.Config(create_app(self.services), host=host, port=port, log_level="warning")
         server = uvicorn.Server(config)
         self._server = server
-        threading.Thread(target=server.run, name="api", daemon=True).start()
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="api", daemon=True)
+        thread.start()
         while not server.started:
+            if not thread.is_alive():
+                raise ConfigError(f"the API server on {host}:{port} stopped while starting")
             time.sleep(0.05)
 
     def stop(self) -> None:
@@ -139,14 +151,15 @@ class Gateway:
 
 
 def serve(settings: GatewaySettings) -> None:
-    """Runs the gateway in the foreground until interrupted."""
-    import time
+    """Runs the gateway in the foreground until SIGTERM or SIGINT."""
+    import signal
 
     gateway = Gateway(settings)
     gateway.start()
     print(f"gateway: {gateway.url}/api/v1/assets (OpenAPI docs at {gateway.url}/docs)", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())  # systemd's stop: a clean exit 0
     try:
-        while True:
-            time.sleep(3600)
+        stopped.wait()
     finally:
         gateway.stop()
