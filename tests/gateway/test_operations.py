@@ -4,13 +4,15 @@ promtool-clean metrics with the index's lag and each asset's settlement lag."""
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
-from tests.support.chain import Site
-from wellhead.chain.client import Protocol, send
+from tests.support.chain import Desk, Site
+from tests.support.wallet import key, prepare, sign
+from wellhead.chain.client import Protocol
 from wellhead.chain.connection import rpc
 from wellhead.chain.deployment import Deployment
 from wellhead.devkit.scenario import Actors
@@ -50,8 +52,17 @@ def test_health_readiness_and_metrics_follow_the_index(
     assert lint.returncode == 0, lint.stdout + lint.stderr
     assert sample(text, "wellhead_gateway_settlement_lag_epochs", asset=str(site.asset_id)) == 1
     assert sample(text, "wellhead_gateway_indexer_lag_blocks") == 0
+    # anyone settles through the gateway: prepared unsigned, signed by whoever pays the gas
+    body = {"from": actors.lender.address, "asset_id": site.asset_id}
+    early = client.post("/api/v1/transactions/prepare/settle", json=body, headers=key())
+    assert early.status_code == 409 and early.json()["code"] == "nothing_to_settle", "inside the challenge window"
     site.warp_to(site.epoch_end(0) + 601)
-    send(w3, actors.admin, protocol.market.functions.finalizeEpoch(site.asset_id, 0))
+    prepared = prepare(client, "settle", body)
+    assert prepared["function"] == "finalizeEpochs(uint256,uint64)" and "settle 1 epochs" in prepared["summary"]
+    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(sign(actors.lender, prepared)))
+    assert receipt["status"] == 1
+    no_feed = client.post("/api/v1/transactions/prepare/nav-update", json=body, headers=key())
+    assert no_feed.status_code == 404 and no_feed.json()["code"] == "no_nav_feed"
     indexer.sync()
     assert sample(client.get("/metrics").text, "wellhead_gateway_settlement_lag_epochs", asset=str(site.asset_id)) == 0
     # the chain moves on and the index does not: not ready, and the lag shows
@@ -59,3 +70,41 @@ def test_health_readiness_and_metrics_follow_the_index(
     behind = client.get("/readyz")
     assert behind.status_code == 503 and "blocks behind" in behind.json()["detail"]
     assert sample(client.get("/metrics").text, "wellhead_gateway_indexer_lag_blocks") == 80
+
+
+def test_nav_rounds_through_the_gateway_and_by_the_keeper(
+    w3: Web3,
+    protocol: Protocol,
+    actors: Actors,
+    deployment: Deployment,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    from wellhead.agent.metrics import AgentMetrics
+    from wellhead.agent.rpc import RpcPool
+    from wellhead.keeper.metrics import KeeperMetrics
+    from wellhead.keeper.service import KeeperState
+    from wellhead.keeper.settler import AccountSender, Settler, SettlerConfig
+
+    desk = Desk(w3, protocol, actors)
+    client = TestClient(create_app(Services.build(sessions, w3, deployment, domain="testserver")))
+    Indexer(w3, deployment, sessions, confirmations=0).sync()
+    body = {"from": actors.lender.address, "asset_id": desk.asset_id}
+    desk.site.report_and_finalize(0, 10_000)
+    prepared = prepare(client, "nav-update", body)
+    assert prepared["contract"] == "NavOracle" and prepared["function"] == "update()"
+    assert w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(sign(actors.lender, prepared)))["status"]
+    again = client.post("/api/v1/transactions/prepare/nav-update", json=body, headers=key())
+    assert again.status_code == 409 and again.json()["code"] == "nav_round_not_due"
+    # the keeper records the next round itself once the next epoch settles (and settles it, too)
+    desk.site.warp_to(desk.site.epoch_end(1))
+    desk.site.submit(desk.site.report(1, 10_000))
+    desk.site.warp_to(desk.site.epoch_end(1) + 601)
+    pool = RpcPool([w3.provider.endpoint_uri], deployment, AgentMetrics())  # type: ignore[attr-defined]
+    keeper = Settler(pool, lambda _w3: [desk.asset_id], AccountSender(actors.admin, deployment.chain_id),
+                     KeeperState(tmp_path / "k.sqlite"), KeeperMetrics(), SettlerConfig())  # fmt: skip
+    rounds_before = len(desk.nav.events.NavUpdated().get_logs(from_block=0))
+    for _ in range(3):
+        keeper.run(float(w3.eth.get_block("latest")["timestamp"]))
+    assert int(protocol.market.functions.ledgerOf(desk.asset_id).call().nextEpochToFinalize) == 2
+    assert len(desk.nav.events.NavUpdated().get_logs(from_block=0)) == rounds_before + 1

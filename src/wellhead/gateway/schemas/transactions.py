@@ -36,6 +36,15 @@ class ClaimRefundIn(LeaseIn):
     to: Address | None = Field(default=None, description="default: the sender")
 
 
+class SettleIn(_Request):
+    asset_id: int = Field(ge=1, le=2**63 - 1)
+    epochs: int = Field(default=24, ge=1, le=500, description="settle up to this many epochs, in order")
+
+
+class NavUpdateIn(_Request):
+    asset_id: int = Field(ge=1, le=2**63 - 1)
+
+
 class ClaimRevenueIn(_Request):
     asset_id: int = Field(ge=1, le=2**63 - 1)
     to: Address | None = Field(default=None, description="default: the sender")

@@ -39,11 +39,13 @@ from wellhead.gateway.schemas.transactions import (
     ClaimRevenueIn,
     ExtendLeaseIn,
     LeaseIn,
+    NavUpdateIn,
     OpenLeaseIn,
     PermitIn,
     PreparedAuthorization,
     PreparedPermit,
     PreparedTransaction,
+    SettleIn,
     TransferSharesIn,
     UnsignedTransaction,
 )
@@ -57,6 +59,9 @@ class Writes:
         self.chain_id = deployment.chain_id
         self.coin = w3.eth.contract(address=_addr(deployment.address("Stablecoin")), abi=abi("TestStablecoin"))
         self.market = w3.eth.contract(address=_addr(deployment.address("LeaseMarket")), abi=abi("LeaseMarket"))
+        self.nav_factory = w3.eth.contract(
+            address=_addr(deployment.address("NavOracleFactory")), abi=abi("NavOracleFactory")
+        )
         self.core: dict[str, str] = {_addr(c.address): name for name, c in deployment.contracts.items()}
 
     # ------------------------------------------------------------ helpers
@@ -180,6 +185,28 @@ class Writes:
         fn = shares.functions.claim(to)
         summary = f"claim asset {body.asset_id}'s revenue to {to}"
         return self._prepare(sender, fn, "CapacityShares", summary, {"claimable": Amount.of(claimable)})
+
+    def settle(self, s: Session, body: SettleIn) -> PreparedTransaction:
+        """Anyone may settle: the epochs that would settle now, in order, up to `epochs`."""
+        sender = parse_address(body.from_, "from")
+        self._shares(s, body.asset_id)
+        ready = int(call(self.market.functions.finalizeEpochs(body.asset_id, body.epochs)))
+        if ready == 0:
+            raise Problem(409, "nothing_to_settle", f"no epoch of asset {body.asset_id} can settle yet", "asset_id")
+        fn = self.market.functions.finalizeEpochs(body.asset_id, ready)
+        return self._prepare(sender, fn, "LeaseMarket", f"settle {ready} epochs of asset {body.asset_id}", {})
+
+    def nav_update(self, s: Session, body: NavUpdateIn) -> PreparedTransaction:
+        """Anyone may record the asset's NAV round once a newer epoch has settled."""
+        sender = parse_address(body.from_, "from")
+        self._shares(s, body.asset_id)
+        feed = str(call(self.nav_factory.functions.oracleOf(body.asset_id)))
+        if int(feed, 16) == 0:
+            raise Problem(404, "no_nav_feed", f"asset {body.asset_id} has no NAV feed", "asset_id")
+        oracle = self.w3.eth.contract(address=_addr(feed), abi=abi("NavOracle"))
+        if not call(oracle.functions.update()):
+            raise Problem(409, "nav_round_not_due", "no epoch settled since the last round", "asset_id")
+        return self._prepare(sender, oracle.functions.update(), "NavOracle", f"record asset {body.asset_id}'s NAV", {})
 
     def buy_shares(self, s: Session, body: BuySharesIn) -> PreparedTransaction:
         sender = parse_address(body.from_, "from")

@@ -19,12 +19,14 @@ from wellhead.gateway.schemas.transactions import (
     ClaimRevenueIn,
     ExtendLeaseIn,
     LeaseIn,
+    NavUpdateIn,
     OpenLeaseIn,
     PermitIn,
     PreparedAuthorization,
     PreparedPermit,
     PreparedTransaction,
     RelayIn,
+    SettleIn,
     TransactionStatus,
     TransferSharesIn,
 )
@@ -57,6 +59,8 @@ for _path, _op, _model, _method, _summary in (
     ("buy-shares", "prepareBuyShares", BuySharesIn, "buy_shares", "Buy shares in an asset's sale"),
     ("transfer-shares", "prepareTransferShares", TransferSharesIn, "transfer_shares", "Transfer shares"),
     ("approve", "prepareApprove", ApproveIn, "approve", "Approve a spender (ERC-20)"),
+    ("settle", "prepareSettle", SettleIn, "settle", "Settle an asset's epochs that can settle now (anyone)"),
+    ("nav-update", "prepareNavUpdate", NavUpdateIn, "nav_update", "Record an asset's NAV round (anyone)"),
 ):
     _prepare_route(_path, _op, _model, _method, _summary)
 
