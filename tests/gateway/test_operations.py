@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from eth_typing import HexStr
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
@@ -59,7 +60,7 @@ def test_health_readiness_and_metrics_follow_the_index(
     site.warp_to(site.epoch_end(0) + 601)
     prepared = prepare(client, "settle", body)
     assert prepared["function"] == "finalizeEpochs(uint256,uint64)" and "settle 1 epochs" in prepared["summary"]
-    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(sign(actors.lender, prepared)))
+    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(HexStr(sign(actors.lender, prepared))))
     assert receipt["status"] == 1
     no_feed = client.post("/api/v1/transactions/prepare/nav-update", json=body, headers=key())
     assert no_feed.status_code == 404 and no_feed.json()["code"] == "no_nav_feed"
@@ -93,7 +94,9 @@ def test_nav_rounds_through_the_gateway_and_by_the_keeper(
     desk.site.report_and_finalize(0, 10_000)
     prepared = prepare(client, "nav-update", body)
     assert prepared["contract"] == "NavOracle" and prepared["function"] == "update()"
-    assert w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(sign(actors.lender, prepared)))["status"]
+    assert w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(HexStr(sign(actors.lender, prepared))))[
+        "status"
+    ]
     again = client.post("/api/v1/transactions/prepare/nav-update", json=body, headers=key())
     assert again.status_code == 409 and again.json()["code"] == "nav_round_not_due"
     # the keeper records the next round itself once the next epoch settles (and settles it, too)
