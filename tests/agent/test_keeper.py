@@ -162,6 +162,7 @@ def test_the_keeper_service_serves_health_and_metrics_and_stops_on_sigterm(env: 
             assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.stderr else ""
             time.sleep(0.2)
         assert health.json() == {"status": "ok"}
+        assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).json()["status"] == "ready"
         lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
         assert lint.returncode == 0, lint.stdout + lint.stderr
         assert env.anvil.url not in text

@@ -90,6 +90,8 @@ class Agent:
         self.phases: list[Phase] = []
         self.evidence: EvidenceKeeper | None = None
         self._last_balance = 0.0
+        self._last_good_pass = 0.0  # monotonic time of the last pass that reached the chain
+        self.server.readiness = self.readiness
         self.stopping = threading.Event()
 
     # ------------------------------------------------------------------ driving
@@ -131,8 +133,18 @@ class Agent:
             for phase in self.phases:
                 self._run_phase(phase, now)
             self.refresh_metrics(now)
+            self._last_good_pass = time.monotonic()
         except RpcUnavailableError as exc:
             self.warn("rpc", "all RPC URLs failing; will retry", error=str(exc))
+
+    def readiness(self) -> tuple[bool, str]:
+        """Ready: wired to the asset's terms, and a pass reached the chain within the last minute."""
+        if self.terms is None:
+            return False, "not started: the asset's terms are not read yet"
+        since = time.monotonic() - self._last_good_pass
+        if since > max(60.0, 3 * self.s.poll_interval):
+            return False, f"no pass has reached the RPC node for {since:.0f} s"
+        return True, "ok"
 
     def _run_phase(self, phase: Phase, now: float) -> None:
         started = time.perf_counter()

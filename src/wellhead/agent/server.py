@@ -1,4 +1,4 @@
-"""The agent's HTTP endpoint: /metrics, /healthz, its signed observation of each epoch and the reports it
+"""The agent's HTTP endpoint: /metrics, /healthz, /readyz, its signed observation of each epoch and the reports it
 proposed or co-signed (for its peers), and evidence files."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ class AgentServer:
                 agent.handle(self)
 
         self.metrics = metrics
+        self.readiness: Callable[[], tuple[bool, str]] = lambda: (False, "starting")
         self.store = store
         self.signer = signer
         self.evidence_dir = evidence_dir
@@ -55,6 +57,13 @@ class AgentServer:
             return
         if path == "/healthz":
             h._send(200, b'{"status":"ok"}')
+            return
+        if path == "/readyz":
+            ready, detail = self.readiness()
+            h._send(
+                200 if ready else 503,
+                json.dumps({"status": "ready" if ready else "not_ready", "detail": detail}).encode(),
+            )
             return
         m = OBSERVATION.match(path)
         if m:

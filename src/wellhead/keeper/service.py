@@ -106,6 +106,7 @@ class Keeper:
         )
         self.stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
+        self._last_good_pass = 0.0
 
     def _assets(self, w3: Web3) -> list[int]:
         if self.settings.assets != "all":
@@ -128,6 +129,14 @@ class Keeper:
     def step(self) -> None:
         self.settler.run(time.time())
         self.up.set(time.time())
+        self._last_good_pass = time.monotonic()
+
+    def readiness(self) -> tuple[bool, str]:
+        """Ready: a pass over the assets finished within three poll intervals (or a minute)."""
+        since = time.monotonic() - self._last_good_pass
+        if since > max(60.0, 3 * self.settings.poll_interval):
+            return False, "no pass has finished yet" if self._last_good_pass == 0 else f"no pass for {since:.0f} s"
+        return True, "ok"
 
     def serve(self) -> int:
         keeper = self
@@ -144,6 +153,10 @@ class Keeper:
                     body, kind, status = generate_latest(keeper.metrics.registry), CONTENT_TYPE_LATEST, 200
                 elif path == "/healthz":
                     body, kind, status = json.dumps({"status": "ok"}).encode(), "application/json", 200
+                elif path == "/readyz":
+                    ready, detail = keeper.readiness()
+                    state = {"status": "ready" if ready else "not_ready", "detail": detail}
+                    body, kind, status = json.dumps(state).encode(), "application/json", 200 if ready else 503
                 else:
                     body, kind, status = b'{"error":"not found"}', "application/json", 404
                 self.send_response(status)
