@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wellhead.cli import DEFAULT_DEPLOYMENTS
+from wellhead.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from wellhead.gateway.server import Gateway
@@ -18,7 +18,14 @@ def add_devkit_parsers(sub: Any) -> None:
     devnet = sub.add_parser("devnet", help="start anvil, deploy, run the demo and print the settlement")
     devnet.add_argument("--port", type=int, default=0, help="anvil port (default: a free one)")
     devnet.add_argument("--deployments", default=str(DEFAULT_DEPLOYMENTS))
-    devnet.add_argument("--keep-running", action="store_true", help="keep anvil up after the demo")
+    devnet.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="after the demo, keep anvil, the agents (the site's settling its epochs), the VTN and the gateway running",
+    )
+    devnet.add_argument(
+        "--speed", type=int, default=60, help="kept running: chain seconds per wall second (default 60)"
+    )
     devnet.add_argument("--scripted", action="store_true", help="the script signs reports instead of agents")
     devnet.set_defaults(func=cmd_devnet)
 
@@ -45,6 +52,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_devnet(args: argparse.Namespace) -> int:
+    import signal
+
     from wellhead.chain.client import Protocol
     from wellhead.chain.connection import connect
     from wellhead.chain.deploy import deploy_protocol
@@ -52,6 +61,10 @@ def cmd_devnet(args: argparse.Namespace) -> int:
     from wellhead.devkit.anvil import Anvil, dev_accounts
     from wellhead.devkit.scenario import Actors, Demo, render
 
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM unwinds like Ctrl-C: every process started here is stopped
+
+    signal.signal(signal.SIGTERM, interrupted)
     anvil = Anvil(port=args.port) if args.port else Anvil()
     with anvil:
         print(f"anvil listening at {anvil.url}")
@@ -88,18 +101,47 @@ def cmd_devnet(args: argparse.Namespace) -> int:
 
         result = Demo(w3, Protocol(w3, deployment), actors, fleet_factory).run()
         print(render(result))
-        gateway = start_demo_gateway(anvil.url, path, Path(args.deployments), evidence_dirs)
+        gateway = start_demo_gateway(anvil.url, path, Path(args.deployments), evidence_dirs, args.keep_running)
         if args.keep_running:
-            print(f"\ndevnet running at {anvil.url}, gateway at {gateway.url}; Ctrl-C to stop")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
+            keep_running(w3, anvil.url, path, result.asset_id, actors, agents_dir, gateway, args.speed)
+        gateway.stop()
     return 0
 
 
-def start_demo_gateway(rpc_url: str, record: Path, directory: Path, evidence_dirs: list[Path]) -> Gateway:
+def keep_running(w3: Any, rpc_url: str, record: Path, asset_id: int, actors: Any, workdir: Path, gateway: Gateway,
+                 speed: int) -> None:  # fmt: skip
+    """The live devnet until SIGINT or SIGTERM; then everything stops, anvil included (the caller's context)."""
+    import signal
+    import threading
+
+    from wellhead.devkit.live import LiveDevnet
+
+    if speed < 1:
+        raise ConfigError("--speed: at least 1 chain second per wall second")
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    live = LiveDevnet(w3, rpc_url, record, asset_id, actors.attestors, workdir, speed).start()
+    lines = [
+        "",
+        "devnet running (SIGINT or SIGTERM stops all of it, anvil included):",
+        f"  anvil          {rpc_url}  (chain {w3.eth.chain_id}; dev accounts: anvil's mnemonic)",
+        f"  gateway        {gateway.url}/  (API {gateway.url}/api/v1, docs {gateway.url}/docs,"
+        f" metrics {gateway.url}/metrics)",
+        "  webhooks       loopback and private addresses allowed on this devnet (webhook_allow_private_hosts)",
+        *live.describe(),
+    ]
+    print("\n".join(lines), flush=True)
+    try:
+        live.run(stopped)
+    finally:
+        print("devnet stopping", flush=True)
+        live.stop()
+
+
+def start_demo_gateway(
+    rpc_url: str, record: Path, directory: Path, evidence_dirs: list[Path], private_webhooks: bool = False
+) -> Gateway:
     """Starts the gateway over the devnet (its own SQLite file) and prints a live read from it."""
     import requests
 
@@ -115,6 +157,7 @@ def start_demo_gateway(rpc_url: str, record: Path, directory: Path, evidence_dir
         port=free_port(),
         confirmations=0,
         evidence_dirs=evidence_dirs,
+        webhook_allow_private_hosts=private_webhooks,  # the live devnet: receivers on loopback are the point
     )
     gateway = Gateway(settings)
     gateway.start()

@@ -60,8 +60,10 @@ class AgentFleet:
         max_watts: int,
         workdir: Path | None = None,
         start: int | None = None,
+        keeper: bool = False,
     ) -> None:
         self.w3 = w3
+        self.keeper = keeper  # the site agent settles its own epochs (the live devnet); the demo settles itself
         self.asset_id = asset_id
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="wellhead-agents-"))
         self.sites: list[SimulatedSite] = []
@@ -127,7 +129,7 @@ class AgentFleet:
             challenge_on_disagreement=i == 1,
             tolerances=Tolerances(uptime_bps=50, energy_pct=2.0, facility_pct=2.0),
             collectors=[SimulatedConfig(type="simulated")],
-            keeper=AgentKeeperConfig(enabled=False),  # the demo settles each epoch itself, to tell its story
+            keeper=AgentKeeperConfig(enabled=self.keeper and i == 0),
             openadr=self.vtn.ven_config([*shed, "--gpus", str(SHED_GPUS)]) if i == 0 else None,
             green=GreenConfig(grid_feed=self.grid_feed, ppa_share_bps=PPA_SHARE_BPS, certificates=True),
             mining=MiningConfig(earnings_file=self.earnings),

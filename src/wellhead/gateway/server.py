@@ -98,8 +98,10 @@ class Gateway:
         while not self._stop.is_set():
             try:
                 self.indexer.sync()
-            except Exception:  # the API keeps serving what is indexed; the next poll retries
-                log.exception("indexer: sync failed; retrying")
+            except Exception as exc:  # the API keeps serving what is indexed; the next poll retries
+                if self._stop.is_set():
+                    return  # stopping: what failed is going away too
+                log.warning("indexer: sync failed; retrying", extra={"error": type(exc).__name__})
             try:
                 self.webhooks.enqueue()
             except Exception:
@@ -122,8 +124,12 @@ class Gateway:
         from wellhead.gateway.app import create_app
 
         self.indexer.sync()
-        threading.Thread(target=self._follow, name="indexer", daemon=True).start()
-        threading.Thread(target=self._deliver, name="webhooks", daemon=True).start()
+        self._workers = [
+            threading.Thread(target=self._follow, name="indexer", daemon=True),
+            threading.Thread(target=self._deliver, name="webhooks", daemon=True),
+        ]
+        for worker in self._workers:
+            worker.start()
         host, port = self.settings.host, self.settings.port
         # bound here, not inside uvicorn's thread: a taken port is one line and a non-zero exit, never a process
         # that logs the error and stays up serving nothing
@@ -145,9 +151,13 @@ class Gateway:
             time.sleep(0.05)
 
     def stop(self) -> None:
+        """Stops serving and waits for the indexer and the webhook worker to finish their pass, so that
+        whatever stops next (the chain, the database) cannot fail under them."""
         self._stop.set()
         if self._server is not None:
             self._server.should_exit = True
+        for worker in getattr(self, "_workers", []):
+            worker.join(timeout=30)
 
 
 def serve(settings: GatewaySettings) -> None:
