@@ -4,6 +4,7 @@ between them, survive a restart and a dropped transaction with one transaction i
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import yaml
@@ -178,3 +179,127 @@ def test_the_keeper_service_serves_health_and_metrics_and_stops_on_sigterm(env: 
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_agents_report_the_keeper_settles_through_a_pause_and_every_party_hears_of_it(
+    env: AgentEnv, tmp_path: Path
+) -> None:
+    """End to end: a lessee leases; the site agent reports and its keeper loop settles each epoch, once while
+    the stablecoin is paused; the gateway shows the epochs settled, the refund of the undelivered hours is
+    claimable and claimed, and the settlement webhooks reach a loopback receiver, verified by standardwebhooks."""
+    from fastapi.testclient import TestClient
+    from standardwebhooks.webhooks import Webhook
+
+    from tests.gateway.test_webhooks import Receiver
+    from tests.support.wallet import key, sign_in
+    from wellhead.chain.client import send
+    from wellhead.chain.enums import LeaseClass
+    from wellhead.gateway.app import create_app
+    from wellhead.gateway.db import engine_for, migrate, session_factory
+    from wellhead.gateway.index.indexer import Indexer
+    from wellhead.gateway.services import Services
+    from wellhead.gateway.services.webhooks import Dispatcher
+
+    w3, p, lessee = env.w3, env.protocol, env.admin
+    send(w3, lessee, p.stablecoin.functions.mint(lessee.address, 10_000 * 10**6))
+    send(w3, lessee, p.stablecoin.functions.approve(p.market.address, 2**256 - 1))
+    receipt = send(w3, lessee, p.market.functions.openLease(env.asset_id, 4, 1, LeaseClass.FIRM, 10**9))
+    lease_id = int(p.market.events.LeaseOpened().process_receipt(receipt)[0]["args"]["leaseId"])
+
+    url = f"sqlite:///{tmp_path / 'gateway.sqlite'}"
+    migrate(url)
+    sessions = session_factory(engine_for(url))
+    deployment = Deployment.load(env.deployment_path)
+    services = Services.build(sessions, w3, deployment, domain="testserver", webhook_private_hosts=True)
+    client = TestClient(create_app(services))
+    receiver = Receiver(fail_first=0)
+    auth = sign_in(client, lessee)
+    events = ["epoch.settled", "sla.breached", "lease.started", "lease.ended"]
+    hook = client.post("/api/v1/webhooks", json={"url": receiver.url, "events": events}, headers={**auth, **key()})
+    assert hook.status_code == 201, hook.text
+
+    broken = {"type": "simulated", "seed": 11, "fault_rate": 0.0, "dark_rate": 0.0, "failed_gpus": [0, 1]}
+    agent = env.agent(0, keeper={"enabled": True}, collectors=[broken])  # two GPUs of 8 down: 75 % uptime
+    for epoch in (0, 1):
+        env.warp_to(env.epoch_end(epoch) + 10)
+        env.run_until([agent], lambda: env.report_on_chain(epoch).exists)  # noqa: B023 (called at once)
+        if epoch == 1:
+            send(w3, env.admin, p.stablecoin.functions.pause())  # the issuer pauses: settlement moves no tokens
+        env.warp_to(env.epoch_end(epoch) + 10 + 61)
+        env.run_until([agent], lambda: settled(env) == list(range(epoch + 1)))  # noqa: B023
+    send(w3, env.admin, p.stablecoin.functions.unpause())
+    refund, _credit = p.market.functions.refundable(lease_id).call()
+    assert refund > 0, "the undelivered hours of epoch 1 are the lessee's"
+    send(w3, lessee, p.market.functions.claimRefund(lease_id, lessee.address))
+
+    indexer = Indexer(w3, deployment, sessions, confirmations=0)
+    indexer.sync()
+    epochs = client.get(f"/api/v1/assets/{env.asset_id}/epochs").json()["items"]
+    assert [e["settled"] for e in epochs[:2]] == [True, True]
+    dispatcher = Dispatcher(sessions, retry_base=0.1, max_attempts=3, allow_private_hosts=True)
+    dispatcher.enqueue()
+    for _ in range(50):
+        dispatcher.deliver_due()
+        if len(receiver.requests) >= 4:
+            break
+        time.sleep(0.1)
+    receiver.close()
+    verifier = Webhook(hook.json()["secret"])
+    heard = [verifier.verify(body, headers)["type"] for headers, body, _status in receiver.requests]
+    assert heard.count("epoch.settled") == 2 and "sla.breached" in heard and "lease.started" in heard, heard
+
+
+def test_a_keeper_killed_at_random_moments_settles_every_epoch_once(env: AgentEnv, tmp_path: Path) -> None:
+    """30 unreported epochs past their deadline (settled as unproven), two per transaction, blocks mined every
+    second so transactions sit in flight; the keeper is SIGKILLed at random moments and restarted."""
+    import random
+    import subprocess
+    import sys
+
+    (tmp_path / "pw").write_text(PASSWORD)
+    config = {
+        "deployment": str(env.deployment_path),
+        "rpc_urls": [env.anvil.url],
+        "assets": [env.asset_id],
+        "keystore": str(env.keystores[1]),
+        "password_file": str(tmp_path / "pw"),
+        "data_dir": str(tmp_path / "keeper"),
+        "listen_port": 0,
+        "poll_interval": 0.2,
+        "batch": 2,
+        "stagger": 0,
+        "nav": False,
+    }
+    path = tmp_path / "keeper.yaml"
+    path.write_text(yaml.safe_dump(config))
+    deadline = int(env.protocol.registry.functions.protocolParams().call().reportDeadline)
+    env.warp_to(env.epoch_end(29) + deadline + 1)
+    start_block = env.w3.eth.block_number
+    rpc(env.w3, "evm_setAutomine", [False])
+    rpc(env.w3, "evm_setIntervalMining", [1])
+    rng = random.Random(7)
+    kills = 0
+    try:
+        for _ in range(60):
+            proc = subprocess.Popen([sys.executable, "-m", "wellhead.cli", "keeper", "run", "--config", str(path)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            time.sleep(rng.uniform(1.5, 4.0))
+            proc.kill()
+            proc.wait()
+            kills += 1
+            if int(env.protocol.market.functions.ledgerOf(env.asset_id).call().nextEpochToFinalize) >= 30:
+                break
+    finally:
+        rpc(env.w3, "evm_setIntervalMining", [0])
+        rpc(env.w3, "evm_setAutomine", [True])
+    assert settled(env)[:30] == list(range(30)), "every epoch once, in order"
+    keeper_address = Account.from_key(Account.decrypt(json.loads(env.keystores[1].read_text()), PASSWORD)).address
+    sent = [
+        tx
+        for n in range(start_block + 1, env.w3.eth.block_number + 1)
+        for tx in env.w3.eth.get_block(n, full_transactions=True)["transactions"]
+        if tx["from"] == keeper_address
+    ]
+    statuses = [env.w3.eth.get_transaction_receipt(tx["hash"])["status"] for tx in sent]
+    assert all(statuses), "no failed transaction"
+    assert len(sent) <= 15 + kills, f"{len(sent)} transactions for 15 batches and {kills} kills"
