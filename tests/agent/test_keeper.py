@@ -295,12 +295,11 @@ def test_a_keeper_killed_at_random_moments_settles_every_epoch_once(env: AgentEn
         rpc(env.w3, "evm_setAutomine", [True])
     assert settled(env)[:30] == list(range(30)), "every epoch once, in order"
     keeper_address = Account.from_key(Account.decrypt(json.loads(env.keystores[1].read_text()), PASSWORD)).address
-    sent: list[Any] = [
-        tx
-        for n in range(start_block + 1, env.w3.eth.block_number + 1)
-        for tx in env.w3.eth.get_block(n, full_transactions=True)["transactions"]
-        if tx["from"] == keeper_address  # type: ignore[index]
+    blocks = [
+        env.w3.eth.get_block(n, full_transactions=True) for n in range(start_block + 1, env.w3.eth.block_number + 1)
     ]
+    every: list[Any] = [tx for block in blocks for tx in block["transactions"]]
+    sent = [tx for tx in every if tx["from"] == keeper_address]
     statuses = [env.w3.eth.get_transaction_receipt(tx["hash"])["status"] for tx in sent]
     assert all(statuses), "no failed transaction"
     assert len(sent) <= 15 + kills, f"{len(sent)} transactions for 15 batches and {kills} kills"
