@@ -215,6 +215,7 @@ class AgentKeeperConfig(_Strict):
     batch: int = Field(default=24, ge=1, le=500)
     gas_budget: int = Field(default=6_000_000, ge=100_000)
     nav: bool = True
+    every: float = Field(default=10.0, ge=0, le=3_600)  # seconds between settling passes (each is a few RPC calls)
 
 
 class AgentSettings(BaseSettings):

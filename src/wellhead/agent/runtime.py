@@ -233,7 +233,7 @@ class Agent:
                     tx,
                     self.store,
                     KeeperMetrics(self.metrics.registry),
-                    SettlerConfig(k.batch, k.gas_budget, stagger=0.0, nav=k.nav),
+                    SettlerConfig(k.batch, k.gas_budget, stagger=0.0, nav=k.nav, every=k.every),
                 )
             )
         upload = self.s.evidence.upload

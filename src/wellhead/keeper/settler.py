@@ -73,6 +73,7 @@ class SettlerConfig:
     gas_budget: int = 6_000_000  # per transaction: a batch that needs more is halved
     stagger: float = 0.0  # seconds to wait after first seeing work (0: the site's own agent)
     nav: bool = True
+    every: float = 0.0  # seconds between passes at least (the agent's loop runs every second; settling need not)
 
 
 class Settler:
@@ -94,9 +95,13 @@ class Settler:
         self.metrics = metrics
         self.config = config or SettlerConfig()
         self._first_seen: dict[tuple[str, int], float] = {}
+        self._last_pass = float("-inf")
 
     def run(self, now: float) -> None:
+        if now - self._last_pass < self.config.every:
+            return
         self.chain.call(lambda w3: self._pass(w3, now))
+        self._last_pass = now
 
     def _pass(self, w3: Web3, now: float) -> None:
         market = self.chain.contract(w3, "LeaseMarket")
