@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -83,6 +84,7 @@ def run_mode(mode: str, directory: Path) -> dict[str, float]:
     np.savez_compressed(v1, ts=agg.ts, power_w=agg.power_w, energy_mj=agg.energy_mj, health=agg.health,
                         meter_wh=agg.meter_wh, mining_wh=agg.mining_wh, generator_wh=agg.generator_wh)  # fmt: skip
     size = (work / "evidence" / f"{digest.hex()}.npz").stat().st_size
+    shutil.rmtree(work)  # each run wrote about 60 MB of outbox and evidence
     return {"cpu_s": cpu, "peak_mb": peak_mb, "evidence_mb": size / 1e6, "evidence_v1_mb": len(v1.getvalue()) / 1e6}
 
 

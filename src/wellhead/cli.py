@@ -123,6 +123,7 @@ EXTRA_MODULES = {
         "abnf",
         "standardwebhooks",
         "plotly",
+        "prometheus_client",
     ),
 }
 

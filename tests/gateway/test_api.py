@@ -122,7 +122,7 @@ def test_openapi_has_stable_operation_ids(indexed: tuple[TestClient, DemoResult]
         *("createWebhook", "listWebhooks", "deleteWebhook", "listWebhookDeliveries"),
         *("prepareOpenLease", "prepareExtendLease", "prepareCloseLease", "prepareClaimRefund"),
         *("prepareClaimRevenue", "prepareBuyShares", "prepareTransferShares", "prepareApprove", "preparePermit"),
-        "prepareAuthorization",
+        *("prepareAuthorization", "prepareSettle", "prepareNavUpdate"),
         *("relayTransaction", "getTransaction", "listGridEvents", "getAssetEnergy"),
     }
 

@@ -10,6 +10,7 @@ from wellhead.chain.reports import StoredReport
 from wellhead.chain.structs import struct_arg
 from wellhead.devkit.scenario.actors import ATTESTOR_STAKE, FIRM, INTERRUPTIBLE, SHARE, USDC
 from wellhead.devkit.scenario.base import ScenarioBase
+from wellhead.devkit.scenario.keeping import demo_keeper, sent_by
 from wellhead.devkit.scenario.results import DemoResult, EpochRow, GridEventRow
 
 
@@ -123,8 +124,8 @@ class MarketActions(ScenarioBase):
         self.send(self.a.operator, fn)
 
     def finalize(self, epoch: int, note: str, result: DemoResult) -> None:
-        """Settles `epoch` as soon as it may be (after its challenge window, or its report deadline when no
-        report came) and adds its row to `result`."""
+        """The keeper settles `epoch` as soon as it may be (after its challenge window, or its report deadline
+        when no report came); its row goes into `result`."""
         deadline, _window = self.p.registry.functions.reportTimes().call()
         stored = StoredReport.read(self.p.oracle, self.asset_id, epoch)
         # a pending report settles when its challenge window (fixed at acceptance) ends; a resolved one at once
@@ -134,9 +135,14 @@ class MarketActions(ScenarioBase):
             ready_at = 0
         else:
             ready_at = self.epoch_end(epoch) + deadline + 1
-        self.warp_to(ready_at)
-        receipt = self.send(self.a.admin, self.p.market.functions.finalizeEpoch(self.asset_id, epoch))
-        ev = self.p.market.events.EpochSettled().process_receipt(receipt, errors=DISCARD)[0]["args"]
+        # one second past it: the keeper asks the chain (a call on the latest block) what would settle
+        self.warp_to(ready_at + 1)
+        # settled by the keeper (the product's settler, as `wellhead keeper` and the site agent run it)
+        keeper = demo_keeper(self.p, self.asset_id, self.a.admin)
+        keeper.run(float(self.now()))
+        receipt = self.w3.eth.wait_for_transaction_receipt(sent_by(keeper, "finalize", self.asset_id))
+        events = self.p.market.events.EpochSettled().process_receipt(receipt, errors=DISCARD)
+        (ev,) = [e["args"] for e in events if e["args"]["epoch"] == epoch]
         result.epochs.append(
             EpochRow(
                 epoch,
