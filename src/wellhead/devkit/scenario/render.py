@@ -15,7 +15,11 @@ def pct(bps: int) -> str:
 
 def render(result: DemoResult) -> str:
     u = fmt_units
-    lines = [f"Settlement of asset #{result.asset_id} (64 x H100-SXM at TX-ABILENE-1), amounts in tUSDC", ""]
+    lines = [
+        f"Settlement of asset #{result.asset_id} (64 x H100-SXM at TX-ABILENE-1), amounts in tUSDC;"
+        " each epoch settled by the keeper (the settler `wellhead keeper` and the site agent run)",
+        "",
+    ]
     lines.append(
         f"{'epoch':>5} {'report':<8} {'uptime':>7} {'curtail':>7} {'delivered':>14} {'protocol':>12} "
         f"{'operator':>12} {'holders':>14} {'SLA credit':>12}  note"
