@@ -307,3 +307,13 @@ def test_a_keeper_killed_at_random_moments_settles_every_epoch_once(env: AgentEn
     statuses = [env.w3.eth.get_transaction_receipt(tx["hash"])["status"] for tx in sent]
     assert all(statuses), "no failed transaction"
     assert len(sent) <= 15 + kills, f"{len(sent)} transactions for 15 batches and {kills} kills"
+
+
+def test_an_asset_that_reverts_stops_no_other(env: AgentEnv, tmp_path: Path) -> None:
+    """An unknown or retired asset makes `finalizeEpochs` revert: it is counted and skipped, the rest settle."""
+    report_epochs(env, 1)
+    k = keeper(env, env.admin, tmp_path / "k.sqlite")
+    k.assets = lambda w3: [999, env.asset_id]
+    k.run(float(env.now()))
+    assert settled(env) == [0]
+    assert k.metrics.registry.get_sample_value("wellhead_keeper_asset_errors_total", {"asset": "999"}) == 1

@@ -27,6 +27,12 @@ class KeeperMetrics:
             ["kind", "outcome"],
             registry=r,
         )
+        self.errors = Counter(
+            "wellhead_keeper_asset_errors",
+            "Passes in which an asset's settling or NAV step failed (a revert, a refused send); the others went on",
+            ["asset"],
+            registry=r,
+        )
         self.rebroadcasts = Counter(
             "wellhead_keeper_rebroadcasts", "Transactions broadcast again after leaving the chain", registry=r
         )

@@ -26,10 +26,12 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from web3 import Web3
 from web3.contract.contract import Contract, ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
+from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3Exception
 
+from wellhead.agent.rpc import TRANSPORT_ERRORS
 from wellhead.chain.artifacts import abi
 from wellhead.chain.client import revert_from
+from wellhead.core.errors import WellheadError
 from wellhead.keeper.metrics import KeeperMetrics
 
 log = logging.getLogger("wellhead.keeper")
@@ -107,9 +109,15 @@ class Settler:
         market = self.chain.contract(w3, "LeaseMarket")
         factory = self.chain.contract(w3, "NavOracleFactory") if self.config.nav else None
         for asset in self.assets(w3):
-            self._finalize(w3, market, asset, now)
-            if factory is not None:
-                self._nav(w3, factory, asset, now)
+            try:
+                self._finalize(w3, market, asset, now)
+                if factory is not None:
+                    self._nav(w3, factory, asset, now)
+            except (Web3Exception, ValueError, WellheadError) as exc:  # one asset's trouble stops no other
+                if isinstance(exc, TRANSPORT_ERRORS):
+                    raise
+                self.metrics.errors.labels(asset=str(asset)).inc()
+                log.warning("keeper: asset skipped this pass", extra={"asset": asset, "error": type(exc).__name__})
 
     # ------------------------------------------------------------------ the two kinds of work
     def _finalize(self, w3: Web3, market: Contract, asset: int, now: float) -> None:
@@ -184,8 +192,8 @@ class Settler:
                 self.metrics.rebroadcasts.inc()
                 log.warning("keeper transaction dropped (reorg?): broadcast again", extra={"tx": tx.hash})
                 return False
-            except ValueError as exc:
-                log.warning("rebroadcast refused: asking the chain afresh", extra={"error": str(exc)})
+            except (ValueError, Web3Exception) as exc:  # refused (underpriced, unfunded): forget it, ask afresh
+                log.warning("rebroadcast refused: asking the chain afresh", extra={"error": type(exc).__name__})
         self.metrics.outcomes.labels(kind=kind, outcome="replaced").inc()
         self.state.delete(key)
         return True

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from web3.exceptions import Web3Exception
 
 from wellhead.gateway import db
 from wellhead.gateway.deps import S, Svc
@@ -44,7 +45,7 @@ def readyz(s: S, svc: Svc) -> dict[str, object]:
         raise Problem(503, "not_ready", "the database does not answer") from None
     try:
         head, next_block, behind = _lag(s, svc)
-    except (OSError, ValueError):
+    except (OSError, ValueError, Web3Exception):
         raise Problem(503, "not_ready", "the RPC node does not answer") from None
     if behind > READY_LAG_BLOCKS:
         raise Problem(503, "not_ready", f"the index is {behind} blocks behind the chain head {head}")
@@ -62,7 +63,7 @@ def metrics(s: S, svc: Svc) -> Response:
         if next_block > 0:
             newest = svc.w3.eth.get_block(next_block - 1)
             m.lag_seconds.set(max(0.0, time.time() - float(newest["timestamp"])))
-    except (OSError, ValueError):
+    except (OSError, ValueError, Web3Exception):
         pass  # the RPC node is down: the gauges keep their last values, /readyz says why
     rows = s.execute(
         select(db.Epoch.asset_id, func.count())
