@@ -8,12 +8,18 @@ import importlib
 from collections.abc import Callable
 
 
-def _command(name: str) -> Callable[[argparse.Namespace], int]:
+def lazy_command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """`module.name(args)`, imported only when the command runs (so `--help` needs no extra)."""
+
     def run(args: argparse.Namespace) -> int:
-        command: Callable[[argparse.Namespace], int] = getattr(importlib.import_module("wellhead.agent.commands"), name)
+        command: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), name)
         return command(args)
 
     return run
+
+
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    return lazy_command("wellhead.agent.commands", name)
 
 
 def add_agent_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

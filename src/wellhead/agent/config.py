@@ -298,17 +298,22 @@ class AgentSettings(BaseSettings):
         return (env_settings, _YamlSource(settings_cls, cls.yaml_path), init_settings)
 
 
+def read_yaml(path: Path, what: str) -> Any:
+    """A YAML file's content; an unreadable or invalid file is one ConfigError naming `what` and the path."""
+    try:
+        return yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{what} {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+
+
 class _YamlSource(PydanticBaseSettingsSource):
     def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
         super().__init__(settings_cls)
         self.data: dict[str, Any] = {}
         if path is not None:
-            try:
-                loaded = yaml.safe_load(path.read_text())
-            except OSError as exc:
-                raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
-            except yaml.YAMLError as exc:
-                raise ConfigError(f"config {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+            loaded = read_yaml(path, "config")
             if loaded is not None and not isinstance(loaded, dict):
                 raise ConfigError(f"config {path} must be a mapping of settings")
             self.data = loaded or {}

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import yaml
 
 from wellhead.core.errors import ConfigError
 
@@ -142,12 +141,9 @@ def parse_inventory(items: object, where: str) -> Inventory:
 
 
 def load_inventory_file(path: Path) -> Inventory:
-    try:
-        loaded = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"cannot read inventory {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"inventory {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    from wellhead.agent.config import read_yaml
+
+    loaded = read_yaml(path, "inventory")
     return parse_inventory(loaded, f"inventory {path}")
 
 

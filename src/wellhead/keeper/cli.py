@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from collections.abc import Callable
+
+from wellhead.agent.cli import lazy_command
 
 
 def _command(name: str) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        command: Callable[[argparse.Namespace], int] = getattr(
-            importlib.import_module("wellhead.keeper.commands"), name
-        )
-        return command(args)
-
-    return run
+    return lazy_command("wellhead.keeper.commands", name)
 
 
 def add_keeper_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from web3 import Web3
 
+from wellhead.agent.config import read_yaml
 from wellhead.agent.metrics import AgentMetrics
 from wellhead.agent.rpc import RpcPool
 from wellhead.chain.deployment import Deployment
@@ -45,14 +46,7 @@ class KeeperSettings(BaseModel):
 
 
 def load_keeper_settings(path: Path) -> KeeperSettings:
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    data = read_yaml(path, "config")
     try:
         return KeeperSettings.model_validate(data or {})
     except ValidationError as exc:

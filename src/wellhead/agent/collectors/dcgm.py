@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import yaml
 import yarl
 
 from wellhead.agent.collectors import CollectorError, Reading, register_collector
@@ -215,12 +214,9 @@ def target_url(target: str) -> str:
 
 def load_targets_file(path: Path) -> list[str]:
     """A YAML/JSON list of targets, or Prometheus file_sd groups (`[{targets: [host:port], labels: ...}]`)."""
-    try:
-        loaded = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"cannot read DCGM targets {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"DCGM targets {path} are not valid YAML: {str(exc).splitlines()[0]}") from None
+    from wellhead.agent.config import read_yaml
+
+    loaded = read_yaml(path, "DCGM targets")
     if not isinstance(loaded, list):
         raise ConfigError(f"DCGM targets {path}: a list of targets or of file_sd groups")
     out: list[str] = []
