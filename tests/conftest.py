@@ -9,13 +9,15 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from wellhead.chain.client import Protocol
+from tests.support.chain import Desk
+from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import connect, rpc
 from wellhead.chain.deploy import deploy_protocol
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.params import ProtocolParams
 from wellhead.devkit.anvil import Anvil, dev_accounts
 from wellhead.devkit.scenario import Actors
+from wellhead.devkit.scenario.actors import SHARE
 
 
 @pytest.fixture(scope="session")
@@ -61,3 +63,24 @@ def isolated_chain(request: pytest.FixtureRequest) -> Iterator[None]:
     snapshot = rpc(chain, "evm_snapshot", [])
     yield
     rpc(chain, "evm_revert", [snapshot])
+
+
+@pytest.fixture(scope="module")
+def seasoned_desk(w3: Web3, protocol: Protocol, actors: Actors) -> Iterator[tuple[Desk, int]]:
+    """The desk with a seasoned feed and 200,000 shares pledged, set up once for the module inside its own anvil
+    snapshot (each test's snapshot is taken after it and reverted; the module's is reverted at the end)."""
+    snapshot = rpc(w3, "evm_snapshot", [])
+    d = Desk(w3, protocol, actors)
+    d.epochs(4, 10_000)  # past two full 1-epoch windows: the feed is seasoned
+    shares = protocol.shares(d.asset_id).functions
+    send(w3, d.borrower, shares.approve(protocol.credit.address, 2**256 - 1))
+    send(w3, d.borrower, d.credit.functions.depositCollateral(d.asset_id, 200_000 * SHARE, d.borrower.address))
+    yield d, d.next_epoch
+    rpc(w3, "evm_revert", [snapshot])
+
+
+@pytest.fixture
+def desk(seasoned_desk: tuple[Desk, int]) -> Desk:
+    d, next_epoch = seasoned_desk
+    d.next_epoch = next_epoch  # the chain is back at the module's state: so is the desk's epoch counter
+    return d

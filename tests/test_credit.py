@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from web3 import Web3
 from web3.logs import DISCARD
 
 from tests.support.chain import Desk
 from wellhead.chain.client import Protocol, send
-from wellhead.chain.connection import rpc
 from wellhead.core.constants import WAD
 from wellhead.core.errors import ContractRevertError
 from wellhead.devkit.scenario import Actors, Demo
 from wellhead.devkit.scenario.actors import SHARE, USDC
-
-
-@pytest.fixture(scope="module")
-def seasoned_desk(w3: Web3, protocol: Protocol, actors: Actors) -> Iterator[tuple[Desk, int]]:
-    """The desk with a seasoned feed and 200,000 shares pledged, set up once for the module inside its own anvil
-    snapshot (each test's snapshot is taken after it and reverted; the module's is reverted at the end)."""
-    snapshot = rpc(w3, "evm_snapshot", [])
-    d = Desk(w3, protocol, actors)
-    d.epochs(4, 10_000)  # past two full 1-epoch windows: the feed is seasoned
-    shares = protocol.shares(d.asset_id).functions
-    send(w3, d.borrower, shares.approve(protocol.credit.address, 2**256 - 1))
-    send(w3, d.borrower, d.credit.functions.depositCollateral(d.asset_id, 200_000 * SHARE, d.borrower.address))
-    yield d, d.next_epoch
-    rpc(w3, "evm_revert", [snapshot])
-
-
-@pytest.fixture
-def desk(seasoned_desk: tuple[Desk, int]) -> Desk:
-    d, next_epoch = seasoned_desk
-    d.next_epoch = next_epoch  # the chain is back at the module's state: so is the desk's epoch counter
-    return d
 
 
 def test_revenue_repays_debt_then_shortfall_liquidation(desk: Desk, w3: Web3, protocol: Protocol) -> None:

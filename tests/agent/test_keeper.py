@@ -19,7 +19,8 @@ from wellhead.chain.connection import rpc
 from wellhead.chain.deployment import Deployment
 from wellhead.keeper.metrics import KeeperMetrics
 from wellhead.keeper.service import KeeperState
-from wellhead.keeper.settler import AccountSender, Settler, SettlerConfig
+from wellhead.keeper.settler import Settler, SettlerConfig
+from wellhead.keeper.transactions import AccountSender
 
 
 def settled(env: AgentEnv) -> list[int]:

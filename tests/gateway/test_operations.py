@@ -85,7 +85,8 @@ def test_nav_rounds_through_the_gateway_and_by_the_keeper(
     from wellhead.agent.rpc import RpcPool
     from wellhead.keeper.metrics import KeeperMetrics
     from wellhead.keeper.service import KeeperState
-    from wellhead.keeper.settler import AccountSender, Settler, SettlerConfig
+    from wellhead.keeper.settler import Settler, SettlerConfig
+    from wellhead.keeper.transactions import AccountSender
 
     desk = Desk(w3, protocol, actors)
     client = TestClient(create_app(Services.build(sessions, w3, deployment, domain="testserver")))

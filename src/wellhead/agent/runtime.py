@@ -90,7 +90,8 @@ class Agent:
         self.phases: list[Phase] = []
         self.evidence: EvidenceKeeper | None = None
         self._last_balance = 0.0
-        self._last_good_pass = 0.0  # monotonic time of the last pass that reached the chain
+        self._last_good_pass: float | None = None  # monotonic time of the last pass with no phase failing
+        self._failing = ""  # the phase that failed in the last pass
         self.server.readiness = self.readiness
         self.stopping = threading.Event()
 
@@ -130,31 +131,39 @@ class Agent:
             if not self.phases:
                 self._start()
             now = self._now()
-            for phase in self.phases:
-                self._run_phase(phase, now)
+            failed = [phase.name for phase in self.phases if not self._run_phase(phase, now)]
             self.refresh_metrics(now)
-            self._last_good_pass = time.monotonic()
+            self._failing = ", ".join(failed)
+            if not failed:
+                self._last_good_pass = time.monotonic()
         except RpcUnavailableError as exc:
             self.warn("rpc", "all RPC URLs failing; will retry", error=str(exc))
 
     def readiness(self) -> tuple[bool, str]:
-        """Ready: wired to the asset's terms, and a pass reached the chain within the last minute."""
+        """Ready: wired to the asset's terms, and a pass ran every phase without failing within the last minute
+        (or three poll intervals)."""
         if self.terms is None:
             return False, "not started: the asset's terms are not read yet"
+        failing = f" (failing: {self._failing})" if self._failing else ""
+        if self._last_good_pass is None:
+            return False, f"no pass has run every phase yet{failing}"
         since = time.monotonic() - self._last_good_pass
         if since > max(60.0, 3 * self.s.poll_interval):
-            return False, f"no pass has reached the RPC node for {since:.0f} s"
+            return False, f"no pass has run every phase for {since:.0f} s{failing}"
         return True, "ok"
 
-    def _run_phase(self, phase: Phase, now: float) -> None:
+    def _run_phase(self, phase: Phase, now: float) -> bool:
+        """Runs one phase; False when it failed (counted and logged; the other phases still run)."""
         started = time.perf_counter()
         try:
             phase.run(now)
+            return not getattr(phase, "failures", 0)  # the keeper loop isolates its assets' failures itself
         except RpcUnavailableError:
             raise
         except WellheadError as exc:
             self.metrics.phase_errors.labels(phase=phase.name).inc()
             self.warn(f"phase:{phase.name}", "phase failed; will retry", phase=phase.name, error=str(exc))
+            return False
         finally:
             self.metrics.phase_seconds.labels(phase=phase.name).observe(time.perf_counter() - started)
 

@@ -14,7 +14,7 @@ from web3.exceptions import TransactionNotFound
 from wellhead.agent.phases import AgentContext
 from wellhead.agent.store import OutboxRow, OutboxStatus
 from wellhead.chain.reports import StoredReport
-from wellhead.keeper.settler import SentTx, sign_transaction
+from wellhead.keeper.transactions import Nonces, SentTx, bump_transaction, sign_transaction
 
 log = logging.getLogger("wellhead.agent")
 
@@ -23,14 +23,22 @@ class Transactor:
     def __init__(self, ctx: AgentContext, submitter: LocalAccount) -> None:
         self.ctx = ctx
         self.submitter = submitter
+        self.nonces = Nonces()  # one counter for the reports, challenges and the keeper loop alike
 
     @property
     def address(self) -> str:
         return str(self.submitter.address)
 
     def sign(self, w3: Web3, fn: ContractFunction) -> SentTx:
-        """Signed with the pending nonce, not broadcast (the keeper's loop records, then broadcasts)."""
-        return sign_transaction(w3, self.submitter, fn, self.ctx.deployment.chain_id)
+        """Signed with the process's next nonce, not broadcast (the keeper's loop records, then broadcasts)."""
+        return sign_transaction(w3, self.submitter, fn, self.ctx.deployment.chain_id, self.nonces)
+
+    def replace(self, w3: Web3, sent: SentTx) -> SentTx:
+        return bump_transaction(w3, self.submitter, sent, self.ctx.deployment.chain_id)
+
+    def resync(self) -> None:
+        """A recorded transaction was given up: the next nonce is the node's again (no gap left behind)."""
+        self.nonces.resync(self.address)
 
     def send(self, w3: Web3, fn: ContractFunction, row: OutboxRow | None = None) -> str:
         """Builds, signs and records (for a report's `row`) a transaction before broadcasting it."""
@@ -39,7 +47,12 @@ class Transactor:
             self.ctx.store.add_submission(
                 sent.hash, row.asset_id, row.epoch, sent.nonce, self.submitter.address, sent.raw
             )
-        w3.eth.send_raw_transaction(HexStr(sent.raw))
+        try:
+            w3.eth.send_raw_transaction(HexStr(sent.raw))
+        except Exception:
+            if row is None:  # recorded nowhere, so never broadcast again: its nonce must not stay taken
+                self.resync()
+            raise
         self.ctx.metrics.submissions.inc()
         log.info("transaction sent", extra={"tx": sent.hash, "nonce": sent.nonce})
         return sent.hash
@@ -92,6 +105,8 @@ class Transactor:
             except ValueError as exc:
                 self.ctx.warn("rebroadcast", "rebroadcast refused; sending anew", error=str(exc))
                 store.set_status(row.asset_id, row.epoch, OutboxStatus.COSIGNED)
+                self.resync()
         else:
             log.warning("report transaction lost and its nonce used: sending anew", extra={"tx": tx_hash})
             store.set_status(row.asset_id, row.epoch, OutboxStatus.COSIGNED)
+            self.resync()

@@ -36,3 +36,15 @@ class KeeperMetrics:
         self.rebroadcasts = Counter(
             "wellhead_keeper_rebroadcasts", "Transactions broadcast again after leaving the chain", registry=r
         )
+        self.replacements = Counter(
+            "wellhead_keeper_replacements",
+            "Transactions pending too long, replaced by the same call and nonce with higher fees, per kind",
+            ["kind"],
+            registry=r,
+        )
+        self.liquidations_skipped = Counter(
+            "wellhead_keeper_liquidations_skipped",
+            "Unhealthy positions not liquidated in a pass, by reason (unprofitable, unfunded, reverts)",
+            ["reason"],
+            registry=r,
+        )

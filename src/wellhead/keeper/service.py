@@ -21,10 +21,25 @@ from wellhead.agent.metrics import AgentMetrics
 from wellhead.agent.rpc import RpcPool
 from wellhead.chain.deployment import Deployment
 from wellhead.core.errors import ConfigError, RpcUnavailableError, WellheadError
+from wellhead.keeper.flight import FlightPolicy
+from wellhead.keeper.liquidator import LiquidationConfig, Liquidator
 from wellhead.keeper.metrics import KeeperMetrics
-from wellhead.keeper.settler import AccountSender, Settler, SettlerConfig
+from wellhead.keeper.settler import Settler, SettlerConfig
+from wellhead.keeper.transactions import AccountSender
 
 log = logging.getLogger("wellhead.keeper")
+
+
+class LiquidationSettings(BaseModel):
+    """Off by default. `eth_price` (stablecoin base units per ether) prices gas; the keeper repays from its own
+    balance, approved to the CreditMarket beforehand."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    min_profit: int = Field(default=0, ge=0)
+    eth_price: int = Field(default=0, ge=0)
+    start_block: int = Field(default=0, ge=0)
 
 
 class KeeperSettings(BaseModel):
@@ -43,6 +58,8 @@ class KeeperSettings(BaseModel):
     gas_budget: int = Field(default=6_000_000, ge=100_000)
     stagger: float = Field(default=30.0, ge=0, description="seconds after first seeing work before acting")
     nav: bool = True
+    replace_after: float = Field(default=120.0, gt=0, description="seconds pending before fees are raised")
+    liquidations: LiquidationSettings = Field(default_factory=lambda: LiquidationSettings())
 
 
 def load_keeper_settings(path: Path) -> KeeperSettings:
@@ -96,11 +113,23 @@ class Keeper:
             sender,
             self.state,
             self.metrics,
-            SettlerConfig(settings.batch, settings.gas_budget, settings.stagger, settings.nav),
+            SettlerConfig(
+                settings.batch,
+                settings.gas_budget,
+                settings.stagger,
+                settings.nav,
+                flight=FlightPolicy(replace_after=settings.replace_after),
+            ),
+        )
+        liquidations = settings.liquidations
+        if liquidations.enabled and liquidations.eth_price == 0:
+            raise ConfigError("liquidations.eth_price must be set (stablecoin base units per ether) to price gas")
+        self.liquidator = Liquidator(
+            self.pool, self.settler.flight, self._assets, LiquidationConfig(**liquidations.model_dump())
         )
         self.stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
-        self._last_good_pass = 0.0
+        self._last_good_pass: float | None = None  # monotonic time of the last pass with no asset failing
 
     def _assets(self, w3: Web3) -> list[int]:
         if self.settings.assets != "all":
@@ -122,14 +151,18 @@ class Keeper:
 
     def step(self) -> None:
         self.settler.run(time.time())
+        self.pool.call(self.liquidator.pass_)
         self.up.set(time.time())
-        self._last_good_pass = time.monotonic()
+        if self.settler.failures == 0:
+            self._last_good_pass = time.monotonic()
 
     def readiness(self) -> tuple[bool, str]:
-        """Ready: a pass over the assets finished within three poll intervals (or a minute)."""
+        """Ready: a pass over the assets, every one of them handled, within three poll intervals (or a minute)."""
+        if self._last_good_pass is None:
+            return False, "no pass has handled every asset yet"
         since = time.monotonic() - self._last_good_pass
         if since > max(60.0, 3 * self.settings.poll_interval):
-            return False, "no pass has finished yet" if self._last_good_pass == 0 else f"no pass for {since:.0f} s"
+            return False, f"no pass has handled every asset for {since:.0f} s"
         return True, "ok"
 
     def serve(self) -> int:

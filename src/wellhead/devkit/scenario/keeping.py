@@ -13,7 +13,8 @@ from web3.contract import Contract
 
 from wellhead.chain.client import Protocol
 from wellhead.keeper.metrics import KeeperMetrics
-from wellhead.keeper.settler import AccountSender, Settler, SettlerConfig
+from wellhead.keeper.settler import Settler, SettlerConfig
+from wellhead.keeper.transactions import AccountSender
 
 
 class _Chain:
