@@ -18,7 +18,7 @@ from wellhead.chain.deployment import Deployment
 from wellhead.core.constants import WAD
 from wellhead.devkit.scenario.actors import USDC
 from wellhead.keeper.flight import InFlight
-from wellhead.keeper.liquidator import LiquidationConfig, Liquidator, Quote, quote_liquidation
+from wellhead.keeper.liquidator import LiquidationConfig, Liquidator, Quote, break_even_fee, quote_liquidation
 from wellhead.keeper.metrics import KeeperMetrics
 from wellhead.keeper.service import KeeperState
 from wellhead.keeper.transactions import AccountSender
@@ -93,11 +93,20 @@ def test_gas_priced_in_the_stablecoin_can_make_a_liquidation_not_worth_it(
 
 
 def test_the_quote_rounds_against_the_keeper() -> None:
-    half = ETHER // 2
-    assert quote_liquidation(3, half, 800, False, 0, 0, 0).value == 1, "1.5 rounds down"
-    assert quote_liquidation(1_081 * ETHER, 1, 800, False, 0, 0, 0).repaid == 1_001, "1,000.9 rounds up"
-    assert quote_liquidation(1_080 * ETHER, 1, 800, False, 0, 0, 0).repaid == 1_000, "exact stays exact"
-    assert quote_liquidation(0, ETHER, 800, False, 0, 1, 1).gas_cost == 1, "a wei of gas costs a unit"
-    assert quote_liquidation(0, ETHER, 800, False, 0, ETHER, 3).gas_cost == 3
-    whole = quote_liquidation(100 * ETHER, 1, 800, True, 97, 0, 0)
-    assert (whole.repaid, whole.profit) == (97, 3), "all the collateral taken: the whole debt is repaid"
+    half, debt = ETHER // 2, 10**30
+    assert quote_liquidation(3, half, 800, debt, 0, 0).value == 1, "1.5 rounds down"
+    assert quote_liquidation(1_081 * ETHER, 1, 800, debt, 0, 0).repaid == 1_001, "1,000.9 rounds up"
+    assert quote_liquidation(1_080 * ETHER, 1, 800, debt, 0, 0).repaid == 1_000, "exact stays exact"
+    assert quote_liquidation(0, ETHER, 800, debt, 1, 1).gas_cost == 1, "a wei of gas costs a unit"
+    assert quote_liquidation(0, ETHER, 800, debt, ETHER, 3).gas_cost == 3
+    capped = quote_liquidation(1_080 * ETHER, 1, 800, 999, 0, 0)
+    assert (capped.repaid, capped.profit) == (999, 81), "never more than the debt"
+    under_water = quote_liquidation(1_080 * ETHER, 1, 800, 5_000, 0, 0)
+    assert (under_water.repaid, under_water.profit) == (1_000, 80), "all the collateral, at its discounted worth"
+
+
+def test_a_liquidation_never_offers_more_gas_than_its_profit() -> None:
+    quote = Quote(seized=0, value=1_000, repaid=900, gas_cost=0, profit=100)
+    assert break_even_fee(quote, 40, 60_000, ETHER) == 60 * ETHER // (ETHER * 60_000)
+    assert break_even_fee(quote, 40, 1, 10) == 6 * ETHER, "60 units spare / (10 units per ether x 1 gas)"
+    assert break_even_fee(quote, 100, 1, 10) == 0 and break_even_fee(quote, 200, 1, 10) == 0

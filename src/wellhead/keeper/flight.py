@@ -6,8 +6,10 @@ Each pass asks `clear(job)` first and acts only on `Flight.CLEAR`:
 - mined: forgotten, counted; the pass does nothing more for the job (`JUST_SETTLED`): what it read of the
   chain before the receipt appeared may be stale, and the next pass asks afresh;
 - reverted: forgotten, and the job waits out a backoff that doubles with each revert in a row (a call that
-  succeeds and a transaction that reverts, pass after pass, costs gas every time);
-- pending for longer than `replace_after`: replaced by the same call and nonce with both fees raised;
+  succeeds and a transaction that reverts, pass after pass, costs gas every time); kept in the state, so a
+  restart does not pay for the same revert again;
+- pending for longer than `replace_after`: replaced by the same call and nonce with both fees raised, never past
+  the policy's `max_fee_per_gas` nor the job's own cap (a liquidation's: the fee at which it stops paying);
 - gone with its nonce unused (a reorg, a dropped transaction): broadcast again; gone with its nonce used by
   something else: forgotten, and the nonce counter resynced.
 """
@@ -15,6 +17,7 @@ Each pass asks `clear(job)` first and acts only on `Flight.CLEAR`:
 from __future__ import annotations
 
 import enum
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -26,8 +29,9 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TransactionNotFound, Web3Exception
 
+from wellhead.agent.rpc import TRANSPORT_ERRORS
 from wellhead.keeper.metrics import KeeperMetrics
-from wellhead.keeper.transactions import SentTx
+from wellhead.keeper.transactions import FEE_BUMP, SentTx, ceil_ratio
 
 log = logging.getLogger("wellhead.keeper")
 
@@ -64,6 +68,7 @@ class FlightPolicy:
     replace_after: float = 120.0  # seconds pending before the fees are raised
     backoff: float = 30.0  # seconds after the first revert in a row; doubles per revert, up to `backoff_max`
     backoff_max: float = 3600.0
+    max_fee_per_gas: int = 500 * 10**9  # wei: no replacement offers more (500 gwei)
 
 
 @dataclass
@@ -73,7 +78,6 @@ class InFlight:
     metrics: KeeperMetrics
     policy: FlightPolicy = field(default_factory=FlightPolicy)
     wall: Callable[[], float] = time.time  # transactions' ages and backoffs are wall-clock time
-    _reverts: dict[str, tuple[int, float]] = field(default_factory=dict)  # job -> (reverts in a row, until)
 
     def clear(self, w3: Web3, job: str, kind: str) -> Flight:
         stored = self.state.get(f"keeper:{job}")
@@ -104,10 +108,17 @@ class InFlight:
         self.sender.resync()
         return Flight.JUST_SETTLED
 
-    def send(self, w3: Web3, job: str, kind: str, fn: ContractFunction) -> SentTx:
-        sent = replace(self.sender.sign(w3, fn), sent_at=self.wall())
+    def send(self, w3: Web3, job: str, kind: str, fn: ContractFunction, fee_cap: int = 0) -> SentTx:
+        sent = replace(self.sender.sign(w3, fn), sent_at=self.wall(), fee_cap=fee_cap)
         self.state.put(f"keeper:{job}", sent.dumps())  # recorded before it leaves
-        w3.eth.send_raw_transaction(HexStr(sent.raw))
+        try:
+            w3.eth.send_raw_transaction(HexStr(sent.raw))
+        except TRANSPORT_ERRORS:
+            raise  # it may have reached the node: the record stays, and the next pass follows it
+        except (ValueError, Web3Exception):  # refused (unfunded, under-priced): it never entered a mempool
+            self.state.delete(f"keeper:{job}")
+            self.sender.resync()
+            raise
         self.metrics.sent.labels(kind=kind).inc()
         log.info("keeper transaction sent", extra={"job": job, "tx": sent.hash, "nonce": sent.nonce})
         return sent
@@ -123,7 +134,16 @@ class InFlight:
         return False
 
     def _replace(self, w3: Web3, job: str, kind: str, tx: SentTx) -> None:
-        bumped = replace(self.sender.replace(w3, tx), sent_at=self.wall())
+        cap = min(self.policy.max_fee_per_gas, tx.fee_cap) if tx.fee_cap > 0 else self.policy.max_fee_per_gas
+        if ceil_ratio(tx.max_fee, FEE_BUMP) > cap or ceil_ratio(tx.priority_fee, FEE_BUMP) > cap:
+            self.metrics.replacements_capped.labels(kind=kind).inc()
+            log.warning("keeper transaction pending at its fee cap: waiting", extra={"job": job, "cap": cap})
+            return
+        bumped = replace(self.sender.replace(w3, tx), sent_at=self.wall(), fee_cap=tx.fee_cap)
+        if bumped.max_fee > cap:  # today's market is above the cap: the transaction waits at its fees
+            self.metrics.replacements_capped.labels(kind=kind).inc()
+            log.warning("keeper replacement held at the fee cap", extra={"job": job, "cap": cap})
+            return
         self.state.put(f"keeper:{job}", bumped.dumps())  # every version is followed from now on
         try:
             w3.eth.send_raw_transaction(HexStr(bumped.raw))
@@ -140,13 +160,14 @@ class InFlight:
         self.metrics.outcomes.labels(kind=kind, outcome="mined" if mined else "reverted").inc()
         self.state.delete(f"keeper:{job}")
         if mined:
-            self._reverts.pop(job, None)
+            self.state.delete(f"keeper:backoff:{job}")
             return
-        count = self._reverts.get(job, (0, 0.0))[0] + 1
+        stored = self.state.get(f"keeper:backoff:{job}")
+        count = (json.loads(stored)[0] if stored else 0) + 1
         wait = min(self.policy.backoff * 2 ** (count - 1), self.policy.backoff_max)
-        self._reverts[job] = (count, self.wall() + wait)
+        self.state.put(f"keeper:backoff:{job}", json.dumps([count, self.wall() + wait]))
         log.warning("keeper transaction reverted: backing off", extra={"job": job, "seconds": wait})
 
     def _backing_off(self, job: str) -> bool:
-        entry = self._reverts.get(job)
-        return entry is not None and self.wall() < entry[1]
+        stored = self.state.get(f"keeper:backoff:{job}")
+        return stored is not None and self.wall() < float(json.loads(stored)[1])

@@ -7,28 +7,34 @@ watched position's health; for one below 1, the chain itself answers what a liqu
 
     seized value - repaid - gas x (base fee + tip) x ETH price  >=  min_profit
 
-in stablecoin base units. The repayment is the seized value less the bonus (seized = repaid x (1 + bonus) /
-price) or, when the whole collateral goes, the whole debt (the bad-debt case, where the bonus is not paid in
-full). The ETH price is the operator's stated figure (`eth_price`, stablecoin base units per ether): no price
-feed for gas is trusted here. The keeper repays from its own balance and allowance; a position it cannot pay
-for is skipped and counted, never half-sent. One transaction per position is in flight at most.
+in stablecoin base units. The repayment is the seized value at the bonus's discount (seized = repaid x
+(1 + bonus) / price), at most the debt: under water, `liquidate` takes all the collateral for its discounted
+worth and writes the rest of the debt off. The price is the feed's lending price, the one `liquidate` uses; a
+position whose feed has a newer round to record (`update()` would record one, and `liquidate` records it first)
+waits for it (`price_pending`): the keeper's NAV job records it. The ETH price is the operator's stated figure
+(`eth_price`, stablecoin base units per ether): no price feed for gas is trusted here. A liquidation is sent
+with a fee cap at its break-even (gross - min_profit over its gas limit): a replacement never outbids its profit.
+The keeper repays from its own balance and allowance; a position it cannot pay for is skipped and counted,
+never half-sent. One transaction per position is in flight at most; one position's failure stops no other.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from web3 import Web3
 from web3.contract.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception
 
+from wellhead.agent.rpc import TRANSPORT_ERRORS
 from wellhead.chain.artifacts import abi
-from wellhead.core.errors import ConfigError
+from wellhead.core.errors import ConfigError, WellheadError
 from wellhead.keeper.flight import Flight, InFlight
 from wellhead.keeper.settler import Chain
+from wellhead.keeper.transactions import GAS_HEADROOM, ceil_ratio
 
 log = logging.getLogger("wellhead.keeper")
 MAX_UINT = 2**256 - 1
@@ -52,14 +58,21 @@ class Quote:
     repaid: int
     gas_cost: int  # stablecoin base units
     profit: int  # value - repaid - gas_cost
+    gas: int = 0  # the estimate the gas cost was priced at
 
 
-def quote_liquidation(seized: int, price: int, bonus_bps: int, whole: bool, debt: int, gas_wei: int, eth: int) -> Quote:
+def quote_liquidation(seized: int, price: int, bonus_bps: int, debt: int, gas_wei: int, eth: int) -> Quote:
     """What a liquidation nets its caller, rounded against the caller (value down, costs up)."""
     value = seized * price // ONE
-    repaid = debt if whole else -(-value * BPS // (BPS + bonus_bps))
+    repaid = min(debt, -(-value * BPS // (BPS + bonus_bps)))
     gas_cost = -(-gas_wei * eth // ONE)
     return Quote(seized, value, repaid, gas_cost, value - repaid - gas_cost)
+
+
+def break_even_fee(quote: Quote, min_profit: int, gas_limit: int, eth: int) -> int:
+    """The most wei per gas the liquidation may pay and still leave `min_profit` (its replacements' cap)."""
+    spare = quote.value - quote.repaid - min_profit
+    return max(0, spare * ONE // (eth * gas_limit))
 
 
 class Liquidator:
@@ -71,6 +84,7 @@ class Liquidator:
         self.assets = assets
         self.config = config
         self.metrics = flight.metrics
+        self.failures = 0  # positions whose step failed in the last pass
 
     def pass_(self, w3: Web3) -> None:
         if not self.config.enabled:
@@ -79,26 +93,39 @@ class Liquidator:
             raise ConfigError("liquidations need eth_price (stablecoin base units per ether) to price their gas")
         market = self.chain.contract(w3, "CreditMarket")
         coin = self.chain.contract(w3, "Stablecoin")
+        failures = 0
         for asset, borrower in self._positions(w3, market):
-            job = f"liquidate:{asset}:{borrower}"
-            if self.flight.clear(w3, job, "liquidate") is not Flight.CLEAR:
-                continue
-            if int(market.functions.healthFactor(asset, borrower).call()) >= ONE:
-                continue
-            quote = self.quote(w3, market, asset, borrower)
-            if quote is None:
-                continue
-            if quote.profit < self.config.min_profit:
-                self._skip("unprofitable", asset, borrower, quote)
-                continue
-            me = self.flight.sender.address
-            funds = min(
-                int(coin.functions.balanceOf(me).call()), int(coin.functions.allowance(me, market.address).call())
-            )
-            if funds < quote.repaid:
-                self._skip("unfunded", asset, borrower, quote)
-                continue
-            self.flight.send(w3, job, "liquidate", market.functions.liquidate(asset, borrower, MAX_UINT, me))
+            try:
+                self._position(w3, market, coin, asset, borrower)
+            except (Web3Exception, ValueError, WellheadError) as exc:  # one position's trouble stops no other
+                if isinstance(exc, TRANSPORT_ERRORS):
+                    raise
+                failures += 1
+                self.metrics.liquidation_errors.inc()
+                log.warning("liquidation step failed", extra={"asset": asset, "error": type(exc).__name__})
+        self.failures = failures
+
+    def _position(self, w3: Web3, market: Contract, coin: Contract, asset: int, borrower: str) -> None:
+        job = f"liquidate:{asset}:{borrower}"
+        if self.flight.clear(w3, job, "liquidate") is not Flight.CLEAR:
+            return
+        if int(market.functions.healthFactor(asset, borrower).call()) >= ONE:
+            return
+        quote = self.quote(w3, market, asset, borrower)
+        if quote is None:
+            return
+        if quote.profit < self.config.min_profit:
+            self._skip("unprofitable", asset, borrower, quote)
+            return
+        me = self.flight.sender.address
+        funds = min(int(coin.functions.balanceOf(me).call()), int(coin.functions.allowance(me, market.address).call()))
+        if funds < quote.repaid:
+            self._skip("unfunded", asset, borrower, quote)
+            return
+        fn = market.functions.liquidate(asset, borrower, MAX_UINT, me)
+        limit = ceil_ratio(quote.gas, GAS_HEADROOM)  # what `send` sets: the most gas it can pay for
+        cap = break_even_fee(quote, self.config.min_profit, limit, self.config.eth_price)
+        self.flight.send(w3, job, "liquidate", fn, fee_cap=max(cap, 1))
 
     def quote(self, w3: Web3, market: Contract, asset: int, borrower: str) -> Quote | None:
         """What liquidating the position now would net the keeper; None when the call reverts."""
@@ -111,14 +138,16 @@ class Liquidator:
             self.metrics.liquidations_skipped.labels(reason="reverts").inc()
             return None
         feed = w3.eth.contract(address=market.functions.feedOf(asset).call(), abi=abi("NavOracle"))
+        if feed.functions.update().call():  # `liquidate` would record a newer round first and price at it
+            self.metrics.liquidations_skipped.labels(reason="price_pending").inc()
+            return None
         price, _epoch, _stale, _seasoned = feed.functions.lendingPrice().call()  # what `liquidate` prices at
         bonus = int(market.functions.collateralParams(asset).call().liquidationBonusBps)
-        collateral = int(market.functions.positionOf(asset, borrower).call().collateral)
         debt = int(market.functions.debtOf(asset, borrower).call())
         base = int(w3.eth.get_block("latest").get("baseFeePerGas", 0))
         gas_wei = gas * (base + int(w3.eth.max_priority_fee))
-        whole = seized >= collateral
-        return quote_liquidation(seized, int(price), bonus, whole, debt, gas_wei, self.config.eth_price)
+        quote = quote_liquidation(seized, int(price), bonus, debt, gas_wei, self.config.eth_price)
+        return replace(quote, gas=gas)
 
     def _skip(self, reason: str, asset: int, borrower: str, quote: Quote) -> None:
         self.metrics.liquidations_skipped.labels(reason=reason).inc()

@@ -48,3 +48,14 @@ class KeeperMetrics:
             ["reason"],
             registry=r,
         )
+        self.replacements_capped = Counter(
+            "wellhead_keeper_replacements_capped",
+            "Replacements not sent because the fee would pass the cap (the policy's, or a liquidation's break-even)",
+            ["kind"],
+            registry=r,
+        )
+        self.liquidation_errors = Counter(
+            "wellhead_keeper_liquidation_errors",
+            "Positions skipped in a pass because their liquidation step failed (a refused send, a revert)",
+            registry=r,
+        )

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from web3 import Web3
+from web3.exceptions import Web3Exception
 
 from wellhead.agent.config import read_yaml
 from wellhead.agent.metrics import AgentMetrics
@@ -153,7 +154,7 @@ class Keeper:
         self.settler.run(time.time())
         self.pool.call(self.liquidator.pass_)
         self.up.set(time.time())
-        if self.settler.failures == 0:
+        if self.settler.failures == 0 and self.liquidator.failures == 0:
             self._last_good_pass = time.monotonic()
 
     def readiness(self) -> tuple[bool, str]:
@@ -210,8 +211,8 @@ class Keeper:
             except RpcUnavailableError as exc:
                 backoff = min(backoff * 2, 300.0)
                 log.warning("RPC unavailable; backing off", extra={"seconds": backoff, "error": str(exc)})
-            except WellheadError as exc:
-                log.warning("keeper pass failed; will retry", extra={"error": str(exc)})
+            except (WellheadError, Web3Exception, ValueError) as exc:  # one line in the log; the next pass retries
+                log.warning("keeper pass failed; will retry", extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
             self.stopping.wait(backoff)
         self.close()
 

@@ -39,6 +39,7 @@ class SentTx:
     max_fee: int = 0
     priority_fee: int = 0
     earlier: tuple[str, ...] = field(default=())  # hashes this one replaced (same nonce, lower fees)
+    fee_cap: int = 0  # wei per gas a replacement may offer at most (0: the policy's cap only)
 
     @property
     def hashes(self) -> tuple[str, ...]:
@@ -103,9 +104,11 @@ def sign_transaction(w3: Web3, account: LocalAccount, fn: ContractFunction, chai
     except (ContractCustomError, ContractLogicError) as exc:
         raise revert_from(exc) from None
     gas = ceil_ratio(estimate, GAS_HEADROOM)
-    params: TxParams = {"from": address, "gas": gas, "chainId": chain_id, "nonce": Nonce(nonces.take(w3, address))}
-    tx = fn.build_transaction(params)
-    return _signed(account, dict(tx))
+    # every field the node supplies (fees) is filled before a nonce is taken: a node failing here leaves no gap
+    params: TxParams = {"from": address, "gas": gas, "chainId": chain_id, "nonce": Nonce(0)}
+    tx = dict(fn.build_transaction(params))
+    tx["nonce"] = nonces.take(w3, address)  # the last call to the node: nothing fails between it and signing
+    return _signed(account, tx)
 
 
 def bump_transaction(w3: Web3, account: LocalAccount, sent: SentTx, chain_id: int) -> SentTx:
