@@ -96,8 +96,9 @@ def _require_contract(w3: Any, flag: str, value: str) -> None:
 
 def cmd_gateway(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
 
-    from wellhead.gateway.server import GatewaySettings, serve
+    from wellhead.gateway.server import ROLES, GatewaySettings, serve
 
     flags = {k: v for k, v in vars(args).items() if k in GatewaySettings.model_fields and v is not None}
     try:
@@ -105,7 +106,16 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(f"gateway setting {first['loc'][0]}: {first['msg']}") from None
-    serve(settings)
+    if args.role == "migrate":
+        from wellhead.gateway.db import migrate
+
+        try:
+            migrate(settings.database_url)
+        except SQLAlchemyError as exc:
+            raise ConfigError(f"cannot migrate {settings.database_url!r}: {type(exc).__name__}") from None
+        print("gateway: the database schema is current", flush=True)
+        return 0
+    serve(settings, ROLES if args.role == "all" else (args.role,))
     return 0
 
 
@@ -160,6 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.set_defaults(func=cmd_deploy)
 
     gateway = sub.add_parser("gateway", help="index the chain into a database and serve the REST API")
+    gateway.add_argument(
+        "role",
+        nargs="?",
+        default="all",
+        choices=("all", "api", "indexer", "webhooks", "migrate"),
+        help="all (default: one process, migrates first); or one role of a scaled-out gateway on PostgreSQL: "
+        "api (any number of replicas), indexer (one active, standbys take over), webhooks (any number), "
+        "migrate (a one-shot job, safe to run concurrently)",
+    )
     gateway.add_argument("--rpc-url", help="JSON-RPC endpoint (env WELLHEAD_RPC_URL)")
     gateway.add_argument("--deployment", help="deployment record (env WELLHEAD_DEPLOYMENT)")
     gateway.add_argument("--database-url", help="SQLAlchemy URL, SQLite or PostgreSQL (env WELLHEAD_DATABASE_URL)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from eth_typing import HexStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,10 +15,11 @@ from wellhead.chain.connection import rpc
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.observations import ZERO32, build_report
 from wellhead.chain.reports import StoredReport
+from wellhead.core.errors import IndexMovedError
 from wellhead.devkit.scenario import Actors, Demo
 from wellhead.devkit.scenario.actors import FIRM
-from wellhead.gateway.db import Asset, ChainEvent, Epoch, Lease, NavRound, ReportObservation
-from wellhead.gateway.index.indexer import Indexer
+from wellhead.gateway.db import Asset, ChainEvent, Epoch, IndexerState, Lease, NavRound, ReportObservation
+from wellhead.gateway.index.indexer import NEXT_BLOCK, Indexer
 
 
 def test_indexes_the_demo_life_cycle(
@@ -169,3 +171,27 @@ def test_migrations_match_the_models(database_url: str) -> None:
     with engine_for(database_url).connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
+
+
+def test_a_stale_writer_cannot_move_the_index_position(
+    w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, sessions: sessionmaker[Session]
+) -> None:
+    """A writer that read the position before another indexer moved it (a standby that believes it leads, a
+    paused process waking up) must roll back, never write its older position over the newer one: that froze an
+    index for good (`next_block` behind rows already indexed, every later batch failing)."""
+    Site(w3, protocol, actors)
+    leader = Indexer(w3, deployment, sessions, confirmations=0)
+    stale = Indexer(w3, deployment, sessions, confirmations=0)
+    read_before = stale._next_block()
+    leader.sync()
+    with sessions() as s:
+        moved = s.get(IndexerState, NEXT_BLOCK)
+        assert moved is not None and moved.value > read_before
+        position = moved.value
+    rpc(w3, "evm_mine", [])
+    with pytest.raises(IndexMovedError):
+        stale._index_range(read_before, read_before)  # a block with no events: only the position would move
+    with sessions() as s:
+        after = s.get(IndexerState, NEXT_BLOCK)
+        assert after is not None and after.value == position, "the newer position stands"
+    assert leader.sync().blocks >= 1, "and the index goes on from it"

@@ -44,3 +44,8 @@ class ContractRevertError(WellheadError, RuntimeError):
 
 class ReportDecodeError(WellheadError, ValueError):
     """The transaction behind a ReportAccepted event is not a direct `submitReport` call of that report."""
+
+
+class IndexMovedError(WellheadError, RuntimeError):
+    """The gateway's index position is not where this writer read it: another indexer wrote first. The
+    writer's transaction is rolled back; it reads the position afresh (or stands down)."""

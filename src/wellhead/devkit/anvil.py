@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,13 +53,17 @@ class Anvil:
     block_time: float | None = None
     extra_args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
+    cache: str | None = None  # where anvil persists old states: ours, removed on stop (its default, a temp dir
+    # under ~/.foundry/anvil/tmp, is left behind by every stopped node and filled a disk with 78 GB of them)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 15.0) -> Anvil:
+        self.cache = tempfile.mkdtemp(prefix="wellhead-anvil-")
         args = [find_anvil(), "--host", "127.0.0.1", "--port", str(self.port), "--accounts", "12"]
+        args += ["--cache-path", self.cache]
         if self.block_time:
             args += ["--block-time", str(self.block_time)]
         args += list(self.extra_args)
@@ -83,6 +88,9 @@ class Anvil:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.cache is not None:
+            shutil.rmtree(self.cache, ignore_errors=True)
+            self.cache = None
 
     def __enter__(self) -> Anvil:
         return self.start()

@@ -145,6 +145,7 @@ def start_demo_gateway(
     """Starts the gateway over the devnet (its own SQLite file) and prints a live read from it."""
     import requests
 
+    from wellhead.core.errors import RpcUnavailableError
     from wellhead.devkit.anvil import free_port
     from wellhead.gateway.server import Gateway, GatewaySettings
 
@@ -161,6 +162,8 @@ def start_demo_gateway(
     )
     gateway = Gateway(settings)
     gateway.start()
+    if not gateway.indexed.wait(timeout=120):
+        raise RpcUnavailableError("the devnet's gateway did not index the chain within 2 minutes")
     assets = requests.get(f"{gateway.url}/api/v1/assets", timeout=10).json()["items"]
     first = assets[0]["id"]
     epochs = requests.get(f"{gateway.url}/api/v1/assets/{first}/epochs", timeout=10).json()["items"]

@@ -28,7 +28,8 @@ from wellhead.gateway.services import Services
 log = logging.getLogger("wellhead.gateway")
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Services, api: bool = True) -> FastAPI:
+    """The API (`api=False`: only the operations endpoints, for the indexer and webhook roles)."""
     problems: dict[int | str, dict[str, Any]] = {
         code: {"model": ProblemBody, "content": {PROBLEM: {}}} for code in (400, 401, 404, 409, 422, 429, 503)
     }
@@ -63,7 +64,8 @@ def create_app(services: Services) -> FastAPI:
         log.exception("unexpected error answering %s %s", request.method, request.url.path)
         return problem_response(503, "unavailable", "the gateway could not answer; try again")
 
-    app.include_router(api_router)
     app.include_router(operations.router)
-    mount_dashboard(app)
+    if api:
+        app.include_router(api_router)
+        mount_dashboard(app)
     return app

@@ -43,6 +43,23 @@ def _caller(
     return services(request).auth.identify(s, authorization, x_api_key)
 
 
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (behind a proxy: run uvicorn with --forwarded-allow-ips)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def limit_anonymous(
+    request: Request,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
+    """Requests without credentials share an allowance per client address, across every replica; requests with
+    credentials are limited per credential when they are identified."""
+    if authorization is None and x_api_key is None:
+        auth = services(request).auth
+        auth.limit(f"ip:{client_address(request)}", auth.anonymous_rate)
+
+
 def _required(caller: Annotated[Principal | None, Depends(_caller)]) -> Principal:
     if caller is None:
         raise Problem(401, "authentication_required", "sign in with Ethereum or send an API key", "Authorization")

@@ -16,6 +16,11 @@ class GatewayMetrics:
         self.lag_seconds = Gauge(
             "wellhead_gateway_indexer_lag_seconds", "Age of the newest block the index has read", registry=r
         )
+        self.indexer_leading = Gauge(
+            "wellhead_gateway_indexer_leading",
+            "1 while this process is the active indexer (holds the advisory lock); 0 for a standby or no indexer",
+            registry=r,
+        )
         self.settlement_lag = Gauge(
             "wellhead_gateway_settlement_lag_epochs",
             "Epochs of the asset with an accepted report that are not settled yet",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,28 +45,49 @@ class GatewaySettings(BaseSettings):
     webhook_retry_base: float = Field(default=5.0, gt=0, description="seconds before the first retry")
     webhook_max_attempts: int = Field(default=7, ge=1, le=20)
     webhook_allow_private_hosts: bool = Field(default=False, description="allow webhook URLs on private networks")
+    anonymous_rate_per_minute: int = Field(default=600, ge=1, description="per client address, without credentials")
+    nonce_rate_per_minute: int = Field(default=30, ge=1, description="sign-in nonces per client address")
+
+
+ROLES = ("api", "indexer", "webhooks")
+RETENTION_EVERY = 600.0  # seconds between retention passes of the active indexer
 
 
 class Gateway:
-    """The indexer and the API in this process: `start()` returns once the server listens."""
+    """The gateway's roles in this process: `start()` returns once its HTTP server listens.
 
-    def __init__(self, settings: GatewaySettings) -> None:
+    All three roles (the default, one machine, SQLite or PostgreSQL) migrate the schema first. A process with
+    some roles (one of many, on PostgreSQL) expects the schema current (`wellhead gateway migrate` runs first)
+    and refuses to start on an old one. `indexer`: follows the chain while it holds the indexer's advisory lock
+    (a standby keeps trying and takes over within a second of the leader's death), then queues webhooks.
+    `webhooks`: claims and sends due deliveries. `api`: serves the REST API and the dashboard; without it the
+    process serves only `/healthz`, `/readyz` and `/metrics`."""
+
+    def __init__(self, settings: GatewaySettings, roles: tuple[str, ...] = ROLES) -> None:
         from wellhead.chain.connection import connect
         from wellhead.chain.deployment import Deployment
         from wellhead.gateway.db import engine_for, migrate, session_factory
+        from wellhead.gateway.db.coordination import Leadership
+        from wellhead.gateway.db.engine import require_current_schema
         from wellhead.gateway.index.indexer import Indexer
         from wellhead.gateway.services import Services
         from wellhead.gateway.services.webhooks import Dispatcher
 
         self.settings = settings
+        self.roles = frozenset(roles)
         deployment = Deployment.load(settings.deployment)
         w3 = connect(settings.rpc_url)
         deployment.check_chain(w3)
         try:
-            migrate(settings.database_url)
+            if self.roles == frozenset(ROLES):
+                migrate(settings.database_url)
+            else:
+                require_current_schema(settings.database_url)
+            engine = engine_for(settings.database_url)
         except SQLAlchemyError as exc:
             raise ConfigError(f"cannot use the database {settings.database_url!r}: {type(exc).__name__}") from None
-        self.sessions = session_factory(engine_for(settings.database_url))
+        self.sessions = session_factory(engine)
+        self.leadership = Leadership(engine)
         self.indexer = Indexer(w3, deployment, self.sessions, confirmations=settings.confirmations)
         self.services = Services.build(
             self.sessions,
@@ -80,6 +102,8 @@ class Gateway:
             evidence_s3=settings.evidence_s3,
             worker_threads=settings.worker_threads,
             webhook_private_hosts=settings.webhook_allow_private_hosts,
+            anonymous_rate=settings.anonymous_rate_per_minute,
+            nonce_rate=settings.nonce_rate_per_minute,
         )
         self.webhooks = Dispatcher(
             self.sessions,
@@ -89,24 +113,47 @@ class Gateway:
         )
         self._stop = threading.Event()
         self._server: uvicorn.Server | None = None
+        self._leading = False
+        self._pruned_at = float("-inf")
+        self.indexed = threading.Event()  # set once this process's indexer has finished a pass
 
     @property
     def url(self) -> str:
         return f"http://{self.settings.host}:{self.settings.port}"
 
     def _follow(self) -> None:
+        from wellhead.core.errors import IndexMovedError
+
         while not self._stop.is_set():
             try:
-                self.indexer.sync()
+                self._index_pass()
+            except IndexMovedError as exc:  # another process wrote the index: this one is no leader any more
+                log.warning("indexer: the index moved under this process; standing down", extra={"error": str(exc)})
+                self.leadership.release()
+                self._leading = False
             except Exception as exc:  # the API keeps serving what is indexed; the next poll retries
                 if self._stop.is_set():
                     return  # stopping: what failed is going away too
-                log.warning("indexer: sync failed; retrying", extra={"error": type(exc).__name__})
-            try:
-                self.webhooks.enqueue()
-            except Exception:
-                log.exception("webhooks: enqueue failed; retrying")
-            self._stop.wait(self.settings.poll_seconds)
+                log.warning("indexer: pass failed; retrying", extra={"error": type(exc).__name__})
+            self.services.metrics.indexer_leading.set(1 if self._leading else 0)
+            self._stop.wait(self.settings.poll_seconds if self._leading else min(1.0, self.settings.poll_seconds))
+
+    def _index_pass(self) -> None:
+        leading = self.leadership.try_acquire()
+        if leading and not self._leading:
+            self.indexer.relearn()  # what the previous leader indexed since this process started
+        self._leading = leading
+        if not leading:
+            return
+        self.indexer.sync()
+        self.indexed.set()
+        self.webhooks.enqueue()
+        if time.monotonic() - self._pruned_at >= RETENTION_EVERY:
+            from wellhead.gateway.services.retention import prune
+
+            deleted = prune(self.sessions)
+            self._pruned_at = time.monotonic()
+            log.info("retention: pruned", extra={"deleted": deleted})
 
     def _deliver(self) -> None:
         while not self._stop.is_set():
@@ -117,17 +164,16 @@ class Gateway:
             self._stop.wait(min(1.0, self.settings.webhook_retry_base))
 
     def start(self) -> None:
-        import time
 
         import uvicorn
 
         from wellhead.gateway.app import create_app
 
-        self.indexer.sync()
-        self._workers = [
-            threading.Thread(target=self._follow, name="indexer", daemon=True),
-            threading.Thread(target=self._deliver, name="webhooks", daemon=True),
-        ]
+        self._workers = []
+        if "indexer" in self.roles:
+            self._workers.append(threading.Thread(target=self._follow, name="indexer", daemon=True))
+        if "webhooks" in self.roles:
+            self._workers.append(threading.Thread(target=self._deliver, name="webhooks", daemon=True))
         for worker in self._workers:
             worker.start()
         host, port = self.settings.host, self.settings.port
@@ -140,7 +186,8 @@ class Gateway:
         except OSError as exc:
             sock.close()
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-        config = uvicorn.Config(create_app(self.services), host=host, port=port, log_level="warning")
+        app = create_app(self.services, api="api" in self.roles)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning")
         server = uvicorn.Server(config)
         self._server = server
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="api", daemon=True)
@@ -158,15 +205,19 @@ class Gateway:
             self._server.should_exit = True
         for worker in getattr(self, "_workers", []):
             worker.join(timeout=30)
+        self.leadership.release()
 
 
-def serve(settings: GatewaySettings) -> None:
-    """Runs the gateway in the foreground until SIGTERM or SIGINT."""
+def serve(settings: GatewaySettings, roles: tuple[str, ...] = ROLES) -> None:
+    """Runs the gateway's `roles` in the foreground until SIGTERM or SIGINT."""
     import signal
 
-    gateway = Gateway(settings)
+    gateway = Gateway(settings, roles)
     gateway.start()
-    print(f"gateway: {gateway.url}/api/v1/assets (OpenAPI docs at {gateway.url}/docs)", flush=True)
+    if "api" in roles:
+        print(f"gateway: {gateway.url}/api/v1/assets (OpenAPI docs at {gateway.url}/docs)", flush=True)
+    else:
+        print(f"gateway {'+'.join(sorted(roles))}: {gateway.url}/readyz, {gateway.url}/metrics", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())  # systemd's stop: a clean exit 0
     try:

@@ -25,12 +25,41 @@ def engine_for(url: str) -> Engine:
 
 
 def migrate(url: str) -> None:
-    """Creates or upgrades the schema to the newest alembic revision."""
+    """Creates or upgrades the schema to the newest alembic revision. Safe to run from several processes at
+    once: on PostgreSQL they take turns under an advisory lock, and the later ones find the schema current."""
+    from wellhead.gateway.db.coordination import MIGRATION_LOCK, exclusive
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
+    engine = engine_for(url)
+    try:
+        with exclusive(engine, MIGRATION_LOCK) as conn:
+            cfg.attributes["connection"] = conn  # the upgrade runs on the connection holding the lock
+            command.upgrade(cfg, "head")
+    finally:
+        engine.dispose()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Any]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def require_current_schema(url: str) -> None:
+    """Raises ConfigError unless the database's schema is alembic's newest revision."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from wellhead.core.errors import ConfigError
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+    if current != head:
+        raise ConfigError(f"the database schema is at revision {current}, not {head}: run `wellhead gateway migrate`")

@@ -113,7 +113,7 @@ class Epoch(Base):
     mining_revenue: Mapped[int | None] = mapped_column(Uint)
     renewable_bps: Mapped[int | None] = mapped_column(Integer)
     carbon_grams_per_kwh: Mapped[int | None] = mapped_column(Integer)
-    evidence_hash: Mapped[str | None] = mapped_column(String(66))
+    evidence_hash: Mapped[str | None] = mapped_column(String(66), index=True)
     signers: Mapped[dict[str, Any] | None]
     # the report's life: pending, challenged, upheld, corrected, voided; its digest, observers, co-signers and
     # any dispute (challenger, verdict, slashes)
@@ -293,13 +293,13 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)  # None while the first request runs
     body: Mapped[dict[str, Any] | None]
-    created_at: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
 class SiweNonce(Base):
     __tablename__ = "siwe_nonces"
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
-    issued_at: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[int] = mapped_column(BigInteger, index=True)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -309,7 +309,7 @@ class AuthSession(Base):
     __tablename__ = "auth_sessions"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     address: Mapped[str] = mapped_column(String(42), index=True)
-    expires_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
 class ApiKey(Base):
@@ -338,7 +338,15 @@ class WebhookSubscription(Base):
 
 
 class WebhookDelivery(Base):
+    """One message to one subscription: its id (the `webhook-id` header) is unique, so a message is queued once
+    however many processes enqueue."""
+
     __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("uq_webhook_deliveries_message", "message_id", unique=True),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_created", "created_at"),
+    )
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
     subscription_id: Mapped[int] = mapped_column(BigInteger, index=True)
     message_id: Mapped[str] = mapped_column(String(64))
@@ -351,3 +359,11 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[int] = mapped_column(BigInteger)
     delivered_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RateLimit(Base):
+    """A rate limit shared by every API replica: the key's theoretical arrival time (GCRA), in unix seconds."""
+
+    __tablename__ = "rate_limits"
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float, index=True)

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from eth_abi.abi import decode as abi_decode
 from eth_utils.crypto import keccak
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 from web3.types import BlockData, RPCEndpoint
@@ -24,7 +24,7 @@ from wellhead.chain.artifacts import abi
 from wellhead.chain.deployment import Deployment
 from wellhead.chain.observations import aggregate, to_json
 from wellhead.chain.reports import report_from_transaction
-from wellhead.core.errors import ReportDecodeError, RpcUnavailableError
+from wellhead.core.errors import IndexMovedError, ReportDecodeError, RpcUnavailableError
 from wellhead.gateway.db import PROJECTIONS, ChainEvent, IndexedBlock, IndexerState
 from wellhead.gateway.index.projections import apply_events
 
@@ -135,7 +135,7 @@ class Indexer:
             address=Web3.to_checksum_address(deployment.address("MetricsOracle")), abi=abi("MetricsOracle")
         )
         self.chain_id = deployment.chain_id
-        self._relearn()
+        self.relearn()
 
     # ------------------------------------------------------------ public
     def sync(self, max_batches: int | None = None) -> SyncResult:
@@ -177,7 +177,7 @@ class Indexer:
             hashes[end] = headers[end][1]
             for number, block_hash in hashes.items():
                 s.merge(IndexedBlock(number=number, hash=block_hash))
-            s.merge(IndexerState(key=NEXT_BLOCK, value=end + 1))
+            advance(s, start, end + 1, self.start_block)
             s.merge(IndexerState(key=INDEXED_TIME, value=headers[end][0]))
         return len(events)
 
@@ -252,7 +252,7 @@ class Indexer:
             args=decoder.decode([bytes.fromhex(t[2:]) for t in topics[1:]], bytes.fromhex(log["data"][2:])),
         )
 
-    def _relearn(self) -> None:
+    def relearn(self) -> None:
         """Learns the asset contracts the indexed events announced (at start-up and after a rollback)."""
         with self.sessions() as s:
             self._learn_dynamic(s.scalars(select(ChainEvent).where(ChainEvent.name.in_(DISCOVERY))))
@@ -290,17 +290,36 @@ class Indexer:
         return None if block is None else "0x" + bytes(block["hash"]).hex()
 
     def _rollback(self, ancestor: int) -> None:
+        expected = self._next_block()
         with self.sessions.begin() as s:
+            advance(s, expected, ancestor + 1, self.start_block)  # first: a writer that lost the race stops here
             s.execute(delete(ChainEvent).where(ChainEvent.block_number > ancestor))
             s.execute(delete(IndexedBlock).where(IndexedBlock.number > ancestor))
-            s.merge(IndexerState(key=NEXT_BLOCK, value=ancestor + 1))
             rollbacks = s.get(IndexerState, ROLLBACKS)
             s.merge(IndexerState(key=ROLLBACKS, value=(rollbacks.value if rollbacks else 0) + 1))
             for model in PROJECTIONS:
                 s.execute(delete(model))
             apply_events(s, list(s.scalars(select(ChainEvent).order_by(ChainEvent.block_number, ChainEvent.log_index))))
         self.kinds = {a: k for a, k in self.kinds.items() if k in CORE}
-        self._relearn()
+        self.relearn()
 
 
 DISCOVERY = ("AssetRegistered", "NavOracleCreated")
+
+
+def advance(s: Session, expected: int, new: int, start_block: int) -> None:
+    """Moves the index position from `expected` to `new` (compare-and-set), in the caller's transaction; raises
+    IndexMovedError, so that the whole transaction rolls back, when another writer moved it first."""
+    moved = s.execute(
+        update(IndexerState).where(IndexerState.key == NEXT_BLOCK, IndexerState.value == expected).values(value=new)
+    )
+    if moved.rowcount == 1:  # type: ignore[attr-defined]
+        return
+    current = s.get(IndexerState, NEXT_BLOCK)
+    if current is None and expected == start_block:
+        s.add(IndexerState(key=NEXT_BLOCK, value=new))  # the first batch: a concurrent first insert fails unique
+        s.flush()
+        return
+    raise IndexMovedError(
+        f"the index position is {None if current is None else current.value}, not {expected}: another indexer wrote"
+    )

@@ -15,6 +15,7 @@ from wellhead.core.units import use_stablecoin_decimals
 from wellhead.gateway.metrics import GatewayMetrics
 from wellhead.gateway.queries.cache import FragmentCache, ResponseCache
 from wellhead.gateway.services.auth import Auth
+from wellhead.gateway.services.limits import limiter_for
 from wellhead.gateway.services.relay import Relay
 from wellhead.gateway.services.writes import Writes
 
@@ -51,8 +52,12 @@ class Services:
         evidence_s3: S3Location | None = None,
         worker_threads: int = 4,
         webhook_private_hosts: bool = False,
+        anonymous_rate: int = 600,
+        nonce_rate: int = 30,
     ) -> Services:
         auth = Auth(domain, deployment.chain_id, session_ttl, session_rate, key_rate)
+        auth.limiter = limiter_for(sessions)
+        auth.anonymous_rate, auth.nonce_rate = anonymous_rate, nonce_rate
         writes = Writes(w3, deployment, confirmations)
         relay = Relay(w3, deployment, confirmations)
         # every stablecoin amount the gateway shows or parses is in the deployment's token's decimals

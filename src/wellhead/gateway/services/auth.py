@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +34,7 @@ from web3 import Web3
 
 from wellhead.gateway import db
 from wellhead.gateway.problems import Problem
+from wellhead.gateway.services.limits import RateLimiter
 
 NONCE_TTL = 600  # seconds a nonce may wait for its message
 API_KEY_PREFIX = "wh_"
@@ -52,26 +53,6 @@ class Principal:
     rate_per_minute: int
 
 
-class RateLimiter:
-    """Token buckets per credential, refilled continuously."""
-
-    def __init__(self) -> None:
-        self._buckets: dict[str, tuple[float, float]] = {}  # credential -> (tokens, at)
-        self._lock = threading.Lock()
-
-    def take(self, credential: str, rate_per_minute: int) -> float:
-        """Takes one token; answers 0 when allowed, else the seconds until a token is there."""
-        now = time.monotonic()
-        with self._lock:
-            tokens, at = self._buckets.get(credential, (float(rate_per_minute), now))
-            tokens = min(float(rate_per_minute), tokens + (now - at) * rate_per_minute / 60)
-            if tokens < 1:
-                self._buckets[credential] = (tokens, now)
-                return (1 - tokens) * 60 / rate_per_minute
-            self._buckets[credential] = (tokens - 1, now)
-            return 0.0
-
-
 class Auth:
     def __init__(self, domain: str, chain_id: int, session_ttl: int, session_rate: int, key_rate: int) -> None:
         self.domain = domain
@@ -79,7 +60,9 @@ class Auth:
         self.session_ttl = session_ttl
         self.session_rate = session_rate
         self.key_rate = key_rate
-        self.limiter = RateLimiter()
+        self.limiter: RateLimiter | None = None  # set by Services.build: shared by every replica on PostgreSQL
+        self.anonymous_rate = 600  # requests a minute per client address without credentials
+        self.nonce_rate = 30  # sign-in nonces a minute per client address (each one is a row)
 
     # ------------------------------------------------------------ SIWE
     def issue_nonce(self, s: Session) -> str:
@@ -165,12 +148,18 @@ class Auth:
             principal = Principal(session.address, f"session:{digest[:16]}", self.session_rate)
         else:
             return None
-        wait = self.limiter.take(principal.credential, principal.rate_per_minute)
+        self.limit(principal.credential, principal.rate_per_minute)
+        return principal
+
+    def limit(self, key: str, rate_per_minute: int, what: str = "requests") -> None:
+        """Spends one of `key`'s allowance in the shared limiter; a 429 with Retry-After when none is left."""
+        if self.limiter is None:
+            return
+        wait = self.limiter.take(key, rate_per_minute)
         if wait > 0:
             raise Problem(
                 429,
                 "rate_limited",
-                f"more than {principal.rate_per_minute} requests a minute: retry in {wait:.1f} s",
-                retry_after=max(1, round(wait + 0.5)),
+                f"more than {rate_per_minute} {what} a minute: retry in {wait:.1f} s",
+                retry_after=max(1, math.ceil(wait)),
             )
-        return principal

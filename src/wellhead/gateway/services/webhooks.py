@@ -28,7 +28,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
 
@@ -37,6 +38,23 @@ from wellhead.gateway import db
 log = logging.getLogger("wellhead.gateway.services.webhooks")
 EVENT_TYPES = ("lease.started", "lease.ended", "epoch.settled", "sla.breached", "report.challenged")
 CURSOR = "webhooks_after_event"
+CLAIM_BATCH = 10  # deliveries one worker claims at a time
+ENQUEUE_BATCH = 2_000  # indexed events turned into deliveries per transaction
+
+
+def _advance_cursor(s: Session, expected: int, new: int) -> bool:
+    """Moves the enqueue cursor from `expected` (compare-and-set); False when another process moved it."""
+    moved = s.execute(
+        update(db.IndexerState)
+        .where(db.IndexerState.key == CURSOR, db.IndexerState.value == expected)
+        .values(value=new)
+    )
+    if moved.rowcount == 1:  # type: ignore[attr-defined]
+        return True
+    if expected == 0 and s.get(db.IndexerState, CURSOR) is None:
+        s.add(db.IndexerState(key=CURSOR, value=new))  # the first batch: a racing first insert fails unique
+        return True
+    return False
 
 
 def public_host_problem(url: str) -> str | None:
@@ -127,6 +145,7 @@ class Dispatcher:
         self.retry_base = retry_base
         self.max_attempts = max_attempts
         self.allow_private_hosts = allow_private_hosts
+        self.timeout = timeout
         self.client = httpx.Client(timeout=timeout, follow_redirects=False)
 
     def enqueue(self) -> int:
@@ -135,7 +154,8 @@ class Dispatcher:
         with self.sessions() as s:
             state = s.get(db.IndexerState, CURSOR)
             after = state.value if state is not None else 0
-            events = list(s.scalars(select(db.ChainEvent).where(db.ChainEvent.id > after).order_by(db.ChainEvent.id)))
+            newer = select(db.ChainEvent).where(db.ChainEvent.id > after).order_by(db.ChainEvent.id)
+            events = list(s.scalars(newer.limit(ENQUEUE_BATCH)))
             if not events:
                 return 0
             subscriptions = list(s.scalars(select(db.WebhookSubscription).where(db.WebhookSubscription.active)))
@@ -159,33 +179,53 @@ class Dispatcher:
                             )
                         )
                         created += 1
-            if state is None:
-                s.add(db.IndexerState(key=CURSOR, value=events[-1].id))
-            else:
-                state.value = events[-1].id
-            s.commit()
+            if not _advance_cursor(s, after, events[-1].id):
+                s.rollback()  # another process queued these events first: its rows stand, these are dropped
+                return 0
+            try:
+                s.commit()
+            except IntegrityError:  # the same race, lost at the unique message id or the cursor's first row
+                s.rollback()
+                return 0
         return created
 
     def deliver_due(self) -> int:
-        """Attempts every delivery whose time has come; answers how many were attempted."""
-        with self.sessions() as s:
-            due = list(
-                s.scalars(
-                    select(db.WebhookDelivery)
-                    .where(db.WebhookDelivery.status == "pending", db.WebhookDelivery.next_attempt_at <= time.time())
-                    .order_by(db.WebhookDelivery.id)
-                    .limit(100)
-                )
-            )
-            for d in due:
+        """Claims the deliveries whose time has come and attempts each; answers how many were attempted.
+
+        A claim (`FOR UPDATE SKIP LOCKED`, then `next_attempt_at` moved past the attempts' timeouts) is
+        committed before anything is sent, so another worker neither waits for these rows nor takes them. A
+        worker that dies between the POST and recording it leaves the claim to lapse: the message is sent again
+        with the same `webhook-id`, by which the receiver recognises it (Standard Webhooks)."""
+        claimed = self._claim()
+        for delivery_id in claimed:
+            with self.sessions() as s:
+                d = s.get(db.WebhookDelivery, delivery_id)
+                if d is None or d.status != "pending":
+                    continue
                 sub = s.get(db.WebhookSubscription, d.subscription_id)
                 if sub is None or not sub.active:
                     d.status, d.last_error = "failed", "subscription deleted"
-                    continue
-                self._attempt(sub, d)
+                else:
+                    self._attempt(sub, d)
                 s.commit()
-            s.commit()
-            return len(due)
+        return len(claimed)
+
+    def _claim(self) -> list[int]:
+        now = time.time()
+        with self.sessions.begin() as s:
+            due = list(
+                s.scalars(
+                    select(db.WebhookDelivery)
+                    .where(db.WebhookDelivery.status == "pending", db.WebhookDelivery.next_attempt_at <= now)
+                    .order_by(db.WebhookDelivery.id)
+                    .limit(CLAIM_BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            lapse = now + CLAIM_BATCH * self.timeout + 60  # longer than the batch's attempts can take
+            for d in due:
+                d.next_attempt_at = lapse
+            return [d.id for d in due]
 
     def _attempt(self, sub: db.WebhookSubscription, d: db.WebhookDelivery) -> None:
         body = json.dumps(d.payload, separators=(",", ":"))

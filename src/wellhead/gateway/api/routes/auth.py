@@ -9,7 +9,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from wellhead.gateway import db
-from wellhead.gateway.deps import IdempotencyKey, S, Signed, Svc, once
+from wellhead.gateway.deps import IdempotencyKey, S, Signed, Svc, client_address, once
 from wellhead.gateway.problems import Problem
 from wellhead.gateway.schemas.accounts import ApiKeyIn, ApiKeyList, ApiKeyOut, NonceOut, SessionOut, SignInIn
 
@@ -17,7 +17,8 @@ router = APIRouter(tags=["auth"])
 
 
 @router.get("/auth/nonce", operation_id="getSignInNonce", response_model=NonceOut)
-def get_nonce(s: S, svc: Svc) -> NonceOut:
+def get_nonce(s: S, svc: Svc, request: Request) -> NonceOut:
+    svc.auth.limit(f"nonce:{client_address(request)}", svc.auth.nonce_rate, "sign-in nonces")
     return NonceOut(nonce=svc.auth.issue_nonce(s), domain=svc.auth.domain, chain_id=svc.auth.chain_id)
 
 
