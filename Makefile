@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 export APE_DATA_FOLDER := $(CURDIR)/.ape
 
-.PHONY: help lint-fast setup build abi bench bench-gas bench-agent bench-gateway halmos slither gas-check gas-snapshot test test-forge test-ape test-py test-deep check-abi demo deploy-ape lint gas clean
+.PHONY: help lint-fast setup build abi bench bench-gas bench-agent bench-gateway halmos slither gas-check gas-snapshot test test-forge test-ape test-py test-deep test-api-deep check-abi demo deploy-ape lint gas clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ test-py: setup ## pytest against anvil: EIP-712 vectors, life cycle, bad input, 
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint build check-abi gas-check test-forge test-ape test-py ## everything CI runs (pytest last)
+
+test-api-deep: setup ## schemathesis at 150 examples per operation, authenticated (make test runs 30)
+	SCHEMATHESIS_EXAMPLES=150 $(PY) -m pytest tests/gateway/test_schema.py
 
 deploy-ape: setup ## `ape run deploy` on a throwaway local anvil (NETWORK=ethereum:local:foundry)
 	$(VENV)/bin/ape run deploy --network $${NETWORK:-ethereum:local:foundry}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'gateway.db'}"
         return
     base: str = request.getfixturevalue("postgres_url")
-    name = f"t_{request.node.name.split('[')[0][-40:]}".lower()
+    # one database per test and parameter set (a hash: the names outgrow PostgreSQL's 63 characters)
+    name = f"t_{request.node.name.split('[')[0][-30:]}_{hashlib.sha1(request.node.name.encode()).hexdigest()[:8]}"
+    name = name.lower()
     admin = engine_for(base).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))

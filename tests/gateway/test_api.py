@@ -118,7 +118,7 @@ def test_openapi_has_stable_operation_ids(indexed: tuple[TestClient, DemoResult]
     assert ids == {
         *("listAssets", "getAsset", "listAssetEpochs", "listNavRounds", "listLeases", "getLease"),
         *("getPositions", "listLiquidations", "getCreditMarkets", "getEvidence"),
-        *("getSignInNonce", "signIn", "createApiKey", "listApiKeys", "revokeApiKey"),
+        *("getSignInNonce", "signIn", "signOut", "createApiKey", "listApiKeys", "revokeApiKey"),
         *("createWebhook", "listWebhooks", "deleteWebhook", "listWebhookDeliveries"),
         *("prepareOpenLease", "prepareExtendLease", "prepareCloseLease", "prepareClaimRefund"),
         *("prepareClaimRevenue", "prepareBuyShares", "prepareTransferShares", "prepareApprove", "preparePermit"),

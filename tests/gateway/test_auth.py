@@ -63,6 +63,51 @@ def test_siwe_rejects_wrong_domain_reused_nonce_expired_and_forged(client: TestC
     problem(attempt(client, "hello", sign_text(alice, "hello")), 400, "siwe_malformed", "message")
 
 
+def test_siwe_per_eip_4361_in_full_and_sign_out(client: TestClient, actors: Actors) -> None:
+    alice = actors.investor_a
+
+    def fresh(**fields: object) -> str:
+        got = client.get("/api/v1/auth/nonce").json()
+        return siwe_message(alice, got["nonce"], got["chain_id"], **fields)  # type: ignore[arg-type]
+
+    ahead = fresh(issued_in=timedelta(seconds=120))
+    problem(attempt(client, ahead, sign_text(alice, ahead)), 401, "siwe_issued_in_future", "message")
+    skewed = fresh(issued_in=timedelta(seconds=50))  # within the minute of clock skew allowed
+    assert attempt(client, skewed, sign_text(alice, skewed)).status_code == 201  # type: ignore[attr-defined]
+    elsewhere = fresh(uri="https://evil.example/login")
+    problem(attempt(client, elsewhere, sign_text(alice, elsewhere)), 401, "siwe_wrong_uri", "message")
+
+    carried = fresh(request_id="req-42", resources=["https://testserver/api/v1/positions"])
+    session = attempt(client, carried, sign_text(alice, carried))
+    assert session.status_code == 201  # type: ignore[attr-defined]
+    body = session.json()  # type: ignore[attr-defined]
+    assert body["request_id"] == "req-42" and body["resources"] == ["https://testserver/api/v1/positions"]
+
+    bearer = {"Authorization": f"Bearer {body['token']}"}
+    assert client.get("/api/v1/api-keys", headers=bearer).status_code == 200
+    assert client.delete("/api/v1/auth/session", headers=bearer).status_code == 204
+    problem(client.get("/api/v1/api-keys", headers=bearer), 401, "session_expired", "Authorization")
+    problem(client.delete("/api/v1/auth/session", headers=bearer), 401, "session_expired", "Authorization")
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ("hello", "the first line must end with 'wants you to sign in with your Ethereum account:'"),
+        ("x wants you to sign in with your Ethereum account:\nbob", "the second line must be the signing address"),
+        (
+            "x wants you to sign in with your Ethereum account:\n0x" + "ab" * 20 + "\n\nURI: http://x/\nVersion: 1",
+            "the 'Chain ID:' line is missing",
+        ),
+    ],
+)
+def test_a_malformed_message_gets_one_clear_reason(client: TestClient, message: str, reason: str) -> None:
+    answer = attempt(client, message, "0x" + "00" * 65)
+    problem(answer, 400, "siwe_malformed", "message")
+    detail = answer.json()["detail"]  # type: ignore[attr-defined]
+    assert reason in detail and "\n" not in detail and len(detail) < 200, detail
+
+
 def test_no_state_change_without_a_session_or_key(client: TestClient) -> None:
     for path, body in (
         ("/api/v1/api-keys", {"name": "ci"}),

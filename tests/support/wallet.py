@@ -21,18 +21,22 @@ def siwe_message(
     chain_id: int,
     domain: str = DOMAIN,
     expires_in: timedelta | None = timedelta(minutes=10),
+    uri: str | None = None,
+    issued_in: timedelta = timedelta(0),
+    **extra: Any,
 ) -> str:
-    now = datetime.now(UTC)
+    now = datetime.now(UTC) + issued_in
     fields: dict[str, Any] = {
         "domain": domain,
         "address": account.address,
         "statement": "Sign in to the Wellhead gateway.",
-        "uri": f"http://{domain}/",
+        "uri": uri or f"http://{domain}/",
         "version": "1",
         "chain_id": chain_id,
         "nonce": nonce,
         "issued_at": now.isoformat().replace("+00:00", "Z"),
     }
+    fields.update(extra)  # request_id, resources
     if expires_in is not None:
         fields["expiration_time"] = (now + expires_in).isoformat().replace("+00:00", "Z")
     return str(SiweMessage(**fields).prepare_message())

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from wellhead.gateway import openapi
 from wellhead.gateway.api import api_router
 from wellhead.gateway.api.routes import operations
 from wellhead.gateway.dashboard import mount_dashboard
@@ -41,7 +42,16 @@ def create_app(services: Services, api: bool = True) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = services.worker_threads
         yield
 
-    app = FastAPI(title="Wellhead gateway", version="1", description=__doc__, responses=problems, lifespan=lifespan)
+    app = FastAPI(
+        title="Wellhead gateway",
+        version="1",
+        description=__doc__,
+        responses=problems,
+        lifespan=lifespan,
+        docs_url=None,  # served by `openapi.install` from local assets
+        redoc_url=None,
+        servers=[{"url": "/", "description": "this gateway"}],
+    )
     app.state.services = services
 
     @app.exception_handler(Problem)
@@ -57,7 +67,12 @@ def create_app(services: Services, api: bool = True) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem_response(exc.status_code, code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path (Starlette names only the first route's)
+            allow = openapi.allowed_methods(request.app, request.url.path)
+            if allow is not None:
+                headers["Allow"] = allow
+        return problem_response(exc.status_code, code, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
@@ -68,4 +83,5 @@ def create_app(services: Services, api: bool = True) -> FastAPI:
     if api:
         app.include_router(api_router)
         mount_dashboard(app)
+        openapi.install(app)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -15,6 +17,7 @@ TITLES = {
     404: "Not found",
     409: "Conflict",
     422: "Invalid parameter",
+    405: "Method not allowed",
     429: "Too many requests",
     502: "Bad gateway",
     503: "Unavailable",
@@ -41,8 +44,15 @@ class ProblemBody(BaseModel):
 
 
 def problem_response(
-    status: int, code: str, detail: str, field: str | None = None, retry_after: int | None = None
+    status: int,
+    code: str,
+    detail: str,
+    field: str | None = None,
+    retry_after: int | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = ProblemBody(title=TITLES.get(status, "Error"), status=status, code=code, detail=detail, field=field)
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM, headers=headers)
+    out = dict(headers or {})
+    if retry_after is not None:
+        out["Retry-After"] = str(retry_after)
+    return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM, headers=out or None)

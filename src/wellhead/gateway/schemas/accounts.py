@@ -21,6 +21,8 @@ class SessionOut(BaseModel):
     token: str
     address: str
     expires_at: int
+    request_id: str | None = Field(default=None, description="the signed message's Request ID, carried back")
+    resources: list[str] = Field(default_factory=list, description="the signed message's Resources, carried back")
 
 
 class ApiKeyIn(BaseModel):

@@ -13,11 +13,18 @@ from wellhead.core.units import fmt_units, parse_units, stablecoin_decimals
 from wellhead.gateway.problems import Problem
 
 HASH32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
-Address = Annotated[str, Field(examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"], max_length=64)]
+ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
+# the pattern is in the document; `parse_address` enforces it (any letter case) with its own code, invalid_address
+ADDRESS_SCHEMA = {"pattern": ADDRESS_PATTERN, "examples": ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]}
+Address = Annotated[str, Field(max_length=64, json_schema_extra=ADDRESS_SCHEMA)]
+INT64_MAX = 2**63 - 1  # the database's integers: a larger time filter is the client's 422, never the server's 503
 T = TypeVar("T")
 __all__ = [
+    "ADDRESS_PATTERN",
+    "ADDRESS_SCHEMA",
     "BTC_DECIMALS",
     "HASH32",
+    "INT64_MAX",
     "SHARE_DECIMALS",
     "UINT256_MAX",
     "Address",
@@ -29,10 +36,11 @@ __all__ = [
 
 
 def parse_address(value: str, field: str) -> str:
-    """`value` checksummed; anything that is not an address is the client's 422 `invalid_address`."""
-    if not Web3.is_address(value):
+    """`value` checksummed; anything that is not 0x and 40 hex digits (any letter case, as the document says) is
+    the client's 422 `invalid_address`."""
+    if not re.fullmatch(ADDRESS_PATTERN, value):
         raise Problem(422, "invalid_address", f"{field} is not an Ethereum address: {value!r}", field)
-    return Web3.to_checksum_address(value)
+    return Web3.to_checksum_address(value.lower())
 
 
 class Amount(BaseModel):

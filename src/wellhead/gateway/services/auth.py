@@ -16,6 +16,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from siwe import SiweMessage, generate_nonce
 from siwe.siwe import (
@@ -28,7 +29,7 @@ from siwe.siwe import (
     SchemeMismatch,
     VerificationError,
 )
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
@@ -37,6 +38,38 @@ from wellhead.gateway.problems import Problem
 from wellhead.gateway.services.limits import RateLimiter
 
 NONCE_TTL = 600  # seconds a nonce may wait for its message
+CLOCK_SKEW = 60  # seconds a message's Issued At may be ahead of this server's clock
+SIWE_HEADER = " wants you to sign in with your Ethereum account:"
+SIWE_FIELDS = ("URI: ", "Version: ", "Chain ID: ", "Nonce: ", "Issued At: ")
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    address: str
+    expires_at: int
+    request_id: str | None
+    resources: list[str]
+
+
+def malformed_reason(message: str, exc: BaseException) -> str:
+    """One reason a message is not EIP-4361, for a person: the first part missing or wrong, in the message's
+    order (the parser's own error is an empty ValueError or a pydantic dump)."""
+    lines = message.split("\n")
+    if not lines[0].endswith(SIWE_HEADER):
+        return f"the first line must end with '{SIWE_HEADER.strip()}'"
+    if len(lines) < 2 or not Web3.is_address(lines[1].strip()):
+        return "the second line must be the signing address (0x and 40 hex digits)"
+    for field in SIWE_FIELDS:
+        if not any(line.startswith(field) for line in lines):
+            return f"the '{field.strip()}' line is missing"
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return f"{'.'.join(str(p) for p in first.get('loc', ())) or 'message'}: {first.get('msg')}"
+    return str(exc) or "a line does not follow the EIP-4361 grammar (its order, spacing or values)"
+
+
 API_KEY_PREFIX = "wh_"
 
 
@@ -71,18 +104,21 @@ class Auth:
         s.commit()
         return nonce
 
-    def sign_in(self, s: Session, message: str, signature: str) -> tuple[str, str, int]:
-        """Verifies a signed EIP-4361 message; answers (token, address, expires_at)."""
+    def sign_in(self, s: Session, message: str, signature: str) -> SignedIn:
+        """Verifies a signed EIP-4361 message (the domain and the URI's origin this gateway's, issued at most
+        a minute ahead of this server's clock, the nonce issued here and unused, the signature the address's)."""
         try:
             parsed = SiweMessage.from_message(message)
         except (ValueError, TypeError, MalformedSession) as exc:
-            raise Problem(400, "siwe_malformed", f"not an EIP-4361 message: {exc}", "message") from None
+            raise Problem(
+                400, "siwe_malformed", f"not an EIP-4361 message: {malformed_reason(message, exc)}", "message"
+            ) from None
         if parsed.chain_id != self.chain_id:
             raise Problem(
                 401, "siwe_wrong_chain", f"signed for chain {parsed.chain_id}, this is {self.chain_id}", "message"
             )
-        row = s.get(db.SiweNonce, parsed.nonce)
         now = int(time.time())
+        row = s.get(db.SiweNonce, parsed.nonce)
         if row is None or row.issued_at + NONCE_TTL < now:
             raise Problem(401, "siwe_unknown_nonce", "the nonce was not issued here or has expired", "message")
         if row.used:
@@ -101,6 +137,16 @@ class Auth:
             raise Problem(
                 401, "siwe_bad_signature", "the signature is not the message's address's", "signature"
             ) from None
+        issued = int(datetime.fromisoformat(str(parsed.issued_at).replace("Z", "+00:00")).timestamp())
+        if issued > now + CLOCK_SKEW:
+            raise Problem(
+                401, "siwe_issued_in_future", f"Issued At is {issued - now} s ahead of this server", "message"
+            )
+        origin = urlsplit(parsed.uri)
+        if origin.netloc != self.domain:
+            raise Problem(
+                401, "siwe_wrong_uri", f"the URI's origin is {origin.netloc!r}, this is {self.domain!r}", "message"
+            )
         row.used = True
         token = secrets.token_urlsafe(32)
         expires = now + self.session_ttl
@@ -109,7 +155,14 @@ class Auth:
         address = Web3.to_checksum_address(parsed.address)
         s.add(db.AuthSession(token_hash=sha256(token), address=address, expires_at=expires))
         s.commit()
-        return token, address, expires
+        return SignedIn(token, address, expires, parsed.request_id, list(parsed.resources or []))
+
+    def sign_out(self, s: Session, authorization: str | None) -> None:
+        """Ends the session the bearer token names; a token that names no live session is a 401."""
+        self._by_session(s, authorization or "")
+        token = (authorization or "").partition(" ")[2].strip()
+        s.execute(delete(db.AuthSession).where(db.AuthSession.token_hash == sha256(token)))
+        s.commit()
 
     # ------------------------------------------------------------ API keys
     def create_key(self, s: Session, owner: str, name: str, rate_per_minute: int | None) -> tuple[db.ApiKey, str]:
@@ -129,27 +182,33 @@ class Auth:
 
     # ------------------------------------------------------------ each request
     def identify(self, s: Session, authorization: str | None, api_key: str | None) -> Principal | None:
-        """The caller behind the request's credentials (None without any); bad credentials are a 401."""
-        if api_key is not None:
-            row = s.scalar(select(db.ApiKey).where(db.ApiKey.key_hash == sha256(api_key)))
-            if row is None or row.revoked:
-                raise Problem(401, "invalid_api_key", "the API key is unknown or revoked", "X-API-Key")
-            principal = Principal(row.owner, f"key:{row.id}", row.rate_per_minute)
-        elif authorization is not None:
-            scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not token:
-                raise Problem(401, "invalid_authorization", "use 'Authorization: Bearer <token>'", "Authorization")
-            digest = sha256(token.strip())
-            session = s.get(db.AuthSession, digest)
-            if session is None or session.expires_at <= time.time():
-                raise Problem(
-                    401, "session_expired", "the session is unknown or expired: sign in again", "Authorization"
-                )
-            principal = Principal(session.address, f"session:{digest[:16]}", self.session_rate)
-        else:
+        """The caller behind the request's credentials (None without any). Every credential sent is checked: a
+        bad one is a 401 even beside a good one, and two good ones are one too many (a 400)."""
+        from_key = self._by_key(s, api_key) if api_key is not None else None
+        from_session = self._by_session(s, authorization) if authorization is not None else None
+        if from_key is not None and from_session is not None:
+            raise Problem(400, "two_credentials", "send a session token or an API key, not both", "Authorization")
+        principal = from_key or from_session
+        if principal is None:
             return None
         self.limit(principal.credential, principal.rate_per_minute)
         return principal
+
+    def _by_key(self, s: Session, api_key: str) -> Principal:
+        row = s.scalar(select(db.ApiKey).where(db.ApiKey.key_hash == sha256(api_key)))
+        if row is None or row.revoked:
+            raise Problem(401, "invalid_api_key", "the API key is unknown or revoked", "X-API-Key")
+        return Principal(row.owner, f"key:{row.id}", row.rate_per_minute)
+
+    def _by_session(self, s: Session, authorization: str) -> Principal:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Problem(401, "invalid_authorization", "use 'Authorization: Bearer <token>'", "Authorization")
+        digest = sha256(token.strip())
+        session = s.get(db.AuthSession, digest)
+        if session is None or session.expires_at <= time.time():
+            raise Problem(401, "session_expired", "the session is unknown or expired: sign in again", "Authorization")
+        return Principal(session.address, f"session:{digest[:16]}", self.session_rate)
 
     def limit(self, key: str, rate_per_minute: int, what: str = "requests") -> None:
         """Spends one of `key`'s allowance in the shared limiter; a 429 with Retry-After when none is left."""

@@ -14,7 +14,7 @@ from wellhead.gateway.queries.assets import asset_facts, asset_out, nav_out, req
 from wellhead.gateway.queries.energy import energy_summary, grid_event_out, income_by_reference
 from wellhead.gateway.queries.epochs import epoch_page
 from wellhead.gateway.schemas.assets import AssetDetailOut, AssetOut, EnergyOut, EpochOut, GridEventOut, NavRoundOut
-from wellhead.gateway.schemas.common import Amount, Page
+from wellhead.gateway.schemas.common import INT64_MAX, Amount, Page
 
 router = APIRouter(prefix="/assets", tags=["assets"])
 
@@ -59,8 +59,10 @@ def list_epochs(
     asset_id: int,
     limit: Limit = 100,
     cursor: Cursor = None,
-    from_: Annotated[int | None, Query(alias="from", ge=0, description="epochs ending at or after")] = None,
-    to: Annotated[int | None, Query(ge=0, description="epochs starting before")] = None,
+    from_: Annotated[
+        int | None, Query(alias="from", ge=0, le=INT64_MAX, description="epochs ending at or after")
+    ] = None,
+    to: Annotated[int | None, Query(ge=0, le=INT64_MAX, description="epochs starting before")] = None,
 ) -> Response:
     """Paged by hand, not with `paginate`: the page is assembled from cached JSON fragments, not models."""
     asset = require_asset(s, asset_id)

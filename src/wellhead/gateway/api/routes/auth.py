@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import Field
 from sqlalchemy import select
 
@@ -26,8 +26,23 @@ def get_nonce(s: S, svc: Svc, request: Request) -> NonceOut:
 def sign_in(s: S, svc: Svc, body: SignInIn) -> SessionOut:
     """Exchanges a signed Sign-In with Ethereum message for a bearer token. The message's single-use nonce
     makes this idempotent by itself, so it takes no Idempotency-Key (and no token is ever stored in clear)."""
-    token, who, expires = svc.auth.sign_in(s, body.message, body.signature)
-    return SessionOut(token=token, address=who, expires_at=expires)
+    done = svc.auth.sign_in(s, body.message, body.signature)
+    return SessionOut(
+        token=done.token,
+        address=done.address,
+        expires_at=done.expires_at,
+        request_id=done.request_id,
+        resources=done.resources,
+    )
+
+
+@router.delete(
+    "/auth/session", operation_id="signOut", status_code=204, openapi_extra={"security": [{"bearerSession": []}]}
+)
+def sign_out(s: S, svc: Svc, authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> Response:
+    """Ends the session: its token is refused from now on, by every replica."""
+    svc.auth.sign_out(s, authorization)
+    return Response(status_code=204)
 
 
 def _key_out(row: db.ApiKey, key: str | None = None) -> ApiKeyOut:

@@ -13,7 +13,7 @@ from wellhead.gateway.deps import S
 from wellhead.gateway.problems import Problem
 from wellhead.gateway.queries.assets import require_asset
 from wellhead.gateway.queries.leases import lease_energy, lease_out
-from wellhead.gateway.schemas.common import Page, parse_address
+from wellhead.gateway.schemas.common import ADDRESS_SCHEMA, Page, parse_address
 from wellhead.gateway.schemas.leases import LeaseOut
 
 router = APIRouter(prefix="/leases", tags=["leases"])
@@ -24,8 +24,12 @@ def list_leases(
     s: S,
     limit: Limit = 100,
     cursor: Cursor = None,
-    lessee: Annotated[str | None, Query(description="the address that opened the lease")] = None,
-    owner: Annotated[str | None, Query(description="the lease NFT's current owner")] = None,
+    lessee: Annotated[
+        str | None, Query(description="the address that opened the lease", json_schema_extra=ADDRESS_SCHEMA)
+    ] = None,
+    owner: Annotated[
+        str | None, Query(description="the lease NFT's current owner", json_schema_extra=ADDRESS_SCHEMA)
+    ] = None,
     asset_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> Response:
     q = select(db.Lease)

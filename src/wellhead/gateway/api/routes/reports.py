@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, Response
+from fastapi import Path as PathParam
 from sqlalchemy import select
 
 from wellhead.core.objectstore import ObjectStoreError
@@ -23,7 +25,11 @@ router = APIRouter(tags=["reports"])
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}, "description": "the evidence file"}},
 )
-def get_evidence(s: S, svc: Svc, evidence_hash: str) -> Response:
+def get_evidence(
+    s: S,
+    svc: Svc,
+    evidence_hash: Annotated[str, PathParam(json_schema_extra={"pattern": r"^(0x)?[0-9a-fA-F]{64}$"})],
+) -> Response:
     """The evidence file behind a report's evidence hash, from this gateway's evidence folders or the
     evidence bucket agents upload to, served only if its SHA-256 is that hash."""
     if not HASH32.match(evidence_hash):

@@ -3,9 +3,9 @@ confirmation."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 
 from wellhead.gateway.deps import Caller, IdempotencyKey, S, Signed, Svc, once
@@ -96,7 +96,11 @@ def relay(request: Request, s: S, svc: Svc, caller: Signed, body: RelayIn, key: 
 
 
 @router.get("/{tx_hash}", operation_id="getTransaction", response_model=TransactionStatus)
-def get_transaction(s: S, svc: Svc, tx_hash: str) -> TransactionStatus:
+def get_transaction(
+    s: S,
+    svc: Svc,
+    tx_hash: Annotated[str, Path(json_schema_extra={"pattern": r"^0x[0-9a-fA-F]{64}$"})],
+) -> TransactionStatus:
     if not HASH32.match(tx_hash) or not tx_hash.startswith("0x"):
         raise Problem(422, "invalid_hash", "a 0x-prefixed 32-byte transaction hash", "tx_hash")
     return svc.relay.status(s, tx_hash)
