@@ -134,6 +134,7 @@ EXTRA_MODULES = {
         "standardwebhooks",
         "plotly",
         "prometheus_client",
+        "fastapi_offline",
     ),
 }
 

@@ -80,21 +80,31 @@ def site(w3: Web3, protocol: Protocol, actors: Actors) -> Site:
 
 
 def test_vtn_event_curtails_interruptible_and_settles(
-    w3: Web3, protocol: Protocol, actors: Actors, site: Site, certs: Path, tmp_path: Path
+    w3: Web3,
+    protocol: Protocol,
+    actors: Actors,
+    site: Site,
+    certs: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     asset = site.asset_id
     leases = site.scenario.open_leases()  # firm 32 GPUs, interruptible 16 GPUs, from epoch 1
     epoch_start = site.epoch_end(0)
     # the grid operator calls a 15-minute event inside epoch 1; the VTN signs it, the VEN checks the signature
     site.warp_to(epoch_start + 60)
-    marker = tmp_path / "curtailed.txt"
-    desk = _desk(w3, protocol, actors, asset, tmp_path, ["sh", "-c", f'echo "$WELLHEAD_EVENT_ID" > {marker}'])
+    marker, environment = tmp_path / "curtailed.txt", tmp_path / "environment.txt"
+    monkeypatch.setenv("WELLHEAD_AGENT_KEYSTORE_PASSWORD", "hunter2")  # the agent's secret, in its environment
+    command = ["sh", "-c", f'echo "$WELLHEAD_EVENT_ID" > {marker}; env > {environment}']
+    desk = _desk(w3, protocol, actors, asset, tmp_path, command)
     vtn = LoopbackVtn(certs, signed=True)
     ven = _ven(vtn, desk)
     try:
         vtn.add_event("EEA-2026-08-14-01", epoch_start + 1800, 900)
         assert _wait(lambda: desk.events()), f"no event accepted: {desk.rejected}"
         assert _wait(lambda: "optIn" in vtn.responses), "the VEN opted in"
+        assert _wait(lambda: environment.exists() and "WELLHEAD_EVENT_ID" in environment.read_text())
+        assert "hunter2" not in environment.read_text(), "the command got the agent's secrets"
     finally:
         ven.stop()
         vtn.close()

@@ -3,6 +3,7 @@ private data only for its owner (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -26,6 +27,7 @@ def client(w3: Web3, deployment: Deployment, sessions: sessionmaker[Session]) ->
         deployment,
         domain=DOMAIN,
         session_rate=1_000,
+        key_rate=1_000,
         webhook_private_hosts=True,  # loopback hooks
     )
     return TestClient(create_app(services))
@@ -135,6 +137,10 @@ def test_api_keys_are_private_hashed_and_rate_limited(
 
     alice = sign_in(client, actors.investor_a)
     bob = sign_in(client, actors.investor_b)
+    above = client.post(
+        "/api/v1/api-keys", json={"name": "greedy", "rate_per_minute": 1_001}, headers={**alice, **key()}
+    )
+    problem(above, 422, "rate_above_cap", "rate_per_minute")  # the operator's cap (1,000 in this client)
     once = {**alice, **key()}
     made = client.post("/api/v1/api-keys", json={"name": "alice's bot", "rate_per_minute": 3}, headers=once)
     assert made.status_code == 201, made.text
@@ -149,18 +155,32 @@ def test_api_keys_are_private_hashed_and_rate_limited(
 
     listed = client.get("/api/v1/api-keys", headers=alice).json()["items"]
     assert [k["id"] for k in listed] == [key_id] and listed[0]["key"] is None, "the key is shown once"
+    with sessions() as s:
+        assert len(list(s.scalars(select(db.ApiKey)))) == 1
     assert client.get("/api/v1/api-keys", headers=bob).json()["items"] == [], "bob sees none of alice's keys"
     problem(client.delete(f"/api/v1/api-keys/{key_id}", headers=bob), 404, "api_key_not_found", "key_id")
 
     hook = {"url": "http://127.0.0.1:9/hook", "events": ["epoch.settled"]}
-    created = client.post("/api/v1/webhooks", json=hook, headers={"X-API-Key": secret, **key()})
+    leaked = {
+        "X-API-Key": client.post("/api/v1/api-keys", json={"name": "leaked"}, headers={**alice, **key()}).json()["key"]
+    }
+    problem(client.post("/api/v1/webhooks", json=hook, headers={**leaked, **key()}), 403, "session_required")
+    minted = client.post("/api/v1/api-keys", json={"name": "minted"}, headers={**leaked, **key()})
+    problem(minted, 403, "session_required")  # a leaked key cannot plant a webhook, mint keys or revoke others
+    problem(client.delete(f"/api/v1/api-keys/{key_id}", headers=leaked), 403, "session_required")
+    created_once = {**alice, **key()}
+    created = client.post("/api/v1/webhooks", json=hook, headers=created_once)
     assert created.status_code == 201 and created.json()["secret"].startswith("whsec_")
+    replay = client.post("/api/v1/webhooks", json=hook, headers=created_once)
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.json()["secret"] is None, "shown once"
+    with sessions() as s:
+        assert all(created.json()["secret"] not in str(r.body) for r in s.scalars(select(db.IdempotencyRecord)))
     assert client.get("/api/v1/webhooks", headers=bob).json()["items"] == []
     problem(client.delete(f"/api/v1/webhooks/{created.json()['id']}", headers=bob), 404, "webhook_not_found")
 
-    # three requests a minute: the key has used one; two more pass, the next is refused with Retry-After
-    assert client.get("/api/v1/webhooks", headers={"X-API-Key": secret}).status_code == 200
-    assert client.get("/api/v1/webhooks", headers={"X-API-Key": secret}).status_code == 200
+    # three requests a minute: three pass, the next is refused with Retry-After
+    for _ in range(3):
+        assert client.get("/api/v1/webhooks", headers={"X-API-Key": secret}).status_code == 200
     limited = client.get("/api/v1/webhooks", headers={"X-API-Key": secret})
     problem(limited, 429, "rate_limited")
     # 3 a minute is one token per 20 s; the bucket is empty but for the refill of the test's few seconds
@@ -169,3 +189,25 @@ def test_api_keys_are_private_hashed_and_rate_limited(
 
     assert client.delete(f"/api/v1/api-keys/{key_id}", headers=alice).status_code == 204
     problem(client.get("/api/v1/webhooks", headers={"X-API-Key": secret}), 401, "invalid_api_key")
+
+
+def test_parallel_sign_ins_with_one_message_give_one_session(client: TestClient, actors: Actors) -> None:
+    """The single-use nonce is consumed by one atomic update: six sign-ins racing with one signed message get one
+    session (a read-then-write nonce gave up to four)."""
+    alice = actors.investor_a
+    got = client.get("/api/v1/auth/nonce").json()
+    text = siwe_message(alice, got["nonce"], got["chain_id"])
+    body = {"message": text, "signature": sign_text(alice, text)}
+    barrier = threading.Barrier(6)
+    codes: list[int] = []
+
+    def race() -> None:
+        barrier.wait()
+        codes.append(client.post("/api/v1/auth/sessions", json=body).status_code)
+
+    threads = [threading.Thread(target=race) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(codes) == [201, 401, 401, 401, 401, 401], codes

@@ -19,6 +19,7 @@ submits it: one agent down or lying still yields a correct report on time.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -45,6 +46,8 @@ from wellhead.chain.observations import (
 )
 
 log = logging.getLogger("wellhead.agent")
+PEER_DEADLINE = 3.0  # seconds one answer from a peer may take in all
+PEER_MAX_BYTES = 1 << 20  # an observation or a page of proposals is a few kB
 
 
 @dataclass(frozen=True)
@@ -99,17 +102,28 @@ class AttestationExchange:
 
     # ------------------------------------------------------------------ peers over HTTP
     def _get(self, url: str, path: str) -> Any | None:
+        """A peer's JSON answer within PEER_DEADLINE seconds in all and PEER_MAX_BYTES; a peer that is slower
+        (one byte at a time keeps a per-read timeout happy for ever) or larger is cut off and left alone for
+        a minute, so no peer can hold the agent's loop, and with it the sampling, for long."""
         if self._backoff.get(url, 0) > time.monotonic():
             return None
+        started = time.monotonic()
         try:
-            response = requests.get(f"{url.rstrip('/')}{path}", timeout=1.5)
+            with requests.get(f"{url.rstrip('/')}{path}", timeout=1.5, stream=True) as response:
+                if response.status_code != 200:
+                    return None
+                body = bytearray()
+                while chunk := response.raw.read1(8192):  # what has arrived, never waiting to fill a buffer
+                    body += chunk
+                    if len(body) > PEER_MAX_BYTES or time.monotonic() - started > PEER_DEADLINE:
+                        self._backoff[url] = time.monotonic() + 60
+                        self._warn(f"peer:{url}", "peer too slow or too large; cut off", peer=url)
+                        return None
         except requests.RequestException:
             self._backoff[url] = time.monotonic() + 5
             return None
-        if response.status_code != 200:
-            return None
         try:
-            return response.json()
+            return json.loads(body)
         except ValueError:
             self._warn(f"peer:{url}", "peer answered with invalid JSON", peer=url)
             return None

@@ -246,8 +246,9 @@ class CurtailmentDesk:
     def _curtail(self, e: ReceivedEvent) -> None:
         if not self._command:
             return
-        env = {
-            **os.environ,
+        env = {  # a minimal environment: never the agent's own (its keystore password or HSM PIN may be there)
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
             "WELLHEAD_EVENT_ID": e.program_id,
             "WELLHEAD_EVENT_STARTS_AT": str(e.starts_at),
             "WELLHEAD_EVENT_ENDS_AT": str(e.ends_at),

@@ -93,6 +93,8 @@ class Agent:
         self._last_good_pass: float | None = None  # monotonic time of the last pass with no phase failing
         self._failing = ""  # the phase that failed in the last pass
         self.server.readiness = self.readiness
+        self.server.liveness = self.liveness
+        self._loop_at = time.monotonic()  # when the loop last started a pass
         self.stopping = threading.Event()
 
     # ------------------------------------------------------------------ driving
@@ -109,7 +111,7 @@ class Agent:
         )
         try:
             while not self.stopping.is_set():
-                started = time.monotonic()
+                started = self._loop_at = time.monotonic()
                 self.step()
                 self.stopping.wait(max(0.0, self.s.poll_interval - (time.monotonic() - started)))
         finally:
@@ -138,6 +140,14 @@ class Agent:
                 self._last_good_pass = time.monotonic()
         except RpcUnavailableError as exc:
             self.warn("rpc", "all RPC URLs failing; will retry", error=str(exc))
+
+    def liveness(self) -> tuple[bool, str]:
+        """Alive: the loop started a pass within 30 s (or five poll intervals). A loop stuck on a peer or a
+        collector samples nothing, and what is not sampled is unproven time: that is not healthy."""
+        late = time.monotonic() - self._loop_at
+        if late > max(30.0, 5 * self.s.poll_interval):
+            return False, f"the agent's loop has not run for {late:.0f} s"
+        return True, "ok"
 
     def readiness(self) -> tuple[bool, str]:
         """Ready: wired to the asset's terms, and a pass ran every phase without failing within the last minute

@@ -19,6 +19,31 @@ from wellhead.agent.store import AgentStore
 OBSERVATION = re.compile(r"^/v1/observations/(\d+)/(\d+)$")
 REPORTS = re.compile(r"^/v1/reports/(\d+)/(\d+)$")
 EVIDENCE = re.compile(r"^/v1/evidence/([0-9a-f]{64})$")
+MAX_CONNECTIONS = 32  # served at once; more are closed at once (a peer, Prometheus and an operator need few)
+SOCKET_TIMEOUT = 10.0  # seconds a connection may idle mid-request (a slow client frees its thread)
+
+
+class BoundedHTTPServer(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS of them: a flood of slow connections cannot exhaust
+    threads or memory; the connections over the bound are closed without an answer."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class AgentServer:
@@ -28,6 +53,8 @@ class AgentServer:
         agent = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = SOCKET_TIMEOUT
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
@@ -43,10 +70,11 @@ class AgentServer:
 
         self.metrics = metrics
         self.readiness: Callable[[], tuple[bool, str]] = lambda: (False, "starting")
+        self.liveness: Callable[[], tuple[bool, str]] = lambda: (True, "ok")
         self.store = store
         self.signer = signer
         self.evidence_dir = evidence_dir
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd = BoundedHTTPServer((host, port), Handler)
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="agent-http")
 
@@ -56,7 +84,9 @@ class AgentServer:
             h._send(200, generate_latest(self.metrics.registry), CONTENT_TYPE_LATEST)
             return
         if path == "/healthz":
-            h._send(200, b'{"status":"ok"}')
+            alive, detail = self.liveness()
+            health = {"status": "ok" if alive else "unhealthy", "detail": detail}
+            h._send(200 if alive else 503, json.dumps(health).encode())
             return
         if path == "/readyz":
             ready, detail = self.readiness()

@@ -42,7 +42,8 @@ def parse_units(text: str, decimals: int | None = None) -> int:
     if not text or text.count(".") > 1 or text.startswith(("+", "-")):
         raise ValueError(f"not a non-negative decimal amount: {text!r}")
     whole, _, frac = text.partition(".")
-    if not (whole or frac) or not (whole or "0").isdigit() or (frac and not frac.isdigit()):
+    ascii_digits = "0123456789"
+    if not (whole or frac) or any(c not in ascii_digits for c in whole + frac):  # not str.isdigit: '²' is a digit
         raise ValueError(f"not a non-negative decimal amount: {text!r}")
     if len(frac) > decimals:
         raise ValueError(f"{text!r} has {len(frac)} decimals; the token has {decimals}")

@@ -23,6 +23,7 @@ from wellhead.gateway import openapi
 from wellhead.gateway.api import api_router
 from wellhead.gateway.api.routes import operations
 from wellhead.gateway.dashboard import mount_dashboard
+from wellhead.gateway.limits_asgi import BodyLimits, SecurityHeaders
 from wellhead.gateway.problems import PROBLEM, Problem, ProblemBody, problem_response
 from wellhead.gateway.services import Services
 
@@ -32,7 +33,8 @@ log = logging.getLogger("wellhead.gateway")
 def create_app(services: Services, api: bool = True) -> FastAPI:
     """The API (`api=False`: only the operations endpoints, for the indexer and webhook roles)."""
     problems: dict[int | str, dict[str, Any]] = {
-        code: {"model": ProblemBody, "content": {PROBLEM: {}}} for code in (400, 401, 404, 409, 422, 429, 503)
+        code: {"model": ProblemBody, "content": {PROBLEM: {}}}
+        for code in (400, 401, 403, 404, 408, 409, 413, 422, 429, 503)
     }
 
     @asynccontextmanager
@@ -66,7 +68,8 @@ def create_app(services: Services, api: bool = True) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        codes = {404: "not_found", 405: "method_not_allowed", 408: "request_timeout", 413: "body_too_large"}
+        code = codes.get(exc.status_code, "http_error")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:  # every method of the path (Starlette names only the first route's)
             allow = openapi.allowed_methods(request.app, request.url.path)
@@ -79,6 +82,8 @@ def create_app(services: Services, api: bool = True) -> FastAPI:
         log.exception("unexpected error answering %s %s", request.method, request.url.path)
         return problem_response(503, "unavailable", "the gateway could not answer; try again")
 
+    app.add_middleware(BodyLimits, max_bytes=services.max_body_bytes, timeout=services.body_timeout)
+    app.add_middleware(SecurityHeaders)
     app.include_router(operations.router)
     if api:
         app.include_router(api_router)

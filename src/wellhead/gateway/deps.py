@@ -66,7 +66,14 @@ def _required(caller: Annotated[Principal | None, Depends(_caller)]) -> Principa
     return caller
 
 
+def _session_only(caller: Annotated[Principal, Depends(_required)]) -> Principal:
+    if not caller.credential.startswith("session:"):
+        raise Problem(403, "session_required", "only a signed-in session manages API keys and webhooks", "X-API-Key")
+    return caller
+
+
 Caller = Annotated[Principal | None, Depends(_caller)]
+SessionOnly = Annotated[Principal, Depends(_session_only)]
 Signed = Annotated[Principal, Depends(_required)]
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", description="required on every POST; retries replay the answer")

@@ -3,12 +3,13 @@ created and upgraded by alembic (`migrate`)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -16,7 +17,17 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DEFAULT_URL = "sqlite:///wellhead-gateway.db"
 
 
+def _private_sqlite_file(url: str) -> None:
+    """A SQLite database file is created readable by its owner only (sessions, key hashes, webhook secrets)."""
+    database = make_url(url).database
+    if database and database != ":memory:" and not Path(database).exists():
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def engine_for(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        _private_sqlite_file(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # as many connections as the API's worker threads (Starlette runs sync endpoints on 40), so a burst of

@@ -15,8 +15,13 @@ from wellhead.gateway.problems import Problem
 HASH32 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 # the pattern is in the document; `parse_address` enforces it (any letter case) with its own code, invalid_address
-ADDRESS_SCHEMA = {"pattern": ADDRESS_PATTERN, "examples": ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]}
+ADDRESS_SCHEMA = {
+    "pattern": ADDRESS_PATTERN,
+    "description": "all lower case, all upper case, or mixed case with a valid EIP-55 checksum",
+    "examples": ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+}
 Address = Annotated[str, Field(max_length=64, json_schema_extra=ADDRESS_SCHEMA)]
+MAX_SAFE_INTEGER = 2**53 - 1  # ids and counts in bodies: exact in every client (JSON numbers are doubles to many)
 INT64_MAX = 2**63 - 1  # the database's integers: a larger time filter is the client's 422, never the server's 503
 T = TypeVar("T")
 __all__ = [
@@ -25,6 +30,7 @@ __all__ = [
     "BTC_DECIMALS",
     "HASH32",
     "INT64_MAX",
+    "MAX_SAFE_INTEGER",
     "SHARE_DECIMALS",
     "UINT256_MAX",
     "Address",
@@ -36,11 +42,12 @@ __all__ = [
 
 
 def parse_address(value: str, field: str) -> str:
-    """`value` checksummed; anything that is not 0x and 40 hex digits (any letter case, as the document says) is
-    the client's 422 `invalid_address`."""
-    if not re.fullmatch(ADDRESS_PATTERN, value):
-        raise Problem(422, "invalid_address", f"{field} is not an Ethereum address: {value!r}", field)
-    return Web3.to_checksum_address(value.lower())
+    """`value` checksummed. 0x and 40 hex digits, in one letter case or with a valid EIP-55 checksum: a mixed-case
+    address whose checksum is wrong is a typo, never re-checksummed into another address (the client's 422
+    `invalid_address`, as for anything else)."""
+    if not re.fullmatch(ADDRESS_PATTERN, value) or not Web3.is_address(value):
+        raise Problem(422, "invalid_address", f"{field} is not an Ethereum address (EIP-55): {value!r}", field)
+    return Web3.to_checksum_address(value)
 
 
 class Amount(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wellhead.gateway.schemas.common import Address, Amount, AmountIn
+from wellhead.gateway.schemas.common import MAX_SAFE_INTEGER, Address, Amount, AmountIn
 
 
 class _Request(BaseModel):
@@ -16,20 +16,20 @@ class _Request(BaseModel):
 
 
 class OpenLeaseIn(_Request):
-    asset_id: int = Field(ge=1, le=2**63 - 1)
+    asset_id: int = Field(ge=1, le=MAX_SAFE_INTEGER)
     gpus: int = Field(ge=1, le=2**32 - 1)
-    epochs: int = Field(ge=1, le=2**64 - 1)
+    epochs: int = Field(ge=1, le=MAX_SAFE_INTEGER)
     lease_class: Literal["firm", "interruptible"] = "firm"
     max_price_per_gpu_hour: AmountIn | None = Field(default=None, description="slippage guard; default: the quote")
 
 
 class ExtendLeaseIn(_Request):
-    lease_id: int = Field(ge=1, le=2**63 - 1)
-    epochs: int = Field(ge=1, le=2**64 - 1)
+    lease_id: int = Field(ge=1, le=MAX_SAFE_INTEGER)
+    epochs: int = Field(ge=1, le=MAX_SAFE_INTEGER)
 
 
 class LeaseIn(_Request):
-    lease_id: int = Field(ge=1, le=2**63 - 1)
+    lease_id: int = Field(ge=1, le=MAX_SAFE_INTEGER)
 
 
 class ClaimRefundIn(LeaseIn):
@@ -37,27 +37,27 @@ class ClaimRefundIn(LeaseIn):
 
 
 class SettleIn(_Request):
-    asset_id: int = Field(ge=1, le=2**63 - 1)
+    asset_id: int = Field(ge=1, le=MAX_SAFE_INTEGER)
     epochs: int = Field(default=24, ge=1, le=500, description="settle up to this many epochs, in order")
 
 
 class NavUpdateIn(_Request):
-    asset_id: int = Field(ge=1, le=2**63 - 1)
+    asset_id: int = Field(ge=1, le=MAX_SAFE_INTEGER)
 
 
 class ClaimRevenueIn(_Request):
-    asset_id: int = Field(ge=1, le=2**63 - 1)
+    asset_id: int = Field(ge=1, le=MAX_SAFE_INTEGER)
     to: Address | None = Field(default=None, description="default: the sender")
 
 
 class BuySharesIn(_Request):
-    asset_id: int = Field(ge=1, le=2**63 - 1)
+    asset_id: int = Field(ge=1, le=MAX_SAFE_INTEGER)
     shares: AmountIn = Field(description="shares to buy (18 decimals)")
     max_price_per_share: AmountIn | None = Field(default=None, description="default: the sale's price")
 
 
 class TransferSharesIn(_Request):
-    asset_id: int = Field(ge=1, le=2**63 - 1)
+    asset_id: int = Field(ge=1, le=MAX_SAFE_INTEGER)
     to: Address
     shares: AmountIn
 
@@ -94,7 +94,7 @@ class AuthorizationIn(BaseModel):
 class RelayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     raw_transaction: str = Field(
-        pattern=r"^0x([0-9a-fA-F]{2})+$", max_length=262_146, description="the signed EIP-1559 bytes"
+        pattern=r"^0x02([0-9a-fA-F]{2})+$", max_length=262_146, description="the signed EIP-1559 (type 2) bytes"
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
 from wellhead.gateway.services.webhooks import EVENT_TYPES
 
@@ -37,8 +37,26 @@ class DeliveryOut(BaseModel):
     event_type: str
     status: str
     attempts: int
-    last_status_code: int | None
-    last_error: str | None
+    last_outcome: Literal["delivered", "failed", "timed_out"] | None = Field(
+        default=None,
+        description="what the last attempt came to; never the receiver's answer itself (it may be an internal one)",
+    )
     created_at: int
     delivered_at: int | None
     payload: dict[str, Any]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _outcome(cls, row: Any) -> Any:
+        if isinstance(row, dict):
+            return row
+        error = getattr(row, "last_error", None) or ""
+        outcome = None
+        if row.status == "delivered":
+            outcome = "delivered"
+        elif "Timeout" in error.split(":")[0]:
+            outcome = "timed_out"
+        elif row.attempts > 0:
+            outcome = "failed"
+        fields = ("id", "message_id", "event_type", "status", "attempts", "created_at", "delivered_at", "payload")
+        return {**{f: getattr(row, f) for f in fields}, "last_outcome": outcome}

@@ -35,6 +35,8 @@ class Services:
     fragments: FragmentCache = field(default_factory=FragmentCache)
     worker_threads: int = 4
     webhook_private_hosts: bool = False  # only for tests and private deployments: allows SSRF otherwise
+    max_body_bytes: int = 1 << 20  # a request body over this is a 413
+    body_timeout: float = 10.0  # seconds a request body may take to arrive (a 408 after)
 
     @classmethod
     def build(

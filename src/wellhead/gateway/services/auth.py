@@ -29,7 +29,7 @@ from siwe.siwe import (
     SchemeMismatch,
     VerificationError,
 )
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from web3 import Web3
 
@@ -38,6 +38,7 @@ from wellhead.gateway.problems import Problem
 from wellhead.gateway.services.limits import RateLimiter
 
 NONCE_TTL = 600  # seconds a nonce may wait for its message
+MAX_KEYS = 20  # live API keys per address
 CLOCK_SKEW = 60  # seconds a message's Issued At may be ahead of this server's clock
 SIWE_HEADER = " wants you to sign in with your Ethereum account:"
 SIWE_FIELDS = ("URI: ", "Version: ", "Chain ID: ", "Nonce: ", "Issued At: ")
@@ -147,7 +148,12 @@ class Auth:
             raise Problem(
                 401, "siwe_wrong_uri", f"the URI's origin is {origin.netloc!r}, this is {self.domain!r}", "message"
             )
-        row.used = True
+        taken = s.execute(
+            update(db.SiweNonce).where(db.SiweNonce.nonce == row.nonce, db.SiweNonce.used.is_(False)).values(used=True)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]  # a parallel sign-in with this message won the nonce
+            s.rollback()
+            raise Problem(401, "siwe_nonce_used", "the nonce was already used: ask for a new one", "message")
         token = secrets.token_urlsafe(32)
         expires = now + self.session_ttl
         if parsed.expiration_time is not None:
@@ -166,6 +172,12 @@ class Auth:
 
     # ------------------------------------------------------------ API keys
     def create_key(self, s: Session, owner: str, name: str, rate_per_minute: int | None) -> tuple[db.ApiKey, str]:
+        """A new key for `owner`, its rate at most the operator's `key_rate`, at most MAX_KEYS live per owner."""
+        if rate_per_minute is not None and rate_per_minute > self.key_rate:
+            raise Problem(422, "rate_above_cap", f"rate_per_minute is at most {self.key_rate} here", "rate_per_minute")
+        live = s.scalar(select(func.count()).where(db.ApiKey.owner == owner, db.ApiKey.revoked.is_(False)))
+        if (live or 0) >= MAX_KEYS:
+            raise Problem(409, "too_many_api_keys", f"at most {MAX_KEYS} live API keys per address", "name")
         key = API_KEY_PREFIX + secrets.token_urlsafe(32)
         row = db.ApiKey(
             owner=owner,

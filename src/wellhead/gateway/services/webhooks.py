@@ -57,21 +57,56 @@ def _advance_cursor(s: Session, expected: int, new: int) -> bool:
     return False
 
 
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+V4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, Teredo, NAT64, IPv4-compatible), if any: a filter
+    that looks only at the IPv6 form lets `::ffff:127.0.0.1` and `64:ff9b::a00:1` through."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if any(address in net for net in NAT64) or (address in V4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    return None
+
+
+def public_address(host: str) -> tuple[str | None, str | None]:
+    """(address, None) with the first address `host` resolves to, once every address it resolves to is global
+    (embedded IPv4 included); (None, why) otherwise. The caller connects to that address and no other, so a
+    DNS answer that changes between the check and the connection (rebinding) cannot point it inside."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return None, f"{host} does not resolve"
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    for address in addresses:
+        inner = embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else None
+        if not address.is_global or (inner is not None and not inner.is_global):
+            return None, f"{host} resolves to {address}, which is not a public address"
+    return (str(addresses[0]), None) if addresses else (None, f"{host} does not resolve")
+
+
 def public_host_problem(url: str) -> str | None:
     """Why `url` is not a public endpoint (None if it is): a subscriber must not make the gateway call its
     own network (server-side request forgery), so every address the host resolves to must be global."""
     host = urlsplit(url).hostname
     if not host:
         return "the URL has no host"
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return f"{host} does not resolve"
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return f"{host} resolves to {address}, which is not a public address"
-    return None
+    return public_address(host)[1]
+
+
+def pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The URL with its host replaced by `address`, the Host header and, for TLS, the name to verify."""
+    parts = urlsplit(url)
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    extensions: dict[str, Any] = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    return parts._replace(netloc=netloc).geturl(), {"host": parts.netloc.rpartition("@")[2]}, extensions
 
 
 def new_secret() -> str:
@@ -238,11 +273,16 @@ class Dispatcher:
             "webhook-signature": signature,
         }
         d.attempts += 1
-        refused = None if self.allow_private_hosts else public_host_problem(sub.url)  # checked again: DNS moves
+        target: str = sub.url
+        extensions: dict[str, Any] = {}
         try:
-            if refused is not None:
-                raise httpx.InvalidURL(refused)
-            response = self.client.post(sub.url, content=body, headers=headers)
+            if not self.allow_private_hosts:  # resolved once, checked, and that address is the one connected to
+                address, refused = public_address(urlsplit(sub.url).hostname or "")
+                if address is None:
+                    raise httpx.InvalidURL(refused or "no address")
+                target, host, extensions = pinned(sub.url, address)
+                headers.update(host)
+            response = self.client.post(target, content=body, headers=headers, extensions=extensions)
             d.last_status_code, d.last_error = response.status_code, None
             ok = 200 <= response.status_code < 300
         except httpx.HTTPError as exc:

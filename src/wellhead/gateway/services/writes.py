@@ -8,6 +8,7 @@ one of the protocol's contracts, and sends them; `getTransaction` reports the st
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from typing import Any
@@ -50,6 +51,8 @@ from wellhead.gateway.schemas.transactions import (
     UnsignedTransaction,
 )
 
+SHARES_REF = re.compile(r"shares:([0-9]{1,18})")  # ASCII digits, within the database's integers
+
 
 class Writes:
     def __init__(self, w3: Web3, deployment: Deployment, confirmations: int) -> None:
@@ -81,15 +84,15 @@ class Writes:
     def _token(self, s: Session, token: str, field: str) -> tuple[Any, int]:
         if token == "stablecoin":
             return self.coin, stablecoin_decimals()
-        if token.startswith("shares:") and token[7:].isdigit():
-            return self._shares(s, int(token[7:])), SHARE_DECIMALS
+        if (ref := SHARES_REF.fullmatch(token)) is not None:
+            return self._shares(s, int(ref[1])), SHARE_DECIMALS
         raise Problem(422, "invalid_token", f"{field} must be 'stablecoin' or 'shares:<asset id>': {token!r}", field)
 
     def _spender(self, s: Session, spender: str, field: str) -> str:
         if spender in ("LeaseMarket", "CreditMarket") and spender in self.deployment.contracts:
             return _addr(self.deployment.address(spender))
-        if spender.startswith("shares:") and spender[7:].isdigit():
-            return str(self._shares(s, int(spender[7:])).address)
+        if (ref := SHARES_REF.fullmatch(spender)) is not None:
+            return str(self._shares(s, int(ref[1])).address)
         return parse_address(spender, field)
 
     def _prepare(

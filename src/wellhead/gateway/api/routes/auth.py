@@ -9,7 +9,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from wellhead.gateway import db
-from wellhead.gateway.deps import IdempotencyKey, S, Signed, Svc, client_address, once
+from wellhead.gateway.deps import IdempotencyKey, S, SessionOnly, Svc, client_address, once
 from wellhead.gateway.problems import Problem
 from wellhead.gateway.schemas.accounts import ApiKeyIn, ApiKeyList, ApiKeyOut, NonceOut, SessionOut, SignInIn
 
@@ -50,7 +50,9 @@ def _key_out(row: db.ApiKey, key: str | None = None) -> ApiKeyOut:
 
 
 @router.post("/api-keys", operation_id="createApiKey", response_model=ApiKeyOut, status_code=201)
-def create_key(request: Request, s: S, svc: Svc, caller: Signed, body: ApiKeyIn, key: IdempotencyKey = None) -> Any:
+def create_key(
+    request: Request, s: S, svc: Svc, caller: SessionOnly, body: ApiKeyIn, key: IdempotencyKey = None
+) -> Any:
     def run() -> ApiKeyOut:
         row, secret = svc.auth.create_key(s, caller.address, body.name, body.rate_per_minute)
         return _key_out(row, secret)
@@ -60,13 +62,13 @@ def create_key(request: Request, s: S, svc: Svc, caller: Signed, body: ApiKeyIn,
 
 
 @router.get("/api-keys", operation_id="listApiKeys", response_model=ApiKeyList)
-def list_keys(s: S, caller: Signed) -> ApiKeyList:
+def list_keys(s: S, caller: SessionOnly) -> ApiKeyList:
     rows = s.scalars(select(db.ApiKey).where(db.ApiKey.owner == caller.address).order_by(db.ApiKey.id))
     return ApiKeyList(items=[_key_out(r) for r in rows])
 
 
 @router.delete("/api-keys/{key_id}", operation_id="revokeApiKey", status_code=204)
-def revoke_key(s: S, caller: Signed, key_id: Annotated[int, Field(ge=1, le=2**63 - 1)]) -> Response:
+def revoke_key(s: S, caller: SessionOnly, key_id: Annotated[int, Field(ge=1, le=2**63 - 1)]) -> Response:
     row = s.get(db.ApiKey, key_id)
     if row is None or row.owner != caller.address:  # another owner's key is not there, as far as you know
         raise Problem(404, "api_key_not_found", f"no API key {key_id} of yours", "key_id")

@@ -6,12 +6,12 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wellhead.gateway import db
 from wellhead.gateway.api.paging import Cursor, Limit, paginate
-from wellhead.gateway.deps import IdempotencyKey, S, Signed, Svc, once
+from wellhead.gateway.deps import IdempotencyKey, S, SessionOnly, Signed, Svc, once
 from wellhead.gateway.problems import Problem
 from wellhead.gateway.schemas.common import Page
 from wellhead.gateway.schemas.webhooks import DeliveryOut, WebhookIn, WebhookList, WebhookOut
@@ -19,6 +19,7 @@ from wellhead.gateway.services.auth import Principal
 from wellhead.gateway.services.webhooks import new_secret, public_host_problem
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+MAX_WEBHOOKS = 20  # active subscriptions per address
 
 
 def _hook_out(row: db.WebhookSubscription, secret: str | None = None) -> WebhookOut:
@@ -40,11 +41,17 @@ def _own_hook(s: Session, caller: Principal, hook_id: int) -> db.WebhookSubscrip
 
 
 @router.post("", operation_id="createWebhook", response_model=WebhookOut, status_code=201)
-def create_hook(request: Request, s: S, svc: Svc, caller: Signed, body: WebhookIn, key: IdempotencyKey = None) -> Any:
+def create_hook(
+    request: Request, s: S, svc: Svc, caller: SessionOnly, body: WebhookIn, key: IdempotencyKey = None
+) -> Any:
     if not svc.webhook_private_hosts and (why := public_host_problem(str(body.url))) is not None:
         raise Problem(422, "webhook_url_not_public", why, "url")
 
     def run() -> WebhookOut:
+        mine = db.WebhookSubscription.owner == caller.address
+        active = s.scalar(select(func.count()).where(mine, db.WebhookSubscription.active))
+        if (active or 0) >= MAX_WEBHOOKS:
+            raise Problem(409, "too_many_webhooks", f"at most {MAX_WEBHOOKS} webhooks per address", "url")
         secret = new_secret()
         row = db.WebhookSubscription(
             owner=caller.address,
@@ -58,7 +65,8 @@ def create_hook(request: Request, s: S, svc: Svc, caller: Signed, body: WebhookI
         s.flush()
         return _hook_out(row, secret)
 
-    return once(request, s, caller, key, body, run, 201)
+    # the secret is answered once and never stored with the idempotency record: a retry gets `secret: null`
+    return once(request, s, caller, key, body, run, 201, secret_fields=("secret",))
 
 
 @router.get("", operation_id="listWebhooks", response_model=WebhookList)
@@ -70,7 +78,7 @@ def list_hooks(s: S, caller: Signed) -> WebhookList:
 
 
 @router.delete("/{webhook_id}", operation_id="deleteWebhook", status_code=204)
-def delete_hook(s: S, caller: Signed, webhook_id: int) -> Response:
+def delete_hook(s: S, caller: SessionOnly, webhook_id: int) -> Response:
     _own_hook(s, caller, webhook_id).active = False
     s.commit()
     return Response(status_code=204)
