@@ -109,3 +109,21 @@ def test_crafted_numbers_answer_4xx_never_5xx(
             headers={"Idempotency-Key": f"amount-{sorted(amount)[0]}-{len(str(amount))}"},
         )
         assert 400 <= answer.status_code < 500, (amount, answer.text)
+
+
+def test_anonymous_callers_do_not_share_idempotency_keys(
+    w3: Web3, deployment: Deployment, sessions: sessionmaker[Session]
+) -> None:
+    """One anonymous client cannot poison another's Idempotency-Key (or read its stored answer)."""
+    app = create_app(services(w3, deployment, sessions))
+    first, second = TestClient(app, client=("203.0.113.1", 5000)), TestClient(app, client=("203.0.113.2", 5000))
+    sender = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    shared = {"Idempotency-Key": "order-1"}
+    body = {"from": sender, "token": "stablecoin", "spender": "LeaseMarket", "amount": {"base_units": "1"}}
+    assert first.post("/api/v1/transactions/prepare/approve", json=body, headers=shared).status_code == 200
+    other = {**body, "amount": {"base_units": "2"}}
+    answer = second.post("/api/v1/transactions/prepare/approve", json=other, headers=shared)
+    assert answer.status_code == 200 and "Idempotent-Replayed" not in answer.headers, answer.text
+    problem(
+        first.post("/api/v1/transactions/prepare/approve", json=other, headers=shared), 422, "idempotency_key_reused"
+    )

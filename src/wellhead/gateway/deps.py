@@ -91,6 +91,7 @@ def once(
     secret_fields: tuple[str, ...] = (),
 ) -> JSONResponse:
     """Runs a write at most once per (caller, Idempotency-Key); a retry replays the stored answer."""
-    scope = caller.credential if caller is not None else "anonymous"
+    # an anonymous caller's keys are scoped to its address: one anonymous client cannot replay or block another's
+    scope = caller.credential if caller is not None else f"anonymous:{client_address(request)}"[:64]
     request_hash = fingerprint(request.method, request.url.path, body)
     return run_once(s, scope, key, request_hash, lambda: (status, run()), secret_fields)

@@ -1,6 +1,6 @@
 """`Idempotency-Key` on POSTs: the first answer is stored and replayed for a retry of the same request.
 
-Keys are scoped to the caller (its session or API key; "anonymous" without one). A key reused for a
+Keys are scoped to the caller (its session or API key; its client address without one). A key reused for a
 different request is a 422; a retry while the first request still runs is a 409. Errors are not stored:
 nothing happened, so the same key may be retried once the request is fixed.
 """
