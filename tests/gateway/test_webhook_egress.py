@@ -6,7 +6,9 @@ loopback: the resolver is stubbed and the HTTP transport records instead of send
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -90,3 +92,50 @@ def test_the_delivery_log_says_what_came_of_it_not_what_the_receiver_said(sessio
     assert DeliveryOut.model_validate(row).last_outcome == "timed_out"
     row.status = "delivered"
     assert DeliveryOut.model_validate(row).last_outcome == "delivered"
+
+
+class Endpoint:
+    """A loopback receiver that answers after `delay` seconds and notes when each message arrived."""
+
+    def __init__(self, delay: float) -> None:
+        self.arrivals: list[float] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["content-length"]))
+                outer.arrivals.append(time.monotonic())
+                time.sleep(delay)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        outer = self
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+
+def test_one_owners_stalling_endpoints_do_not_delay_another_owners_delivery(sessions: sessionmaker[Session]) -> None:
+    stalling, prompt = Endpoint(delay=4.0), Endpoint(delay=0.0)
+    with sessions.begin() as s:
+        for i, (owner, url) in enumerate([("0x" + "a" * 40, stalling.url)] * 8 + [("0x" + "b" * 40, prompt.url)]):
+            sub = db.WebhookSubscription(owner=owner, url=url, events={"types": ["epoch.settled"]},
+                                         secret=webhooks.new_secret(), created_at=0, active=True)  # fmt: skip
+            s.add(sub)
+            s.flush()
+            s.add(db.WebhookDelivery(subscription_id=sub.id, message_id=f"msg_{i}", event_type="epoch.settled",
+                                     payload={"type": "epoch.settled", "data": {}}, status="pending", attempts=0,
+                                     next_attempt_at=time.time() - 1, created_at=0))  # fmt: skip
+    dispatcher = Dispatcher(sessions, allow_private_hosts=True, timeout=10.0)
+    try:
+        started = time.monotonic()
+        dispatcher.deliver_due()  # the first owner's oldest two and the second owner's one, at once
+        assert prompt.arrivals and prompt.arrivals[0] - started < 2.0, "delivered while the others stall"
+        assert len(stalling.arrivals) == 2, "at most two of one owner's deliveries per claim"
+    finally:
+        dispatcher.close()
+        stalling.server.shutdown()
+        prompt.server.shutdown()

@@ -84,7 +84,8 @@ def test_signed_deliveries_retries_and_log(
 
     items = log["items"]
     assert len(items) == created and all(d["status"] == "delivered" for d in items)
-    assert items[0]["attempts"] == 2 and items[0]["last_outcome"] == "delivered", "the first failed once, then landed"
+    (retried,) = [d for d in items if d["attempts"] == 2]  # sent at once: whichever arrived first failed once
+    assert retried["last_outcome"] == "delivered", "the first to arrive failed once, then landed"
     assert all("last_status_code" not in d and "last_error" not in d for d in items), "no receiver answer shown"
     assert sum(d["attempts"] for d in items) == len(receiver.requests) == created + 1
 

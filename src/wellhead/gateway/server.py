@@ -205,6 +205,7 @@ class Gateway:
             self._server.should_exit = True
         for worker in getattr(self, "_workers", []):
             worker.join(timeout=30)
+        self.webhooks.close()
         self.leadership.release()
 
 

@@ -23,12 +23,13 @@ import logging
 import secrets
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
@@ -38,7 +39,8 @@ from wellhead.gateway import db
 log = logging.getLogger("wellhead.gateway.services.webhooks")
 EVENT_TYPES = ("lease.started", "lease.ended", "epoch.settled", "sla.breached", "report.challenged")
 CURSOR = "webhooks_after_event"
-CLAIM_BATCH = 10  # deliveries one worker claims at a time
+CLAIM_BATCH = 16  # deliveries one worker claims (and sends at once) at a time
+PER_OWNER = 2  # of them, at most this many per owner: the others' are claimed first
 ENQUEUE_BATCH = 2_000  # indexed events turned into deliveries per transaction
 
 
@@ -181,7 +183,8 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.allow_private_hosts = allow_private_hosts
         self.timeout = timeout
-        self.client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self.client = httpx.Client(timeout=timeout, follow_redirects=False, limits=httpx.Limits(max_connections=64))
+        self._pool = ThreadPoolExecutor(max_workers=CLAIM_BATCH, thread_name_prefix="webhook")
 
     def enqueue(self) -> int:
         """Turns indexed events not yet seen into deliveries for the matching subscriptions."""
@@ -225,42 +228,66 @@ class Dispatcher:
         return created
 
     def deliver_due(self) -> int:
-        """Claims the deliveries whose time has come and attempts each; answers how many were attempted.
+        """Claims the deliveries whose time has come and attempts them at once; answers how many it attempted.
 
-        A claim (`FOR UPDATE SKIP LOCKED`, then `next_attempt_at` moved past the attempts' timeouts) is
-        committed before anything is sent, so another worker neither waits for these rows nor takes them. A
-        worker that dies between the POST and recording it leaves the claim to lapse: the message is sent again
-        with the same `webhook-id`, by which the receiver recognises it (Standard Webhooks)."""
+        Fair between owners: a claim takes at most PER_OWNER due deliveries of each owner (oldest first), and
+        the claimed ones are sent concurrently, so one owner's slow or stalling endpoints hold only their own
+        attempts, never another owner's. A claim (`FOR UPDATE SKIP LOCKED`, then `next_attempt_at` moved past
+        the attempts' timeouts) is committed before anything is sent, so another worker neither waits for these
+        rows nor takes them. A worker that dies between the POST and recording it leaves the claim to lapse: the
+        message is sent again with the same `webhook-id`, by which the receiver recognises it (Standard
+        Webhooks)."""
         claimed = self._claim()
-        for delivery_id in claimed:
-            with self.sessions() as s:
-                d = s.get(db.WebhookDelivery, delivery_id)
-                if d is None or d.status != "pending":
-                    continue
-                sub = s.get(db.WebhookSubscription, d.subscription_id)
-                if sub is None or not sub.active:
-                    d.status, d.last_error = "failed", "subscription deleted"
-                else:
-                    self._attempt(sub, d)
-                s.commit()
+        if claimed:
+            list(self._pool.map(self._deliver_one, claimed))
         return len(claimed)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self.client.close()
+
+    def _deliver_one(self, delivery_id: int) -> None:
+        with self.sessions() as s:
+            d = s.get(db.WebhookDelivery, delivery_id)
+            if d is None or d.status != "pending":
+                return
+            sub = s.get(db.WebhookSubscription, d.subscription_id)
+            if sub is None or not sub.active:
+                d.status, d.last_error = "failed", "subscription deleted"
+            else:
+                self._attempt(sub, d)
+            s.commit()
 
     def _claim(self) -> list[int]:
         now = time.time()
+        due = (db.WebhookDelivery.status == "pending", db.WebhookDelivery.next_attempt_at <= now)
+        rank = (
+            func.row_number()
+            .over(partition_by=db.WebhookSubscription.owner, order_by=db.WebhookDelivery.id)
+            .label("rank")
+        )
+        ranked = (
+            select(db.WebhookDelivery.id, rank)
+            .join(db.WebhookSubscription, db.WebhookSubscription.id == db.WebhookDelivery.subscription_id)
+            .where(*due)
+            .subquery()
+        )
         with self.sessions.begin() as s:
-            due = list(
+            fair = select(ranked.c.id).where(ranked.c.rank <= PER_OWNER).order_by(ranked.c.id).limit(CLAIM_BATCH)
+            candidates = list(s.scalars(fair))
+            if not candidates:
+                return []
+            rows = list(
                 s.scalars(
                     select(db.WebhookDelivery)
-                    .where(db.WebhookDelivery.status == "pending", db.WebhookDelivery.next_attempt_at <= now)
-                    .order_by(db.WebhookDelivery.id)
-                    .limit(CLAIM_BATCH)
+                    .where(db.WebhookDelivery.id.in_(candidates), *due)
                     .with_for_update(skip_locked=True)
                 )
             )
-            lapse = now + CLAIM_BATCH * self.timeout + 60  # longer than the batch's attempts can take
-            for d in due:
+            lapse = now + self.timeout + 60  # longer than an attempt can take (they run at once)
+            for d in rows:
                 d.next_attempt_at = lapse
-            return [d.id for d in due]
+            return [d.id for d in rows]
 
     def _attempt(self, sub: db.WebhookSubscription, d: db.WebhookDelivery) -> None:
         body = json.dumps(d.payload, separators=(",", ":"))
