@@ -1,5 +1,7 @@
 """The dashboard in a real browser (Debian's chromium, driven by Playwright) over a real index of the demo:
-the charts must render with data; the screenshot is kept in build/test-artifacts/."""
+the charts render with data, prices show every digit, an unproven epoch is a gap with its reason (never 0 %),
+the chart controls never cover a title, and a 390-px phone screen needs no sideways scrolling; screenshots at
+desktop and phone width are kept in build/test-artifacts/."""
 
 from __future__ import annotations
 
@@ -63,9 +65,26 @@ def test_dashboard_renders_charts_with_data(
                 assert int(page.get_attribute(f"#{chart}", "data-points") or 0) > 0, chart
                 # plotly drew the traces: an SVG with a line or bars per trace
                 assert page.locator(f"#{chart} .main-svg .trace").count() >= 1, chart
-            uptime_points = page.locator("#chart-uptime .scatterlayer .point").count()
             epochs = httpx.get(f"http://127.0.0.1:{port}/api/v1/assets/{result.asset_id}/epochs").json()["items"]
-            assert uptime_points == sum(1 for e in epochs if e["uptime_bps"] is not None) >= 4
+            proven = [e for e in epochs if e["uptime_bps"] is not None and e["proven"] is not False]
+            traces = page.locator("#chart-uptime .scatterlayer .trace")
+            assert traces.nth(0).locator(".point").count() == len(proven) >= 4
+            unproven = [e for e in epochs if e not in proven]
+            assert unproven, "the demo has an epoch without a proven report"
+            assert traces.nth(1).locator(".point").count() == len(unproven), "each gap marked, with its reason"
+            for chart in CHARTS:  # the controls (shown on hover) never cover the title
+                page.hover(f"#{chart} .main-svg")
+                title = page.locator(f"#{chart} .gtitle").bounding_box()
+                bar = page.locator(f"#{chart} .modebar").bounding_box()
+                assert title is not None and bar is not None, chart
+                assert title["x"] + title["width"] <= bar["x"] or title["y"] + title["height"] <= bar["y"], chart
+            listed = httpx.get(f"http://127.0.0.1:{port}/api/v1/assets").json()["items"][0]
+            assert page.locator("#assets tbody tr td").nth(6).inner_text() == listed["price_per_share"]["decimal"]
+            feed = httpx.get(f"http://127.0.0.1:{port}/api/v1/credit/markets").json()["capacity"][0]["feed"]
+            lending = feed["lending_price"]["decimal"]
+            assert lending != f"{float(lending):.2f}", lending  # a price two decimals would round away
+            cells = page.locator("#credit-markets tbody tr td").all_inner_texts()
+            assert cells[4] == lending, (cells, lending)  # shown with every digit, not rounded to two
             assert page.locator("#leases tbody tr").count() == len(result.lessees)
             carbon_free = page.locator("#leases tbody tr td:nth-child(10)").all_inner_texts()
             assert carbon_free and all(float(v) > 0 for v in carbon_free), carbon_free
@@ -87,6 +106,15 @@ def test_dashboard_renders_charts_with_data(
             assert page.locator("#positions tbody tr").count() >= 1
             assert page.locator("#credit tbody tr").count() == 1, "investor A borrowed against its shares"
             page.screenshot(path=str(shot), full_page=True)
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+            phone.on("pageerror", lambda e: errors.append(str(e)))
+            phone.goto(f"http://127.0.0.1:{port}/")
+            phone.wait_for_selector("body[data-ready=true]", timeout=30_000)
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling"
+            for chart in CHARTS:
+                box = phone.locator(f"#{chart}").bounding_box()
+                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, chart
+            phone.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
             browser.close()
     finally:
         server.should_exit = True

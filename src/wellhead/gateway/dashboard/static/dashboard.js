@@ -40,19 +40,26 @@ function fill(tableId, rows, columns) {
 }
 
 const money = (a) => (a ? Number(a.decimal).toLocaleString(undefined, { maximumFractionDigits: 2 }) : "—");
+// a price as the API gives it, every digit kept (a NAV of 0.996026 is not "1"), with thousands separators
+const price = (a) => {
+  if (!a) return "—";
+  const [whole, frac] = a.decimal.split(".");
+  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (frac ? "." + frac : "");
+};
 const pct = (bps) => (bps === null || bps === undefined ? "—" : (bps / 100).toFixed(2) + " %");
 const when = (ts) => new Date(ts * 1000);
 
 function chart(id, title, traces, yTitle, layout = {}) {
   const el = document.getElementById(id);
   const points = traces.reduce((n, t) => n + t.x.length, 0);
+  // the title on the left, the controls on the right above the plot, shown on hover only: never over the title
   Plotly.newPlot(el, traces, {
-    title: { text: title },
-    margin: { t: 40, r: 60, b: 40, l: 60 },
+    title: { text: title, x: 0, xanchor: "left", font: { size: 15 } },
+    margin: { t: 56, r: 48, b: 40, l: 56 },
     yaxis: { title: { text: yTitle } },
-    legend: { orientation: "h" },
+    legend: { orientation: "h", y: -0.2 },
     ...layout,
-  }, { responsive: true, displaylogo: false });
+  }, { responsive: true, displaylogo: false, displayModeBar: "hover" });
   el.dataset.points = String(points);
 }
 
@@ -64,11 +71,16 @@ async function showAsset(assetId) {
     getAll(`/assets/${assetId}/grid-events`),
     getJson(`/assets/${assetId}/energy`),
   ]);
-  const reported = epochs.filter((e) => e.uptime_bps !== null);
-  const x = reported.map((e) => when(e.ends_at));
+  // an epoch without a proven report is a gap in the line, marked with the reason: never a 0 % point
+  const proven = (e) => e.uptime_bps !== null && e.proven !== false;
+  const why = (e) => (e.settled ? "settled without proof: its hours refunded" : "no report yet");
+  const gaps = epochs.filter((e) => !proven(e));
   chart("chart-uptime", "Uptime per epoch", [
-    { x, y: reported.map((e) => e.uptime_bps / 100), name: "uptime %", type: "scatter", mode: "lines+markers" },
-  ], "%");
+    { x: epochs.map((e) => when(e.ends_at)), y: epochs.map((e) => (proven(e) ? e.uptime_bps / 100 : null)),
+      name: "uptime %", type: "scatter", mode: "lines+markers", connectgaps: false },
+    { x: gaps.map((e) => when(e.ends_at)), y: gaps.map(() => 100), name: "unreported", type: "scatter", mode: "markers",
+      marker: { symbol: "x-open", size: 9, color: "#b00020" }, text: gaps.map(why), hovertemplate: "%{text}<extra></extra>" },
+  ], "%", { yaxis: { title: { text: "%" }, range: [0, 105] } });
   const metered = epochs.filter((e) => e.gpu_energy_wh !== null);
   chart("chart-energy", "Energy per epoch", [
     { x: metered.map((e) => when(e.ends_at)), y: metered.map((e) => Number(e.gpu_energy_wh) / 1000), name: "GPUs (kWh)", type: "bar" },
@@ -80,7 +92,7 @@ async function showAsset(assetId) {
   chart("chart-use-kwh", "Revenue per kWh: AI leases vs Bitcoin mining", [
     { x: perUse.map((e) => when(e.ends_at)), y: perUse.map((e) => perKwh(e.ai_revenue_per_kwh)), name: "AI", type: "scatter", mode: "lines+markers" },
     { x: perUse.map((e) => when(e.ends_at)), y: perUse.map((e) => perKwh(e.mining_revenue_per_kwh)), name: "mining", type: "scatter", mode: "lines+markers" },
-  ], "stablecoin / kWh (log)", { yaxis: { type: "log", title: { text: "stablecoin / kWh (log)" } } });
+  ], "stablecoin / kWh (log)", { yaxis: { type: "log", dtick: 1, tickformat: "~g", title: { text: "stablecoin / kWh (log)" } } });
   chart("chart-green", "Renewable share and carbon intensity", [
     { x: metered.map((e) => when(e.ends_at)), y: metered.map((e) => e.renewable_bps / 100), name: "renewable %", type: "scatter", mode: "lines+markers" },
     { x: metered.map((e) => when(e.ends_at)), y: metered.map((e) => e.carbon_grams_per_kwh), name: "gCO2/kWh", type: "scatter", mode: "lines+markers", yaxis: "y2" },
@@ -117,7 +129,7 @@ async function showCredit() {
     (m) => m.name, (m) => `${pct(m.ltv_bps)} / ${pct(m.liquidation_threshold_bps)}`,
     (m) => `${money(m.caps.borrow_used)} / ${money(m.caps.borrow_cap)}`,
     (m) => `${money(m.caps.supply_used)} / ${money(m.caps.supply_cap)}`,
-    (m) => money(m.feed.lending_price), (m) => money(m.feed.nav),
+    (m) => price(m.feed.lending_price), (m) => price(m.feed.nav),
     (m) => `${m.feed.full_windows} of ${m.feed.track_record_windows} windows of ${m.feed.window_epochs} epochs` +
       (m.feed.seasoned ? "" : " (young: lends nothing)") + `; life capped at ${m.feed.lending_life_windows} windows`,
   ]);
@@ -130,7 +142,7 @@ async function showCredit() {
     : "No BTC market on this deployment.";
   fill("liquidations", liquidations, [
     (l) => (l.market === "btc" ? "BTC" : `asset #${l.asset_id}`), (l) => l.borrower, (l) => money(l.repaid),
-    (l) => money(l.seized), (l) => money(l.price_per_share), (l) => money(l.bad_debt),
+    (l) => money(l.seized), (l) => price(l.price_per_share), (l) => money(l.bad_debt),
   ]);
 }
 
@@ -142,7 +154,7 @@ async function showPositions(event) {
   try {
     const p = await getJson(`/accounts/${encodeURIComponent(who)}/positions`);
     fill("positions", p.shares, [
-      (s) => s.asset_id, (s) => money(s.shares), (s) => money(s.claimable_revenue), (s) => money(s.price_per_share), (s) => money(s.value),
+      (s) => s.asset_id, (s) => money(s.shares), (s) => money(s.claimable_revenue), (s) => price(s.price_per_share), (s) => money(s.value),
     ]);
     fill("credit", p.credit, [
       (c) => c.asset_id, (c) => money(c.collateral), (c) => money(c.debt),
@@ -164,7 +176,7 @@ async function main() {
     const assets = await getAll("/assets");
     fill("assets", assets, [
       (a) => a.id, (a) => a.site_id, (a) => `${a.gpu_count} × ${a.gpu_class}`, (a) => a.status,
-      (a) => pct(a.utilization_bps), (a) => a.leased_gpus, (a) => money(a.price_per_share),
+      (a) => pct(a.utilization_bps), (a) => a.leased_gpus, (a) => price(a.price_per_share),
     ]);
     const select = document.getElementById("asset-select");
     for (const a of assets) {
