@@ -76,7 +76,7 @@ def test_an_underwater_position_is_liquidated_when_it_pays(
     pool.call(k.pass_)
     reasons = {r: skipped(k, r) for r in ("unprofitable", "unfunded", "reverts", "price_pending")}
     assert reasons["unprofitable"] == 0, "refused as unprofitable: the quote counted the whole debt as repaid"
-    assert len(liquidations(desk)) == 1, (reasons, k.failures, desk.health(), value, desk.debt())
+    assert len(liquidations(desk, k)) == 1, (reasons, k.failures, desk.health(), value, desk.debt())
 
 
 def test_the_quote_prices_at_the_round_liquidate_records_first(
@@ -90,13 +90,13 @@ def test_the_quote_prices_at_the_round_liquidate_records_first(
     desk.next_epoch += 1
     k, pool = liquidator(desk, deployment, tmp_path, eth_price=USDC)
     pool.call(k.pass_)
-    assert liquidations(desk) == [] and skipped(k, "price_pending") == 1, "not priced at the old round"
+    assert liquidations(desk, k) == [] and skipped(k, "price_pending") == 1, "not priced at the old round"
     send(w3, desk.a.admin, desk.nav.functions.update())  # what the keeper's NAV job sends
     quote = tune_gas(k, pool, desk, (3, 4))  # gas is 3/4 of the bonus: still profitable at the new price
     pool.call(k.pass_)
     reasons = {r: skipped(k, r) for r in ("unprofitable", "unfunded", "reverts", "price_pending")}
-    assert len(liquidations(desk)) == 1, (reasons, k.failures, quote)
-    (event,) = liquidations(desk)
+    assert len(liquidations(desk, k)) == 1, (reasons, k.failures, quote)
+    (event,) = liquidations(desk, k)
     tx = SentTx.loads(k.flight.state.get(f"keeper:liquidate:{desk.asset_id}:{desk.borrower.address}") or "")
     assert realised_profit(w3, desk, tx.hash, k.config.eth_price) >= k.config.min_profit
     assert int(event["seized"]) * int(event["pricePerShare"]) // WAD >= quote.value, "the quote overstated value"

@@ -8,7 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from eth_typing import HexStr
 from web3 import Web3
+from web3.logs import DISCARD
 
 from tests.support.chain import Desk
 from wellhead.agent.metrics import AgentMetrics
@@ -21,7 +23,7 @@ from wellhead.keeper.flight import InFlight
 from wellhead.keeper.liquidator import LiquidationConfig, Liquidator, Quote, break_even_fee, quote_liquidation
 from wellhead.keeper.metrics import KeeperMetrics
 from wellhead.keeper.service import KeeperState
-from wellhead.keeper.transactions import AccountSender
+from wellhead.keeper.transactions import AccountSender, SentTx
 
 ETHER = 10**18
 
@@ -38,8 +40,17 @@ def skipped(k: Liquidator, reason: str) -> float:
     return 0.0 if got is None else float(got)
 
 
-def liquidations(desk: Desk) -> list[dict[str, Any]]:
-    return [dict(e["args"]) for e in desk.credit.events.Liquidated().get_logs(from_block=0)]
+def liquidations(desk: Desk, k: Liquidator) -> list[dict[str, Any]]:
+    """The Liquidated events of the keeper's transaction in flight for the desk's position, from its receipt
+    (logs queried from block 0 are not reliable on a node whose snapshots were reverted)."""
+    stored = k.flight.state.get(f"keeper:liquidate:{desk.asset_id}:{desk.borrower.address}")
+    if stored is None:
+        return []
+    tx = SentTx.loads(stored)
+    receipts = [desk.w3.eth.get_transaction_receipt(HexStr(h)) for h in tx.hashes]
+    return [
+        dict(e["args"]) for r in receipts for e in desk.credit.events.Liquidated().process_receipt(r, errors=DISCARD)
+    ]
 
 
 def under_water(desk: Desk) -> None:
@@ -56,22 +67,22 @@ def test_a_position_is_liquidated_once_it_pays_after_gas_and_not_before(
 ) -> None:
     k, pool = liquidator(desk, deployment, tmp_path, eth_price=USDC)  # 1 USDC per ether: gas costs next to nothing
     pool.call(k.pass_)
-    assert liquidations(desk) == [] and skipped(k, "unprofitable") == 0, "healthy: nothing asked, nothing sent"
+    assert liquidations(desk, k) == [] and skipped(k, "unprofitable") == 0, "healthy: nothing asked, nothing sent"
     under_water(desk)
     coin = protocol.stablecoin.functions
     send(w3, desk.a.liquidator, coin.approve(desk.credit.address, 0))
     pool.call(k.pass_)
-    assert liquidations(desk) == [] and skipped(k, "reverts") == 1, "no allowance: the liquidation would revert"
+    assert liquidations(desk, k) == [] and skipped(k, "reverts") == 1, "no allowance: the liquidation would revert"
     send(w3, desk.a.liquidator, coin.approve(desk.credit.address, 2**256 - 1))
 
     quote = pool.call(lambda w3: k.quote(w3, desk.credit, desk.asset_id, desk.borrower.address))
     assert isinstance(quote, Quote) and quote.profit > 0
     k.config = replace(k.config, min_profit=quote.profit + 1)
     pool.call(k.pass_)
-    assert liquidations(desk) == [] and skipped(k, "unprofitable") == 1, "one unit short of the minimum"
+    assert liquidations(desk, k) == [] and skipped(k, "unprofitable") == 1, "one unit short of the minimum"
     k.config = replace(k.config, min_profit=quote.profit)
     pool.call(k.pass_)
-    (event,) = liquidations(desk)
+    (event,) = liquidations(desk, k)
     assert event["liquidator"] == desk.a.liquidator.address and event["borrower"] == desk.borrower.address
     assert int(event["repaid"]) <= quote.repaid, "the quote never understates the repayment"
     assert int(event["seized"]) == quote.seized
@@ -89,7 +100,7 @@ def test_gas_priced_in_the_stablecoin_can_make_a_liquidation_not_worth_it(
     under_water(desk)
     k, pool = liquidator(desk, deployment, tmp_path, eth_price=10**12 * USDC)  # ether at a trillion dollars
     pool.call(k.pass_)
-    assert liquidations(desk) == [] and skipped(k, "unprofitable") == 1
+    assert liquidations(desk, k) == [] and skipped(k, "unprofitable") == 1
 
 
 def test_the_quote_rounds_against_the_keeper() -> None:

@@ -116,12 +116,13 @@ def wait_for(done: Callable[[], bool], what: str, timeout: float = 60) -> float:
 
 
 @pytest.fixture
-def pg_url(postgres_url: str) -> Iterator[str]:
+def pg_url(postgres_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    name = f"scale_{abs(hash(request.node.name)) % 10**10}"  # one database per test
     admin = engine_for(postgres_url).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
-        c.execute(text('DROP DATABASE IF EXISTS "scale_out"'))
-        c.execute(text('CREATE DATABASE "scale_out"'))
-    yield postgres_url.replace("/postgres?", "/scale_out?", 1)
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    yield postgres_url.replace("/postgres?", f"/{name}?", 1)
 
 
 def test_replicas_indexers_and_webhook_workers_on_one_database(
@@ -242,3 +243,44 @@ def test_three_migrations_started_at_once_take_turns(postgres_url: str) -> None:
     assert errors == []
     with session_factory(engine_for(url))() as s:
         assert s.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+
+
+def test_replicas_learn_the_index_version_by_notify_not_a_query_per_request(
+    w3: Web3, protocol: Protocol, actors: Actors, deployment: Deployment, pg_url: str
+) -> None:
+    """An API replica follows the indexer's NOTIFY: after the index moves, its answers change (a new ETag)
+    without reading the index version on any request (rendering a new version's answer reads what it shows)."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+
+    from wellhead.gateway.app import create_app
+    from wellhead.gateway.services import Services
+
+    migrate(pg_url)
+    api_engine = engine_for(pg_url)
+    reads: list[str] = []
+    event.listen(
+        api_engine, "before_cursor_execute", lambda *a: reads.append(a[2]) if "indexer_state.key IN" in a[2] else None
+    )
+    services = Services.build(session_factory(api_engine), w3, deployment, domain="testserver")
+    client = TestClient(create_app(services))
+    indexer = Indexer(w3, deployment, session_factory(engine_for(pg_url)), confirmations=0)  # another process's
+    indexer.sync()
+    versions = services.responses.versions
+    wait_for(lambda: versions.listening, "the replica to listen")
+
+    def position() -> tuple[int, int]:
+        return versions.get(None)  # type: ignore[arg-type]  # pushed: no session needed
+
+    wait_for(lambda: position()[0] == w3.eth.block_number + 1, "the replica to hear the first version")
+    first = client.get("/api/v1/assets").headers["etag"]
+    reads.clear()
+    Site(w3, protocol, actors)  # a new asset on chain
+    indexer.sync()
+    wait_for(lambda: position()[0] == w3.eth.block_number + 1, "the replica to hear the new version")
+    second = client.get("/api/v1/assets")
+    for _ in range(20):
+        assert client.get("/api/v1/assets").headers["etag"] == second.headers["etag"]
+    assert second.headers["etag"] != first, "the new version's answer"
+    assert reads == [], f"no request read the index position: {reads[:2]}"
+    versions.close()

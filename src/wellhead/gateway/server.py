@@ -105,6 +105,7 @@ class Gateway:
             anonymous_rate=settings.anonymous_rate_per_minute,
             nonce_rate=settings.nonce_rate_per_minute,
         )
+        self.indexer.on_version = self.services.responses.versions.push  # this process's own replica, at once
         self.webhooks = Dispatcher(
             self.sessions,
             retry_base=settings.webhook_retry_base,
@@ -206,6 +207,7 @@ class Gateway:
         for worker in getattr(self, "_workers", []):
             worker.join(timeout=30)
         self.webhooks.close()
+        self.services.responses.versions.close()
         self.leadership.release()
 
 

@@ -8,7 +8,7 @@ one database transaction, together with the block hashes a later reorg check com
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
@@ -27,6 +27,7 @@ from wellhead.chain.reports import report_from_transaction
 from wellhead.core.errors import IndexMovedError, ReportDecodeError, RpcUnavailableError
 from wellhead.gateway.db import PROJECTIONS, ChainEvent, IndexedBlock, IndexerState
 from wellhead.gateway.index.projections import apply_events
+from wellhead.gateway.index.versions import publish
 
 CORE = (
     "CapacityRegistry",
@@ -135,6 +136,7 @@ class Indexer:
             address=Web3.to_checksum_address(deployment.address("MetricsOracle")), abi=abi("MetricsOracle")
         )
         self.chain_id = deployment.chain_id
+        self.on_version: Callable[[tuple[int, int]], None] | None = None  # told each new version after commit
         self.relearn()
 
     # ------------------------------------------------------------ public
@@ -179,6 +181,10 @@ class Indexer:
                 s.merge(IndexedBlock(number=number, hash=block_hash))
             advance(s, start, end + 1, self.start_block)
             s.merge(IndexerState(key=INDEXED_TIME, value=headers[end][0]))
+            version = (end + 1, self._rollbacks(s))
+            publish(s, version)  # to every API replica, on commit
+        if self.on_version is not None:
+            self.on_version(version)
         return len(events)
 
     def _attach_observations(self, accepted: list[ChainEvent], chunk: int = 100) -> None:
@@ -270,6 +276,10 @@ class Indexer:
             state = s.get(IndexerState, NEXT_BLOCK)
             return self.start_block if state is None else state.value
 
+    def _rollbacks(self, s: Session) -> int:
+        state = s.get(IndexerState, ROLLBACKS)
+        return 0 if state is None else int(state.value)
+
     def _check_reorg(self) -> int | None:
         """If the newest indexed block's hash is no longer the chain's, finds the newest indexed block that
         still is (the common ancestor), deletes everything after it and rebuilds the read models."""
@@ -295,11 +305,14 @@ class Indexer:
             advance(s, expected, ancestor + 1, self.start_block)  # first: a writer that lost the race stops here
             s.execute(delete(ChainEvent).where(ChainEvent.block_number > ancestor))
             s.execute(delete(IndexedBlock).where(IndexedBlock.number > ancestor))
-            rollbacks = s.get(IndexerState, ROLLBACKS)
-            s.merge(IndexerState(key=ROLLBACKS, value=(rollbacks.value if rollbacks else 0) + 1))
+            version = (ancestor + 1, self._rollbacks(s) + 1)
+            s.merge(IndexerState(key=ROLLBACKS, value=version[1]))
+            publish(s, version)
             for model in PROJECTIONS:
                 s.execute(delete(model))
             apply_events(s, list(s.scalars(select(ChainEvent).order_by(ChainEvent.block_number, ChainEvent.log_index))))
+        if self.on_version is not None:
+            self.on_version(version)
         self.kinds = {a: k for a, k in self.kinds.items() if k in CORE}
         self.relearn()
 

@@ -8,6 +8,12 @@ index at one version is valid until the version moves:
 - `FragmentCache` keeps each settled epoch rendered as JSON: a settled epoch never changes (the contract's
   finalized epochs are immutable) unless a reorg rolls it back, so its key carries the rollback count.
 Both live in the serving process; a second process keeps its own.
+
+`IndexVersion` is how a process knows the version without asking the database on every request: the indexer
+publishes each new version (PostgreSQL `NOTIFY wellhead_index` in the transaction that moves it, delivered
+on commit) and every API replica listens on a connection of its own; in one process, the indexer tells it
+directly. While no push is live (before the first, or while the listening connection is down) it reads the
+version from the database, as before.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+import psycopg
 from fastapi import Request, Response
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from wellhead.gateway import db
 from wellhead.gateway.index.indexer import NEXT_BLOCK, ROLLBACKS
+from wellhead.gateway.index.versions import CHANNEL
 
 K = TypeVar("K")
 
@@ -33,6 +42,48 @@ def index_version(s: Session) -> tuple[int, int]:
     q = select(state.c.key, state.c.value).where(state.c.key.in_((NEXT_BLOCK, ROLLBACKS)))
     rows = {str(k): int(v) for k, v in s.execute(q)}
     return rows.get(NEXT_BLOCK, 0), rows.get(ROLLBACKS, 0)
+
+
+class IndexVersion:
+    def __init__(self) -> None:
+        self._pushed: tuple[int, int] | None = None
+        self._stop = threading.Event()
+        self.listening = False
+
+    def get(self, s: Session) -> tuple[int, int]:
+        pushed = self._pushed
+        return pushed if pushed is not None else index_version(s)
+
+    def push(self, version: tuple[int, int]) -> None:
+        self._pushed = version
+
+    def listen(self, engine: Engine) -> None:
+        """Follows NOTIFY on `engine` (PostgreSQL) in a daemon thread; on SQLite there is nothing to follow."""
+        if engine.dialect.name != "postgresql":
+            return
+        threading.Thread(target=self._follow, args=(engine,), daemon=True, name="index-version").start()
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def _follow(self, engine: Engine) -> None:
+        while not self._stop.is_set():
+            try:
+                url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+                with psycopg.connect(url, autocommit=True) as raw:  # outside the pool: it only listens
+                    raw.execute(f"LISTEN {CHANNEL}")
+                    with Session(engine) as s:
+                        self._pushed = index_version(s)  # what was missed while not listening
+                    self.listening = True
+                    while not self._stop.is_set():
+                        for note in raw.notifies(timeout=1.0):
+                            block, _, rollbacks = note.payload.partition(":")
+                            self._pushed = (int(block), int(rollbacks))
+            except Exception:  # the connection dropped: read from the database until listening again
+                self.listening = False
+                self._pushed = None
+                self._stop.wait(1.0)
+        self.listening = False
 
 
 class Lru(Generic[K]):
@@ -62,10 +113,11 @@ class Lru(Generic[K]):
 class ResponseCache:
     def __init__(self, max_bytes: int = 64 << 20) -> None:
         self.lru: Lru[tuple[str, str, tuple[int, int]]] = Lru(max_bytes)
+        self.versions = IndexVersion()
 
     def answer(self, request: Request, s: Session, render: Callable[[], Response]) -> Response:
         """The cached answer for this request at the index's version, rendered once per version."""
-        version = index_version(s)
+        version = self.versions.get(s)
         key = (request.url.path, request.url.query, version)
         body = self.lru.get(key)
         if body is None:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from wellhead.core.energy import carbon_free_wh, split_by_use, wh_per_delivered_gpu_hour
 from wellhead.core.units import stablecoin_decimals
 from wellhead.gateway import db
-from wellhead.gateway.queries.cache import index_version
 from wellhead.gateway.services import Services
 
 
@@ -21,7 +20,7 @@ def epoch_page(
     s: Session, svc: Services, asset: db.Asset, keys: list[tuple[int, bool]], next_cursor: str | None
 ) -> Response:
     """A page of epochs from rendered fragments: settled epochs never change, so each is rendered once."""
-    _, rollbacks = index_version(s)
+    _, rollbacks = svc.responses.versions.get(s)
     fragments: dict[int, bytes] = {}
     for epoch, settled in keys:
         cached = svc.fragments.lru.get((asset.id, epoch, rollbacks)) if settled else None

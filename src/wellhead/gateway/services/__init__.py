@@ -64,7 +64,7 @@ class Services:
         relay = Relay(w3, deployment, confirmations)
         # every stablecoin amount the gateway shows or parses is in the deployment's token's decimals
         use_stablecoin_decimals(int(writes.coin.functions.decimals().call()))
-        return cls(
+        built = cls(
             sessions,
             w3,
             deployment,
@@ -76,3 +76,7 @@ class Services:
             worker_threads=worker_threads,
             webhook_private_hosts=webhook_private_hosts,
         )
+        bind = sessions.kw.get("bind")
+        if bind is not None:
+            built.responses.versions.listen(bind)  # PostgreSQL: the indexer's NOTIFY, not a query per request
+        return built
