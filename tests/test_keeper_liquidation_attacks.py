@@ -13,7 +13,7 @@ from eth_typing import HexStr
 from web3 import Web3
 
 from tests.support.chain import Desk
-from tests.test_keeper_liquidations import liquidations, liquidator, skipped
+from tests.test_keeper_liquidations import keeper_account, liquidations, liquidator, skipped
 from wellhead.chain.client import Protocol, send
 from wellhead.chain.connection import rpc
 from wellhead.chain.deployment import Deployment
@@ -139,7 +139,7 @@ def test_a_liquidation_the_node_refuses_does_not_kill_the_keeper(
     goes on (it used to escape `Keeper.run` and end `wellhead keeper run` with a traceback), not ready."""
     borrowed_to_the_limit(desk)
     desk.epochs(1, 2_500)
-    me = desk.a.liquidator
+    me = keeper_account(desk)
     rpc(w3, "anvil_setBalance", [me.address, hex(10**6)])  # a million wei: not enough for any gas
     path = deployment.save(tmp_path / "deployment")
     settings = KeeperSettings(
