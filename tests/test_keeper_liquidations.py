@@ -56,12 +56,14 @@ def skipped(k: Liquidator, reason: str) -> float:
 
 def liquidations(desk: Desk, k: Liquidator) -> list[dict[str, Any]]:
     """The Liquidated events of the keeper's transaction in flight for the desk's position, from its receipt
-    (logs queried from block 0 are not reliable on a node whose snapshots were reverted)."""
+    (logs queried from block 0 are not reliable on a node whose snapshots were reverted). These tests never
+    replace a transaction, so the newest version is the one."""
     stored = k.flight.state.get(f"keeper:liquidate:{desk.asset_id}:{desk.borrower.address}")
     if stored is None:
         return []
     tx = SentTx.loads(stored)
-    receipts = [desk.w3.eth.get_transaction_receipt(HexStr(h)) for h in tx.hashes]
+    # anvil mines a transaction just after accepting it: under load its receipt can be a moment behind
+    receipts = [desk.w3.eth.wait_for_transaction_receipt(HexStr(tx.hash), timeout=30)]
     return [
         dict(e["args"]) for r in receipts for e in desk.credit.events.Liquidated().process_receipt(r, errors=DISCARD)
     ]
