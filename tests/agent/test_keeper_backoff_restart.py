@@ -42,7 +42,7 @@ def test_a_revert_backoff_survives_a_restart(env: AgentEnv, tmp_path: Path) -> N
     sent = _signed(env.admin, dict(tx))
     state.put("keeper:pay:1", sent.dumps())
     env.w3.eth.send_raw_transaction(HexStr(sent.raw))
-    assert env.w3.eth.get_transaction_receipt(HexStr(sent.hash))["status"] == 0
+    assert env.w3.eth.wait_for_transaction_receipt(HexStr(sent.hash), timeout=30)["status"] == 0  # mined a moment after
     assert first.clear(env.w3, "pay:1", "pay") is Flight.JUST_SETTLED
     assert first.clear(env.w3, "pay:1", "pay") is Flight.PENDING, "backing off for 30 s"
     clock.now += 1
