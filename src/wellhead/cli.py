@@ -186,6 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.add_argument("--host")
     gateway.add_argument("--port", type=int)
     gateway.add_argument("--confirmations", type=int, help="blocks below the head to index up to")
+    gateway.add_argument(
+        "--secrets-key-file",
+        help="Fernet keys sealing webhook secrets, one per line, the first sealing (env WELLHEAD_SECRETS_KEY_FILE; "
+        "required on PostgreSQL, the same file for every replica; beside a SQLite database it is made if missing)",
+    )
+    gateway.add_argument(
+        "--trusted-proxies",
+        help="comma-separated proxy networks whose X-Forwarded-For is believed (env WELLHEAD_TRUSTED_PROXIES)",
+    )
     gateway.set_defaults(func=cmd_gateway)
 
     from wellhead.agent.cli import add_agent_parser

@@ -242,7 +242,7 @@ def test_agents_report_the_keeper_settles_through_a_pause_and_every_party_hears_
     indexer.sync()
     epochs = client.get(f"/api/v1/assets/{env.asset_id}/epochs").json()["items"]
     assert [e["settled"] for e in epochs[:2]] == [True, True]
-    dispatcher = Dispatcher(sessions, retry_base=0.1, max_attempts=3, allow_private_hosts=True)
+    dispatcher = Dispatcher(sessions, services.sealer, retry_base=0.1, max_attempts=3, allow_private_hosts=True)
     dispatcher.enqueue()
     for _ in range(50):
         dispatcher.deliver_due()

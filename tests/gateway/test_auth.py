@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
@@ -15,8 +16,10 @@ from tests.gateway.test_api import problem
 from tests.support.wallet import DOMAIN, key, sign_in, sign_text, siwe_message
 from wellhead.chain.deployment import Deployment
 from wellhead.devkit.scenario import Actors
+from wellhead.gateway import db
 from wellhead.gateway.app import create_app
 from wellhead.gateway.services import Services
+from wellhead.gateway.services import auth as auth_service
 
 
 @pytest.fixture
@@ -92,6 +95,36 @@ def test_siwe_per_eip_4361_in_full_and_sign_out(client: TestClient, actors: Acto
     problem(client.delete("/api/v1/auth/session", headers=bearer), 401, "session_expired", "Authorization")
 
 
+def test_sessions_are_listed_ended_by_id_and_capped(
+    client: TestClient, actors: Actors, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lost device's session is ended from another by its id; another address's sessions are not there; past
+    the cap a sign-in ends the oldest; an API key manages no session."""
+    monkeypatch.setattr(auth_service, "MAX_SESSIONS", 3)
+    alice, bob = actors.investor_a, actors.investor_b
+    laptop, phone = sign_in(client, alice), sign_in(client, alice)
+    listed = client.get("/api/v1/auth/sessions", headers=phone).json()["items"]
+    assert len(listed) == 2 and [s["current"] for s in listed].count(True) == 1
+    (other,) = [s["id"] for s in listed if not s["current"]]
+    problem(client.delete(f"/api/v1/auth/sessions/{other}", headers=sign_in(client, bob)), 404, "session_not_found")
+    assert client.get("/api/v1/api-keys", headers=laptop).status_code == 200, "bob's delete ended nothing"
+    assert client.delete(f"/api/v1/auth/sessions/{other}", headers=phone).status_code == 204
+    problem(client.get("/api/v1/api-keys", headers=laptop), 401, "session_expired", "Authorization")
+    problem(client.delete(f"/api/v1/auth/sessions/{other}", headers=phone), 404, "session_not_found")
+    assert client.delete("/api/v1/auth/sessions/zz", headers=phone).status_code == 422
+
+    with sessions.begin() as s:  # the phone signed in a minute ago (the newer ones then begin later, not at once)
+        s.execute(update(db.AuthSession).values(created_at=db.AuthSession.created_at - 60))
+    newer = [sign_in(client, alice) for _ in range(3)]  # phone + 3 = 4 > 3: the phone's session ends
+    problem(client.get("/api/v1/api-keys", headers=phone), 401, "session_expired", "Authorization")
+    assert all(client.get("/api/v1/api-keys", headers=h).status_code == 200 for h in newer)
+    assert len(client.get("/api/v1/auth/sessions", headers=newer[0]).json()["items"]) == 3
+
+    made = client.post("/api/v1/api-keys", json={"name": "ci"}, headers={**newer[0], **key()}).json()["key"]
+    problem(client.get("/api/v1/auth/sessions", headers={"X-API-Key": made}), 401, "session_required")
+    problem(client.delete("/api/v1/auth/session", headers={"X-API-Key": made}), 401, "session_required")
+
+
 @pytest.mark.parametrize(
     ("message", "reason"),
     [
@@ -164,10 +197,10 @@ def test_api_keys_are_private_hashed_and_rate_limited(
     leaked = {
         "X-API-Key": client.post("/api/v1/api-keys", json={"name": "leaked"}, headers={**alice, **key()}).json()["key"]
     }
-    problem(client.post("/api/v1/webhooks", json=hook, headers={**leaked, **key()}), 403, "session_required")
+    problem(client.post("/api/v1/webhooks", json=hook, headers={**leaked, **key()}), 401, "session_required")
     minted = client.post("/api/v1/api-keys", json={"name": "minted"}, headers={**leaked, **key()})
-    problem(minted, 403, "session_required")  # a leaked key cannot plant a webhook, mint keys or revoke others
-    problem(client.delete(f"/api/v1/api-keys/{key_id}", headers=leaked), 403, "session_required")
+    problem(minted, 401, "session_required")  # a leaked key cannot plant a webhook, mint keys or revoke others
+    problem(client.delete(f"/api/v1/api-keys/{key_id}", headers=leaked), 401, "session_required")
     created_once = {**alice, **key()}
     created = client.post("/api/v1/webhooks", json=hook, headers=created_once)
     assert created.status_code == 201 and created.json()["secret"].startswith("whsec_")

@@ -58,7 +58,8 @@ def test_the_document_is_what_generators_need(document: dict[str, Any]) -> None:
         if method == "post" and op["operationId"] != "signIn":
             assert headers["idempotency-key"]["required"] is True, (method, path)
     by_id = {op["operationId"]: op for _, _, op in ops}
-    assert by_id["createApiKey"]["security"] == [{"bearerSession": []}, {"apiKey": []}]
+    for session_only in ("createApiKey", "revokeApiKey", "createWebhook", "listSessions", "revokeSession"):
+        assert by_id[session_only]["security"] == [{"bearerSession": []}], session_only
     assert by_id["relayTransaction"]["security"] == [{"bearerSession": []}, {"apiKey": []}]
     assert by_id["prepareOpenLease"]["security"][0] == {}, "a prepare works without a caller, too"
     assert by_id["signOut"]["security"] == [{"bearerSession": []}]

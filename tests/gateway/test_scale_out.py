@@ -13,18 +13,20 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text
 from standardwebhooks.webhooks import Webhook
 from web3 import Web3
 
 from tests.support.chain import Site
+from tests.support.waiting import wait_for
 from wellhead.chain.client import Protocol
 from wellhead.chain.connection import rpc
 from wellhead.chain.deployment import Deployment
@@ -66,9 +68,10 @@ class SlowReceiver:
 
 
 class Fleet:
-    def __init__(self, anvil: Anvil, record: Path, url: str) -> None:
+    def __init__(self, anvil: Anvil, record: Path, url: str, keys: Path) -> None:
         self.base = [sys.executable, "-m", "wellhead.cli", "gateway"]
         self.args = ["--rpc-url", anvil.url, "--deployment", str(record), "--database-url", url]
+        self.args += ["--secrets-key-file", str(keys)]  # one key file shared by every replica
         self.procs: dict[str, tuple[subprocess.Popen[str], int]] = {}
 
     def start(self, name: str, role: str, **env: str) -> None:
@@ -106,15 +109,6 @@ class Fleet:
                 proc.kill()
 
 
-def wait_for(done: Callable[[], bool], what: str, timeout: float = 60) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if done():
-            return time.monotonic() - started
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 def pg_url(postgres_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
     name = f"scale_{abs(hash(request.node.name)) % 10**10}"  # one database per test
@@ -135,7 +129,10 @@ def test_replicas_indexers_and_webhook_workers_on_one_database(
     tmp_path: Path,
 ) -> None:
     record = deployment.save(tmp_path)
-    fleet = Fleet(anvil, record, pg_url)
+    keys = tmp_path / "secrets.key"
+    keys.write_bytes(Fernet.generate_key())
+    keys.chmod(0o600)
+    fleet = Fleet(anvil, record, pg_url, keys)
     jobs = [
         subprocess.Popen([*fleet.base, "migrate", *fleet.args], stderr=subprocess.PIPE, text=True) for _ in range(3)
     ]
@@ -211,6 +208,8 @@ def test_replicas_indexers_and_webhook_workers_on_one_database(
         ours, theirs = s.get(db.IndexerState, NEXT_BLOCK), r.get(db.IndexerState, NEXT_BLOCK)
         assert ours is not None and theirs is not None and ours.value == theirs.value, "not stuck, not ahead"
         rows = list(s.scalars(select(db.WebhookDelivery)))
+        stored = set(s.scalars(select(db.WebhookSubscription.secret)))
+    assert stored and not any(SECRET in x for x in stored), "the secret written in clear was sealed at start"
     assert rows and all(d.status == "delivered" and d.attempts == 1 for d in rows)
     assert set(receiver.ids) == {d.message_id for d in rows} and set(receiver.ids.values()) == {1}, receiver.ids
     kinds = Counter(d.event_type for d in rows)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from wellhead.gateway import db
 from wellhead.gateway.schemas.webhooks import DeliveryOut
 from wellhead.gateway.services import webhooks
+from wellhead.gateway.services.sealing import SecretSealer
 from wellhead.gateway.services.webhooks import Dispatcher, public_host_problem
 
 
@@ -52,7 +53,7 @@ def test_the_address_checked_is_the_address_connected_to(
     # checked: a public address; asked again (as an HTTP client resolving on its own would): loopback
     monkeypatch.setattr(socket, "getaddrinfo", resolver({"hooks.example": [["93.184.216.34"], ["127.0.0.1"]]}))
     sent: list[httpx.Request] = []
-    dispatcher = Dispatcher(sessions)
+    dispatcher = Dispatcher(sessions, SecretSealer.ephemeral())  # the rows hold secrets in clear
 
     def record(request: httpx.Request) -> httpx.Response:
         sent.append(request)
@@ -129,7 +130,7 @@ def test_one_owners_stalling_endpoints_do_not_delay_another_owners_delivery(sess
             s.add(db.WebhookDelivery(subscription_id=sub.id, message_id=f"msg_{i}", event_type="epoch.settled",
                                      payload={"type": "epoch.settled", "data": {}}, status="pending", attempts=0,
                                      next_attempt_at=time.time() - 1, created_at=0))  # fmt: skip
-    dispatcher = Dispatcher(sessions, allow_private_hosts=True, timeout=10.0)
+    dispatcher = Dispatcher(sessions, SecretSealer.ephemeral(), allow_private_hosts=True, timeout=10.0)
     try:
         started = time.monotonic()
         dispatcher.deliver_due()  # the first owner's oldest two and the second owner's one, at once

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
 from web3 import Web3
@@ -18,6 +19,7 @@ from tests.support.wallet import DOMAIN, key, sign_in
 from wellhead.chain.client import Protocol
 from wellhead.chain.deployment import Deployment
 from wellhead.devkit.scenario import Actors, Demo
+from wellhead.gateway import db
 from wellhead.gateway.app import create_app
 from wellhead.gateway.index.indexer import Indexer
 from wellhead.gateway.services import Services
@@ -66,10 +68,13 @@ def test_signed_deliveries_retries_and_log(
         hook = client.post("/api/v1/webhooks", json={"url": receiver.url, "events": events}, headers={**auth, **key()})
         assert hook.status_code == 201, hook.text
         secret, hook_id = hook.json()["secret"], hook.json()["id"]
+        with sessions() as s:
+            stored = s.scalars(select(db.WebhookSubscription.secret).where(db.WebhookSubscription.id == hook_id)).one()
+        assert secret.removeprefix("whsec_") not in stored and services.sealer.open(stored) == secret, "sealed"
 
         result = Demo(w3, protocol, actors).run()
         Indexer(w3, deployment, sessions, confirmations=0).sync()
-        dispatcher = Dispatcher(sessions, retry_base=0.1, max_attempts=3, allow_private_hosts=True)
+        dispatcher = Dispatcher(sessions, services.sealer, retry_base=0.1, max_attempts=3, allow_private_hosts=True)
         created = dispatcher.enqueue()
         assert dispatcher.enqueue() == 0, "each event is enqueued once"
         deadline = time.time() + 30
@@ -118,7 +123,6 @@ def test_signed_deliveries_retries_and_log(
 
 def test_a_challenge_becomes_report_challenged(sessions: sessionmaker[Session]) -> None:
     """ReportChallenged maps to report.challenged (the demo never challenges, so this is fed the event)."""
-    from wellhead.gateway import db
     from wellhead.gateway.services.webhooks import _events_of
 
     challenger = "0x" + "ab" * 20

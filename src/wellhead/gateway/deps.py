@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from wellhead.gateway.problems import Problem
+from wellhead.gateway.proxies import client_of
 from wellhead.gateway.services import Services
 from wellhead.gateway.services.auth import Principal
 from wellhead.gateway.services.idempotency import fingerprint, run_once
@@ -44,8 +45,10 @@ def _caller(
 
 
 def client_address(request: Request) -> str:
-    """The caller's address as the server sees it (behind a proxy: run uvicorn with --forwarded-allow-ips)."""
-    return request.client.host if request.client is not None else "unknown"
+    """The caller's address: the connection's peer, or behind a trusted proxy the client it forwards for
+    (`proxies.py`); the key of anonymous rate limits and idempotency scopes."""
+    peer = request.client.host if request.client is not None else "unknown"
+    return client_of(peer, request.headers.getlist("x-forwarded-for"), services(request).trusted_proxies)
 
 
 def limit_anonymous(
@@ -67,8 +70,12 @@ def _required(caller: Annotated[Principal | None, Depends(_caller)]) -> Principa
 
 
 def _session_only(caller: Annotated[Principal, Depends(_required)]) -> Principal:
-    if not caller.credential.startswith("session:"):
-        raise Problem(403, "session_required", "only a signed-in session manages API keys and webhooks", "X-API-Key")
+    if not caller.is_session:
+        raise Problem(
+            401,
+            "session_required",
+            "only a signed-in session (Authorization: Bearer) manages keys, webhooks and sessions",
+        )
     return caller
 
 

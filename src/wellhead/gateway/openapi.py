@@ -4,8 +4,9 @@ FastAPI's document is corrected where clients generated from it (openapi-typescr
 would otherwise be wrong:
 - every error response has one content type, `application/problem+json`, with the problem schema (clients then
   get typed errors);
-- `securitySchemes` for bearer sessions and API keys; each operation that needs a caller says so (`security`),
-  and the `Authorization` / `X-API-Key` headers it declared are left to the schemes;
+- `securitySchemes` for bearer sessions and API keys; each operation that needs a caller says which
+  (`security`: a session alone manages keys, webhooks and sessions), and the `Authorization` / `X-API-Key`
+  headers it declared are left to the schemes;
 - `Idempotency-Key` is required wherever the server requires it;
 - `servers` names this gateway (relative, so the document is right behind any host or proxy).
 
@@ -43,13 +44,16 @@ CREDENTIAL_HEADERS = {"authorization", "x-api-key"}
 
 
 def _needs(route: APIRoute) -> str | None:
-    """'required' or 'optional' when the route identifies its caller; None when it does not."""
+    """'session' (a signed-in session only), 'required' or 'optional' when the route identifies its caller;
+    None when it does not."""
     names = set()
     stack = list(route.dependant.dependencies)
     while stack:
         dep = stack.pop()
         names.add(getattr(dep.call, "__name__", ""))
         stack.extend(dep.dependencies)
+    if "_session_only" in names:
+        return "session"
     if "_required" in names:
         return "required"
     return "optional" if "_caller" in names else None
@@ -74,7 +78,9 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     for item in doc.get("paths", {}).values():
         for op in item.values():
             need = needs.get(op.get("operationId"))
-            if need == "required":
+            if need == "session":  # keys, webhooks and sessions are managed by a signed-in session alone
+                op["security"] = [{"bearerSession": []}]
+            elif need == "required":
                 op["security"] = [{"bearerSession": []}, {"apiKey": []}]
             elif need == "optional":
                 op["security"] = [{}, {"bearerSession": []}, {"apiKey": []}]

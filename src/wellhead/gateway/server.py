@@ -7,10 +7,10 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from wellhead.core.errors import ConfigError
@@ -19,6 +19,8 @@ from wellhead.gateway.db import DEFAULT_URL
 
 if TYPE_CHECKING:
     import uvicorn
+
+    from wellhead.gateway.services.sealing import SecretSealer
 
 log = logging.getLogger("wellhead.gateway")
 
@@ -47,6 +49,33 @@ class GatewaySettings(BaseSettings):
     webhook_allow_private_hosts: bool = Field(default=False, description="allow webhook URLs on private networks")
     anonymous_rate_per_minute: int = Field(default=600, ge=1, description="per client address, without credentials")
     nonce_rate_per_minute: int = Field(default=30, ge=1, description="sign-in nonces per client address")
+    secrets_key_file: Path | None = Field(default=None, description="Fernet keys sealing webhook secrets at rest")
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated proxy networks whose X-Forwarded-For names the client (none: the peer does)",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+
+def sealer_for(settings: GatewaySettings) -> SecretSealer:
+    """The configured key file; beside a SQLite database file one is made if missing (one machine); a key for
+    this process alone with an in-memory database. PostgreSQL needs the file: every replica must share it."""
+    from sqlalchemy.engine import make_url
+
+    from wellhead.gateway.services.sealing import SecretSealer
+
+    if settings.secrets_key_file is not None:
+        return SecretSealer.from_file(settings.secrets_key_file)
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite":
+        raise ConfigError("set --secrets-key-file (WELLHEAD_SECRETS_KEY_FILE): every replica seals webhook secrets")
+    if not url.database or url.database == ":memory:":
+        return SecretSealer.ephemeral()
+    return SecretSealer.from_file(Path(url.database + ".key"), create=True)
 
 
 ROLES = ("api", "indexer", "webhooks")
@@ -71,6 +100,7 @@ class Gateway:
         from wellhead.gateway.db.engine import require_current_schema
         from wellhead.gateway.index.indexer import Indexer
         from wellhead.gateway.services import Services
+        from wellhead.gateway.services.sealing import reseal_secrets
         from wellhead.gateway.services.webhooks import Dispatcher
 
         self.settings = settings
@@ -104,10 +134,15 @@ class Gateway:
             webhook_private_hosts=settings.webhook_allow_private_hosts,
             anonymous_rate=settings.anonymous_rate_per_minute,
             nonce_rate=settings.nonce_rate_per_minute,
+            sealer=sealer_for(settings),
+            trusted_proxies=tuple(settings.trusted_proxies),
         )
+        if "webhooks" in self.roles:  # rows in clear (before sealing) or under a retired key: sealed anew
+            reseal_secrets(self.sessions, self.services.sealer)
         self.indexer.on_version = self.services.responses.versions.push  # this process's own replica, at once
         self.webhooks = Dispatcher(
             self.sessions,
+            self.services.sealer,
             retry_base=settings.webhook_retry_base,
             max_attempts=settings.webhook_max_attempts,
             allow_private_hosts=settings.webhook_allow_private_hosts,
@@ -188,7 +223,9 @@ class Gateway:
             sock.close()
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         app = create_app(self.services, api="api" in self.roles)
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+        # uvicorn's own proxy headers off: by default it believes X-Forwarded-For from 127.0.0.1, so anyone on
+        # this host would choose their rate-limit bucket; the app reads it from the configured proxies only
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
         server = uvicorn.Server(config)
         self._server = server
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="api", daemon=True)

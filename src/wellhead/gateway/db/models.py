@@ -307,9 +307,11 @@ class AuthSession(Base):
     """A Sign-In with Ethereum session; only the token's SHA-256 is stored."""
 
     __tablename__ = "auth_sessions"
+    __table_args__ = (Index("ix_auth_sessions_address_created", "address", "created_at"),)
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     address: Mapped[str] = mapped_column(String(42), index=True)
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class ApiKey(Base):
@@ -332,7 +334,7 @@ class WebhookSubscription(Base):
     owner: Mapped[str] = mapped_column(String(42), index=True)
     url: Mapped[str] = mapped_column(String(2048))
     events: Mapped[dict[str, Any]]  # {"types": [...]}
-    secret: Mapped[str] = mapped_column(String(100))  # needed in clear to sign (Standard Webhooks)
+    secret: Mapped[str] = mapped_column(String(255))  # sealed (services/sealing.py): opened only to sign
     created_at: Mapped[int] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -25,6 +25,17 @@ class SessionOut(BaseModel):
     resources: list[str] = Field(default_factory=list, description="the signed message's Resources, carried back")
 
 
+class SessionInfo(BaseModel):
+    id: str = Field(description="the session's id: its token hash's first 16 hex digits (never the token)")
+    created_at: int
+    expires_at: int
+    current: bool = Field(description="whether this is the session the request was made with")
+
+
+class SessionList(BaseModel):
+    items: list[SessionInfo]
+
+
 class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)

@@ -4,6 +4,7 @@ API's routes reach them through."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +18,7 @@ from wellhead.gateway.queries.cache import FragmentCache, ResponseCache
 from wellhead.gateway.services.auth import Auth
 from wellhead.gateway.services.limits import limiter_for
 from wellhead.gateway.services.relay import Relay
+from wellhead.gateway.services.sealing import SecretSealer
 from wellhead.gateway.services.writes import Writes
 
 
@@ -37,6 +39,8 @@ class Services:
     webhook_private_hosts: bool = False  # only for tests and private deployments: allows SSRF otherwise
     max_body_bytes: int = 1 << 20  # a request body over this is a 413
     body_timeout: float = 10.0  # seconds a request body may take to arrive (a 408 after)
+    sealer: SecretSealer = field(default_factory=SecretSealer.ephemeral)  # webhook secrets at rest
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()  # whose X-Forwarded-For names the client
 
     @classmethod
     def build(
@@ -56,6 +60,8 @@ class Services:
         webhook_private_hosts: bool = False,
         anonymous_rate: int = 600,
         nonce_rate: int = 30,
+        sealer: SecretSealer | None = None,
+        trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = (),
     ) -> Services:
         auth = Auth(domain, deployment.chain_id, session_ttl, session_rate, key_rate)
         auth.limiter = limiter_for(sessions)
@@ -75,6 +81,8 @@ class Services:
             EvidenceBucket(evidence_s3) if evidence_s3 is not None else None,
             worker_threads=worker_threads,
             webhook_private_hosts=webhook_private_hosts,
+            sealer=sealer or SecretSealer.ephemeral(),
+            trusted_proxies=trusted_proxies,
         )
         bind = sessions.kw.get("bind")
         if bind is not None:

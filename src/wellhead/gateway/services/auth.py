@@ -3,9 +3,10 @@
 - `GET /auth/nonce` hands out a single-use nonce; `POST /auth/sessions` takes an EIP-4361 message with that
   nonce, for this gateway's domain and chain, signed by the address it names (checked by the `siwe`
   library), and answers a bearer token. Only the token's SHA-256 is stored.
-- A session creates API keys (`wh_…`, shown once, stored as SHA-256) for integrators' servers.
-- Each credential has a token bucket: `rate_per_minute` requests a minute, bursts up to that many.
-  The buckets live in this process (one gateway process per database; several would each allow the rate).
+- A session (only a session) creates API keys (`wh_…`, shown once, stored as SHA-256) for integrators'
+  servers, and lists and ends its address's sessions: at most MAX_SESSIONS live, the oldest ended first.
+- Each credential has an allowance of `rate_per_minute` requests a minute, bursts up to that many, kept in
+  the database (`services/limits.py`), so every replica spends the same allowance.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from wellhead.gateway.services.limits import RateLimiter
 
 NONCE_TTL = 600  # seconds a nonce may wait for its message
 MAX_KEYS = 20  # live API keys per address
+MAX_SESSIONS = 20  # live sessions per address: a new sign-in past this ends the oldest
 CLOCK_SKEW = 60  # seconds a message's Issued At may be ahead of this server's clock
 SIWE_HEADER = " wants you to sign in with your Ethereum account:"
 SIWE_FIELDS = ("URI: ", "Version: ", "Chain ID: ", "Nonce: ", "Issued At: ")
@@ -85,6 +87,11 @@ class Principal:
     address: str
     credential: str  # "session:<hash prefix>" or "key:<id>", the scope of idempotency keys and rate limits
     rate_per_minute: int
+    session_hash: str | None = None  # the session token's SHA-256, for a session
+
+    @property
+    def is_session(self) -> bool:
+        return self.session_hash is not None
 
 
 class Auth:
@@ -159,15 +166,41 @@ class Auth:
         if parsed.expiration_time is not None:
             expires = min(expires, int(parsed.expiration_time._datetime.timestamp()))
         address = Web3.to_checksum_address(parsed.address)
-        s.add(db.AuthSession(token_hash=sha256(token), address=address, expires_at=expires))
+        self._make_room(s, address, now)
+        s.add(db.AuthSession(token_hash=sha256(token), address=address, expires_at=expires, created_at=now))
         s.commit()
         return SignedIn(token, address, expires, parsed.request_id, list(parsed.resources or []))
 
-    def sign_out(self, s: Session, authorization: str | None) -> None:
-        """Ends the session the bearer token names; a token that names no live session is a 401."""
-        self._by_session(s, authorization or "")
-        token = (authorization or "").partition(" ")[2].strip()
-        s.execute(delete(db.AuthSession).where(db.AuthSession.token_hash == sha256(token)))
+    @staticmethod
+    def _make_room(s: Session, address: str, now: int) -> None:
+        """Ends the address's expired sessions and, to leave room for one more under MAX_SESSIONS, the oldest
+        (the one about to begin is never among them)."""
+        mine = db.AuthSession.address == address
+        s.execute(delete(db.AuthSession).where(mine, db.AuthSession.expires_at <= now))
+        keep = (
+            select(db.AuthSession.token_hash)
+            .where(mine)
+            .order_by(db.AuthSession.created_at.desc(), db.AuthSession.token_hash)
+            .limit(MAX_SESSIONS - 1)
+        )
+        s.execute(delete(db.AuthSession).where(mine, db.AuthSession.token_hash.not_in(keep.scalar_subquery())))
+
+    def sessions_of(self, s: Session, address: str) -> list[db.AuthSession]:
+        """The address's live sessions, newest first."""
+        live = (db.AuthSession.address == address, db.AuthSession.expires_at > time.time())
+        return list(s.scalars(select(db.AuthSession).where(*live).order_by(db.AuthSession.created_at.desc())))
+
+    def end_session(self, s: Session, address: str, session_id: str) -> None:
+        """Ends the address's session whose id (its token hash's first 16 hex digits) is `session_id`; another
+        address's session is not there, as far as the caller knows (a 404)."""
+        ended = s.execute(
+            delete(db.AuthSession).where(
+                db.AuthSession.address == address, db.AuthSession.token_hash.startswith(session_id, autoescape=True)
+            )
+        )
+        if ended.rowcount != 1:  # type: ignore[attr-defined]  # 0: none of yours (ids are 64 bits: never 2)
+            s.rollback()
+            raise Problem(404, "session_not_found", f"no session {session_id} of yours", "session_id")
         s.commit()
 
     # ------------------------------------------------------------ API keys
@@ -220,7 +253,7 @@ class Auth:
         session = s.get(db.AuthSession, digest)
         if session is None or session.expires_at <= time.time():
             raise Problem(401, "session_expired", "the session is unknown or expired: sign in again", "Authorization")
-        return Principal(session.address, f"session:{digest[:16]}", self.session_rate)
+        return Principal(session.address, f"session:{digest[:16]}", self.session_rate, session_hash=digest)
 
     def limit(self, key: str, rate_per_minute: int, what: str = "requests") -> None:
         """Spends one of `key`'s allowance in the shared limiter; a 429 with Retry-After when none is left."""

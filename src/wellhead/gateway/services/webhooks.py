@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
 
 from wellhead.gateway import db
+from wellhead.gateway.services.sealing import SecretSealer, UnsealableSecretError
 
 log = logging.getLogger("wellhead.gateway.services.webhooks")
 EVENT_TYPES = ("lease.started", "lease.ended", "epoch.settled", "sla.breached", "report.challenged")
@@ -173,12 +174,15 @@ class Dispatcher:
     def __init__(
         self,
         sessions: sessionmaker[Session],
+        sealer: SecretSealer,
         retry_base: float = 5.0,
         max_attempts: int = 7,
         timeout: float = 5.0,
         allow_private_hosts: bool = False,
     ) -> None:
+        """`sealer` opens the subscriptions' sealed signing secrets (the API's replicas seal with the same keys)."""
         self.sessions = sessions
+        self.sealer = sealer
         self.retry_base = retry_base
         self.max_attempts = max_attempts
         self.allow_private_hosts = allow_private_hosts
@@ -292,7 +296,12 @@ class Dispatcher:
     def _attempt(self, sub: db.WebhookSubscription, d: db.WebhookDelivery) -> None:
         body = json.dumps(d.payload, separators=(",", ":"))
         sent_at = datetime.now(UTC)
-        signature = Webhook(sub.secret).sign(d.message_id, sent_at, body)
+        try:
+            signature = Webhook(self.sealer.open(sub.secret)).sign(d.message_id, sent_at, body)
+        except UnsealableSecretError as exc:  # a key taken out of the file too early: retried once it is back
+            d.last_status_code, d.last_error = None, str(exc)
+            d.next_attempt_at = time.time() + self.retry_base
+            return
         headers = {
             "content-type": "application/json",
             "webhook-id": d.message_id,

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import Field
 from sqlalchemy import select
 
 from wellhead.gateway import db
 from wellhead.gateway.deps import IdempotencyKey, S, SessionOnly, Svc, client_address, once
 from wellhead.gateway.problems import Problem
-from wellhead.gateway.schemas.accounts import ApiKeyIn, ApiKeyList, ApiKeyOut, NonceOut, SessionOut, SignInIn
+from wellhead.gateway.schemas.accounts import (
+    ApiKeyIn,
+    ApiKeyList,
+    ApiKeyOut,
+    NonceOut,
+    SessionInfo,
+    SessionList,
+    SessionOut,
+    SignInIn,
+)
 
 router = APIRouter(tags=["auth"])
 
@@ -36,12 +45,35 @@ def sign_in(s: S, svc: Svc, body: SignInIn) -> SessionOut:
     )
 
 
-@router.delete(
-    "/auth/session", operation_id="signOut", status_code=204, openapi_extra={"security": [{"bearerSession": []}]}
-)
-def sign_out(s: S, svc: Svc, authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> Response:
-    """Ends the session: its token is refused from now on, by every replica."""
-    svc.auth.sign_out(s, authorization)
+@router.delete("/auth/session", operation_id="signOut", status_code=204)
+def sign_out(s: S, svc: Svc, caller: SessionOnly) -> Response:
+    """Ends the session the request is made with: its token is refused from now on, by every replica."""
+    svc.auth.end_session(s, caller.address, caller.session_hash or "")
+    return Response(status_code=204)
+
+
+@router.get("/auth/sessions", operation_id="listSessions", response_model=SessionList)
+def list_sessions(s: S, svc: Svc, caller: SessionOnly) -> SessionList:
+    """The caller's address's live sessions, newest first (at most 20: a sign-in past that ends the oldest)."""
+    return SessionList(
+        items=[
+            SessionInfo(
+                id=row.token_hash[:16],
+                created_at=row.created_at,
+                expires_at=row.expires_at,
+                current=row.token_hash == caller.session_hash,
+            )
+            for row in svc.auth.sessions_of(s, caller.address)
+        ]
+    )
+
+
+@router.delete("/auth/sessions/{session_id}", operation_id="revokeSession", status_code=204)
+def revoke_session(
+    s: S, svc: Svc, caller: SessionOnly, session_id: Annotated[str, Path(pattern="^[0-9a-f]{16}$")]
+) -> Response:
+    """Ends one of the address's sessions (a lost laptop's, say), on every replica at once."""
+    svc.auth.end_session(s, caller.address, session_id)
     return Response(status_code=204)
 
 

@@ -57,7 +57,7 @@ def create_hook(
             owner=caller.address,
             url=str(body.url),
             events={"types": sorted(set(body.events))},
-            secret=secret,
+            secret=svc.sealer.seal(secret),
             created_at=int(time.time()),
             active=True,
         )

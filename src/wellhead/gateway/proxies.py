@@ -1,0 +1,39 @@
+"""Who the client is behind reverse proxies. `X-Forwarded-For` is anyone's to write, so it is believed only from
+a configured proxy: the peer of the connection must be one, and the header is read from its right end (the
+hops the trusted proxies appended), past every trusted hop, to the first address no trusted proxy owns. With no
+proxy configured the header is ignored and the peer is the client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from ipaddress import IPv4Network, IPv6Network, ip_address
+
+Network = IPv4Network | IPv6Network
+
+
+def _trusted(address: str, proxies: Sequence[Network]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)  # an IPv4 peer on a dual-stack socket: ::ffff:a.b.c.d
+    return any(ip in net or (mapped is not None and mapped in net) for net in proxies)
+
+
+def client_of(peer: str, forwarded_for: Iterable[str], proxies: Sequence[Network]) -> str:
+    """The client's address: `peer` unless it is a trusted proxy, else the rightmost untrusted hop of the
+    `X-Forwarded-For` headers (every header line, in order); a hop that is not an address stops the walk there
+    (the proxy to its right is the last one known), as does a header that names only trusted proxies."""
+    if not _trusted(peer, proxies):
+        return peer
+    hops = [hop.strip() for line in forwarded_for for hop in line.split(",")]
+    client = peer
+    for hop in reversed(hops):
+        try:
+            ip_address(hop)
+        except ValueError:
+            return client
+        client = hop
+        if not _trusted(hop, proxies):
+            return hop
+    return client
