@@ -44,12 +44,13 @@ $(STAMPS)/venv: pyproject.toml requirements/dev.txt
 $(STAMPS)/system: Makefile
 	@mkdir -p $(STAMPS)
 	@# SoftHSM2 (the agent's PKCS#11 tests), openssl (a TLS Redfish BMC), chromium (the dashboard's browser
-	@# test) and prometheus (the agent's Prometheus collector, promtool) from Debian, if missing
+	@# test), prometheus (the agent's Prometheus collector, promtool) and nginx (the reverse-proxy example's
+	@# test) from Debian, if missing
 	@if ! command -v softhsm2-util >/dev/null || ! command -v openssl >/dev/null || ! test -x /usr/bin/chromium \
-	  || ! command -v prometheus >/dev/null; then \
+	  || ! command -v prometheus >/dev/null || ! test -x /usr/sbin/nginx; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq softhsm2 openssl chromium \
-	    prometheus >/dev/null; fi
+	    prometheus nginx-light >/dev/null; fi
 	@touch $@
 
 setup: $(STAMPS)/npm $(STAMPS)/venv $(STAMPS)/system ## install the pinned toolchain (npm: solc, OpenZeppelin, forge/anvil; venv)

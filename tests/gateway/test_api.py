@@ -84,6 +84,24 @@ def test_epoch_history_with_time_filters(indexed: tuple[TestClient, DemoResult])
     assert [e["epoch"] for e in page["items"] + rest["items"]] == [r.epoch for r in result.epochs]
 
 
+def test_settled_history_is_immutable_and_the_rest_revalidates(indexed: tuple[TestClient, DemoResult]) -> None:
+    """A full page of settled epochs never changes: `immutable`, for a CDN to keep; the last page (it grows) and
+    a page holding an unsettled epoch are revalidated by ETag, answered 304 for any matching tag."""
+    client, result = indexed
+    url = f"/api/v1/assets/{result.asset_id}/epochs"
+    full = client.get(url, params={"limit": 2})
+    assert full.json()["next_cursor"] and all(e["settled"] for e in full.json()["items"])
+    assert full.headers["cache-control"] == "public, max-age=31536000, immutable"
+    tag = full.headers["etag"]
+    for sent in (tag, f'"other", W/{tag}', "*"):
+        again = client.get(url, params={"limit": 2}, headers={"If-None-Match": sent})
+        assert again.status_code == 304 and again.headers["etag"] == tag and again.content == b"", sent
+    assert client.get(url, params={"limit": 2}, headers={"If-None-Match": '"other"'}).status_code == 200
+    last = client.get(url)
+    assert last.json()["next_cursor"] is None and last.headers["cache-control"] == "no-cache"
+    assert client.get("/api/v1/assets").headers["cache-control"] == "no-cache"
+
+
 def test_leases_by_lessee_and_nav(indexed: tuple[TestClient, DemoResult], actors: Actors, protocol: Protocol) -> None:
     client, result = indexed
     firm = client.get("/api/v1/leases", params={"lessee": actors.lessee_firm.address.lower()}).json()["items"]
@@ -118,7 +136,8 @@ def test_openapi_has_stable_operation_ids(indexed: tuple[TestClient, DemoResult]
     assert ids == {
         *("listAssets", "getAsset", "listAssetEpochs", "listNavRounds", "listLeases", "getLease"),
         *("getPositions", "listLiquidations", "getCreditMarkets", "getEvidence"),
-        *("getSignInNonce", "signIn", "signOut", "createApiKey", "listApiKeys", "revokeApiKey"),
+        *("getSignInNonce", "signIn", "signOut", "listSessions", "revokeSession"),
+        *("createApiKey", "listApiKeys", "revokeApiKey"),
         *("createWebhook", "listWebhooks", "deleteWebhook", "listWebhookDeliveries"),
         *("prepareOpenLease", "prepareExtendLease", "prepareCloseLease", "prepareClaimRefund"),
         *("prepareClaimRevenue", "prepareBuyShares", "prepareTransferShares", "prepareApprove", "preparePermit"),

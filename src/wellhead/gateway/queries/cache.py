@@ -126,10 +126,28 @@ class ResponseCache:
                 return response
             body = bytes(response.body)
             self.lru.put(key, body)
-        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-        if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers={"ETag": etag})
-        return Response(body, media_type="application/json", headers={"ETag": etag})
+        return conditional(request, body, REVALIDATE)
+
+
+REVALIDATE = "no-cache"  # a cache may keep it, and asks (If-None-Match) before each use
+IMMUTABLE = "public, max-age=31536000, immutable"  # settled history: never asked for again
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110's weak comparison: `*`, or any listed tag equal once `W/` is dropped."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def conditional(request: Request, body: bytes, cache_control: str) -> Response:
+    """The JSON `body` with its ETag and `cache_control`, or a 304 when the client holds it already."""
+    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    headers = {"ETag": etag, "Cache-Control": cache_control}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 class FragmentCache:

@@ -6,20 +6,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import Response
+from fastapi import Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wellhead.core.energy import carbon_free_wh, split_by_use, wh_per_delivered_gpu_hour
 from wellhead.core.units import stablecoin_decimals
 from wellhead.gateway import db
+from wellhead.gateway.queries.cache import IMMUTABLE, REVALIDATE, conditional
 from wellhead.gateway.services import Services
 
 
 def epoch_page(
-    s: Session, svc: Services, asset: db.Asset, keys: list[tuple[int, bool]], next_cursor: str | None
+    request: Request,
+    s: Session,
+    svc: Services,
+    asset: db.Asset,
+    keys: list[tuple[int, bool]],
+    next_cursor: str | None,
 ) -> Response:
-    """A page of epochs from rendered fragments: settled epochs never change, so each is rendered once."""
+    """A page of epochs from rendered fragments: settled epochs never change, so each is rendered once. A full
+    page of settled epochs (one with a next page) never changes either: it is served `immutable`, for
+    browsers and CDNs to keep; any other page is revalidated by its ETag."""
     _, rollbacks = svc.responses.versions.get(s)
     fragments: dict[int, bytes] = {}
     for epoch, settled in keys:
@@ -46,7 +54,8 @@ def epoch_page(
                 svc.fragments.lru.put((asset.id, row.epoch, rollbacks), fragment)
     items = b",".join(fragments[epoch] for epoch, _ in keys)
     body = b'{"items":[' + items + b'],"next_cursor":' + json.dumps(next_cursor).encode() + b"}"
-    return Response(body, media_type="application/json")
+    settled = next_cursor is not None and all(done for _, done in keys)
+    return conditional(request, body, IMMUTABLE if settled else REVALIDATE)
 
 
 def amount_json(value: int | None) -> dict[str, str] | None:

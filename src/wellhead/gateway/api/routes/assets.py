@@ -54,6 +54,7 @@ def get_asset(s: S, svc: Svc, asset_id: int) -> Response:
 
 @router.get("/{asset_id}/epochs", operation_id="listAssetEpochs", response_model=Page[EpochOut])
 def list_epochs(
+    request: Request,
     s: S,
     svc: Svc,
     asset_id: int,
@@ -77,7 +78,7 @@ def list_epochs(
     keys = [(int(e), bool(settled)) for e, settled in s.execute(q.order_by(db.Epoch.epoch).limit(limit + 1))]
     more = len(keys) > limit
     keys = keys[:limit]
-    return epoch_page(s, svc, asset, keys, encode_cursor([keys[-1][0]]) if more else None)
+    return epoch_page(request, s, svc, asset, keys, encode_cursor([keys[-1][0]]) if more else None)
 
 
 @router.get("/{asset_id}/nav", operation_id="listNavRounds", response_model=Page[NavRoundOut])
