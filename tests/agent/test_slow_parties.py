@@ -14,6 +14,7 @@ import requests
 
 from tests.support.agent_env import AgentEnv
 from wellhead.agent import server as agent_server
+from wellhead.agent.peers import PASS_BUDGET, PEER_DEADLINE, PeerClient
 
 
 class Trickle:
@@ -42,21 +43,70 @@ class Trickle:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
 
-def test_a_trickling_peer_is_cut_off_and_left_alone(env: AgentEnv) -> None:
-    peer = Trickle()
-    agent = env.agent(0)
-    agent.step()
-    exchange = agent.attestation
-    assert exchange is not None
+class Prompt:
+    """A peer that answers at once."""
+
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = b'{"ok": 1}'
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def test_a_trickling_peer_costs_a_fetch_its_budget_at_most_and_is_then_left_alone() -> None:
+    slow, prompt = Trickle(), Prompt()
+    warned: list[str] = []
+    peers = PeerClient(lambda key, message, **_: warned.append(message))
     try:
         started = time.monotonic()
-        assert exchange._get(peer.url, "/v1/observations/1/0") is None
-        assert time.monotonic() - started < 5, "cut off at its deadline (3 s), not after its 200 s body"
+        got = peers.fetch([(slow.url, "/v1/observations/1/0"), (prompt.url, "/v1/observations/1/0")])
+        waited = time.monotonic() - started
+        assert got == {(prompt.url, "/v1/observations/1/0"): {"ok": 1}}, "the prompt peer's answer, not the slow's"
+        assert PASS_BUDGET <= waited < PASS_BUDGET + 0.5, f"waited {waited:.2f} s: its budget, not the 200 s body"
+        time.sleep(PEER_DEADLINE)  # the trickle's fetch, still running off the loop, is cut off at its deadline
+        assert warned == ["peer too slow or too large; cut off"]
         started = time.monotonic()
-        assert exchange._get(peer.url, "/v1/observations/1/1") is None
-        assert time.monotonic() - started < 0.1, "and left alone for a while"
+        assert peers.fetch([(slow.url, "/v1/observations/1/1")]) == {}
+        assert time.monotonic() - started < 0.1, "and left alone for a while: nothing sent, nothing waited for"
     finally:
-        peer.server.shutdown()
+        peers.close()
+        slow.server.shutdown()
+        prompt.server.shutdown()
+
+
+def test_an_agent_with_a_trickling_peer_keeps_its_loop_and_reports(env: AgentEnv) -> None:
+    """End to end: every pass of an agent whose one peer trickles stays within the fetch budget (a pass that
+    waited the peer's deadline, as the loop did before, takes 3 s), and the epoch is still reported."""
+    slow = Trickle(size=100_000)
+    agent = env.agent(0, peers=[slow.url])
+    passes: list[float] = []
+
+    def timed() -> None:
+        started = time.monotonic()
+        agent.step()
+        passes.append(time.monotonic() - started)
+
+    try:
+        env.warp_to(env.epoch_end(0) + 10)
+        for _ in range(300):
+            timed()
+            if env.report_on_chain(0).exists:
+                break
+            env.mine()
+        assert env.report_on_chain(0).exists
+        assert max(passes) < PASS_BUDGET + 1.0, f"slowest pass {max(passes):.2f} s"
+    finally:
+        slow.server.shutdown()
 
 
 def test_a_late_loop_is_unhealthy(env: AgentEnv) -> None:

@@ -19,18 +19,15 @@ submits it: one agent down or lying still yields a correct report on time.
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
 from wellhead.agent.config import AgentSettings
 from wellhead.agent.measured import measured_observation, report_differences
 from wellhead.agent.metrics import AgentMetrics
+from wellhead.agent.peers import PeerClient
 from wellhead.agent.signer import ReportSigner
 from wellhead.agent.store import AgentStore, OutboxRow, OutboxStatus
 from wellhead.chain.eip712 import invalid_observers, observation_digest, recover_digest, report_digest
@@ -46,8 +43,6 @@ from wellhead.chain.observations import (
 )
 
 log = logging.getLogger("wellhead.agent")
-PEER_DEADLINE = 3.0  # seconds one answer from a peer may take in all
-PEER_MAX_BYTES = 1 << 20  # an observation or a page of proposals is a few kB
 
 
 @dataclass(frozen=True)
@@ -98,36 +93,9 @@ class AttestationExchange:
         self.staked = staked
         self._warn = warn
         self.index = terms.index_of(signer.address)
-        self._backoff: dict[str, float] = {}
+        self.peers = PeerClient(warn)
 
-    # ------------------------------------------------------------------ peers over HTTP
-    def _get(self, url: str, path: str) -> Any | None:
-        """A peer's JSON answer within PEER_DEADLINE seconds in all and PEER_MAX_BYTES; a peer that is slower
-        (one byte at a time keeps a per-read timeout happy for ever) or larger is cut off and left alone for
-        a minute, so no peer can hold the agent's loop, and with it the sampling, for long."""
-        if self._backoff.get(url, 0) > time.monotonic():
-            return None
-        started = time.monotonic()
-        try:
-            with requests.get(f"{url.rstrip('/')}{path}", timeout=1.5, stream=True) as response:
-                if response.status_code != 200:
-                    return None
-                body = bytearray()
-                while chunk := response.raw.read1(8192):  # what has arrived, never waiting to fill a buffer
-                    body += chunk
-                    if len(body) > PEER_MAX_BYTES or time.monotonic() - started > PEER_DEADLINE:
-                        self._backoff[url] = time.monotonic() + 60
-                        self._warn(f"peer:{url}", "peer too slow or too large; cut off", peer=url)
-                        return None
-        except requests.RequestException:
-            self._backoff[url] = time.monotonic() + 5
-            return None
-        try:
-            return json.loads(body)
-        except ValueError:
-            self._warn(f"peer:{url}", "peer answered with invalid JSON", peer=url)
-            return None
-
+    # ------------------------------------------------------------------ peers over HTTP (agent/peers.py)
     def _verified_observation(self, body: Any, epoch: int, url: str) -> tuple[ObservationClaim, str] | None:
         """A peer's observation, if it is signed by the attestor of its index, for this asset and epoch."""
         try:
@@ -151,43 +119,66 @@ class AttestationExchange:
         return claim, "0x" + signature.hex()
 
     def peer_observation(self, url: str, row: OutboxRow) -> ObservationClaim | None:
-        """The observation of the epoch the peer at `url` serves, if genuinely signed."""
-        body = self._get(url, f"/v1/observations/{row.asset_id}/{row.epoch}")
+        """The observation of the epoch the peer at `url` serves, if genuinely signed (and in already)."""
+        body = self.peers.one(url, self._observation_path(row))
         got = None if body is None else self._verified_observation(body, row.epoch, url)
         return None if got is None else got[0]
 
-    def fetch_observations(self, row: OutboxRow) -> None:
-        have = {o.observer for o in self.store.observations(row.asset_id, row.epoch)}
-        if len(have) >= len(self.terms.attestors):
-            return
-        for url in self.s.peers:
-            body = self._get(url, f"/v1/observations/{row.asset_id}/{row.epoch}")
-            got = None if body is None else self._verified_observation(body, row.epoch, url)
-            if got is not None and got[0].observation.observer not in have:
-                claim, signature = got
-                o = claim.observation
-                self.store.add_observation(
-                    row.asset_id, row.epoch, o.observer, self.terms.attestors[o.observer - 1], to_json(claim), signature
-                )
-                have.add(o.observer)
+    @staticmethod
+    def _observation_path(row: OutboxRow) -> str:
+        return f"/v1/observations/{row.asset_id}/{row.epoch}"
 
-    def fetch_proposals(self, row: OutboxRow) -> None:
-        for url in self.s.peers:
-            body = self._get(url, f"/v1/reports/{row.asset_id}/{row.epoch}")
-            if not isinstance(body, dict):
+    @staticmethod
+    def _reports_path(row: OutboxRow) -> str:
+        return f"/v1/reports/{row.asset_id}/{row.epoch}"
+
+    def fetch_round(self, rows: list[OutboxRow]) -> None:
+        """Every peer's observation and reports of every row in `rows`, asked for at once (one wait, at most
+        PASS_BUDGET, for all of them); what is in is verified and kept, the rest comes in on a later pass."""
+        paths = [path(row) for row in rows for path in (self._observation_path, self._reports_path)]
+        wanted = [(url, path) for path in paths for url in self.s.peers]
+        answers = self.peers.fetch(wanted)
+        for row in rows:
+            for url in self.s.peers:
+                observation = answers.get((url, self._observation_path(row)))
+                if observation is not None:
+                    self._take_observation(row, url, observation)
+                reports = answers.get((url, self._reports_path(row)))
+                if isinstance(reports, dict):
+                    self._take_proposals(row, url, reports)
+
+    def fetch_observations(self, row: OutboxRow) -> None:
+        """Every peer's observation of the row's epoch, unless every attestor's is held already."""
+        if len(self._held_observers(row)) < len(self.terms.attestors):
+            answers = self.peers.fetch([(url, self._observation_path(row)) for url in self.s.peers])
+            for (url, _), body in answers.items():
+                self._take_observation(row, url, body)
+
+    def _held_observers(self, row: OutboxRow) -> set[int]:
+        return {o.observer for o in self.store.observations(row.asset_id, row.epoch)}
+
+    def _take_observation(self, row: OutboxRow, url: str, body: Any) -> None:
+        got = self._verified_observation(body, row.epoch, url)
+        if got is not None and got[0].observation.observer not in self._held_observers(row):
+            claim, signature = got
+            o = claim.observation
+            self.store.add_observation(
+                row.asset_id, row.epoch, o.observer, self.terms.attestors[o.observer - 1], to_json(claim), signature
+            )
+
+    def _take_proposals(self, row: OutboxRow, url: str, body: dict[str, Any]) -> None:
+        for item in body.get("proposals", []):
+            try:
+                report = report_from_json(item["report"])
+            except (ValueError, KeyError, TypeError):
+                self._warn(f"peer:{url}", "peer served an invalid report", peer=url)
                 continue
-            for item in body.get("proposals", []):
-                try:
-                    report = report_from_json(item["report"])
-                except (ValueError, KeyError, TypeError):
-                    self._warn(f"peer:{url}", "peer served an invalid report", peer=url)
-                    continue
-                if report.asset_id != row.asset_id or report.epoch != row.epoch:
-                    continue
-                digest = report_digest(report, self.terms.chain_id, self.terms.oracle)
-                self.store.add_proposal(row.asset_id, row.epoch, "0x" + digest.hex(), to_json(report))
-                for c in item.get("cosignatures", []):
-                    self._add_cosignature(row, digest, str(c.get("signature", "")))
+            if report.asset_id != row.asset_id or report.epoch != row.epoch:
+                continue
+            digest = report_digest(report, self.terms.chain_id, self.terms.oracle)
+            self.store.add_proposal(row.asset_id, row.epoch, "0x" + digest.hex(), to_json(report))
+            for c in item.get("cosignatures", []):
+                self._add_cosignature(row, digest, str(c.get("signature", "")))
 
     def _add_cosignature(self, row: OutboxRow, digest: bytes, signature: str) -> None:
         try:

@@ -121,6 +121,8 @@ class Agent:
         if self.ven is not None:
             self.ven.stop()
         self.server.stop()
+        if self.attestation is not None:
+            self.attestation.peers.close()
         if self.evidence is not None:
             self.evidence.close()
         for c in self.collectors:

@@ -31,10 +31,12 @@ class Exchange:
 
     def run(self, now: float) -> None:
         exchange = self.ctx.attestation
-        for row in self.ctx.store.open_reports():
-            if row.status not in (OutboxStatus.OBSERVED, OutboxStatus.COSIGNED) or row.report is None:
-                continue
-            exchange.fetch_observations(row)
-            exchange.fetch_proposals(row)
+        measured = [
+            (row, dict(row.report))
+            for row in self.ctx.store.open_reports()
+            if row.status in (OutboxStatus.OBSERVED, OutboxStatus.COSIGNED) and row.report is not None
+        ]
+        exchange.fetch_round([row for row, _ in measured])  # every peer, every row, at once (agent/peers.py)
+        for row, values in measured:
             exchange.propose(row, time.time())
-            exchange.cosign(row, dict(row.report))
+            exchange.cosign(row, values)
