@@ -4,12 +4,15 @@ unhealthy; the HTTP server bounds its connections and frees the thread of a clie
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 import requests
 
 from tests.support.agent_env import AgentEnv
@@ -82,6 +85,95 @@ def test_a_trickling_peer_costs_a_fetch_its_budget_at_most_and_is_then_left_alon
         peers.close()
         slow.server.shutdown()
         prompt.server.shutdown()
+
+
+class RawPeer:
+    """A TCP peer that reads the request and then runs `script(conn, stop)`: what no HTTP server would send."""
+
+    def __init__(self, script: Callable[[socket.socket, threading.Event], None]) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.script = script
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            conn.recv(65536)
+            self.script(conn, self.stop)
+        conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+def header_trickle(conn: socket.socket, stop: threading.Event) -> None:
+    """200, then one header byte every half second for ever: each byte resets any per-read timeout."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+    while not stop.is_set():
+        conn.sendall(b"a")
+        time.sleep(0.5)
+
+
+def stalled_body(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{")
+    stop.wait(6)
+
+
+def truncated_body(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"a": 1')
+
+
+def prompt(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\n{"ok": 1}')
+
+
+def quiet(*_: Any, **__: Any) -> None:
+    pass
+
+
+def test_a_peer_trickling_its_headers_is_cut_off_and_holds_one_worker_at_most() -> None:
+    """Many wanted pages of one peer trickling its headers: one task, closed by the watchdog at the deadline;
+    an honest peer's answer comes at once all the while (a per-read timeout never ended such a fetch)."""
+    evil, honest = RawPeer(header_trickle), RawPeer(prompt)
+    warned: list[str] = []
+    peers = PeerClient(lambda key, message, **_: warned.append(message))
+    try:
+        pages = [f"/v1/{kind}/1/{e}" for e in range(8) for kind in ("observations", "reports")]
+        assert peers.fetch([(evil.url, path) for path in pages]) == {}
+        assert peers.fetch([(honest.url, "/v1/observations/1/0")]) == {(honest.url, "/v1/observations/1/0"): {"ok": 1}}
+        time.sleep(PEER_DEADLINE)
+        assert warned == ["peer too slow or too large; cut off"], "closed at its deadline, headers unfinished"
+    finally:
+        evil.close()
+        honest.close()
+        peers.close()
+
+
+@pytest.mark.parametrize("script", [stalled_body, truncated_body], ids=["stalled-body", "truncated-body"])
+def test_a_broken_answer_is_a_missing_one_never_an_exception_on_the_loop(
+    script: Callable[[socket.socket, threading.Event], None],
+) -> None:
+    peer = RawPeer(script)
+    peers = PeerClient(quiet)
+    try:
+        key = (peer.url, "/v1/observations/1/0")
+        answers = [peers.fetch([key]) for _ in range(4)]  # it raised urllib3's own errors onto the loop before
+        assert answers == [{}] * 4
+    finally:
+        peer.close()
+        peers.close()
 
 
 def test_an_agent_with_a_trickling_peer_keeps_its_loop_and_reports(env: AgentEnv) -> None:

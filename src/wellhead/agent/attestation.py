@@ -118,9 +118,8 @@ class AttestationExchange:
             return None
         return claim, "0x" + signature.hex()
 
-    def peer_observation(self, url: str, row: OutboxRow) -> ObservationClaim | None:
-        """The observation of the epoch the peer at `url` serves, if genuinely signed (and in already)."""
-        body = self.peers.one(url, self._observation_path(row))
+    def peer_observation(self, url: str, row: OutboxRow, body: Any | None) -> ObservationClaim | None:
+        """The observation `body` (the peer at `url`'s answer) holds, if genuinely signed for the row's epoch."""
         got = None if body is None else self._verified_observation(body, row.epoch, url)
         return None if got is None else got[0]
 
@@ -147,12 +146,17 @@ class AttestationExchange:
                 if isinstance(reports, dict):
                     self._take_proposals(row, url, reports)
 
-    def fetch_observations(self, row: OutboxRow) -> None:
-        """Every peer's observation of the row's epoch, unless every attestor's is held already."""
-        if len(self._held_observers(row)) < len(self.terms.attestors):
-            answers = self.peers.fetch([(url, self._observation_path(row)) for url in self.s.peers])
-            for (url, _), body in answers.items():
-                self._take_observation(row, url, body)
+    def fetch_observations(self, row: OutboxRow, also: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Every peer's observation of the row's epoch (unless every attestor's is held already) and those of
+        the peers in `also`, in one fetch; the answers by peer URL (the peers' own are kept as they come)."""
+        peers = list(self.s.peers) if len(self._held_observers(row)) < len(self.terms.attestors) else []
+        urls = list(dict.fromkeys([*peers, *also]))
+        answers = self.peers.fetch([(url, self._observation_path(row)) for url in urls])
+        bodies = {url: body for (url, _), body in answers.items()}
+        for url in peers:
+            if url in bodies:
+                self._take_observation(row, url, bodies[url])
+        return bodies
 
     def _held_observers(self, row: OutboxRow) -> set[int]:
         return {o.observer for o in self.store.observations(row.asset_id, row.epoch)}

@@ -92,8 +92,8 @@ class CheckerRole:
 
     def _site_observation(self, row: OutboxRow) -> ObservationClaim | None:
         """The site agent's observation of the epoch, once held (fetched from it or a peer)."""
-        self.ctx.attestation.fetch_observations(row)
-        return self.ctx.attestation.peer_observation(self.site_peer, row)
+        bodies = self.ctx.attestation.fetch_observations(row, also=(self.site_peer,))
+        return self.ctx.attestation.peer_observation(self.site_peer, row, bodies.get(self.site_peer))
 
 
 def role_for(ctx: AgentContext, reads: ChainReads) -> Role:
