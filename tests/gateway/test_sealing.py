@@ -71,3 +71,33 @@ def test_secrets_in_clear_or_under_a_retired_key_are_resealed_once(tmp_path: Pat
         resealed = [r.secret for r in s.query(db.WebhookSubscription).order_by(db.WebhookSubscription.id)]
     assert [SecretSealer([new]).open(x) for x in resealed] == [clear, retired], "both now under the first key"
     assert os.stat(tmp_path / "g.db").st_mode & 0o077 == 0
+
+
+def test_a_row_no_key_opens_is_left_and_the_rest_are_still_sealed(tmp_path: Path) -> None:
+    """A key taken out of the file too early: that row waits for it; the start does not fail on it (it did) and
+    the rows in clear are still sealed."""
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    migrate(url)
+    sessions = session_factory(engine_for(url))
+    lost, current = Fernet.generate_key(), Fernet.generate_key()
+    clear = new_secret()
+    with sessions.begin() as s:
+        for stored in (SecretSealer([lost]).seal(new_secret()), clear):
+            s.add(db.WebhookSubscription(owner="0x" + "1" * 40, url="https://hooks.example/x", events={"types": []},
+                                         secret=stored, created_at=0, active=True))  # fmt: skip
+    assert reseal_secrets(sessions, SecretSealer([current])) == 1
+    with sessions() as s:
+        rows = [r.secret for r in s.query(db.WebhookSubscription).order_by(db.WebhookSubscription.id)]
+    assert SecretSealer([lost]).open(rows[0]) and SecretSealer([current]).open(rows[1]) == clear
+
+
+def test_two_processes_making_the_key_file_at_once_share_one_whole_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "gateway.db.key"
+    with ThreadPoolExecutor(8) as pool:
+        sealers = list(pool.map(lambda _: SecretSealer.from_file(path, create=True), range(8)))
+    sealed = sealers[0].seal("whsec_x")
+    assert all(s.open(sealed) == "whsec_x" for s in sealers), "every one holds the same key"
+    assert len(path.read_bytes().split()) == 1 and path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["gateway.db.key"], "no draft left behind"

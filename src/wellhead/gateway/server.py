@@ -19,7 +19,10 @@ from wellhead.gateway.db import DEFAULT_URL
 
 if TYPE_CHECKING:
     import uvicorn
+    from web3 import Web3
 
+    from wellhead.chain.deployment import Deployment
+    from wellhead.gateway.services import Services
     from wellhead.gateway.services.sealing import SecretSealer
 
 log = logging.getLogger("wellhead.gateway")
@@ -99,7 +102,6 @@ class Gateway:
         from wellhead.gateway.db.coordination import Leadership
         from wellhead.gateway.db.engine import require_current_schema
         from wellhead.gateway.index.indexer import Indexer
-        from wellhead.gateway.services import Services
         from wellhead.gateway.services.sealing import reseal_secrets
         from wellhead.gateway.services.webhooks import Dispatcher
 
@@ -119,24 +121,7 @@ class Gateway:
         self.sessions = session_factory(engine)
         self.leadership = Leadership(engine)
         self.indexer = Indexer(w3, deployment, self.sessions, confirmations=settings.confirmations)
-        self.services = Services.build(
-            self.sessions,
-            w3,
-            deployment,
-            domain=settings.siwe_domain or f"{settings.host}:{settings.port}",
-            confirmations=settings.confirmations,
-            session_ttl=settings.session_ttl,
-            session_rate=settings.session_rate_per_minute,
-            key_rate=settings.api_key_rate_per_minute,
-            evidence_dirs=tuple(settings.evidence_dirs),
-            evidence_s3=settings.evidence_s3,
-            worker_threads=settings.worker_threads,
-            webhook_private_hosts=settings.webhook_allow_private_hosts,
-            anonymous_rate=settings.anonymous_rate_per_minute,
-            nonce_rate=settings.nonce_rate_per_minute,
-            sealer=sealer_for(settings),
-            trusted_proxies=tuple(settings.trusted_proxies),
-        )
+        self.services = self._services(w3, deployment)
         if "webhooks" in self.roles:  # rows in clear (before sealing) or under a retired key: sealed anew
             reseal_secrets(self.sessions, self.services.sealer)
         self.indexer.on_version = self.services.responses.versions.push  # this process's own replica, at once
@@ -152,6 +137,30 @@ class Gateway:
         self._leading = False
         self._pruned_at = float("-inf")
         self.indexed = threading.Event()  # set once this process's indexer has finished a pass
+
+    def _services(self, w3: Web3, deployment: Deployment) -> Services:
+        from wellhead.gateway.services import Services
+
+        settings = self.settings
+        return Services.build(
+            self.sessions,
+            w3,
+            deployment,
+            domain=settings.siwe_domain or f"{settings.host}:{settings.port}",
+            confirmations=settings.confirmations,
+            session_ttl=settings.session_ttl,
+            session_rate=settings.session_rate_per_minute,
+            key_rate=settings.api_key_rate_per_minute,
+            evidence_dirs=tuple(settings.evidence_dirs),
+            evidence_s3=settings.evidence_s3,
+            worker_threads=settings.worker_threads,
+            webhook_private_hosts=settings.webhook_allow_private_hosts,
+            anonymous_rate=settings.anonymous_rate_per_minute,
+            nonce_rate=settings.nonce_rate_per_minute,
+            # webhook secrets are sealed by the API and opened by the webhooks worker; an indexer needs no key
+            sealer=sealer_for(settings) if self.roles & {"api", "webhooks"} else None,
+            trusted_proxies=tuple(settings.trusted_proxies),
+        )
 
     @property
     def url(self) -> str:

@@ -3,12 +3,15 @@ clear at delivery time and cannot keep only a verifier: it keeps the secret encr
 HMAC-SHA256) under keys from its configuration, so a database dump or backup alone reveals no secret.
 
 The key file holds one Fernet key per line: the first seals, every one opens (rotation: put a new key on top,
-restart every replica, then `wellhead gateway migrate` or any start re-seals old rows under it)."""
+restart every replica; a webhooks worker's start re-seals old rows under it; drop the old key after that)."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -18,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from wellhead.core.errors import ConfigError, WellheadError
 
 SEALED_PREFIX = "sealed:"
+log = logging.getLogger("wellhead.gateway")
 
 
 class UnsealableSecretError(WellheadError):
@@ -44,9 +48,7 @@ class SecretSealer:
         """Keys from `path`, which only its owner may read; `create` writes a new one-key file (0600) if none
         is there (a single machine's gateway keeps it beside its SQLite database)."""
         if create and not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(Fernet.generate_key() + b"\n")
+            _write_new_key(path)
         try:
             mode = path.stat().st_mode
             text = path.read_bytes()
@@ -79,9 +81,23 @@ class SecretSealer:
         return False
 
 
+def _write_new_key(path: Path) -> None:
+    """A new one-key file at `path`, whole or not at all: written beside it, then linked into place (a second
+    process starting at once finds the first one's file, complete, and keeps it)."""
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(Fernet.generate_key() + b"\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+    finally:
+        os.unlink(draft)
+
+
 def reseal_secrets(sessions: sessionmaker[Session], sealer: SecretSealer) -> int:
     """Seals every secret still in clear (or under an older key) under the first key; how many it re-sealed.
-    Safe beside other replicas: each row is rewritten only if it still holds what was read."""
+    Safe beside other replicas: each row is rewritten only if it still holds what was read. A row no key opens
+    is left as it is (its deliveries wait for the key to come back) and logged; the others are still sealed."""
     from wellhead.gateway import db
 
     done = 0
@@ -89,7 +105,11 @@ def reseal_secrets(sessions: sessionmaker[Session], sealer: SecretSealer) -> int
         for row_id, stored in s.execute(select(db.WebhookSubscription.id, db.WebhookSubscription.secret)).all():
             if not sealer.needs_resealing(stored):
                 continue
-            sealed = sealer.seal(sealer.open(stored))
+            try:
+                sealed = sealer.seal(sealer.open(stored))
+            except UnsealableSecretError:
+                log.error("webhooks: no configured key opens a subscription's secret", extra={"webhook": row_id})
+                continue
             hit = s.execute(
                 update(db.WebhookSubscription)
                 .where(db.WebhookSubscription.id == row_id, db.WebhookSubscription.secret == stored)
