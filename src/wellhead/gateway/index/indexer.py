@@ -27,7 +27,7 @@ from wellhead.chain.reports import report_from_transaction
 from wellhead.core.errors import IndexMovedError, ReportDecodeError, RpcUnavailableError
 from wellhead.gateway.db import PROJECTIONS, ChainEvent, IndexedBlock, IndexerState
 from wellhead.gateway.index.projections import apply_events
-from wellhead.gateway.index.versions import publish
+from wellhead.gateway.index.versions import ROLLBACKS, publish
 
 CORE = (
     "CapacityRegistry",
@@ -39,7 +39,6 @@ CORE = (
     "GridLedger",
 )
 NEXT_BLOCK = "next_block"
-ROLLBACKS = "rollbacks"  # reorgs rolled back so far: part of the version caches key answers by
 INDEXED_TIME = "indexed_timestamp"  # the timestamp of the newest indexed block: the API's "now"
 
 

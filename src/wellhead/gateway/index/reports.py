@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from wellhead.chain.enums import ReportStatus
-from wellhead.gateway.db import Asset, ChainEvent, Epoch, ReportObservation
+from wellhead.gateway.db import Asset, ChainEvent, Epoch, IndexerState, ReportObservation
 from wellhead.gateway.index.batch import ZERO, Batch, bits, epoch_row
+from wellhead.gateway.index.versions import ROLLBACKS
 
 
 def _attestor(b: Batch, asset_id: int, index: int) -> str:
@@ -140,6 +143,18 @@ def equivocation_proven(b: Batch, e: ChainEvent) -> None:
         {"attestor": a["attestor"], "slashed": str(a["slashed"])},
     ]
     _annotate(row, equivocations=proofs)
+    if row.settled:  # a proof has no deadline: settled history changed, and its caches must learn it
+        revise_history(b.s)
+
+
+def revise_history(s: Session) -> None:
+    """Moves the revision of settled history (the `rollbacks` count, which reorgs move too): the API replicas'
+    rendered settled epochs are keyed by it, so none of them is served again."""
+    state = s.get(IndexerState, ROLLBACKS)
+    if state is None:
+        s.add(IndexerState(key=ROLLBACKS, value=1))
+    else:
+        state.value += 1
 
 
 def epoch_settled(b: Batch, e: ChainEvent) -> None:

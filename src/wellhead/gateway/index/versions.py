@@ -7,6 +7,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 CHANNEL = "wellhead_index"
+# the revision of settled history: reorgs rolled back and settled epochs amended (an equivocation proven) so
+# far; with the index position it makes the version caches key answers by
+ROLLBACKS = "rollbacks"
 
 
 def publish(s: Session, version: tuple[int, int]) -> None:

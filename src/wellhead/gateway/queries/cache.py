@@ -5,8 +5,8 @@ The index changes only when the indexer commits a batch (`next_block` moves) or 
 index at one version is valid until the version moves:
 - `ResponseCache` keeps whole answers (e.g. the asset list) by (path, query, version), LRU-bounded, and
   gives each an ETag, so clients can revalidate with If-None-Match and get a 304;
-- `FragmentCache` keeps each settled epoch rendered as JSON: a settled epoch never changes (the contract's
-  finalized epochs are immutable) unless a reorg rolls it back, so its key carries the rollback count.
+- `FragmentCache` keeps each settled epoch rendered as JSON: a settled epoch changes only when settled history
+  is revised (a reorg rolls it back, or an equivocation is proven on it), so its key carries the revision.
 Both live in the serving process; a second process keeps its own.
 
 `IndexVersion` is how a process knows the version without asking the database on every request: the indexer
@@ -31,8 +31,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from wellhead.gateway import db
-from wellhead.gateway.index.indexer import NEXT_BLOCK, ROLLBACKS
-from wellhead.gateway.index.versions import CHANNEL
+from wellhead.gateway.index.indexer import NEXT_BLOCK
+from wellhead.gateway.index.versions import CHANNEL, ROLLBACKS
 
 K = TypeVar("K")
 
@@ -130,7 +130,10 @@ class ResponseCache:
 
 
 REVALIDATE = "no-cache"  # a cache may keep it, and asks (If-None-Match) before each use
-IMMUTABLE = "public, max-age=31536000, immutable"  # settled history: never asked for again
+# settled history, kept a minute by any cache (a CDN absorbs all but one revalidation a minute per page). Not
+# `immutable`: a proven equivocation amends a settled epoch's attestation at any time (proofs have no
+# deadline), and a reorg deeper than the confirmation depth rolls settled epochs back
+SETTLED = "public, max-age=60"
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -145,7 +148,7 @@ def conditional(request: Request, body: bytes, cache_control: str) -> Response:
     """The JSON `body` with its ETag and `cache_control`, or a 304 when the client holds it already."""
     etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
     headers = {"ETag": etag, "Cache-Control": cache_control}
-    if _matches(request.headers.get("if-none-match"), etag):
+    if _matches(",".join(request.headers.getlist("if-none-match")), etag):  # several lines: one list
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
 

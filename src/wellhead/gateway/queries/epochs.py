@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from wellhead.core.energy import carbon_free_wh, split_by_use, wh_per_delivered_gpu_hour
 from wellhead.core.units import stablecoin_decimals
 from wellhead.gateway import db
-from wellhead.gateway.queries.cache import IMMUTABLE, REVALIDATE, conditional
+from wellhead.gateway.queries.cache import REVALIDATE, SETTLED, conditional
 from wellhead.gateway.services import Services
 
 
@@ -25,9 +25,10 @@ def epoch_page(
     keys: list[tuple[int, bool]],
     next_cursor: str | None,
 ) -> Response:
-    """A page of epochs from rendered fragments: settled epochs never change, so each is rendered once. A full
-    page of settled epochs (one with a next page) never changes either: it is served `immutable`, for
-    browsers and CDNs to keep; any other page is revalidated by its ETag."""
+    """A page of epochs from rendered fragments: a settled epoch changes only when settled history is revised
+    (a reorg, a proven equivocation: the revision is in the fragments' key), so each is rendered once per
+    revision. A full page of settled epochs (one with a next page) may be kept a minute by any cache
+    (`SETTLED`); any other page is revalidated by its ETag."""
     _, rollbacks = svc.responses.versions.get(s)
     fragments: dict[int, bytes] = {}
     for epoch, settled in keys:
@@ -55,7 +56,7 @@ def epoch_page(
     items = b",".join(fragments[epoch] for epoch, _ in keys)
     body = b'{"items":[' + items + b'],"next_cursor":' + json.dumps(next_cursor).encode() + b"}"
     settled = next_cursor is not None and all(done for _, done in keys)
-    return conditional(request, body, IMMUTABLE if settled else REVALIDATE)
+    return conditional(request, body, SETTLED if settled else REVALIDATE)
 
 
 def amount_json(value: int | None) -> dict[str, str] | None:
