@@ -121,7 +121,9 @@ def test_sessions_are_listed_ended_by_id_and_capped(
     assert len(client.get("/api/v1/auth/sessions", headers=newer[0]).json()["items"]) == 3
 
     made = client.post("/api/v1/api-keys", json={"name": "ci"}, headers={**newer[0], **key()}).json()["key"]
-    problem(client.get("/api/v1/auth/sessions", headers={"X-API-Key": made}), 401, "session_required")
+    refused = client.get("/api/v1/auth/sessions", headers={"X-API-Key": made})
+    problem(refused, 401, "session_required")
+    assert refused.headers["www-authenticate"] == 'Bearer realm="wellhead"', "a 401 names the scheme (RFC 9110)"
     problem(client.delete("/api/v1/auth/session", headers={"X-API-Key": made}), 401, "session_required")
 
 
@@ -244,3 +246,35 @@ def test_parallel_sign_ins_with_one_message_give_one_session(client: TestClient,
     for t in threads:
         t.join(timeout=60)
     assert sorted(codes) == [201, 401, 401, 401, 401, 401], codes
+
+
+def test_parallel_sign_ins_at_the_cap_leave_the_cap(
+    client: TestClient, actors: Actors, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six sign-ins of one address racing at the cap: each makes room under the address's lock in turn, so the
+    address ends with the cap (each making room for itself alone, PostgreSQL ended with up to cap + 5)."""
+    monkeypatch.setattr(auth_service, "MAX_SESSIONS", 3)
+    alice = actors.investor_a
+    for _ in range(3):
+        sign_in(client, alice)
+    bodies = []
+    for _ in range(6):
+        got = client.get("/api/v1/auth/nonce").json()
+        text = siwe_message(alice, got["nonce"], got["chain_id"])
+        bodies.append({"message": text, "signature": sign_text(alice, text)})
+    barrier = threading.Barrier(6)
+    codes: list[int] = []
+
+    def race(body: dict[str, str]) -> None:
+        barrier.wait()
+        codes.append(client.post("/api/v1/auth/sessions", json=body).status_code)
+
+    threads = [threading.Thread(target=race, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert codes == [201] * 6
+    with sessions() as s:
+        live = s.query(db.AuthSession).filter(db.AuthSession.address == alice.address).count()
+    assert live == 3, f"{live} live sessions, the cap is 3"

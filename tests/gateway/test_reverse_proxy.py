@@ -19,7 +19,7 @@ import pytest
 from tests.support.waiting import wait_for
 from wellhead.chain.deployment import Deployment
 from wellhead.devkit.anvil import Anvil, free_port
-from wellhead.gateway.proxies import client_of
+from wellhead.gateway.proxies import bucket_of, client_of
 from wellhead.gateway.server import Gateway, GatewaySettings
 
 EXAMPLE = Path(__file__).parents[2] / "packaging" / "nginx" / "wellhead-gateway.conf"
@@ -136,3 +136,12 @@ def test_the_client_behind_trusted_proxies(peer: str, header: list[str], client:
     from ipaddress import ip_network
 
     assert client_of(peer, header, [ip_network("10.0.0.0/24")]) == client
+
+
+def test_an_ipv6_client_has_one_bucket_for_its_whole_64() -> None:
+    """A host is routed a /64: per address it would mint 2^64 anonymous allowances."""
+    assert bucket_of("2001:db8:1:2::1") == bucket_of("2001:db8:1:2:dead:beef:0:7") == "2001:db8:1:2::/64"
+    assert bucket_of("2001:db8:1:3::1") != bucket_of("2001:db8:1:2::1")
+    assert bucket_of("198.51.100.7") == "198.51.100.7" != bucket_of("198.51.100.8")
+    assert bucket_of("::ffff:198.51.100.7") == "198.51.100.7", "an IPv4 client on a dual-stack socket"
+    assert bucket_of("testclient") == "testclient"

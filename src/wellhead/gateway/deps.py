@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from wellhead.gateway.problems import Problem
-from wellhead.gateway.proxies import client_of
+from wellhead.gateway.proxies import bucket_of, client_of
 from wellhead.gateway.services import Services
 from wellhead.gateway.services.auth import Principal
 from wellhead.gateway.services.idempotency import fingerprint, run_once
@@ -60,7 +60,7 @@ def limit_anonymous(
     credentials are limited per credential when they are identified."""
     if authorization is None and x_api_key is None:
         auth = services(request).auth
-        auth.limit(f"ip:{client_address(request)}", auth.anonymous_rate)
+        auth.limit(f"ip:{bucket_of(client_address(request))}", auth.anonymous_rate)
 
 
 def _required(caller: Annotated[Principal | None, Depends(_caller)]) -> Principal:

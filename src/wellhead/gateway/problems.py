@@ -57,4 +57,6 @@ def problem_response(
     out = dict(headers or {})
     if retry_after is not None:
         out["Retry-After"] = str(retry_after)
+    if status == 401:  # RFC 9110 15.5.2: a 401 names the scheme that would do (API keys are the other one)
+        out.setdefault("WWW-Authenticate", 'Bearer realm="wellhead"')
     return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM, headers=out or None)

@@ -6,7 +6,7 @@ proxy configured the header is ignored and the peer is the client."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from ipaddress import IPv4Network, IPv6Network, ip_address
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 Network = IPv4Network | IPv6Network
 
@@ -37,3 +37,17 @@ def client_of(peer: str, forwarded_for: Iterable[str], proxies: Sequence[Network
         if not _trusted(hop, proxies):
             return hop
     return client
+
+
+def bucket_of(client: str) -> str:
+    """The rate-limit bucket of a client address: the address itself for IPv4, its /64 for IPv6 (one host is
+    routed a whole /64 and may use any of its 2^64 addresses: per address, it would mint allowances)."""
+    try:
+        ip = ip_address(client)
+    except ValueError:
+        return client
+    if isinstance(ip, IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ip_network(f"{ip}/64", strict=False))
+    return str(ip)

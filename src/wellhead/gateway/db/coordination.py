@@ -2,6 +2,7 @@
 
 - `exclusive(engine, key)`: waits for a session lock and holds it for a block of work (the schema migration:
   three `migrate` jobs started at once run one after the other, the later ones finding nothing to do).
+- `serialize(s, name)`: one transaction at a time for `name` (e.g. an address's sign-ins), until it ends.
 - `Leadership`: the one active indexer. It tries the lock on a connection of its own and keeps that connection
   for as long as it leads; PostgreSQL releases the lock when the connection dies (a SIGKILLed process, a
   network partition), so a standby that keeps trying takes over within its poll interval. `still_held()`
@@ -19,6 +20,7 @@ from contextlib import contextmanager, suppress
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 log = logging.getLogger("wellhead.gateway")
 
@@ -28,6 +30,13 @@ INDEXER_LOCK = 0x57E11_0002
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def serialize(s: Session, name: str) -> None:
+    """Takes a transaction-level advisory lock named `name` in `s`'s transaction: another transaction taking it
+    waits until this one commits or rolls back. SQLite runs one writer at a time already."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": name})
 
 
 @contextmanager

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from web3 import Web3
 
 from wellhead.gateway import db
+from wellhead.gateway.db.coordination import serialize
 from wellhead.gateway.problems import Problem
 from wellhead.gateway.services.limits import RateLimiter
 
@@ -175,6 +176,7 @@ class Auth:
     def _make_room(s: Session, address: str, now: int) -> None:
         """Ends the address's expired sessions and, to leave room for one more under MAX_SESSIONS, the oldest
         (the one about to begin is never among them)."""
+        serialize(s, f"sessions:{address}")  # racing sign-ins of one address make room one after the other
         mine = db.AuthSession.address == address
         s.execute(delete(db.AuthSession).where(mine, db.AuthSession.expires_at <= now))
         keep = (

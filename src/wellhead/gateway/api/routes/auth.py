@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wellhead.gateway import db
 from wellhead.gateway.deps import IdempotencyKey, S, SessionOnly, Svc, client_address, once
 from wellhead.gateway.problems import Problem
+from wellhead.gateway.proxies import bucket_of
 from wellhead.gateway.schemas.accounts import (
     ApiKeyIn,
     ApiKeyList,
@@ -27,7 +28,7 @@ router = APIRouter(tags=["auth"])
 
 @router.get("/auth/nonce", operation_id="getSignInNonce", response_model=NonceOut)
 def get_nonce(s: S, svc: Svc, request: Request) -> NonceOut:
-    svc.auth.limit(f"nonce:{client_address(request)}", svc.auth.nonce_rate, "sign-in nonces")
+    svc.auth.limit(f"nonce:{bucket_of(client_address(request))}", svc.auth.nonce_rate, "sign-in nonces")
     return NonceOut(nonce=svc.auth.issue_nonce(s), domain=svc.auth.domain, chain_id=svc.auth.chain_id)
 
 
