@@ -127,3 +127,15 @@ def test_anonymous_callers_do_not_share_idempotency_keys(
     problem(
         first.post("/api/v1/transactions/prepare/approve", json=other, headers=shared), 422, "idempotency_key_reused"
     )
+
+
+def test_a_made_up_credential_does_not_skip_the_anonymous_limit(
+    w3: Web3, deployment: Deployment, sessions: sessionmaker[Session]
+) -> None:
+    """A public read with a junk API key or bearer token: refused as the bad credential it is (a 401), never
+    served past the anonymous allowance (it skipped the allowance and was never checked)."""
+    svc = Services.build(sessions, w3, deployment, domain="testserver", anonymous_rate=3)
+    client = TestClient(create_app(svc))
+    assert [client.get("/api/v1/assets").status_code for _ in range(4)] == [200, 200, 200, 429]
+    problem(client.get("/api/v1/assets", headers={"X-API-Key": "wh_made_up"}), 401, "invalid_api_key", "X-API-Key")
+    problem(client.get("/api/v1/assets", headers={"Authorization": "Bearer x"}), 401, "session_expired")

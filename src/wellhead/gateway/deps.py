@@ -51,14 +51,11 @@ def client_address(request: Request) -> str:
     return client_of(peer, request.headers.getlist("x-forwarded-for"), services(request).trusted_proxies)
 
 
-def limit_anonymous(
-    request: Request,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> None:
-    """Requests without credentials share an allowance per client address, across every replica; requests with
-    credentials are limited per credential when they are identified."""
-    if authorization is None and x_api_key is None:
+def limit_anonymous(request: Request, caller: Annotated[Principal | None, Depends(_caller)]) -> None:
+    """Every request under /api/v1: its credentials, if it sends any, are checked and spend their own allowance
+    (`_caller`, run once per request however many dependencies take it); without any, the client's address
+    spends an allowance shared by every replica. A made-up credential is a 401, never a way past the limit."""
+    if caller is None:
         auth = services(request).auth
         auth.limit(f"ip:{bucket_of(client_address(request))}", auth.anonymous_rate)
 
