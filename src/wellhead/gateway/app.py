@@ -53,6 +53,7 @@ def create_app(services: Services, api: bool = True) -> FastAPI:
         docs_url=None,  # served by `openapi.install` from local assets
         redoc_url=None,
         servers=[{"url": "/", "description": "this gateway"}],
+        license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
     )
     app.state.services = services
 

@@ -25,7 +25,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute
 
@@ -43,7 +43,7 @@ SECURITY_SCHEMES = {
 CREDENTIAL_HEADERS = {"authorization", "x-api-key"}
 
 
-def _needs(route: APIRoute) -> str | None:
+def _needs(route: Any) -> str | None:
     """'session' (a signed-in session only), 'required' or 'optional' when the route identifies its caller;
     None when it does not."""
     names = set()
@@ -59,22 +59,25 @@ def _needs(route: APIRoute) -> str | None:
     return "optional" if "_caller" in names else None
 
 
-def _api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
-    """Every API route, through included routers (FastAPI keeps those as branches, not copies)."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        inner = getattr(route, "original_router", None) or getattr(route, "router", None)
-        if inner is not None and hasattr(inner, "routes") and inner is not route:
-            yield from _api_routes(inner.routes)
+def _api_routes(routes: Sequence[BaseRoute]) -> Iterator[Any]:
+    """Every API route as the app serves it: with the prefixes and the dependencies of its routers (FastAPI's
+    own route contexts, what its document is built from)."""
+    for context in iter_route_contexts(routes):
+        if isinstance(context.original_route, APIRoute) and context.dependant is not None:
+            yield context
 
 
 def build_document(app: FastAPI) -> dict[str, Any]:
     doc = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes, servers=app.servers
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        servers=app.servers,
+        license_info=app.license_info,
     )
     doc.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
-    needs = {r.operation_id: _needs(r) for r in _api_routes(app.routes)}
+    needs = {route.operation_id: _needs(route) for route in _api_routes(app.routes)}
     for item in doc.get("paths", {}).values():
         for op in item.values():
             need = needs.get(op.get("operationId"))
