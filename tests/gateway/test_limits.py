@@ -33,3 +33,35 @@ def test_postgres_shares_the_limit_and_sqlite_keeps_it_in_memory(sessions: sessi
         first, second = SharedRateLimiter(sessions), SharedRateLimiter(sessions)  # two replicas
         assert [first.take("key:7", 2), second.take("key:7", 2)] == [0.0, 0.0]
         assert first.take("key:7", 2) > 0 and second.take("key:7", 2) > 0, "the allowance was shared"
+
+
+def test_a_busy_key_leases_a_seconds_allowance_and_never_exceeds_the_shared_one(
+    sessions: sessionmaker[Session],
+) -> None:
+    """6,000 a minute: each replica takes 100 requests in one statement and spends them itself for a second; two
+    replicas together are never allowed more than the minute's 6,000, and spend it in 60 statements or so, not
+    6,000 (a write per request held every read behind the database)."""
+    from sqlalchemy import event
+
+    clock = [1_000_000.0]
+    replicas = [SharedRateLimiter(sessions, lambda: clock[0]) for _ in range(2)]
+    writes = [0]
+    bind = sessions.kw["bind"]
+
+    def count(conn: object, cursor: object, statement: str, *_: object) -> None:
+        writes[0] += statement.lstrip().upper().startswith("INSERT INTO RATE_LIMITS")
+
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        allowed = [replicas[i % 2].take("ip:203.0.113.9", 6_000) for i in range(6_000)]
+    finally:
+        event.remove(bind, "before_cursor_execute", count)
+    assert allowed == [0.0] * 6_000 and writes[0] == 60, f"{writes[0]} statements for a minute's allowance"
+    assert replicas[0].take("ip:203.0.113.9", 6_000) > 0 and replicas[1].take("ip:203.0.113.9", 6_000) > 0, (
+        "not a request beyond the shared allowance, through either replica"
+    )
+    clock[0] += 1.5  # 150 requests' worth of time later: one lease more
+    assert replicas[0].take("ip:203.0.113.9", 6_000) == 0.0
+    clock[0] += 1.5  # that lease lapsed with 99 unspent: they are not spent later (nor given back)
+    spent = [replicas[0].take("ip:203.0.113.9", 6_000) for _ in range(300)]
+    assert spent.count(0.0) == 200, "3 s of allowance (300) is 1 spent + 99 lapsed + these 200"
