@@ -68,3 +68,34 @@ def test_if_none_match_over_several_lines_is_one_list(tmp_path: Path) -> None:
     tag = replica.get(PAGE).headers["etag"]
     again = replica.get(PAGE, headers=[("If-None-Match", '"other"'), ("If-None-Match", tag)])
     assert again.status_code == 304
+
+
+def test_a_page_inside_settled_history_is_served_from_memory_and_matches_the_database(tmp_path: Path) -> None:
+    """Once an index version is known (pushed) and the page was rendered, a page of settled epochs with one
+    after it takes no database statement; every page, fast or not, is what the database says."""
+    from sqlalchemy import event
+
+    sessions = _index(tmp_path)
+    replica = _replica(sessions)
+    replica.app.state.services.responses.versions.push((1, 0))  # as an indexer's NOTIFY would
+    pages = {
+        "limit=2": ([0, 1], True),  # inside settled history, epoch 2 after it: from memory
+        "limit=3": ([0, 1, 2], True),
+        "limit=4": ([0, 1, 2, 3], True),  # epoch 4 (unsettled) follows: the database says so
+        "limit=5": ([0, 1, 2, 3, 4], False),
+        "limit=2&to=1700007200": ([0, 1], False),  # `to` ends it there
+    }
+    for query, (epochs, more) in pages.items():
+        body = replica.get(f"/api/v1/assets/1/epochs?{query}").json()
+        assert [e["epoch"] for e in body["items"]] == epochs and (body["next_cursor"] is not None) == more, query
+    statements: list[str] = []
+    bind = sessions.kw["bind"]
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(bind, "before_cursor_execute", listener)
+    try:
+        first = replica.get("/api/v1/assets/1/epochs?limit=1")
+        cursor_page = replica.get(f"/api/v1/assets/1/epochs?limit=2&cursor={first.json()['next_cursor']}")
+    finally:
+        event.remove(bind, "before_cursor_execute", listener)
+    assert [e["epoch"] for e in cursor_page.json()["items"]] == [1, 2]
+    assert statements == [], statements

@@ -4,7 +4,8 @@ so it is rendered once), the rest from plain rows in two queries."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request, Response
 from sqlalchemy import select
@@ -13,15 +14,49 @@ from sqlalchemy.orm import Session
 from wellhead.core.energy import carbon_free_wh, split_by_use, wh_per_delivered_gpu_hour
 from wellhead.core.units import stablecoin_decimals
 from wellhead.gateway import db
+from wellhead.gateway.queries.assets import require_asset
 from wellhead.gateway.queries.cache import REVALIDATE, SETTLED, conditional
-from wellhead.gateway.services import Services
+
+if TYPE_CHECKING:
+    from wellhead.gateway.services import Services
+
+
+@dataclass(frozen=True)
+class AssetTerms:
+    """What an epoch's page needs of its asset: terms fixed at registration."""
+
+    id: int
+    genesis: int
+    epoch_length: int
+    gpu_count: int
+
+
+class TermsCache:
+    """Each asset's terms in this replica's memory, by revision of settled history (a reorg may remove the
+    asset): an epoch page asks the database for them once, not on every request."""
+
+    MAX_ENTRIES = 100_000
+
+    def __init__(self) -> None:
+        self._terms: dict[tuple[int, int], AssetTerms] = {}
+
+    def get(self, s: Session, asset_id: int, revision: int) -> AssetTerms:
+        """The asset's terms; a 404 problem for an asset that is not indexed (asked again every time)."""
+        terms = self._terms.get((asset_id, revision))
+        if terms is None:
+            a = require_asset(s, asset_id)
+            terms = AssetTerms(a.id, a.genesis, a.epoch_length, a.gpu_count)
+            if len(self._terms) >= self.MAX_ENTRIES:
+                self._terms.clear()
+            self._terms[(asset_id, revision)] = terms
+        return terms
 
 
 def epoch_page(
     request: Request,
     s: Session,
     svc: Services,
-    asset: db.Asset,
+    asset: AssetTerms,
     keys: list[tuple[int, bool]],
     next_cursor: str | None,
 ) -> Response:
@@ -88,7 +123,7 @@ def observation_json(o: Any) -> dict[str, Any]:
     }
 
 
-def epoch_json(asset: db.Asset, e: Any, observations: list[Any]) -> bytes:
+def epoch_json(asset: AssetTerms, e: Any, observations: list[Any]) -> bytes:
     """One epoch as EpochOut's JSON, from a row of the epochs table (amounts are decimal text there) and its
     observations. Built as a dict, not through the model: this is the hot path of the epoch history."""
     holders, facility = uint(e.holders_revenue), uint(e.facility_energy_wh)
@@ -140,7 +175,7 @@ def metered(e: Any) -> tuple[int, int, int]:
     return uint(e.facility_energy_wh) or 0, uint(e.gpu_energy_wh) or 0, uint(e.mining_energy_wh) or 0
 
 
-def energy_fields(asset: db.Asset, e: Any) -> dict[str, Any]:
+def energy_fields(asset: AssetTerms, e: Any) -> dict[str, Any]:
     """An epoch's hybrid split and green values (None before its report)."""
     if not e.reported:
         return dict.fromkeys(ENERGY_FIELDS)

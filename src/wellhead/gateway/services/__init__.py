@@ -15,6 +15,8 @@ from wellhead.core.objectstore import EvidenceBucket, S3Location
 from wellhead.core.units import use_stablecoin_decimals
 from wellhead.gateway.metrics import GatewayMetrics
 from wellhead.gateway.queries.cache import FragmentCache, ResponseCache
+from wellhead.gateway.queries.epochs import TermsCache
+from wellhead.gateway.queries.history import SpanCache
 from wellhead.gateway.services.auth import Auth
 from wellhead.gateway.services.limits import limiter_for
 from wellhead.gateway.services.relay import Relay
@@ -35,6 +37,8 @@ class Services:
     responses: ResponseCache = field(default_factory=ResponseCache)
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     fragments: FragmentCache = field(default_factory=FragmentCache)
+    terms: TermsCache = field(default_factory=TermsCache)
+    spans: SpanCache = field(default_factory=SpanCache)
     worker_threads: int = 4
     webhook_private_hosts: bool = False  # only for tests and private deployments: allows SSRF otherwise
     max_body_bytes: int = 1 << 20  # a request body over this is a 413

@@ -13,6 +13,7 @@ from wellhead.gateway.deps import S, Svc
 from wellhead.gateway.queries.assets import asset_facts, asset_out, nav_out, require_asset
 from wellhead.gateway.queries.energy import energy_summary, grid_event_out, income_by_reference
 from wellhead.gateway.queries.epochs import epoch_page
+from wellhead.gateway.queries.history import PageRequest, page_keys
 from wellhead.gateway.schemas.assets import AssetDetailOut, AssetOut, EnergyOut, EpochOut, GridEventOut, NavRoundOut
 from wellhead.gateway.schemas.common import INT64_MAX, Amount, Page
 
@@ -65,19 +66,13 @@ def list_epochs(
     ] = None,
     to: Annotated[int | None, Query(ge=0, le=INT64_MAX, description="epochs starting before")] = None,
 ) -> Response:
-    """Paged by hand, not with `paginate`: the page is assembled from cached JSON fragments, not models."""
-    asset = require_asset(s, asset_id)
+    """Paged by hand, not with `paginate`: the page is assembled from cached JSON fragments, not models, and
+    which epochs it holds is known from memory inside settled history (`queries/history.py`)."""
+    version = svc.responses.versions.get(s)
+    asset = svc.terms.get(s, asset_id, version[1])
     after = decode_cursor(cursor, 1)
-    q = select(db.Epoch.epoch, db.Epoch.settled).where(db.Epoch.asset_id == asset_id)
-    if after:
-        q = q.where(db.Epoch.epoch > after[0])
-    if from_ is not None:
-        q = q.where(db.Epoch.epoch >= max(0, (from_ - asset.genesis) // asset.epoch_length))
-    if to is not None:
-        q = q.where(db.Epoch.epoch < max(0, -(-(to - asset.genesis) // asset.epoch_length)))
-    keys = [(int(e), bool(settled)) for e, settled in s.execute(q.order_by(db.Epoch.epoch).limit(limit + 1))]
-    more = len(keys) > limit
-    keys = keys[:limit]
+    page = PageRequest(after[0] if after else None, from_, to, limit)
+    keys, more = page_keys(s, svc.spans, asset, version, page)
     return epoch_page(request, s, svc, asset, keys, encode_cursor([keys[-1][0]]) if more else None)
 
 
