@@ -45,7 +45,11 @@ def fleet() -> Iterator[ExporterFleet]:
 def sampler(inventory: Inventory, collectors: list[Collector]) -> tuple[Sampler, AgentMetrics]:
     metrics = AgentMetrics()
     ctx = SimpleNamespace(
-        metrics=metrics, inventory=inventory, terms=SimpleNamespace(gpus=len(inventory)), warn=lambda *a, **k: None
+        metrics=metrics,
+        inventory=inventory,
+        terms=SimpleNamespace(gpus=len(inventory)),
+        settings=SimpleNamespace(sample_interval=10),
+        warn=lambda *a, **k: None,
     )
     return Sampler(ctx, collectors), metrics  # type: ignore[arg-type]
 

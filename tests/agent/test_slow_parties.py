@@ -17,6 +17,8 @@ import requests
 
 from tests.support.agent_env import AgentEnv
 from wellhead.agent import server as agent_server
+from wellhead.agent.collectors import CollectorError, Reading
+from wellhead.agent.collectors.bounded import BoundedReads
 from wellhead.agent.peers import PASS_BUDGET, PEER_DEADLINE, PeerClient
 
 
@@ -230,3 +232,53 @@ def test_the_http_server_bounds_its_connections_and_drops_idle_ones(env: AgentEn
     finally:
         for conn in idle:
             conn.close()
+
+
+class Hung:
+    """A collector whose read never returns (a BMC or meter that accepted the connection and went quiet)."""
+
+    name, replayable, timeout = "redfish", False, 0.5
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls = 0
+
+    def collect(self, ts: int) -> Reading:
+        self.calls += 1
+        self.release.wait(30)
+        return Reading()
+
+    def close(self) -> None:
+        self.release.set()
+
+
+class PromptMeter:
+    name, replayable = "sunspec", False
+
+    def collect(self, ts: int) -> Reading:
+        return Reading(failed_targets=[f"read at {ts}"])
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_hung_collector_costs_a_sample_its_deadline_and_is_not_read_again_while_hung() -> None:
+    hung, prompt = Hung(), PromptMeter()
+    reads = BoundedReads([hung, prompt], interval=10)
+    try:
+        started = time.monotonic()
+        first = reads.read_all(100)
+        waited = time.monotonic() - started
+        assert 1.5 <= waited < 2.5, f"waited {waited:.2f} s: its 0.5 s timeout and a second's grace"
+        assert isinstance(first[0], CollectorError) and "no reading within 1.5 s" in str(first[0])
+        assert isinstance(first[1], Reading) and first[1].failed_targets == ["read at 100"]
+        started = time.monotonic()
+        second = reads.read_all(110)
+        assert time.monotonic() - started < 0.2, "not waited for again"
+        assert isinstance(second[0], CollectorError) and "still reading an earlier sample" in str(second[0])
+        assert hung.calls == 1 and isinstance(second[1], Reading)
+        hung.release.set()
+        time.sleep(0.1)
+        assert isinstance(reads.read_all(120)[0], Reading) and hung.calls == 2, "read again once it returned"
+    finally:
+        hung.close()

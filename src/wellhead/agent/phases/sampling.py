@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from wellhead.agent.collectors import GPU_COLLECTORS, Collector, CollectorError, Reading
+from wellhead.agent.collectors.bounded import BoundedReads
 from wellhead.agent.phases import AgentContext
 from wellhead.agent.samples import MISSING, GpuTick, Tick
 
@@ -20,6 +21,7 @@ class Sampler:
     def __init__(self, ctx: AgentContext, collectors: list[Collector]) -> None:
         self.ctx = ctx
         self.collectors = collectors
+        self.reads = BoundedReads(collectors, ctx.settings.sample_interval)  # off this loop, each with a deadline
 
     def run(self, now: float) -> None:
         ctx = self.ctx
@@ -43,11 +45,9 @@ class Sampler:
         tick = Tick(ts=ts)
         if any(c.name in GPU_COLLECTORS for c in self.collectors):
             tick.gpus = GpuTick.missing(len(self.ctx.inventory))
-        for c in self.collectors:
-            try:
-                reading: Reading = c.collect(ts)
-            except CollectorError as exc:
-                self._failed(c, exc)
+        for c, reading in zip(self.collectors, self.reads.read_all(ts), strict=True):
+            if isinstance(reading, CollectorError):
+                self._failed(c, reading)
                 continue
             self.ctx.metrics.samples.labels(collector=c.name).inc()
             if reading.failed_targets:
