@@ -77,7 +77,8 @@ def test_a_page_inside_settled_history_is_served_from_memory_and_matches_the_dat
 
     sessions = _index(tmp_path)
     replica = _replica(sessions)
-    replica.app.state.services.responses.versions.push((1, 0))  # as an indexer's NOTIFY would
+    services: Services = replica.app.state.services  # type: ignore[attr-defined]
+    services.responses.versions.push((1, 0))  # as an indexer's NOTIFY would
     pages = {
         "limit=2": ([0, 1], True),  # inside settled history, epoch 2 after it: from memory
         "limit=3": ([0, 1, 2], True),

@@ -30,11 +30,13 @@ from wellhead.gateway.services import Services
 log = logging.getLogger("wellhead.gateway")
 
 
+ERRORS = (400, 401, 403, 404, 408, 409, 413, 422, 429, 503)  # what any operation may answer, as problems
+
+
 def create_app(services: Services, api: bool = True) -> FastAPI:
     """The API (`api=False`: only the operations endpoints, for the indexer and webhook roles)."""
     problems: dict[int | str, dict[str, Any]] = {
-        code: {"model": ProblemBody, "content": {PROBLEM: {}}}
-        for code in (400, 401, 403, 404, 408, 409, 413, 422, 429, 503)
+        code: {"model": ProblemBody, "content": {PROBLEM: {}}} for code in ERRORS
     }
 
     @asynccontextmanager
