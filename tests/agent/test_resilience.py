@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import random
 import signal
@@ -12,8 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.support.agent_env import PASSWORD, AgentEnv, make_env
+from wellhead.agent.logs import setup_json_logging
 from wellhead.agent.runtime import Agent
 from wellhead.chain.connection import rpc
 from wellhead.devkit.anvil import Anvil, free_port
@@ -40,6 +44,34 @@ def test_failover_from_a_dead_rpc_url(env: AgentEnv) -> None:
     steps_until(env, agent, lambda: confirmed(agent, env.asset_id, 0))
     assert agent.metrics.rpc_errors.labels(endpoint="0")._value.get() >= 1
     assert [e["epoch"] for e in env.accepted_events()] == [0]
+
+
+def test_an_rpc_urls_api_key_is_in_no_metric_and_no_log_line(env: AgentEnv) -> None:
+    """Providers put API keys in RPC URLs: the agent names an endpoint by its position in `rpc_urls` in its
+    /metrics, and its log lines write each URL (and its path and query) as `rpc_urls[i]`, whatever logger wrote
+    it, even at DEBUG with web3's and urllib3's own logs on (which print the URL of every request)."""
+    key = "k3yS3cr3tF0rT3st1ng"
+    urls = [f"http://127.0.0.1:{free_port()}/v3/{key}", f"{env.anvil.url}/?apikey={key}"]
+    agent = env.agent(0, rpc_urls=urls)
+    agent.server.start()
+    lines = io.StringIO()
+    setup_json_logging("DEBUG", rpc_urls=urls, stream=lines)
+    for noisy in ("urllib3", "web3"):
+        logging.getLogger(noisy).setLevel("DEBUG")
+    try:
+        env.warp_to(env.epoch_end(0) + 10)
+        steps_until(env, agent, lambda: confirmed(agent, env.asset_id, 0))
+        metrics = requests.get(f"http://127.0.0.1:{agent.server.port}/metrics", timeout=5).text
+    finally:
+        logging.getLogger().handlers.clear()
+        logging.getLogger().setLevel(logging.WARNING)
+        for noisy in ("urllib3", "web3"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    assert agent.metrics.rpc_errors.labels(endpoint="0")._value.get() >= 1, "the dead endpoint failed, counted"
+    assert 'endpoint="0"' in metrics and key not in metrics
+    logged = lines.getvalue()
+    assert "rpc_urls[0]" in logged and "rpc_urls[1]" in logged, "the libraries did name the URLs"
+    assert key not in logged
 
 
 @pytest.fixture

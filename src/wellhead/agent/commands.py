@@ -44,7 +44,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from wellhead.agent.runtime import Agent
 
     settings = load_settings(Path(args.config))
-    setup_json_logging(args.log_level)
+    setup_json_logging(args.log_level, rpc_urls=settings.rpc_urls)
     signer, submitter = build_signers(settings)
     agent = Agent(settings, signer, submitter)
 

@@ -1,4 +1,6 @@
-"""JSON logs: one object per line, with the record's extra fields."""
+"""JSON logs: one object per line, with the record's extra fields, and no RPC URL in any of them (providers put
+API keys in them): each configured URL, and its path and query, is written as `rpc_urls[i]`, whatever logger
+wrote it (urllib3's retry warnings name the URL they retry)."""
 
 from __future__ import annotations
 
@@ -6,13 +8,38 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TextIO
+from urllib.parse import urlsplit
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
+def redactions(rpc_urls: Sequence[str]) -> list[tuple[str, str]]:
+    """(text, placeholder) pairs for every RPC URL and its path and query, longest first."""
+    pairs: list[tuple[str, str]] = []
+    for i, url in enumerate(rpc_urls):
+        parts = urlsplit(url)
+        tail = parts.path + (f"?{parts.query}" if parts.query else "")
+        pairs.append((url, f"rpc_urls[{i}]"))
+        if len(tail) > 1:  # "/" alone names nothing
+            pairs.append((tail, f"rpc_urls[{i}]"))
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
 class JsonFormatter(logging.Formatter):
+    def __init__(self, redact: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__()
+        self.redact = list(redact)
+
     def format(self, record: logging.LogRecord) -> str:
+        line = self._json(record)
+        for text, placeholder in self.redact:
+            line = line.replace(text, placeholder)
+        return line
+
+    def _json(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
@@ -27,9 +54,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def setup_json_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+def setup_json_logging(level: str = "INFO", rpc_urls: Sequence[str] = (), stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter(redactions(rpc_urls)))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

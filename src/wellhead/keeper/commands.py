@@ -30,7 +30,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    setup_json_logging(args.log_level)
+    setup_json_logging(args.log_level, rpc_urls=load_keeper_settings(Path(args.config)).rpc_urls)
     keeper = _keeper(args.config)
     port = keeper.serve()
     logging.getLogger("wellhead.keeper").info("keeper started", extra={"port": port})
