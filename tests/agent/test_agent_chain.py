@@ -67,6 +67,7 @@ def test_aggregate_counts_gaps_as_unproven() -> None:
 
 class _Failing:
     name = "failing"
+    failures = 0
 
     def run(self, now: float) -> None:
         raise CollectorError("the BMC is gone")
@@ -74,6 +75,7 @@ class _Failing:
 
 class _Recording:
     name = "recording"
+    failures = 0
 
     def __init__(self) -> None:
         self.runs = 0

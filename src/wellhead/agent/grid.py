@@ -59,6 +59,7 @@ class PowerCapping:
     """Holds the GPUs' NVML power cap exactly while an accepted grid event is on."""
 
     name = "power-cap"
+    failures = 0  # it isolates no failures of its own: a failing pass raises
 
     def __init__(self, ctx: AgentContext, desk: CurtailmentDesk, cap: NvmlPowerCap) -> None:
         self.ctx = ctx

@@ -169,7 +169,7 @@ class Agent:
         started = time.perf_counter()
         try:
             phase.run(now)
-            return not getattr(phase, "failures", 0)  # the keeper loop isolates its assets' failures itself
+            return phase.failures == 0  # the keeper loop isolates its assets' failures itself
         except RpcUnavailableError:
             raise
         except WellheadError as exc:

@@ -45,6 +45,7 @@ class AgentContext:
 
 class Phase(Protocol):
     name: str
+    failures: int  # items that failed in the last pass while the rest went on (the keeper's assets); 0: clean
 
     def run(self, now: float) -> None:
         """One pass over what this phase has to do at `now` (chain or wall time, per the settings)."""

@@ -23,6 +23,7 @@ RECENT_REPORTED_EPOCHS = 3  # reported epochs still looked at (a challenge windo
 
 class Challenger:
     name = "challenging"
+    failures = 0  # it isolates no failures of its own: a failing pass raises
 
     def __init__(self, ctx: AgentContext, tx: Transactor) -> None:
         self.ctx = ctx

@@ -12,6 +12,7 @@ from wellhead.agent.store import OutboxStatus
 
 class Observing:
     name = "observing"
+    failures = 0  # it isolates no failures of its own: a failing pass raises
 
     def __init__(self, ctx: AgentContext, role: Role) -> None:
         self.ctx = ctx
@@ -26,6 +27,7 @@ class Observing:
 
 class Exchange:
     name = "exchange"
+    failures = 0  # it isolates no failures of its own: a failing pass raises
 
     def __init__(self, ctx: AgentContext) -> None:
         self.ctx = ctx

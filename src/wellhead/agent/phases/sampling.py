@@ -17,6 +17,7 @@ class Sampler:
     restart missed, up to MAX_BACKFILL_EPOCHS."""
 
     name = "sampling"
+    failures = 0  # it isolates no failures of its own: a failing pass raises
 
     def __init__(self, ctx: AgentContext, collectors: list[Collector]) -> None:
         self.ctx = ctx

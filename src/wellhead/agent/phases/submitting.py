@@ -20,6 +20,7 @@ REFUSED_COSIGNER = ("OracleUnknownSigner", "OracleDuplicateSigner", "OracleCosig
 
 class Submitter:
     name = "submitting"
+    failures = 0  # it isolates no failures of its own: a failing pass raises
 
     def __init__(self, ctx: AgentContext, role: Role, reads: ChainReads, tx: Transactor) -> None:
         self.ctx = ctx
