@@ -301,13 +301,17 @@ class Fleet:
         self.ports = {name: free_port() for name in ("g1", "g2", "b1", "b2", "gateway", "bare")}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.procs["churn"] = subprocess.Popen([sys.executable, __file__, "churn", db_url], env=env)
-        for name in ("b1", "b2"):
-            self.procs[name] = start_server("bare", self.ports[name], db_url, deployment)
-        self.restart_gateways()
-        (tmp / "nginx.conf").write_text(NGINX.format(tmp=tmp, **self.ports))
-        self.procs["nginx"] = subprocess.Popen(["nginx", "-p", str(tmp), "-c", str(tmp / "nginx.conf")])
-        wait_listening(self.ports["gateway"], "nginx", self.procs["nginx"])
+        try:  # a part that does not start leaves none of the others running
+            self.procs["churn"] = subprocess.Popen([sys.executable, __file__, "churn", db_url], env=env)
+            for name in ("b1", "b2"):
+                self.procs[name] = start_server("bare", self.ports[name], db_url, deployment)
+            self.restart_gateways()
+            (tmp / "nginx.conf").write_text(NGINX.format(tmp=tmp, **self.ports))
+            self.procs["nginx"] = subprocess.Popen(["nginx", "-p", str(tmp), "-c", str(tmp / "nginx.conf")])
+            wait_listening(self.ports["gateway"], "nginx", self.procs["nginx"])
+        except BaseException:
+            self.stop()
+            raise
 
     def restart_gateways(self) -> None:
         """Fresh replicas: every in-memory cache empty (the cold figure)."""
