@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -31,17 +32,26 @@ async def _session(request: Request) -> AsyncIterator[Session]:
         yield s
 
 
+async def _services(request: Request) -> Services:
+    """`services` as a dependency: async, so that it costs no trip to the threadpool."""
+    return services(request)
+
+
 S = Annotated[Session, Depends(_session)]
-Svc = Annotated[Services, Depends(services)]
+Svc = Annotated[Services, Depends(_services)]
 
 
-def _caller(
+async def _caller(
     request: Request,
     s: S,
     authorization: Annotated[str | None, Header(description="Bearer <session token>")] = None,
     x_api_key: Annotated[str | None, Header(description="an API key (wh_...)")] = None,
 ) -> Principal | None:
-    return services(request).auth.identify(s, authorization, x_api_key)
+    """The caller behind the credentials; without any, None at once (async: an anonymous read makes no trip to
+    the threadpool for it); with some, looked up in the database on a worker thread."""
+    if authorization is None and x_api_key is None:
+        return None
+    return await run_in_threadpool(services(request).auth.identify, s, authorization, x_api_key)
 
 
 def client_address(request: Request) -> str:
@@ -51,13 +61,16 @@ def client_address(request: Request) -> str:
     return client_of(peer, request.headers.getlist("x-forwarded-for"), services(request).trusted_proxies)
 
 
-def limit_anonymous(request: Request, caller: Annotated[Principal | None, Depends(_caller)]) -> None:
+async def limit_anonymous(request: Request, caller: Annotated[Principal | None, Depends(_caller)]) -> None:
     """Every request under /api/v1: its credentials, if it sends any, are checked and spend their own allowance
     (`_caller`, run once per request however many dependencies take it); without any, the client's address
-    spends an allowance shared by every replica. A made-up credential is a 401, never a way past the limit."""
+    spends an allowance shared by every replica. A made-up credential is a 401, never a way past the limit.
+    Async: an allowance this replica holds already is spent here; only a trip to the database takes a thread."""
     if caller is None:
         auth = services(request).auth
-        auth.limit(f"ip:{bucket_of(client_address(request))}", auth.anonymous_rate)
+        key = f"ip:{bucket_of(client_address(request))}"
+        if not auth.limit_held(key):
+            await run_in_threadpool(auth.limit, key, auth.anonymous_rate)
 
 
 def _required(caller: Annotated[Principal | None, Depends(_caller)]) -> Principal:

@@ -45,6 +45,10 @@ class RateLimiter(Protocol):
         """Spends one request of `key`'s allowance: 0 when allowed, else the seconds until one is allowed."""
         ...
 
+    def take_held(self, key: str) -> bool:
+        """Spends one request this process holds for `key` already, without waiting on anything: True if it did."""
+        ...
+
 
 def limiter_for(sessions: sessionmaker[Session]) -> RateLimiter:
     bind = sessions.kw.get("bind")
@@ -55,6 +59,9 @@ def limiter_for(sessions: sessionmaker[Session]) -> RateLimiter:
 
 class LocalRateLimiter:
     """The same rule in this process's memory."""
+
+    def take_held(self, key: str) -> bool:
+        return False  # `take` itself is a dictionary update: no lease to spend first
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._tat: dict[str, float] = {}
@@ -82,14 +89,20 @@ class SharedRateLimiter:
         self._leases: dict[str, tuple[int, float]] = {}  # key: (requests left, spendable until)
         self._lock = threading.Lock()
 
-    def take(self, key: str, rate_per_minute: int) -> float:
-        """Spends one request of `key`'s allowance: 0 when allowed, else the seconds until one is allowed."""
+    def take_held(self, key: str) -> bool:
         now = self.clock()
         with self._lock:
             left, until = self._leases.get(key, (0, 0.0))
             if left > 0 and now < until:
                 self._leases[key] = (left - 1, until)
-                return 0.0
+                return True
+        return False
+
+    def take(self, key: str, rate_per_minute: int) -> float:
+        """Spends one request of `key`'s allowance: 0 when allowed, else the seconds until one is allowed."""
+        if self.take_held(key):
+            return 0.0
+        now = self.clock()
         lease = max(1, min(MAX_LEASE, rate_per_minute // 60))
         interval = WINDOW / rate_per_minute
         with self.sessions.begin() as s:
