@@ -269,12 +269,14 @@ def test_a_hung_collector_costs_a_sample_its_deadline_and_is_not_read_again_whil
         started = time.monotonic()
         first = reads.read_all(100)
         waited = time.monotonic() - started
-        assert 1.5 <= waited < 2.5, f"waited {waited:.2f} s: its 0.5 s timeout and a second's grace"
+        # at least its deadline (0.5 s timeout + 1 s grace), and nowhere near the 30 s the hung read takes: the
+        # bound is loose on purpose (a shared machine), the failure it catches is waiting for the read itself
+        assert 1.5 <= waited < 10, f"waited {waited:.2f} s for a read that hangs 30 s"
         assert isinstance(first[0], CollectorError) and "no reading within 1.5 s" in str(first[0])
         assert isinstance(first[1], Reading) and first[1].failed_targets == ["read at 100"]
         started = time.monotonic()
         second = reads.read_all(110)
-        assert time.monotonic() - started < 0.2, "not waited for again"
+        assert time.monotonic() - started < 1.0, "not waited for again (its deadline alone is 1.5 s)"
         assert isinstance(second[0], CollectorError) and "still reading an earlier sample" in str(second[0])
         assert hung.calls == 1 and isinstance(second[1], Reading)
         hung.release.set()

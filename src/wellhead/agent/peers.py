@@ -3,7 +3,8 @@ unproven time, paid from the operator's bond, so no peer may hold it.
 
 - Each peer is one task at a time on a small thread pool: its wanted pages over one connection, PEER_DEADLINE
   seconds in all (headers included: a watchdog closes the socket at the deadline, so a peer trickling bytes
-  cannot outlive it) and PEER_MAX_BYTES a page. One peer therefore holds at most one worker, for 3 s.
+  cannot outlive it) and PEER_MAX_BYTES a page. One peer therefore holds at most one worker, for 3 s once
+  its name is resolved (a hostname's lookup runs under the resolver's own timeout, before the watchdog can act).
 - A peer that was cut off is left alone for a minute; one that failed (refused, broken, malformed) for 5 s.
 - A phase asks for everything it needs and waits at most PASS_BUDGET seconds for all of it; inside
   `with peers.phase():` every fetch of the phase shares one budget. An answer that lands later is handed to
