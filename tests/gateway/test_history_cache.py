@@ -89,6 +89,7 @@ def test_a_page_inside_settled_history_is_served_from_memory_and_matches_the_dat
     for query, (epochs, more) in pages.items():
         body = replica.get(f"/api/v1/assets/1/epochs?{query}").json()
         assert [e["epoch"] for e in body["items"]] == epochs and (body["next_cursor"] is not None) == more, query
+    rendered = replica.get("/api/v1/assets/1/epochs?limit=2")  # its fragments cached, read from the index
     statements: list[str] = []
     bind = sessions.kw["bind"]
     listener = lambda *args: statements.append(args[2])  # noqa: E731
@@ -96,7 +97,29 @@ def test_a_page_inside_settled_history_is_served_from_memory_and_matches_the_dat
     try:
         first = replica.get("/api/v1/assets/1/epochs?limit=1")
         cursor_page = replica.get(f"/api/v1/assets/1/epochs?limit=2&cursor={first.json()['next_cursor']}")
+        services.responses.versions.push((9, 0))  # blocks indexed since, settled history not revised
+        again = replica.get("/api/v1/assets/1/epochs?limit=2")
     finally:
         event.remove(bind, "before_cursor_execute", listener)
     assert [e["epoch"] for e in cursor_page.json()["items"]] == [1, 2]
     assert statements == [], statements
+    assert (again.content, again.headers["etag"]) == (rendered.content, rendered.headers["etag"]), "same either way"
+
+
+def test_a_revision_of_settled_history_is_never_served_from_memory(tmp_path: Path) -> None:
+    """The pushed version carries the revision: once an equivocation is proven on a settled epoch (or a reorg
+    rolls one back), pages held in memory for the old revision are not served."""
+    sessions = _index(tmp_path)
+    replica = _replica(sessions)
+    services: Services = replica.app.state.services  # type: ignore[attr-defined]
+    services.responses.versions.push((1, 0))
+    for _ in range(2):  # rendered, then from memory
+        before = replica.get(PAGE)
+    with sessions() as s:
+        event = SimpleNamespace(args={"assetId": 1, "epoch": 1, "attestor": ATTESTOR, "slashed": 5})
+        equivocation_proven(Batch(s), event)  # type: ignore[arg-type]
+        s.commit()
+    services.responses.versions.push((1, 1))  # the indexer's NOTIFY after the revision
+    after = replica.get(PAGE, headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
+    assert after.json()["items"][1]["attestation"]["equivocations"] == [{"attestor": ATTESTOR, "slashed": "5"}]

@@ -23,6 +23,7 @@ from wellhead.gateway import openapi
 from wellhead.gateway.api import api_router
 from wellhead.gateway.api.routes import operations
 from wellhead.gateway.dashboard import mount_dashboard
+from wellhead.gateway.hot_reads import HotReads
 from wellhead.gateway.limits_asgi import BodyLimits, SecurityHeaders
 from wellhead.gateway.problems import PROBLEM, Problem, ProblemBody, problem_response
 from wellhead.gateway.services import Services
@@ -85,6 +86,8 @@ def create_app(services: Services, api: bool = True) -> FastAPI:
         log.exception("unexpected error answering %s %s", request.method, request.url.path)
         return problem_response(503, "unavailable", "the gateway could not answer; try again")
 
+    if api:
+        app.add_middleware(HotReads, services=services)  # innermost: its answers get the headers below
     app.add_middleware(BodyLimits, max_bytes=services.max_body_bytes, timeout=services.body_timeout)
     app.add_middleware(SecurityHeaders)
     app.include_router(operations.router)

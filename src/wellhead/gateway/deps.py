@@ -61,6 +61,11 @@ def client_address(request: Request) -> str:
     return client_of(peer, request.headers.getlist("x-forwarded-for"), services(request).trusted_proxies)
 
 
+def anonymous_key(request: Request) -> str:
+    """The shared limiter's key for an anonymous caller: its address (an IPv6 client's whole /64)."""
+    return f"ip:{bucket_of(client_address(request))}"
+
+
 async def limit_anonymous(request: Request, caller: Annotated[Principal | None, Depends(_caller)]) -> None:
     """Every request under /api/v1: its credentials, if it sends any, are checked and spend their own allowance
     (`_caller`, run once per request however many dependencies take it); without any, the client's address
@@ -68,8 +73,8 @@ async def limit_anonymous(request: Request, caller: Annotated[Principal | None, 
     Async: an allowance this replica holds already is spent here; only a trip to the database takes a thread."""
     if caller is None:
         auth = services(request).auth
-        key = f"ip:{bucket_of(client_address(request))}"
-        if not auth.limit_held(key):
+        key = anonymous_key(request)
+        if not auth.limit_now(key, auth.anonymous_rate):
             await run_in_threadpool(auth.limit, key, auth.anonymous_rate)
 
 

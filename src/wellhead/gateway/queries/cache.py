@@ -22,7 +22,8 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import psycopg
 from fastapi import Request, Response
@@ -49,6 +50,11 @@ class IndexVersion:
         self._pushed: tuple[int, int] | None = None
         self._stop = threading.Event()
         self.listening = False
+
+    @property
+    def pushed(self) -> tuple[int, int] | None:
+        """The version last pushed, while a push is live; None otherwise (then only the database knows)."""
+        return self._pushed
 
     def get(self, s: Session) -> tuple[int, int]:
         pushed = self._pushed
@@ -86,28 +92,51 @@ class IndexVersion:
         self.listening = False
 
 
+@dataclass(frozen=True, slots=True)
+class Cached:
+    """A rendered answer (or fragment of one) and its entity tag, hashed once when it was rendered."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> Cached:
+        return cls(body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+
+
 class Lru(Generic[K]):
+    """Rendered answers by key, least recently used dropped first once their bodies pass `max_bytes`."""
+
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.size = 0
-        self._items: OrderedDict[K, bytes] = OrderedDict()
+        self._items: OrderedDict[K, Cached] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: K) -> bytes | None:
+    def get(self, key: K) -> Cached | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: K, value: bytes) -> None:
+    def get_many(self, keys: list[K]) -> list[Cached | None]:
+        """Each key's value (None where absent), under one acquisition of the lock."""
+        with self._lock:
+            found = [self._items.get(key) for key in keys]
+            for key, value in zip(keys, found, strict=True):
+                if value is not None:
+                    self._items.move_to_end(key)
+            return found
+
+    def put(self, key: K, value: Cached) -> None:
         with self._lock:
             old = self._items.pop(key, None)
-            self.size += len(value) - (len(old) if old else 0)
+            self.size += len(value.body) - (len(old.body) if old else 0)
             self._items[key] = value
             while self.size > self.max_bytes and self._items:
                 _, dropped = self._items.popitem(last=False)
-                self.size -= len(dropped)
+                self.size -= len(dropped.body)
 
 
 class ResponseCache:
@@ -115,18 +144,24 @@ class ResponseCache:
         self.lru: Lru[tuple[str, str, tuple[int, int]]] = Lru(max_bytes)
         self.versions = IndexVersion()
 
+    def from_memory(self, request: Request) -> Response | None:
+        """The cached answer at the pushed index version, without the database; None where a render is due."""
+        version = self.versions.pushed
+        cached = self.lru.get((request.url.path, request.url.query, version)) if version is not None else None
+        return conditional(request, cached, REVALIDATE) if cached is not None else None
+
     def answer(self, request: Request, s: Session, render: Callable[[], Response]) -> Response:
         """The cached answer for this request at the index's version, rendered once per version."""
         version = self.versions.get(s)
         key = (request.url.path, request.url.query, version)
-        body = self.lru.get(key)
-        if body is None:
+        cached = self.lru.get(key)
+        if cached is None:
             response = render()
             if response.status_code != 200:
                 return response
-            body = bytes(response.body)
-            self.lru.put(key, body)
-        return conditional(request, body, REVALIDATE)
+            cached = Cached.of(bytes(response.body))
+            self.lru.put(key, cached)
+        return conditional(request, cached, REVALIDATE)
 
 
 REVALIDATE = "no-cache"  # a cache may keep it, and asks (If-None-Match) before each use
@@ -144,15 +179,16 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def conditional(request: Request, body: bytes, cache_control: str) -> Response:
-    """The JSON `body` with its ETag and `cache_control`, or a 304 when the client holds it already."""
-    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-    headers = {"ETag": etag, "Cache-Control": cache_control}
-    if _matches(",".join(request.headers.getlist("if-none-match")), etag):  # several lines: one list
+def conditional(request: Request, answer: Cached, cache_control: str) -> Response:
+    """The JSON answer with its ETag and `cache_control`, or a 304 when the client holds it already."""
+    headers = {"ETag": answer.etag, "Cache-Control": cache_control}
+    if _matches(",".join(request.headers.getlist("if-none-match")), answer.etag):  # several lines: one list
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    return Response(answer.body, media_type="application/json", headers=headers)
 
 
 class FragmentCache:
-    def __init__(self, max_bytes: int = 128 << 20) -> None:
-        self.lru: Lru[tuple[Any, ...]] = Lru(max_bytes)
+    """Settled epochs rendered as JSON, by (asset, epoch, revision of settled history)."""
+
+    def __init__(self, max_bytes: int = 256 << 20) -> None:
+        self.lru: Lru[tuple[int, int, int]] = Lru(max_bytes)

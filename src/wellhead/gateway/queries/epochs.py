@@ -1,24 +1,17 @@
-"""An asset's epoch history: pages assembled from pre-rendered JSON fragments (a settled epoch never changes,
-so it is rendered once), the rest from plain rows in two queries."""
+"""An epoch of an asset's history rendered as JSON (the fragments `epoch_pages.py` assembles pages from), and
+the asset terms that rendering needs, cached per replica."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fastapi import Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wellhead.core.energy import carbon_free_wh, split_by_use, wh_per_delivered_gpu_hour
 from wellhead.core.units import stablecoin_decimals
-from wellhead.gateway import db
 from wellhead.gateway.queries.assets import require_asset
-from wellhead.gateway.queries.cache import REVALIDATE, SETTLED, conditional
-
-if TYPE_CHECKING:
-    from wellhead.gateway.services import Services
 
 
 @dataclass(frozen=True)
@@ -40,6 +33,9 @@ class TermsCache:
     def __init__(self) -> None:
         self._terms: dict[tuple[int, int], AssetTerms] = {}
 
+    def peek(self, asset_id: int, revision: int) -> AssetTerms | None:
+        return self._terms.get((asset_id, revision))
+
     def get(self, s: Session, asset_id: int, revision: int) -> AssetTerms:
         """The asset's terms; a 404 problem for an asset that is not indexed (asked again every time)."""
         terms = self._terms.get((asset_id, revision))
@@ -50,48 +46,6 @@ class TermsCache:
                 self._terms.clear()
             self._terms[(asset_id, revision)] = terms
         return terms
-
-
-def epoch_page(
-    request: Request,
-    s: Session,
-    svc: Services,
-    asset: AssetTerms,
-    keys: list[tuple[int, bool]],
-    next_cursor: str | None,
-) -> Response:
-    """A page of epochs from rendered fragments: a settled epoch changes only when settled history is revised
-    (a reorg, a proven equivocation: the revision is in the fragments' key), so each is rendered once per
-    revision. A full page of settled epochs (one with a next page) may be kept a minute by any cache
-    (`SETTLED`); any other page is revalidated by its ETag."""
-    _, rollbacks = svc.responses.versions.get(s)
-    fragments: dict[int, bytes] = {}
-    for epoch, settled in keys:
-        cached = svc.fragments.lru.get((asset.id, epoch, rollbacks)) if settled else None
-        if cached is not None:
-            fragments[epoch] = cached
-    missing = [epoch for epoch, _ in keys if epoch not in fragments]
-    if missing:
-        # plain rows (no ORM objects), with the amounts still decimal text: the hot path of the history
-        table = db.Epoch.__table__
-        observations: dict[int, list[Any]] = {}
-        seen = db.ReportObservation.__table__
-        for o in s.execute(
-            select(seen)
-            .where(seen.c.asset_id == asset.id, seen.c.epoch.in_(missing))
-            .order_by(seen.c.epoch, seen.c.observer)
-        ):
-            observations.setdefault(o.epoch, []).append(o)
-        q = select(table).where(table.c.asset_id == asset.id, table.c.epoch.in_(missing))
-        for row in s.execute(q):
-            fragment = epoch_json(asset, row, observations.get(row.epoch, []))
-            fragments[row.epoch] = fragment
-            if row.settled:
-                svc.fragments.lru.put((asset.id, row.epoch, rollbacks), fragment)
-    items = b",".join(fragments[epoch] for epoch, _ in keys)
-    body = b'{"items":[' + items + b'],"next_cursor":' + json.dumps(next_cursor).encode() + b"}"
-    settled = next_cursor is not None and all(done for _, done in keys)
-    return conditional(request, body, SETTLED if settled else REVALIDATE)
 
 
 def amount_json(value: int | None) -> dict[str, str] | None:

@@ -257,9 +257,10 @@ class Auth:
             raise Problem(401, "session_expired", "the session is unknown or expired: sign in again", "Authorization")
         return Principal(session.address, f"session:{digest[:16]}", self.session_rate, session_hash=digest)
 
-    def limit_held(self, key: str) -> bool:
-        """Spends one request of an allowance this process holds for `key` already (no database): True if it did."""
-        return self.limiter is not None and self.limiter.take_held(key)
+    def limit_now(self, key: str, rate_per_minute: int) -> bool:
+        """Spends one request of `key`'s allowance where that needs no database (an allowance this process
+        holds already; an in-memory limiter): True if it did. False: `limit` decides, with the database."""
+        return self.limiter is None or self.limiter.take_now(key, rate_per_minute)
 
     def limit(self, key: str, rate_per_minute: int, what: str = "requests") -> None:
         """Spends one of `key`'s allowance in the shared limiter; a 429 with Retry-After when none is left."""

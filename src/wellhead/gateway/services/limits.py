@@ -45,8 +45,9 @@ class RateLimiter(Protocol):
         """Spends one request of `key`'s allowance: 0 when allowed, else the seconds until one is allowed."""
         ...
 
-    def take_held(self, key: str) -> bool:
-        """Spends one request this process holds for `key` already, without waiting on anything: True if it did."""
+    def take_now(self, key: str, rate_per_minute: int) -> bool:
+        """Spends one request of `key`'s allowance if that needs no database (an allowance this process holds
+        already, or a limiter in memory), without waiting on anything: True if it did. False: ask `take`."""
         ...
 
 
@@ -60,8 +61,8 @@ def limiter_for(sessions: sessionmaker[Session]) -> RateLimiter:
 class LocalRateLimiter:
     """The same rule in this process's memory."""
 
-    def take_held(self, key: str) -> bool:
-        return False  # `take` itself is a dictionary update: no lease to spend first
+    def take_now(self, key: str, rate_per_minute: int) -> bool:
+        return self.take(key, rate_per_minute) == 0.0  # a dictionary update: never waits
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._tat: dict[str, float] = {}
@@ -88,6 +89,9 @@ class SharedRateLimiter:
         self._take = text(_TAKE.format(greatest="GREATEST" if self._postgres else "MAX"))
         self._leases: dict[str, tuple[int, float]] = {}  # key: (requests left, spendable until)
         self._lock = threading.Lock()
+
+    def take_now(self, key: str, rate_per_minute: int) -> bool:
+        return self.take_held(key)
 
     def take_held(self, key: str) -> bool:
         now = self.clock()

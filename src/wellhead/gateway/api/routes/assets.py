@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
 from wellhead.gateway import db
-from wellhead.gateway.api.paging import Cursor, Limit, decode_cursor, encode_cursor, json_response, paginate
+from wellhead.gateway.api.paging import Cursor, Limit, decode_cursor, json_response, paginate
 from wellhead.gateway.deps import S, Svc
 from wellhead.gateway.queries.assets import asset_facts, asset_out, nav_out, require_asset
 from wellhead.gateway.queries.energy import energy_summary, grid_event_out, income_by_reference
-from wellhead.gateway.queries.epochs import epoch_page
-from wellhead.gateway.queries.history import PageRequest, page_keys
+from wellhead.gateway.queries.epoch_pages import from_index, from_memory
+from wellhead.gateway.queries.history import PageRequest
 from wellhead.gateway.schemas.assets import AssetDetailOut, AssetOut, EnergyOut, EpochOut, GridEventOut, NavRoundOut
 from wellhead.gateway.schemas.common import INT64_MAX, Amount, Page
 
@@ -21,7 +22,13 @@ router = APIRouter(prefix="/assets", tags=["assets"])
 
 
 @router.get("", operation_id="listAssets", response_model=Page[AssetOut])
-def list_assets(request: Request, s: S, svc: Svc, limit: Limit = 50, cursor: Cursor = None) -> Response:
+async def list_assets(request: Request, s: S, svc: Svc, limit: Limit = 50, cursor: Cursor = None) -> Response:
+    """Served from this replica's memory at the pushed index version on the event loop; rendered on a worker
+    thread once per version."""
+    cached = svc.responses.from_memory(request)
+    if cached is not None:
+        return cached
+
     def render() -> Response:
         def present(rows: list[db.Asset]) -> list[AssetOut]:
             facts = asset_facts(s, [r.id for r in rows])
@@ -29,7 +36,7 @@ def list_assets(request: Request, s: S, svc: Svc, limit: Limit = 50, cursor: Cur
 
         return paginate(s, select(db.Asset), db.Asset.id, limit, cursor, present)
 
-    return svc.responses.answer(request, s, render)
+    return await run_in_threadpool(svc.responses.answer, request, s, render)
 
 
 @router.get("/{asset_id}", operation_id="getAsset", response_model=AssetDetailOut)
@@ -54,7 +61,7 @@ def get_asset(s: S, svc: Svc, asset_id: int) -> Response:
 
 
 @router.get("/{asset_id}/epochs", operation_id="listAssetEpochs", response_model=Page[EpochOut])
-def list_epochs(
+async def list_epochs(
     request: Request,
     s: S,
     svc: Svc,
@@ -67,13 +74,13 @@ def list_epochs(
     to: Annotated[int | None, Query(ge=0, le=INT64_MAX, description="epochs starting before")] = None,
 ) -> Response:
     """Paged by hand, not with `paginate`: the page is assembled from cached JSON fragments, not models, and
-    which epochs it holds is known from memory inside settled history (`queries/history.py`)."""
-    version = svc.responses.versions.get(s)
-    asset = svc.terms.get(s, asset_id, version[1])
+    inside settled history it is served from memory on the event loop (`queries/epoch_pages.py`)."""
     after = decode_cursor(cursor, 1)
     page = PageRequest(after[0] if after else None, from_, to, limit)
-    keys, more = page_keys(s, svc.spans, asset, version, page)
-    return epoch_page(request, s, svc, asset, keys, encode_cursor([keys[-1][0]]) if more else None)
+    served = from_memory(request, svc, asset_id, page)
+    if served is not None:
+        return served
+    return await run_in_threadpool(from_index, request, s, svc, asset_id, page)
 
 
 @router.get("/{asset_id}/nav", operation_id="listNavRounds", response_model=Page[NavRoundOut])
