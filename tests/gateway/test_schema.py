@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from tests.support.chain import Site
+from tests.support.wallet import sign_in
 from wellhead.chain.client import Protocol
 from wellhead.chain.deployment import Deployment
 from wellhead.devkit.scenario import Actors
@@ -69,3 +70,35 @@ def test_no_5xx_and_every_error_is_a_problem(case: Any) -> None:
         assert response.headers["content-type"][0].startswith("application/problem+json"), response.text
         body = response.json()
         assert body["status"] == response.status_code and body["code"] and body["detail"], body
+
+
+STEPS = int(os.environ.get("SCHEMATHESIS_STATEFUL_STEPS", "10"))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_stateful_sequences_signed_in(api_schema: Any, actors: Actors) -> None:
+    """Sequences of calls chained by the links schemathesis finds between operations (an id one answer gives,
+    used by the next: keys, webhooks, assets, leases), signed in with a session (which alone manages keys and
+    webhooks): no 5xx, every answer as documented and every error a problem."""
+    app = api_schema.app
+    bearer = sign_in(TestClient(app), actors.investor_b)
+    machine = api_schema.as_state_machine()
+    assert machine.rules(), "no links between operations: nothing would be chained"
+
+    class SignedIn(machine):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            drawn = (case.headers or {}).get("Idempotency-Key")
+            fresh = {"Idempotency-Key": str(uuid.uuid4())} if drawn and drawn.isprintable() else {}
+            return {"headers": {**bearer, **fresh}}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(response, excluded_checks=[positive_data_acceptance])
+            assert response.status_code < 500, (case.method, case.formatted_path, response.text)
+            if response.status_code >= 400:
+                assert response.headers["content-type"][0].startswith("application/problem+json")
+
+    SignedIn.run(
+        settings=settings(
+            max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, suppress_health_check=list(HealthCheck)
+        )
+    )

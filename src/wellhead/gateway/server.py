@@ -190,7 +190,10 @@ class Gateway:
         self._leading = leading
         if not leading:
             return
-        self.indexer.sync()
+        synced = self.indexer.sync()
+        if synced.rolled_back_to is not None:
+            how = "replayed all history" if synced.restored_rows is None else f"restored {synced.restored_rows} rows"
+            log.warning("reorg: rolled back to block %d (%s)", synced.rolled_back_to, how)
         self.indexed.set()
         self.webhooks.enqueue()
         if time.monotonic() - self._pruned_at >= RETENTION_EVERY:

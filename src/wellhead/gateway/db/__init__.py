@@ -24,6 +24,7 @@ from wellhead.gateway.db.models import (
     ShareBalance,
     SiweNonce,
     Uint,
+    UndoRecord,
     WebhookDelivery,
     WebhookSubscription,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "ShareBalance",
     "SiweNonce",
     "Uint",
+    "UndoRecord",
     "WebhookDelivery",
     "WebhookSubscription",
     "engine_for",

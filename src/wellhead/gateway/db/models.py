@@ -3,7 +3,8 @@ accounts, keys, webhooks and relayed transactions of the API.
 
 Amounts are integers of any size, stored as decimal text so that no database rounds them. Read models
 (assets, epochs, leases, NAV rounds) are projections of `chain_events`: a reorg deletes the orphaned events
-and rebuilds them, so they can never disagree with the events.
+and restores the rows they changed (from `undo_log`; past its depth, rebuilds them all), so they can never
+disagree with the events.
 """
 
 from __future__ import annotations
@@ -265,6 +266,19 @@ PROJECTIONS = (
     EnergyIncome,
     RetiredCertificate,
 )
+
+
+class UndoRecord(Base):
+    """A projection row as it stood before one block's events changed it (`before` null: the block created it).
+    A reorg back past that block restores it instead of replaying all history; kept for the newest blocks only
+    (`index/journal.py`)."""
+
+    __tablename__ = "undo_log"
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    table: Mapped[str] = mapped_column(String(32))
+    key: Mapped[list[Any]] = mapped_column(JSON)
+    before: Mapped[dict[str, Any] | None]
 
 
 # ------------------------------------------------------------ the gateway's own state (not from the chain)

@@ -1,5 +1,6 @@
 """Follows the protocol's events into the gateway's database: from the deployment block, up to a
-confirmation depth below the head, in batches; rolls back what a reorg orphaned; resumes where it stopped.
+confirmation depth below the head, in batches; rolls back what a reorg orphaned (from the undo journal for the
+newest blocks, `journal.py`); resumes where it stopped.
 
 Each batch reads the core contracts' logs, learns the asset contracts they announce (each asset's shares,
 each NAV feed), reads those contracts' logs for the same blocks, and applies everything in chain order in
@@ -26,6 +27,7 @@ from wellhead.chain.observations import aggregate, to_json
 from wellhead.chain.reports import report_from_transaction
 from wellhead.core.errors import IndexMovedError, ReportDecodeError, RpcUnavailableError
 from wellhead.gateway.db import PROJECTIONS, ChainEvent, IndexedBlock, IndexerState
+from wellhead.gateway.index.journal import forget, mark, reaches, undo
 from wellhead.gateway.index.projections import apply_events
 from wellhead.gateway.index.versions import ROLLBACKS, publish
 
@@ -110,6 +112,7 @@ class SyncResult:
     events: int = 0
     blocks: int = 0
     rolled_back_to: int | None = None
+    restored_rows: int | None = None  # after a rollback: rows the journal restored (None: all were replayed)
 
 
 class Indexer:
@@ -120,11 +123,13 @@ class Indexer:
         sessions: sessionmaker[Session],
         confirmations: int = 2,
         batch_blocks: int = 2_000,
+        journal_depth: int = 256,
     ) -> None:
         self.w3 = w3
         self.sessions = sessions
         self.confirmations = confirmations
         self.batch_blocks = batch_blocks
+        self.journal_depth = journal_depth  # the newest blocks a reorg undoes from the journal (deeper: replays)
         self.start_block = deployment.block
         self.kinds: dict[str, str] = {}  # checksum address -> contract type
         for name in CORE:
@@ -142,7 +147,7 @@ class Indexer:
     def sync(self, max_batches: int | None = None) -> SyncResult:
         """Indexes every confirmed block not yet indexed (or `max_batches` batches of them)."""
         result = SyncResult()
-        result.rolled_back_to = self._check_reorg()
+        result.rolled_back_to, result.restored_rows = self._check_reorg()
         safe = self.w3.eth.block_number - self.confirmations
         batches = 0
         while max_batches is None or batches < max_batches:
@@ -150,13 +155,17 @@ class Indexer:
             if start > safe:
                 break
             end = min(start + self.batch_blocks - 1, safe)
-            result.events += self._index_range(start, end)
+            result.events += self._index_range(start, end, safe)
             result.blocks += end - start + 1
             batches += 1
         return result
 
     # ------------------------------------------------------------ reading the chain
-    def _index_range(self, start: int, end: int) -> int:
+    def _index_range(self, start: int, end: int, head: int | None = None) -> int:
+        """Indexes blocks start..end in one transaction; those within the journal depth of `head` (the newest
+        confirmed block; `end` if not given) are journaled."""
+        keep_from = (end if head is None else head) - self.journal_depth + 1
+        journal_from = max(start, keep_from) if max(start, keep_from) <= end else None
         core = [a for a, k in self.kinds.items() if k in CORE]
         logs = self._logs(core, start, end)
         decoded = [(log, self._decode(log, 0)) for log in logs]
@@ -174,7 +183,8 @@ class Indexer:
                 event.timestamp = headers[event.block_number][0]
                 hashes[event.block_number] = event.block_hash
             s.add_all(events)
-            apply_events(s, events)
+            apply_events(s, events, journal_from)
+            mark(s, start, end, journal_from, keep_from)
             hashes[end] = headers[end][1]
             for number, block_hash in hashes.items():
                 s.merge(IndexedBlock(number=number, hash=block_hash))
@@ -279,26 +289,27 @@ class Indexer:
         state = s.get(IndexerState, ROLLBACKS)
         return 0 if state is None else int(state.value)
 
-    def _check_reorg(self) -> int | None:
+    def _check_reorg(self) -> tuple[int | None, int | None]:
         """If the newest indexed block's hash is no longer the chain's, finds the newest indexed block that
-        still is (the common ancestor), deletes everything after it and rebuilds the read models."""
+        still is (the common ancestor) and rolls back to it: the common ancestor and the rows restored."""
         with self.sessions() as s:
             newest = s.scalars(select(IndexedBlock).order_by(IndexedBlock.number.desc()).limit(1)).first()
             if newest is None or self._chain_hash(newest.number) == newest.hash:
-                return None
+                return None, None
             ancestor = self.start_block - 1
             for block in s.scalars(select(IndexedBlock).order_by(IndexedBlock.number.desc())):
                 if self._chain_hash(block.number) == block.hash:
                     ancestor = block.number
                     break
-        self._rollback(ancestor)
-        return ancestor
+        return ancestor, self._rollback(ancestor)
 
     def _chain_hash(self, number: int) -> str | None:
         block = self.w3.eth.get_block(number) if number <= self.w3.eth.block_number else None
         return None if block is None else "0x" + bytes(block["hash"]).hex()
 
-    def _rollback(self, ancestor: int) -> None:
+    def _rollback(self, ancestor: int) -> int | None:
+        """Deletes what the blocks after `ancestor` indexed and undoes what they changed: from the journal when
+        it reaches that far back (the rows restored), else by rebuilding every read model (None)."""
         expected = self._next_block()
         with self.sessions.begin() as s:
             advance(s, expected, ancestor + 1, self.start_block)  # first: a writer that lost the race stops here
@@ -307,13 +318,18 @@ class Indexer:
             version = (ancestor + 1, self._rollbacks(s) + 1)
             s.merge(IndexerState(key=ROLLBACKS, value=version[1]))
             publish(s, version)
-            for model in PROJECTIONS:
-                s.execute(delete(model))
-            apply_events(s, list(s.scalars(select(ChainEvent).order_by(ChainEvent.block_number, ChainEvent.log_index))))
+            restored = undo(s, ancestor) if reaches(s, ancestor) else None
+            if restored is None:
+                for model in PROJECTIONS:
+                    s.execute(delete(model))
+                events = s.scalars(select(ChainEvent).order_by(ChainEvent.block_number, ChainEvent.log_index))
+                apply_events(s, list(events))
+                forget(s, ancestor)
         if self.on_version is not None:
             self.on_version(version)
         self.kinds = {a: k for a, k in self.kinds.items() if k in CORE}
         self.relearn()
+        return restored
 
 
 DISCOVERY = ("AssetRegistered", "NavOracleCreated")

@@ -33,6 +33,7 @@ from wellhead.gateway.index.holdings import (
     revenue_applied,
     shares_transferred,
 )
+from wellhead.gateway.index.journal import Journal, write
 from wellhead.gateway.index.reports import (
     attestors_set,
     challenge_expired,
@@ -76,11 +77,14 @@ HANDLERS: dict[tuple[str, str], Callable[[Batch, ChainEvent], None]] = {
 }
 
 
-def apply_events(s: Session, events: list[ChainEvent]) -> None:
-    """Applies `events` (in chain order) to the read models; the caller's transaction writes them."""
-    batch = Batch(s)
+def apply_events(s: Session, events: list[ChainEvent], journal_from: int | None = None) -> None:
+    """Applies `events` (in chain order) to the read models, journaling what blocks from `journal_from` on
+    changed (None: nothing); the caller's transaction writes them."""
+    batch = Batch(s, Journal(journal_from))
     batch.prefetch(events)
     for event in events:
         handler = HANDLERS.get((event.contract, event.name))
         if handler is not None:
+            batch.journal.block = event.block_number
             handler(batch, event)
+    write(s, batch.journal.records(batch.rows))
