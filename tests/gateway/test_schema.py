@@ -1,7 +1,7 @@
 """schemathesis against the OpenAPI spec, authenticated with an API key: whatever it generates (valid and
 invalid), no answer is a 5xx, every answer matches the document (status, content type, schema), and every error
 is an RFC 9457 problem with a stable code. `make test` runs 30 examples per operation; `make test-api-deep`
-runs 150 (SCHEMATHESIS_EXAMPLES)."""
+runs 150 (SCHEMATHESIS_EXAMPLES). A stateful run chains calls by the links schemathesis infers, signed in."""
 
 from __future__ import annotations
 
@@ -83,7 +83,14 @@ def test_stateful_sequences_signed_in(api_schema: Any, actors: Actors) -> None:
     app = api_schema.app
     bearer = sign_in(TestClient(app), actors.investor_b)
     machine = api_schema.as_state_machine()
-    assert machine.rules(), "no links between operations: nothing would be chained"
+    links = {link.full_name for found in machine._transitions.operations.values() for link in found.outgoing}
+    for chained in (
+        "POST /api/v1/api-keys -> [201] DeleteApiKey -> DELETE /api/v1/api-keys/{key_id}",
+        "POST /api/v1/webhooks -> [201] GetWebhook -> GET /api/v1/webhooks/{webhook_id}/deliveries",
+        "GET /api/v1/assets -> [200] GetAsset_0 -> GET /api/v1/assets/{asset_id}/epochs",
+        "GET /api/v1/leases -> [200] GetLease -> GET /api/v1/leases/{lease_id}",
+    ):
+        assert chained in links, f"not chained: {chained}"
 
     class SignedIn(machine):  # type: ignore[misc, valid-type]
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
