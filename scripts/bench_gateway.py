@@ -149,7 +149,6 @@ def seed(url: str) -> None:
 def serve(app_name: str, port: int, url: str, deployment: Path) -> None:
     import uvicorn
     from fastapi import FastAPI
-    from web3 import HTTPProvider, Web3
 
     if app_name == "bare":
         app = FastAPI()
@@ -159,8 +158,10 @@ def serve(app_name: str, port: int, url: str, deployment: Path) -> None:
             return {"status": "ok", "service": "bare", "items": [1, 2, 3]}
 
     else:
+        from web3 import HTTPProvider, Web3
+
         from wellhead.chain.deployment import Deployment
-        from wellhead.gateway.app import create_app
+        from wellhead.gateway.app import create_app, settle_heap
         from wellhead.gateway.db import engine_for, session_factory
         from wellhead.gateway.services import Services
 
@@ -170,6 +171,7 @@ def serve(app_name: str, port: int, url: str, deployment: Path) -> None:
             session_factory(engine_for(url)), w3, Deployment.load(deployment), domain="bench", anonymous_rate=10**9
         )  # the limiter runs on every request (its cost is measured) but never refuses the load generator
         app = create_app(services)
+        settle_heap()  # as `wellhead gateway` does before serving
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
@@ -234,7 +236,7 @@ def wrk(url: str, seconds: int, script: Path | None = None) -> dict[str, float]:
 def start_server(name: str, port: int, db_url: str, deployment: Path) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [sys.executable, __file__, "serve", name, str(port), db_url, str(deployment)],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": os.environ.get("BENCH_PYTHONPATH", "") + str(ROOT)},
     )
     wait_listening(port, name, proc)
     return proc
@@ -282,6 +284,7 @@ NGINX = """daemon off; master_process off; worker_processes 1; pid {tmp}/nginx.p
 events {{ worker_connections 1024; }}
 http {{
   access_log off; client_body_temp_path {tmp}/nb; proxy_temp_path {tmp}/np;
+  proxy_buffer_size 16k; proxy_buffers 32 8k; proxy_busy_buffers_size 64k;  # as packaging/nginx/ sets them
   upstream gateway {{ server 127.0.0.1:{g1}; server 127.0.0.1:{g2}; keepalive 64; }}
   upstream bare {{ server 127.0.0.1:{b1}; server 127.0.0.1:{b2}; keepalive 64; }}
   server {{ listen 127.0.0.1:{gateway}; location / {{ proxy_pass http://gateway; proxy_http_version 1.1;
@@ -361,17 +364,18 @@ def bench_api(tmp: Path) -> dict[str, Any]:
 
 
 def prefill(fleet: Fleet) -> None:
-    """Every asset's whole history read once through each replica (nginx alternates them)."""
+    """Every asset's whole history read once from each replica, on its own port (through nginx, round robin
+    sends a page read twice to the same replica each time: each held half the history)."""
     import requests
 
     t0 = time.perf_counter()
     with requests.Session() as http:
-        for _ in range(2):
+        for replica in ("g1", "g2"):
             for asset in range(1, ASSETS + 1):
                 cursor: str | None = None
                 while True:
                     params: dict[str, str | int] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
-                    page = http.get(fleet.url("gateway", f"/api/v1/assets/{asset}/epochs"), params=params).json()
+                    page = http.get(fleet.url(replica, f"/api/v1/assets/{asset}/epochs"), params=params).json()
                     cursor = page["next_cursor"]
                     if cursor is None:
                         break

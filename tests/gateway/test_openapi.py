@@ -167,3 +167,16 @@ def test_a_generated_typescript_client_compiles_with_typed_errors(document: dict
     for what, source in WRONG_TS.items():
         refused = tsc(tmp_path, source)
         assert refused.returncode != 0, f"the types let through {what}"
+
+
+def test_request_bodies_take_json_as_the_document_types_it() -> None:
+    """Found by the stateful schemathesis run: `"rate_per_minute": true` made a key with rate 1 (pydantic's lax
+    mode reads a boolean as an integer); the document says integer, so it is a 422 like any other wrong type."""
+    import pydantic
+
+    from wellhead.gateway.schemas.accounts import ApiKeyIn
+
+    for wrong in ('{"name": "k", "rate_per_minute": true}', '{"name": "k", "rate_per_minute": "5"}', '{"name": 5}'):
+        with pytest.raises(pydantic.ValidationError):
+            ApiKeyIn.model_validate_json(wrong)
+    assert ApiKeyIn.model_validate_json('{"name": "k", "rate_per_minute": 5}').rate_per_minute == 5

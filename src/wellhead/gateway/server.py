@@ -215,7 +215,7 @@ class Gateway:
 
         import uvicorn
 
-        from wellhead.gateway.app import create_app
+        from wellhead.gateway.app import create_app, settle_heap
 
         self._workers = []
         if "indexer" in self.roles:
@@ -239,6 +239,7 @@ class Gateway:
         # this host would choose their rate-limit bucket; the app reads it from the configured proxies only
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
         server = uvicorn.Server(config)
+        settle_heap()
         self._server = server
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="api", daemon=True)
         thread.start()

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from wellhead.gateway import db
 from wellhead.gateway.api.paging import encode_cursor
-from wellhead.gateway.queries.cache import REVALIDATE, SETTLED, Cached, conditional
+from wellhead.gateway.queries.cache import REVALIDATE, SETTLED, Cached, cached, conditional
 from wellhead.gateway.queries.epochs import AssetTerms, epoch_json
 from wellhead.gateway.queries.history import Bounds, PageRequest, page_keys
 
@@ -81,14 +81,12 @@ def _render(s: Session, terms: AssetTerms, epochs: list[int]) -> list[tuple[int,
     ):
         observations.setdefault(o.epoch, []).append(o)
     rows = s.execute(select(table).where(table.c.asset_id == terms.id, table.c.epoch.in_(epochs)))
-    return [
-        (row.epoch, Cached.of(epoch_json(terms, row, observations.get(row.epoch, []))), row.settled) for row in rows
-    ]
+    return [(row.epoch, cached(epoch_json(terms, row, observations.get(row.epoch, []))), row.settled) for row in rows]
 
 
 def _page(request: Request, fragments: list[Cached], next_cursor: str | None, settled: bool) -> Response:
     cursor = json.dumps(next_cursor).encode()
-    body = b'{"items":[' + b",".join([f.body for f in fragments]) + b'],"next_cursor":' + cursor + b"}"
-    tags = "".join([f.etag for f in fragments]).encode() + cursor
+    body = b'{"items":[' + b",".join([body for body, _ in fragments]) + b'],"next_cursor":' + cursor + b"}"
+    tags = "".join([etag for _, etag in fragments]).encode() + cursor
     etag = '"' + hashlib.blake2b(tags, digest_size=12).hexdigest() + '"'
-    return conditional(request, Cached(body, etag), SETTLED if settled else REVALIDATE)
+    return conditional(request, (body, etag), SETTLED if settled else REVALIDATE)

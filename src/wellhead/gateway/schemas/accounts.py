@@ -12,7 +12,7 @@ class NonceOut(BaseModel):
 
 
 class SignInIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON as the document types it: `true` is no integer
     message: str = Field(max_length=4_000, description="the EIP-4361 message, as signed")
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
 
@@ -37,7 +37,7 @@ class SessionList(BaseModel):
 
 
 class ApiKeyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON as the document types it: `true` is no integer
     name: str = Field(min_length=1, max_length=100)
     rate_per_minute: int | None = Field(default=None, ge=1, le=100_000)
 

@@ -71,7 +71,7 @@ class Amount(BaseModel):
 class AmountIn(BaseModel):
     """An amount in: `base_units` (an integer string) or `decimal` (in whole tokens), not both."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON as the document types it: `true` is no integer
     base_units: str | None = Field(default=None, pattern=r"^[0-9]{1,78}$", examples=["1500000"])
     decimal: str | None = Field(default=None, max_length=100, examples=["1.5"])
 

@@ -11,7 +11,7 @@ from wellhead.gateway.schemas.common import MAX_SAFE_INTEGER, Address, Amount, A
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
     from_: Address = Field(alias="from", description="the account that will sign and send")
 
 
@@ -69,7 +69,7 @@ class ApproveIn(_Request):
 
 
 class PermitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON as the document types it: `true` is no integer
     owner: Address
     token: str = Field(max_length=40, examples=["stablecoin"])
     spender: str = Field(max_length=64, examples=["LeaseMarket"])
@@ -80,7 +80,7 @@ class PermitIn(BaseModel):
 class AuthorizationIn(BaseModel):
     """An EIP-3009 `receiveWithAuthorization` of the stablecoin to the payment router (or another receiver)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON as the document types it: `true` is no integer
     owner: Address
     to: str = Field(default="PaymentRouter", max_length=64, examples=["PaymentRouter"])
     amount: AmountIn
@@ -92,7 +92,7 @@ class AuthorizationIn(BaseModel):
 
 
 class RelayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON as the document types it: `true` is no integer
     raw_transaction: str = Field(
         pattern=r"^0x02([0-9a-fA-F]{2})+$", max_length=262_146, description="the signed EIP-1559 (type 2) bytes"
     )

@@ -12,7 +12,7 @@ EventType = Literal["lease.started", "lease.ended", "epoch.settled", "sla.breach
 
 
 class WebhookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON as the document types it: `true` is no integer
     url: AnyHttpUrl
     events: list[EventType] = Field(min_length=1, max_length=len(EVENT_TYPES))
 
