@@ -49,7 +49,11 @@ def sampler_for(uuids: list[str], collector: Any) -> Any:
 
     inventory = Inventory([GpuIdentity(u) for u in reversed(uuids)])  # slot order unlike node order
     ctx = SimpleNamespace(
-        metrics=AgentMetrics(), inventory=inventory, terms=SimpleNamespace(gpus=len(uuids)), warn=lambda *a, **k: None
+        metrics=AgentMetrics(),
+        inventory=inventory,
+        terms=SimpleNamespace(gpus=len(uuids)),
+        settings=SimpleNamespace(sample_interval=INTERVAL),  # each read bounded by it, as in the agent
+        warn=lambda *a, **k: None,
     )
     return Sampler(ctx, [collector])  # type: ignore[arg-type]
 

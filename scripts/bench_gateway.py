@@ -489,6 +489,8 @@ class IndexedChain:
         protocol = self.protocol = Protocol(w3, self.deployment)
         scenario = Scenario(w3, protocol, actors)
         scenario.fund()
+        for who in (actors.operator, *actors.attestors):  # a bond and stakes per asset: the demo funds 20 assets
+            send(w3, actors.admin, protocol.stablecoin.functions.mint(who.address, INDEXED_ASSETS * 10**11))
         t0 = time.perf_counter()
         self.ids = [scenario.register() for _ in range(INDEXED_ASSETS)]
         shares = protocol.shares(self.ids[0]).functions
