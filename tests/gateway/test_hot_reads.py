@@ -54,7 +54,7 @@ def _without_hot_reads(replica: TestClient) -> TestClient:
     from wellhead.gateway.app import create_app
 
     other = create_app(replica.app.state.services)  # type: ignore[attr-defined]
-    other.user_middleware = [m for m in other.user_middleware if m.cls is not HotReads]
+    other.user_middleware = [m for m in other.user_middleware if m.cls is not HotReads]  # type: ignore[comparison-overlap]
     return TestClient(other)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_typing import HexStr
@@ -20,7 +21,7 @@ from wellhead.chain.reports import StoredReport
 from wellhead.core.errors import IndexMovedError
 from wellhead.devkit.scenario import Actors, Demo
 from wellhead.devkit.scenario.actors import FIRM
-from wellhead.gateway.db import Asset, ChainEvent, Epoch, IndexerState, Lease, NavRound, ReportObservation
+from wellhead.gateway.db import Asset, Base, ChainEvent, Epoch, IndexerState, Lease, NavRound, ReportObservation
 from wellhead.gateway.index.indexer import NEXT_BLOCK, Indexer
 
 
@@ -199,17 +200,21 @@ def test_a_stale_writer_cannot_move_the_index_position(
     assert leader.sync().blocks >= 1, "and the index goes on from it"
 
 
-def _projections(sessions: sessionmaker[Session]) -> dict[str, list[dict[str, object]]]:
-    """Every read model's rows, in key order, as column values."""
+def _key(model: type[Base]) -> list[Any]:
     from sqlalchemy import inspect
 
+    return list(inspect(model).primary_key)
+
+
+def _projections(sessions: sessionmaker[Session]) -> dict[str, list[dict[str, object]]]:
+    """Every read model's rows, in key order, as column values."""
     from wellhead.gateway.db import PROJECTIONS
     from wellhead.gateway.index.journal import image
 
     with sessions() as s:
         return {
-            m.__tablename__: [image(r) for r in s.scalars(select(m).order_by(*inspect(m).primary_key))]
-            for m in PROJECTIONS
+            model.__tablename__: [image(r) for r in s.scalars(select(model).order_by(*_key(model)))]
+            for model in PROJECTIONS
         }
 
 

@@ -15,7 +15,8 @@ from wellhead.gateway.index.journal import mark, reaches, write
 def _session(tmp: Path) -> Session:
     url = f"sqlite:///{tmp / 'journal.db'}"
     migrate(url)
-    return session_factory(engine_for(url))()
+    session: Session = session_factory(engine_for(url))()
+    return session
 
 
 def test_the_journal_reaches_back_to_its_first_journaled_block_and_no_further(tmp_path: Path) -> None:

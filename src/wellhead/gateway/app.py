@@ -46,9 +46,7 @@ def settle_heap() -> None:
 
 def create_app(services: Services, api: bool = True) -> FastAPI:
     """The API (`api=False`: only the operations endpoints, for the indexer and webhook roles)."""
-    problems: dict[int | str, dict[str, Any]] = {
-        code: {"model": ProblemBody, "content": {PROBLEM: {}}} for code in ERRORS
-    }
+    problems: dict[int | str, dict[str, Any]] = {c: {"model": ProblemBody, "content": {PROBLEM: {}}} for c in ERRORS}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
