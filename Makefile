@@ -76,8 +76,8 @@ test-py: setup ## pytest against anvil: EIP-712 vectors, life cycle, bad input, 
 
 test: lint build check-abi gas-check test-forge test-ape test-py ## everything CI runs (pytest last)
 
-test-api-deep: setup ## schemathesis at 150 examples per operation, authenticated (make test runs 30)
-	SCHEMATHESIS_EXAMPLES=150 $(PY) -m pytest tests/gateway/test_schema.py
+test-api-deep: setup ## schemathesis at 150 examples per operation and 150 stateful scenarios, authenticated (make test: 30 and 15)
+	SCHEMATHESIS_EXAMPLES=150 SCHEMATHESIS_SCENARIOS=150 $(PY) -m pytest tests/gateway/test_schema.py
 
 deploy-ape: setup ## `ape run deploy` on a throwaway local anvil (NETWORK=ethereum:local:foundry)
 	$(VENV)/bin/ape run deploy --network $${NETWORK:-ethereum:local:foundry}

@@ -236,7 +236,12 @@ def _fork_and_reorg(w3: Web3, protocol: Protocol, actors: Actors, site: Site, in
         mine(w3)
 
 
-@pytest.mark.parametrize("depth", [256, 1], ids=["within-the-journal", "deeper-than-the-journal"])
+@pytest.mark.parametrize(
+    ("database_url", "depth"),
+    [("sqlite", 256), ("postgresql", 256), ("sqlite", 1)],  # a deeper reorg replays: the older reorg test, both
+    ids=["sqlite-within-the-journal", "postgresql-within-the-journal", "sqlite-deeper-than-the-journal"],
+    indirect=["database_url"],
+)
 def test_a_reorg_leaves_what_indexing_the_new_branch_from_scratch_gives(
     w3: Web3,
     protocol: Protocol,

@@ -51,15 +51,18 @@ API_KEY: dict[str, str] = {}
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "30"))
 
 
+def _fresh_key(case: Any) -> dict[str, str]:
+    """A client draws a fresh Idempotency-Key per request (a key reused for another body is a 422, by design); a
+    key generated to break the schema (empty, over 255 characters, unprintable) is left as it is."""
+    drawn = (case.headers or {}).get("Idempotency-Key")
+    return {"Idempotency-Key": str(uuid.uuid4())} if drawn and len(drawn) <= 255 and drawn.isprintable() else {}
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_5xx_and_every_error_is_a_problem(case: Any) -> None:
-    # a client draws a fresh Idempotency-Key per request (a key reused for another body is a 422, by design); a key
-    # generated to break the schema is left as it is
-    drawn = (case.headers or {}).get("Idempotency-Key")
-    fresh = {"Idempotency-Key": str(uuid.uuid4())} if drawn and len(drawn) <= 255 and drawn.isprintable() else {}
-    response = case.call(headers={**API_KEY, **fresh})
+    response = case.call(headers={**API_KEY, **_fresh_key(case)})
     # Every answer is checked against the document (status documented, content type, body schema), except
     # schemathesis's "schema-valid request rejected": the server refuses more than the document can say (an
     # opaque cursor it did not give out, EIP-4361's grammar, a write the chain refuses now, one of two amount
@@ -73,6 +76,7 @@ def test_no_5xx_and_every_error_is_a_problem(case: Any) -> None:
 
 
 STEPS = int(os.environ.get("SCHEMATHESIS_STATEFUL_STEPS", "10"))
+SCENARIOS = int(os.environ.get("SCHEMATHESIS_SCENARIOS", "15"))  # make test-api-deep: 150
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -105,9 +109,7 @@ def test_stateful_sequences_signed_in(api_schema: Any, actors: Actors, sessions:
                 s.execute(delete(WebhookSubscription).where(WebhookSubscription.owner == actors.investor_b.address))
 
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            drawn = (case.headers or {}).get("Idempotency-Key")
-            fresh = {"Idempotency-Key": str(uuid.uuid4())} if drawn and drawn.isprintable() else {}
-            return {"headers": {**bearer, **fresh}}
+            return {"headers": {**bearer, **_fresh_key(case)}}
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             case.validate_response(response, excluded_checks=[positive_data_acceptance])
@@ -117,7 +119,7 @@ def test_stateful_sequences_signed_in(api_schema: Any, actors: Actors, sessions:
 
     SignedIn.run(
         settings=settings(
-            max_examples=EXAMPLES,
+            max_examples=SCENARIOS,
             stateful_step_count=STEPS,
             deadline=None,
             suppress_health_check=list(HealthCheck),
