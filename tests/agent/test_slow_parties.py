@@ -284,3 +284,33 @@ def test_a_hung_collector_costs_a_sample_its_deadline_and_is_not_read_again_whil
         assert isinstance(reads.read_all(120)[0], Reading) and hung.calls == 2, "read again once it returned"
     finally:
         hung.close()
+
+
+def half_a_header(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: a")  # then the connection ends, as the watchdog's shutdown ends it
+
+
+def test_what_a_worker_reads_after_the_watchdog_fired_is_void() -> None:
+    """The watchdog's flag decides, not the clock: an end of file after half a header parses as an empty 200, so
+    a worker woken by the shutdown a hair before its own clock said the deadline had passed reported the peer as
+    answering invalid JSON (a fresh clone's run), not as cut off."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from wellhead.agent.peers import PeerCutOffError
+
+    peer = RawPeer(half_a_header)
+    warned: list[str] = []
+    peers = PeerClient(lambda key, message, **_: warned.append(message))
+    fired = threading.Event()
+    fired.set()
+    parts = urlsplit(peer.url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=2)
+    try:
+        with pytest.raises(PeerCutOffError):
+            peers._page(conn, peer.url, "/v1/observations/1/0", time.monotonic(), fired)
+        assert warned == []
+    finally:
+        conn.close()
+        peer.close()
+        peers.close()

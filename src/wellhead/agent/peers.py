@@ -96,21 +96,22 @@ class PeerClient:
         parts = urlsplit(url)
         scheme = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         conn = scheme(parts.hostname or "", parts.port, timeout=CONNECT_TIMEOUT)
-        watchdog = threading.Timer(PEER_DEADLINE, _shut, args=(conn,))
+        cut = threading.Event()  # set by the watchdog before it closes the socket: what the worker then reads is void
+        started = time.monotonic()
+        watchdog = threading.Timer(PEER_DEADLINE, _shut, args=(conn, cut))
         watchdog.daemon = True
         watchdog.start()
-        started = time.monotonic()
         answers: dict[str, Any] = {}
         try:
             for path in paths:
-                body = self._page(conn, url, parts.path.rstrip("/") + path, started)
+                body = self._page(conn, url, parts.path.rstrip("/") + path, started, cut)
                 if body is not None:
                     answers[path] = body
         except PeerCutOffError:
             self._backoff[url] = time.monotonic() + CUT_OFF_FOR
             self._warn(f"peer:{url}", "peer too slow or too large; cut off", peer=url)
         except Exception:  # refused, reset, broken, malformed, closed by the watchdog: a peer's doing, never ours
-            if time.monotonic() - started >= PEER_DEADLINE:  # the watchdog closed it mid-read
+            if cut.is_set() or time.monotonic() - started >= PEER_DEADLINE:  # the watchdog closed it mid-read
                 self._backoff[url] = time.monotonic() + CUT_OFF_FOR
                 self._warn(f"peer:{url}", "peer too slow or too large; cut off", peer=url)
             else:
@@ -120,7 +121,9 @@ class PeerClient:
             conn.close()
         return answers
 
-    def _page(self, conn: http.client.HTTPConnection, url: str, path: str, started: float) -> Any | None:
+    def _page(
+        self, conn: http.client.HTTPConnection, url: str, path: str, started: float, cut: threading.Event
+    ) -> Any | None:
         conn.request("GET", path, headers={"Accept": "application/json"})
         response = conn.getresponse()
         body = bytearray()
@@ -128,7 +131,7 @@ class PeerClient:
             body += chunk
             if len(body) > PEER_MAX_BYTES or time.monotonic() - started > PEER_DEADLINE:
                 raise PeerCutOffError(path)
-        if time.monotonic() - started >= PEER_DEADLINE:  # what the watchdog cut short, even if it parsed
+        if cut.is_set() or time.monotonic() - started >= PEER_DEADLINE:  # cut short, even if what came parses
             raise PeerCutOffError(path)
         if response.status != 200:
             return None
@@ -139,8 +142,11 @@ class PeerClient:
             return None
 
 
-def _shut(conn: http.client.HTTPConnection) -> None:
-    """The deadline: whatever the worker is blocked on (headers, body) returns at once."""
+def _shut(conn: http.client.HTTPConnection, cut: threading.Event) -> None:
+    """The deadline: whatever the worker is blocked on (headers, body) returns at once. The flag is set first,
+    so the worker, woken by the shutdown, always knows its read was cut (an end of file after half a header
+    otherwise parses as a short, empty answer)."""
+    cut.set()
     sock = conn.sock
     if sock is not None:
         with contextlib.suppress(OSError):
