@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 from fastapi import Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from wellhead.gateway.api.paging import MAX_LIMIT, decode_cursor
+from wellhead.gateway.api.paging import MAX_CURSOR, MAX_LIMIT, decode_cursor
 from wellhead.gateway.deps import anonymous_key
 from wellhead.gateway.problems import Problem
 from wellhead.gateway.queries.epoch_pages import from_memory
@@ -33,7 +33,6 @@ from wellhead.gateway.services import Services
 ASSETS = "/api/v1/assets"
 EPOCHS = re.compile(r"/api/v1/assets/([1-9][0-9]{0,18})/epochs")
 NUMBER = re.compile(r"[0-9]{1,19}")
-CURSOR_MAX = 200  # the route's `Cursor` length
 
 
 class HotReads:
@@ -82,7 +81,7 @@ def history_page(query: bytes) -> PageRequest | None:
         return None
     limit = int(numbers.get("limit", "100"))
     cursor = params.get("cursor")
-    if not 1 <= limit <= MAX_LIMIT or (cursor is not None and len(cursor) > CURSOR_MAX):
+    if not 1 <= limit <= MAX_LIMIT or (cursor is not None and len(cursor) > MAX_CURSOR):
         return None
     try:
         after = decode_cursor(cursor, 1)

@@ -17,9 +17,10 @@ from wellhead.gateway.problems import Problem
 from wellhead.gateway.schemas.common import Page
 
 MAX_LIMIT = 500
+MAX_CURSOR = 200  # characters: longer is no cursor this API gave out
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR, description="next_cursor of the previous page")]
 
 
 def encode_cursor(key: list[int]) -> str:
