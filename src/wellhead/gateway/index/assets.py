@@ -3,11 +3,12 @@ retired certificates."""
 
 from __future__ import annotations
 
-from wellhead.gateway.db import Asset, ChainEvent, EnergyIncome, GridEventRow, NavRound, RetiredCertificate
+from wellhead.gateway.db import Asset, EnergyIncome, GridEventRow, NavRound, RetiredCertificate
 from wellhead.gateway.index.batch import Batch
+from wellhead.gateway.index.decoding import LogEvent
 
 
-def asset_registered(b: Batch, e: ChainEvent) -> None:
+def asset_registered(b: Batch, e: LogEvent) -> None:
     a = e.args
     asset = Asset(
         id=a["assetId"],
@@ -25,19 +26,19 @@ def asset_registered(b: Batch, e: ChainEvent) -> None:
     b.add(Asset, (asset.id,), asset)
 
 
-def asset_status_changed(b: Batch, e: ChainEvent) -> None:
+def asset_status_changed(b: Batch, e: LogEvent) -> None:
     asset = b.get(Asset, (e.args["assetId"],))
     if asset is not None:
         asset.status = e.args["to"]
 
 
-def nav_oracle_created(b: Batch, e: ChainEvent) -> None:
+def nav_oracle_created(b: Batch, e: LogEvent) -> None:
     asset = b.get(Asset, (e.args["assetId"],))
     if asset is not None:
         asset.nav_feed = e.args["feed"]
 
 
-def nav_updated(b: Batch, e: ChainEvent) -> None:
+def nav_updated(b: Batch, e: LogEvent) -> None:
     a = e.args
     row = NavRound(
         asset_id=a["assetId"],
@@ -52,7 +53,7 @@ def nav_updated(b: Batch, e: ChainEvent) -> None:
     b.add(NavRound, (row.asset_id, row.round_id), row)  # a round is recorded once
 
 
-def lending_price_updated(b: Batch, e: ChainEvent) -> None:
+def lending_price_updated(b: Batch, e: LogEvent) -> None:
     """The round's lending price and track record: emitted right after its NavUpdated, in the same call."""
     a = e.args
     row = b.get(NavRound, (a["assetId"], a["roundId"]))
@@ -63,7 +64,7 @@ def lending_price_updated(b: Batch, e: ChainEvent) -> None:
     row.full_windows = a["fullWindows"]
 
 
-def grid_event_declared(b: Batch, e: ChainEvent) -> None:
+def grid_event_declared(b: Batch, e: LogEvent) -> None:
     a = e.args
     row = GridEventRow(
         event_id=a["declarationId"],
@@ -79,7 +80,7 @@ def grid_event_declared(b: Batch, e: ChainEvent) -> None:
     b.add(GridEventRow, (row.event_id,), row)
 
 
-def energy_income_deposited(b: Batch, e: ChainEvent) -> None:
+def energy_income_deposited(b: Batch, e: LogEvent) -> None:
     a = e.args
     row = EnergyIncome(
         tx_hash=e.tx_hash,
@@ -96,7 +97,7 @@ def energy_income_deposited(b: Batch, e: ChainEvent) -> None:
     b.add(EnergyIncome, (row.tx_hash, row.log_index), row)
 
 
-def certificate_retired(b: Batch, e: ChainEvent) -> None:
+def certificate_retired(b: Batch, e: LogEvent) -> None:
     a = e.args
     row = RetiredCertificate(
         certificate_id=a["certificateId"],

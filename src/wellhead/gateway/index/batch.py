@@ -16,7 +16,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from wellhead.gateway.db import Base, ChainEvent, CreditPosition, Epoch, Lease, ReportObservation, ShareBalance
+from wellhead.gateway.db import Base, CreditPosition, Epoch, Lease, ReportObservation, ShareBalance
+from wellhead.gateway.index.decoding import LogEvent
 from wellhead.gateway.index.journal import Journal
 
 ZERO = "0x" + "00" * 20
@@ -52,7 +53,7 @@ class Batch:
         self.rows[(model, key)] = row
         return row
 
-    def prefetch(self, events: Iterable[ChainEvent]) -> None:
+    def prefetch(self, events: Iterable[LogEvent]) -> None:
         """Loads, in one query per table, the existing rows the events will touch."""
         wanted: dict[type[Base], set[tuple[Any, ...]]] = defaultdict(set)
         for e in events:
@@ -72,7 +73,7 @@ class Batch:
                     self.rows.setdefault((model, key), None)
 
 
-def _keys(e: ChainEvent) -> list[tuple[type[Base], tuple[Any, ...]]]:
+def _keys(e: LogEvent) -> list[tuple[type[Base], tuple[Any, ...]]]:
     a = e.args
     if e.name in ("ReportAccepted", "EpochSettled") or e.name in ATTESTATION_EVENTS:
         keys: list[tuple[type[Base], tuple[Any, ...]]] = [(Epoch, (a["assetId"], a["epoch"]))]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from web3 import Web3
 
-from wellhead.gateway.db import ChainEvent, CreditPosition, Lease, ShareBalance
+from wellhead.gateway.db import CreditPosition, Lease, ShareBalance
 from wellhead.gateway.index.batch import ZERO, Batch
+from wellhead.gateway.index.decoding import LogEvent
 
 
-def lease_opened(b: Batch, e: ChainEvent) -> None:
+def lease_opened(b: Batch, e: LogEvent) -> None:
     a = e.args
     lease = Lease(
         id=a["leaseId"],
@@ -30,28 +31,28 @@ def lease_opened(b: Batch, e: ChainEvent) -> None:
     b.add(Lease, (lease.id,), lease)
 
 
-def lease_closed(b: Batch, e: ChainEvent) -> None:
+def lease_closed(b: Batch, e: LogEvent) -> None:
     lease = b.get(Lease, (e.args["leaseId"],))
     if lease is not None:
         lease.end_epoch = e.args["newEndEpoch"]
         lease.closed_refund += e.args["refunded"]
 
 
-def lease_extended(b: Batch, e: ChainEvent) -> None:
+def lease_extended(b: Batch, e: LogEvent) -> None:
     lease = b.get(Lease, (e.args["leaseId"],))
     if lease is not None:
         lease.end_epoch = e.args["newEndEpoch"]
         lease.prepaid += e.args["paid"]
 
 
-def lease_refunded(b: Batch, e: ChainEvent) -> None:
+def lease_refunded(b: Batch, e: LogEvent) -> None:
     lease = b.get(Lease, (e.args["leaseId"],))
     if lease is not None:
         lease.refunded += e.args["refund"]
         lease.credited += e.args["serviceCredit"]
 
 
-def lease_transferred(b: Batch, e: ChainEvent) -> None:
+def lease_transferred(b: Batch, e: LogEvent) -> None:
     if e.args["from"] == ZERO:
         return  # the mint: LeaseOpened recorded the owner
     lease = b.get(Lease, (e.args["tokenId"],))
@@ -66,7 +67,7 @@ def _balance(b: Batch, token: str, holder: str) -> ShareBalance:
     return row
 
 
-def shares_transferred(b: Batch, e: ChainEvent) -> None:
+def shares_transferred(b: Batch, e: LogEvent) -> None:
     value = e.args["value"]
     if e.args["from"] != ZERO:
         _balance(b, e.address, e.args["from"]).balance -= value
@@ -74,7 +75,7 @@ def shares_transferred(b: Batch, e: ChainEvent) -> None:
         _balance(b, e.address, e.args["to"]).balance += value
 
 
-def _position(b: Batch, e: ChainEvent) -> CreditPosition:
+def _position(b: Batch, e: LogEvent) -> CreditPosition:
     key = (e.args["assetId"], e.args["borrower"])
     row = b.get(CreditPosition, key)
     if row is None:
@@ -85,27 +86,27 @@ def _position(b: Batch, e: ChainEvent) -> CreditPosition:
     return row
 
 
-def collateral_deposited(b: Batch, e: ChainEvent) -> None:
+def collateral_deposited(b: Batch, e: LogEvent) -> None:
     _position(b, e).collateral += e.args["shares"]
 
 
-def collateral_withdrawn(b: Batch, e: ChainEvent) -> None:
+def collateral_withdrawn(b: Batch, e: LogEvent) -> None:
     _position(b, e).collateral -= e.args["shares"]
 
 
-def borrowed(b: Batch, e: ChainEvent) -> None:
+def borrowed(b: Batch, e: LogEvent) -> None:
     _position(b, e).borrowed += e.args["amount"]
 
 
-def repaid(b: Batch, e: ChainEvent) -> None:
+def repaid(b: Batch, e: LogEvent) -> None:
     _position(b, e).repaid += e.args["amount"]
 
 
-def revenue_applied(b: Batch, e: ChainEvent) -> None:
+def revenue_applied(b: Batch, e: LogEvent) -> None:
     _position(b, e).revenue_applied += e.args["repaid"]
 
 
-def liquidated(b: Batch, e: ChainEvent) -> None:
+def liquidated(b: Batch, e: LogEvent) -> None:
     row = _position(b, e)
     row.collateral -= e.args["seized"]
     row.liquidations += 1

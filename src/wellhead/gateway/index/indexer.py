@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, cast
 
-from eth_abi.abi import decode as abi_decode
-from eth_utils.crypto import keccak
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 from web3.types import BlockData, RPCEndpoint
@@ -27,6 +24,7 @@ from wellhead.chain.observations import aggregate, to_json
 from wellhead.chain.reports import report_from_transaction
 from wellhead.core.errors import IndexMovedError, ReportDecodeError, RpcUnavailableError
 from wellhead.gateway.db import PROJECTIONS, ChainEvent, IndexedBlock, IndexerState
+from wellhead.gateway.index.decoding import LogEvent, checksum, event_decoders
 from wellhead.gateway.index.journal import forget, mark, reaches, undo
 from wellhead.gateway.index.projections import apply_events
 from wellhead.gateway.index.versions import ROLLBACKS, publish
@@ -42,69 +40,6 @@ CORE = (
 )
 NEXT_BLOCK = "next_block"
 INDEXED_TIME = "indexed_timestamp"  # the timestamp of the newest indexed block: the API's "now"
-
-
-def _event_decoders(contract: str) -> dict[bytes, EventDecoder]:
-    """topic0 -> decoder, for one contract type (ERC-20 and ERC-721 Transfer share a topic)."""
-    out: dict[bytes, EventDecoder] = {}
-    for item in abi(contract):
-        if item["type"] == "event" and not item.get("anonymous"):
-            signature = f"{item['name']}({','.join(_type(i) for i in item['inputs'])})"
-            out[keccak(text=signature)] = EventDecoder.of(item)
-    return out
-
-
-@dataclass(frozen=True)
-class EventDecoder:
-    """Decodes one event's logs with eth_abi directly: types and names worked out once, not per log."""
-
-    name: str
-    inputs: tuple[dict[str, Any], ...]
-    indexed_types: tuple[str, ...]
-    data_types: tuple[str, ...]
-
-    @classmethod
-    def of(cls, item: dict[str, Any]) -> EventDecoder:
-        inputs = tuple(item["inputs"])
-        return cls(
-            name=item["name"],
-            inputs=inputs,
-            indexed_types=tuple(_type(i) for i in inputs if i["indexed"]),
-            data_types=tuple(_type(i) for i in inputs if not i["indexed"]),
-        )
-
-    def decode(self, topics: list[bytes], data: bytes) -> dict[str, Any]:
-        indexed = iter(abi_decode([t], topic)[0] for t, topic in zip(self.indexed_types, topics, strict=True))
-        plain = iter(abi_decode(list(self.data_types), data))
-        return {i["name"]: _named(next(indexed) if i["indexed"] else next(plain), i) for i in self.inputs}
-
-
-def _named(value: Any, item: dict[str, Any]) -> Any:
-    """ABI values as JSON: structs as objects by component name, addresses checksummed, bytes as 0x-hex."""
-    t: str = item["type"]
-    if t.endswith("]"):
-        inner = {**item, "type": t[: t.rindex("[")]}
-        return [_named(v, inner) for v in value]
-    if t == "tuple":
-        return {c["name"]: _named(v, c) for c, v in zip(item["components"], value, strict=True)}
-    if t == "address":
-        return checksum(value)
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return value
-
-
-@lru_cache(maxsize=65_536)
-def checksum(address: str) -> str:
-    """EIP-55 spelling, remembered: the same few addresses recur in every batch."""
-    return str(Web3.to_checksum_address(address))
-
-
-def _type(item: dict[str, Any]) -> str:
-    t: str = item["type"]
-    if t.startswith("tuple"):
-        return f"({','.join(_type(c) for c in item['components'])}){t[5:]}"
-    return t
 
 
 @dataclass
@@ -135,7 +70,7 @@ class Indexer:
         for name in CORE:
             if name in deployment.contracts:
                 self.kinds[Web3.to_checksum_address(deployment.address(name))] = name
-        self.decoders = {name: _event_decoders(name) for name in (*CORE, "CapacityShares", "NavOracle")}
+        self.decoders = {name: event_decoders(name) for name in (*CORE, "CapacityShares", "NavOracle")}
         self.oracle = w3.eth.contract(
             address=Web3.to_checksum_address(deployment.address("MetricsOracle")), abi=abi("MetricsOracle")
         )
@@ -182,12 +117,14 @@ class Indexer:
             for event in events:
                 event.timestamp = headers[event.block_number][0]
                 hashes[event.block_number] = event.block_hash
-            s.add_all(events)
+            hashes[end] = headers[end][1]
+            # plain multi-row inserts (executemany, no RETURNING): the ORM's unit of work, which reads back each
+            # event's id, cost a third of a catch-up; nothing in the batch needs the ids
+            if events:
+                s.execute(insert(ChainEvent), [e.row() for e in events])
+            s.execute(insert(IndexedBlock), [{"number": n, "hash": h} for n, h in hashes.items()])
             apply_events(s, events, journal_from)
             mark(s, start, end, journal_from, keep_from)
-            hashes[end] = headers[end][1]
-            for number, block_hash in hashes.items():
-                s.merge(IndexedBlock(number=number, hash=block_hash))
             advance(s, start, end + 1, self.start_block)
             s.merge(IndexerState(key=INDEXED_TIME, value=headers[end][0]))
             version = (end + 1, self._rollbacks(s))
@@ -196,7 +133,7 @@ class Indexer:
             self.on_version(version)
         return len(events)
 
-    def _attach_observations(self, accepted: list[ChainEvent], chunk: int = 100) -> None:
+    def _attach_observations(self, accepted: list[LogEvent], chunk: int = 100) -> None:
         """Adds to each ReportAccepted event the observations behind it (from its transaction's input, checked
         against the digest) and every field's median: stored with the event, so a rollback replays them
         without the node. A report submitted through another contract keeps the event's values only."""
@@ -246,7 +183,7 @@ class Indexer:
         result: list[dict[str, Any]] = response["result"]
         return result
 
-    def _decode(self, log: dict[str, Any], timestamp: int) -> ChainEvent | None:
+    def _decode(self, log: dict[str, Any], timestamp: int) -> LogEvent | None:
         address = checksum(log["address"])
         kind = self.kinds.get(address)
         topics: list[str] = log["topics"]
@@ -255,7 +192,7 @@ class Indexer:
         decoder = self.decoders[kind].get(bytes.fromhex(topics[0][2:]))
         if decoder is None:
             return None
-        return ChainEvent(
+        return LogEvent(
             block_number=int(log["blockNumber"], 16),
             block_hash=log["blockHash"],
             timestamp=timestamp,
@@ -272,7 +209,7 @@ class Indexer:
         with self.sessions() as s:
             self._learn_dynamic(s.scalars(select(ChainEvent).where(ChainEvent.name.in_(DISCOVERY))))
 
-    def _learn_dynamic(self, events: Iterable[ChainEvent]) -> None:
+    def _learn_dynamic(self, events: Iterable[LogEvent | ChainEvent]) -> None:
         for e in events:
             if e.name == "AssetRegistered":
                 self.kinds[Web3.to_checksum_address(e.args["shares"])] = "CapacityShares"
@@ -323,7 +260,7 @@ class Indexer:
                 for model in PROJECTIONS:
                     s.execute(delete(model))
                 events = s.scalars(select(ChainEvent).order_by(ChainEvent.block_number, ChainEvent.log_index))
-                apply_events(s, list(events))
+                apply_events(s, [LogEvent.of(e) for e in events])
                 forget(s, ancestor)
         if self.on_version is not None:
             self.on_version(version)

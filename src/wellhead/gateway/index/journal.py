@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, insert, select, tuple_
@@ -30,15 +31,25 @@ RowKey = tuple[type[Base], tuple[Any, ...]]
 
 
 def image(row: Base) -> dict[str, Any]:
-    """The row's column values (a column never set yet has its default, as the flush would write it)."""
+    """The row's column values (a column never set yet has its default, as the flush would write it); JSON
+    values copied, so that a later change to the row does not reach the image."""
     values: dict[str, Any] = {}
-    for attr in sa_inspect(type(row)).column_attrs:
-        value = getattr(row, attr.key)
-        column = attr.columns[0]
-        if value is None and column.default is not None and column.default.is_scalar:
-            value = column.default.arg
-        values[attr.key] = copy.deepcopy(value)
+    for key, default in _columns(type(row)):
+        value = getattr(row, key)
+        if value is None:
+            value = default
+        values[key] = copy.deepcopy(value) if isinstance(value, dict | list) else value
     return values
+
+
+@cache
+def _columns(model: type[Base]) -> tuple[tuple[str, Any], ...]:
+    """Each column attribute's key and the scalar default the flush writes for it (None: none)."""
+    out: list[tuple[str, Any]] = []
+    for attr in sa_inspect(model).column_attrs:
+        default = attr.columns[0].default
+        out.append((attr.key, default.arg if default is not None and default.is_scalar else None))
+    return tuple(out)
 
 
 @dataclass

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from wellhead.gateway.db import ChainEvent
 from wellhead.gateway.index.assets import (
     asset_registered,
     asset_status_changed,
@@ -19,6 +18,7 @@ from wellhead.gateway.index.assets import (
     nav_updated,
 )
 from wellhead.gateway.index.batch import Batch
+from wellhead.gateway.index.decoding import LogEvent
 from wellhead.gateway.index.holdings import (
     borrowed,
     collateral_deposited,
@@ -45,7 +45,7 @@ from wellhead.gateway.index.reports import (
     report_challenged,
 )
 
-HANDLERS: dict[tuple[str, str], Callable[[Batch, ChainEvent], None]] = {
+HANDLERS: dict[tuple[str, str], Callable[[Batch, LogEvent], None]] = {
     ("CapacityRegistry", "AssetRegistered"): asset_registered,
     ("CapacityRegistry", "AssetStatusChanged"): asset_status_changed,
     ("CapacityRegistry", "AttestorsSet"): attestors_set,
@@ -77,7 +77,7 @@ HANDLERS: dict[tuple[str, str], Callable[[Batch, ChainEvent], None]] = {
 }
 
 
-def apply_events(s: Session, events: list[ChainEvent], journal_from: int | None = None) -> None:
+def apply_events(s: Session, events: list[LogEvent], journal_from: int | None = None) -> None:
     """Applies `events` (in chain order) to the read models, journaling what blocks from `journal_from` on
     changed (None: nothing); the caller's transaction writes them."""
     batch = Batch(s, Journal(journal_from))

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from wellhead.chain.enums import ReportStatus
-from wellhead.gateway.db import Asset, ChainEvent, Epoch, IndexerState, ReportObservation
+from wellhead.gateway.db import Asset, Epoch, IndexerState, ReportObservation
 from wellhead.gateway.index.batch import ZERO, Batch, bits, epoch_row
+from wellhead.gateway.index.decoding import LogEvent
 from wellhead.gateway.index.versions import ROLLBACKS
 
 
@@ -18,14 +19,14 @@ def _attestor(b: Batch, asset_id: int, index: int) -> str:
     return addresses[index - 1] if 0 < index <= len(addresses) else ZERO
 
 
-def attestors_set(b: Batch, e: ChainEvent) -> None:
+def attestors_set(b: Batch, e: LogEvent) -> None:
     asset = b.get(Asset, (e.args["assetId"],))
     if asset is not None:
         asset.attestors = {"addresses": list(e.args["attestors"])}
         asset.fault_tolerance = e.args["faultTolerance"]
 
 
-def report_accepted(b: Batch, e: ChainEvent) -> None:
+def report_accepted(b: Batch, e: LogEvent) -> None:
     """The medians settlement uses come with the event; every field's median and each attestor's observation
     were added by the indexer from the submitting transaction."""
     a = e.args
@@ -81,14 +82,14 @@ def _annotate(row: Epoch, **fields: Any) -> None:
     row.attestation = {**(row.attestation or {}), **fields}
 
 
-def report_challenged(b: Batch, e: ChainEvent) -> None:
+def report_challenged(b: Batch, e: LogEvent) -> None:
     a = e.args
     row = epoch_row(b, a["assetId"], a["epoch"])
     row.report_status = "challenged"
     _annotate(row, challenge={"challenger": a["challenger"], "bond": str(a["bond"])})
 
 
-def challenge_resolved(b: Batch, e: ChainEvent) -> None:
+def challenge_resolved(b: Batch, e: LogEvent) -> None:
     a = e.args
     row = epoch_row(b, a["assetId"], a["epoch"])
     row.report_status = ReportStatus(a["status"]).name.lower()
@@ -105,7 +106,7 @@ def challenge_resolved(b: Batch, e: ChainEvent) -> None:
     )
 
 
-def challenge_expired(b: Batch, e: ChainEvent) -> None:
+def challenge_expired(b: Batch, e: LogEvent) -> None:
     """The arbiter did not rule by the dispute deadline: the report stands and the challenger's bond is back."""
     a = e.args
     row = epoch_row(b, a["assetId"], a["epoch"])
@@ -113,7 +114,7 @@ def challenge_expired(b: Batch, e: ChainEvent) -> None:
     _annotate(row, verdict={"status": "upheld", "expired": True, "challenger_refunded": str(a["bond"])})
 
 
-def observation_fault_proven(b: Batch, e: ChainEvent) -> None:
+def observation_fault_proven(b: Batch, e: LogEvent) -> None:
     """A forged observation voids the whole report: nothing in it proves delivery (no proof, no pay)."""
     a = e.args
     row = epoch_row(b, a["assetId"], a["epoch"])
@@ -135,7 +136,7 @@ def observation_fault_proven(b: Batch, e: ChainEvent) -> None:
     )
 
 
-def equivocation_proven(b: Batch, e: ChainEvent) -> None:
+def equivocation_proven(b: Batch, e: LogEvent) -> None:
     a = e.args
     row = epoch_row(b, a["assetId"], a["epoch"])
     proofs = [
@@ -157,7 +158,7 @@ def revise_history(s: Session) -> None:
         state.value += 1
 
 
-def epoch_settled(b: Batch, e: ChainEvent) -> None:
+def epoch_settled(b: Batch, e: LogEvent) -> None:
     a = e.args
     row = epoch_row(b, a["assetId"], a["epoch"])
     row.settled = True
