@@ -69,7 +69,18 @@ def test_any_word_reads_as_eth_abi_reads_it(t: str, word: bytes, small: int) -> 
 
 
 def test_only_static_words_take_the_fast_path() -> None:
-    for t in ("string", "bytes", "uint256[]", "(uint256,address)", "uint7", "uint264", "bytes33", "bytes0"):
+    for t in (
+        "string",
+        "bytes",
+        "uint256[]",
+        "(uint256,address)",
+        "uint7",
+        "uint264",
+        "bytes33",
+        "bytes0",
+        "uint08",
+        "bytes01",
+    ):
         assert word_reader(t) is None, t
 
 

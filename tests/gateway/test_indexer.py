@@ -194,6 +194,8 @@ def test_a_stale_writer_cannot_move_the_index_position(
     rpc(w3, "evm_mine", [])
     with pytest.raises(IndexMovedError):
         stale._index_range(read_before, read_before)  # a block with no events: only the position would move
+    with pytest.raises(IndexMovedError):
+        stale._index_range(read_before, position - 1)  # the leader's range: its events and block hashes are stored
     with sessions() as s:
         after = s.get(IndexerState, NEXT_BLOCK)
         assert after is not None and after.value == position, "the newer position stands"

@@ -49,7 +49,7 @@ class LogEvent:
 
 LOG_FIELDS = tuple(f.name for f in fields(LogEvent))
 WordReader = Callable[[bytes], Any]  # one 32-byte word to its JSON value; None where eth_abi must decide
-_STATIC = re.compile(r"(u?int)(\d*)|address|bool|bytes(\d+)")
+_STATIC = re.compile(r"(u?int)([1-9][0-9]*)?|address|bool|bytes([1-9][0-9]*)")  # canonical sizes only, as eth_abi
 
 
 def event_decoders(contract: str) -> dict[bytes, EventDecoder]:

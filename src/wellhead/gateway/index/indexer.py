@@ -113,6 +113,9 @@ class Indexer:
         self._attach_observations([e for e in events if e.contract == "MetricsOracle" and e.name == "ReportAccepted"])
         headers = self._headers({e.block_number for e in events} | {end})
         with self.sessions.begin() as s:
+            # first: a writer that lost the race stops here (IndexMovedError), before its inserts meet the rows
+            # the winner wrote (a duplicate key would not say why)
+            advance(s, start, end + 1, self.start_block)
             hashes: dict[int, str] = {}
             for event in events:
                 event.timestamp = headers[event.block_number][0]
@@ -125,7 +128,6 @@ class Indexer:
             s.execute(insert(IndexedBlock), [{"number": n, "hash": h} for n, h in hashes.items()])
             apply_events(s, events, journal_from)
             mark(s, start, end, journal_from, keep_from)
-            advance(s, start, end + 1, self.start_block)
             s.merge(IndexerState(key=INDEXED_TIME, value=headers[end][0]))
             version = (end + 1, self._rollbacks(s))
             publish(s, version)  # to every API replica, on commit
