@@ -52,7 +52,7 @@ class HotReads:
         headers = request.headers
         if "authorization" in headers or "x-api-key" in headers:
             return None
-        path = request.url.path
+        path = request.scope["path"]
         if path == ASSETS:
             response = self.services.responses.from_memory(request)
         else:

@@ -6,12 +6,19 @@ proxy configured the header is ignored and the peer is the client."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 Network = IPv4Network | IPv6Network
 
 
 def _trusted(address: str, proxies: Sequence[Network]) -> bool:
+    return _trusted_in(address, tuple(proxies))
+
+
+@lru_cache(maxsize=65_536)
+def _trusted_in(address: str, proxies: tuple[Network, ...]) -> bool:
+    """Remembered: an address is parsed once, not on every request of the same client."""
     try:
         ip = ip_address(address)
     except ValueError:
@@ -39,6 +46,7 @@ def client_of(peer: str, forwarded_for: Iterable[str], proxies: Sequence[Network
     return client
 
 
+@lru_cache(maxsize=65_536)
 def bucket_of(client: str) -> str:
     """The rate-limit bucket of a client address: the address itself for IPv4, its /64 for IPv6 (one host is
     routed a whole /64 and may use any of its 2^64 addresses: per address, it would mint allowances)."""

@@ -5,8 +5,9 @@ The index changes only when the indexer commits a batch (`next_block` moves) or 
 index at one version is valid until the version moves:
 - `ResponseCache` keeps whole answers (e.g. the asset list) by (path, query, version), LRU-bounded, and
   gives each an ETag, so clients can revalidate with If-None-Match and get a 304;
-- `FragmentCache` keeps each settled epoch rendered as JSON: a settled epoch changes only when settled history
-  is revised (a reorg rolls it back, or an equivocation is proven on it), so its key carries the revision.
+- `FragmentCache` (`fragments.py`) keeps each settled epoch rendered as JSON: a settled epoch changes only when
+  settled history is revised (a reorg rolls it back, or an equivocation is proven on it), so its key carries
+  the revision.
 Both live in the serving process; a second process keeps its own.
 
 `IndexVersion` is how a process knows the version without asking the database on every request: the indexer
@@ -117,15 +118,6 @@ class Lru(Generic[K]):
                 self._items.move_to_end(key)
             return value
 
-    def get_many(self, keys: list[K]) -> list[Cached | None]:
-        """Each key's value (None where absent), under one acquisition of the lock."""
-        with self._lock:
-            found = [self._items.get(key) for key in keys]
-            for key, value in zip(keys, found, strict=True):
-                if value is not None:
-                    self._items.move_to_end(key)
-            return found
-
     def put(self, key: K, value: Cached) -> None:
         with self._lock:
             old = self._items.pop(key, None)
@@ -183,10 +175,3 @@ def conditional(request: Request, answer: Cached, cache_control: str) -> Respons
     if _matches(",".join(request.headers.getlist("if-none-match")), etag):  # several lines: one list
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
-
-
-class FragmentCache:
-    """Settled epochs rendered as JSON, by (asset, epoch, revision of settled history)."""
-
-    def __init__(self, max_bytes: int = 256 << 20) -> None:
-        self.lru: Lru[tuple[int, int, int]] = Lru(max_bytes)

@@ -43,11 +43,11 @@ def from_memory(request: Request, svc: Services, asset_id: int, page: PageReques
     bounds = Bounds.of(terms, page)
     if not bounds.inside(svc.spans.peek(asset_id, version[1])):
         return None
-    epochs = range(bounds.lo, bounds.lo + bounds.limit)
-    fragments = svc.fragments.lru.get_many([(asset_id, epoch, version[1]) for epoch in epochs])
-    if any(f is None for f in fragments):
+    run = svc.fragments.run(asset_id, version[1], bounds.lo, bounds.limit)
+    if run is None:
         return None
-    return _page(request, fragments, encode_cursor([epochs[-1]]), settled=True)  # type: ignore[arg-type]
+    bodies, tags = run
+    return _page(request, bodies, tags, encode_cursor([bounds.lo + bounds.limit - 1]), settled=True)
 
 
 def from_index(request: Request, s: Session, svc: Services, asset_id: int, page: PageRequest) -> Response:
@@ -56,18 +56,17 @@ def from_index(request: Request, s: Session, svc: Services, asset_id: int, page:
     terms = svc.terms.get(s, asset_id, version[1])
     keys, more = page_keys(s, svc.spans, terms, version, page)
     revision = version[1]
-    settled_epochs = [epoch for epoch, settled in keys if settled]
-    found = svc.fragments.lru.get_many([(asset_id, epoch, revision) for epoch in settled_epochs])
-    fragments = {epoch: f for epoch, f in zip(settled_epochs, found, strict=True) if f is not None}
+    fragments = svc.fragments.get_many(asset_id, revision, [epoch for epoch, settled in keys if settled])
     missing = [epoch for epoch, _ in keys if epoch not in fragments]
     if missing:
         for epoch, fragment, settled in _render(s, terms, missing):
             fragments[epoch] = fragment
             if settled:
-                svc.fragments.lru.put((asset_id, epoch, revision), fragment)
+                svc.fragments.put(asset_id, revision, epoch, fragment)
     next_cursor = encode_cursor([keys[-1][0]]) if more else None
     settled_page = more and all(done for _, done in keys)
-    return _page(request, [fragments[epoch] for epoch, _ in keys], next_cursor, settled_page)
+    ordered = [fragments[epoch] for epoch, _ in keys]
+    return _page(request, [b for b, _ in ordered], [t for _, t in ordered], next_cursor, settled_page)
 
 
 def _render(s: Session, terms: AssetTerms, epochs: list[int]) -> list[tuple[int, Cached, bool]]:
@@ -84,9 +83,8 @@ def _render(s: Session, terms: AssetTerms, epochs: list[int]) -> list[tuple[int,
     return [(row.epoch, cached(epoch_json(terms, row, observations.get(row.epoch, []))), row.settled) for row in rows]
 
 
-def _page(request: Request, fragments: list[Cached], next_cursor: str | None, settled: bool) -> Response:
+def _page(request: Request, bodies: list[bytes], tags: list[str], next_cursor: str | None, settled: bool) -> Response:
     cursor = json.dumps(next_cursor).encode()
-    body = b'{"items":[' + b",".join([body for body, _ in fragments]) + b'],"next_cursor":' + cursor + b"}"
-    tags = "".join([etag for _, etag in fragments]).encode() + cursor
-    etag = '"' + hashlib.blake2b(tags, digest_size=12).hexdigest() + '"'
+    body = b'{"items":[' + b",".join(bodies) + b'],"next_cursor":' + cursor + b"}"
+    etag = '"' + hashlib.blake2b("".join(tags).encode() + cursor, digest_size=12).hexdigest() + '"'
     return conditional(request, (body, etag), SETTLED if settled else REVALIDATE)

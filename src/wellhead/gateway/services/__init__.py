@@ -14,8 +14,9 @@ from wellhead.chain.deployment import Deployment
 from wellhead.core.objectstore import EvidenceBucket, S3Location
 from wellhead.core.units import use_stablecoin_decimals
 from wellhead.gateway.metrics import GatewayMetrics
-from wellhead.gateway.queries.cache import FragmentCache, ResponseCache
+from wellhead.gateway.queries.cache import ResponseCache
 from wellhead.gateway.queries.epochs import TermsCache
+from wellhead.gateway.queries.fragments import FragmentCache
 from wellhead.gateway.queries.history import SpanCache
 from wellhead.gateway.services.auth import Auth
 from wellhead.gateway.services.limits import limiter_for
