@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from tests.gateway.test_history_cache import _index, _replica
-from wellhead.gateway.hot_reads import HotReads, history_page
+from wellhead.gateway.hot_reads import MAX_QUERY, HotReads, history_page
 from wellhead.gateway.queries.history import PageRequest
 from wellhead.gateway.services import Services
 from wellhead.gateway.services.limits import LocalRateLimiter
@@ -112,3 +112,7 @@ def test_history_page_reads_only_what_the_route_accepts() -> None:
         assert history_page(query.encode()) is None, query
     assert history_page(b"limit=500") == PageRequest(None, None, None, 500), "the bound itself is allowed"
     assert history_page(b"to=9223372036854775807") is not None
+    longest = "limit=" + "0" * 17 + "10&from=" + "0" * 18 + "1&to=" + "0" * 17 + "99&cursor="
+    longest += base64.urlsafe_b64encode(b"[" + b" " * 147 + b"5]").decode().rstrip("=")
+    assert len(longest) == MAX_QUERY and history_page(longest.encode()) == PageRequest(5, 1, 99, 10)
+    assert history_page(longest.encode() + b"&") is None, "longer than any well-formed query: the route's, unparsed"

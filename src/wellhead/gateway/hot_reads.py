@@ -17,6 +17,7 @@ Anything else, and every error, is the route's: this layer answers nothing the r
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from fastapi import Request, Response
@@ -33,6 +34,7 @@ from wellhead.gateway.services import Services
 ASSETS = "/api/v1/assets"
 EPOCHS = re.compile(r"/api/v1/assets/([1-9][0-9]{0,18})/epochs")
 NUMBER = re.compile(r"[0-9]{1,19}")
+MAX_QUERY = 81 + MAX_CURSOR  # the longest well-formed query: limit, from and to of 19 digits each, a full cursor
 
 
 class HotReads:
@@ -68,7 +70,14 @@ class HotReads:
 
 
 def history_page(query: bytes) -> PageRequest | None:
-    """The page a history query asks for, or None unless every parameter is the route's, once, well-formed."""
+    """The page a history query asks for, or None unless every parameter is the route's, once, well-formed.
+    Remembered (a PageRequest is immutable): the same few cursors recur across every asset's pages. A query
+    longer than any well-formed one is left to the route, never remembered (16,384 long keys would be memory)."""
+    return _history_page(query) if len(query) <= MAX_QUERY else None
+
+
+@lru_cache(maxsize=16_384)
+def _history_page(query: bytes) -> PageRequest | None:
     try:
         pairs = parse_qsl(query.decode("ascii"), keep_blank_values=True, strict_parsing=bool(query))
     except (UnicodeDecodeError, ValueError):

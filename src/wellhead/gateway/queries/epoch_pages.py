@@ -85,6 +85,17 @@ def _render(s: Session, terms: AssetTerms, epochs: list[int]) -> list[tuple[int,
 
 def _page(request: Request, bodies: list[bytes], tags: list[str], next_cursor: str | None, settled: bool) -> Response:
     cursor = json.dumps(next_cursor).encode()
-    body = b'{"items":[' + b",".join(bodies) + b'],"next_cursor":' + cursor + b"}"
+    body = _envelope(bodies, cursor)
     etag = '"' + hashlib.blake2b("".join(tags).encode() + cursor, digest_size=12).hexdigest() + '"'
     return conditional(request, (body, etag), SETTLED if settled else REVALIDATE)
+
+
+def _envelope(bodies: list[bytes], cursor: bytes) -> bytes:
+    """`{"items":[...],"next_cursor":...}` with the page's bytes copied once (each `+` of a 115 KB body copied
+    it again: four copies a page)."""
+    if not bodies:
+        return b'{"items":[],"next_cursor":' + cursor + b"}"
+    parts = list(bodies)
+    parts[0] = b'{"items":[' + parts[0]
+    parts[-1] = parts[-1] + b'],"next_cursor":' + cursor + b"}"
+    return b",".join(parts)
