@@ -145,3 +145,26 @@ def test_an_ipv6_client_has_one_bucket_for_its_whole_64() -> None:
     assert bucket_of("198.51.100.7") == "198.51.100.7" != bucket_of("198.51.100.8")
     assert bucket_of("::ffff:198.51.100.7") == "198.51.100.7", "an IPv4 client on a dual-stack socket"
     assert bucket_of("testclient") == "testclient"
+
+
+def test_only_address_length_texts_are_remembered() -> None:
+    """Parsed addresses are remembered per client, but an IPv6 scope id may be any length: a client writing 16 KB
+    ones in X-Forwarded-For would otherwise have each kept (a gigabyte at the cache's 65,536 entries)."""
+    from ipaddress import ip_network
+
+    from wellhead.gateway.proxies import MAX_ADDRESS, _bucket, _trusted_in
+
+    _bucket.cache_clear()
+    _trusted_in.cache_clear()
+    proxies = (ip_network("10.0.0.0/8"),)
+    for i in range(50):
+        hop = "2001:db8::1%" + "z" * 16_000 + str(i)
+        client = client_of("10.1.2.3", [hop], proxies)
+        assert client == hop and bucket_of(client) == "2001:db8::/64", "answered as before"
+    assert _bucket.cache_info().currsize == 0, "no scoped hop kept"
+    assert _trusted_in.cache_info().currsize == 1, "only the proxy's own address"
+    longest = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"
+    assert len(longest) == MAX_ADDRESS
+    assert bucket_of(longest) == "ffff:ffff:ffff:ffff::/64" and _bucket.cache_info().currsize == 1, (
+        "the bound itself is"
+    )

@@ -12,13 +12,19 @@ from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_netw
 Network = IPv4Network | IPv6Network
 
 
+MAX_ADDRESS = 45  # characters of the longest address text (IPv4-mapped IPv6); only such are remembered
+MEMORY = 65_536  # addresses remembered: parsed once, not on every request of the same client
+
+
 def _trusted(address: str, proxies: Sequence[Network]) -> bool:
-    return _trusted_in(address, tuple(proxies))
+    # a longer one (an IPv6 scope id may be any length) is parsed each time: remembered, 65,536 client-chosen
+    # keys of 16 KB would hold a gigabyte
+    parse = _trusted_in if len(address) <= MAX_ADDRESS else _trusted_in.__wrapped__
+    return parse(address, tuple(proxies))
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=MEMORY)
 def _trusted_in(address: str, proxies: tuple[Network, ...]) -> bool:
-    """Remembered: an address is parsed once, not on every request of the same client."""
     try:
         ip = ip_address(address)
     except ValueError:
@@ -46,10 +52,14 @@ def client_of(peer: str, forwarded_for: Iterable[str], proxies: Sequence[Network
     return client
 
 
-@lru_cache(maxsize=65_536)
 def bucket_of(client: str) -> str:
     """The rate-limit bucket of a client address: the address itself for IPv4, its /64 for IPv6 (one host is
     routed a whole /64 and may use any of its 2^64 addresses: per address, it would mint allowances)."""
+    return (_bucket if len(client) <= MAX_ADDRESS else _bucket.__wrapped__)(client)
+
+
+@lru_cache(maxsize=MEMORY)
+def _bucket(client: str) -> str:
     try:
         ip = ip_address(client)
     except ValueError:
