@@ -242,10 +242,12 @@ class Hung:
     def __init__(self) -> None:
         self.release = threading.Event()
         self.calls = 0
+        self.returned = 0  # the last call that returned
 
     def collect(self, ts: int) -> Reading:
         self.calls += 1
         self.release.wait(30)
+        self.returned = self.calls
         return Reading()
 
     def close(self) -> None:
@@ -269,14 +271,14 @@ def test_a_hung_collector_costs_a_sample_its_deadline_and_is_not_read_again_whil
         started = time.monotonic()
         first = reads.read_all(100)
         waited = time.monotonic() - started
-        # at least its deadline (0.5 s timeout + 1 s grace), and nowhere near the 30 s the hung read takes: the
-        # bound is loose on purpose (a shared machine), the failure it catches is waiting for the read itself
-        assert 1.5 <= waited < 10, f"waited {waited:.2f} s for a read that hangs 30 s"
+        # its deadline was given (0.5 s timeout + 1 s grace), and the answer came while the read still hung
+        assert waited >= 1.5, f"gave up after {waited:.2f} s, before the deadline"
+        assert hung.returned == 0, "read_all waited for the hung read itself"
         assert isinstance(first[0], CollectorError) and "no reading within 1.5 s" in str(first[0])
         assert isinstance(first[1], Reading) and first[1].failed_targets == ["read at 100"]
         started = time.monotonic()
         second = reads.read_all(110)
-        assert time.monotonic() - started < 1.0, "not waited for again (its deadline alone is 1.5 s)"
+        assert time.monotonic() - started < 1.5, "not waited for again (its deadline alone is 1.5 s)"
         assert isinstance(second[0], CollectorError) and "still reading an earlier sample" in str(second[0])
         assert hung.calls == 1 and isinstance(second[1], Reading)
         hung.release.set()
